@@ -1,0 +1,2 @@
+"""GAN Studio: a desktop art studio for trained image generators."""
+__version__ = "0.1.0"

@@ -1,0 +1,70 @@
+"""Text progress bar for jobs run from the command line (the CLI face of studio.core.jobs)."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from studio.core.jobs import CancelToken, Job, JobResult, Progress, run_job
+
+
+class TextProgress:
+    """Prints one updating line: bar, step/total, losses, rate, ETA. Throttled to ~5 updates/s."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 28):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self._last = 0.0
+        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        final = p.total > 0 and p.step >= p.total
+        if not final and now - self._last < (0.2 if self._tty else 5.0) and not (p.message and not p.losses):
+            return
+        self._last = now
+        if p.message and not p.losses and p.step == 0:
+            self.stream.write(("\r" if self._tty else "") + p.message + ("\n" if not self._tty else "\033[K\n"))
+            self.stream.flush()
+            return
+        filled = int(self.width * p.fraction)
+        bar = "#" * filled + "-" * (self.width - filled)
+        losses = " ".join(f"{k}={v:.4g}" for k, v in list(p.losses.items())[:5])
+        rate = p.step / p.elapsed_s if p.elapsed_s > 0 else 0.0
+        eta = (p.total - p.step) / rate if rate > 0 else 0.0
+        line = f"[{bar}] {p.step}/{p.total} {losses} {rate:.2f} it/s eta {eta:.0f}s {p.message}".rstrip()
+        if self._tty:
+            self.stream.write("\r" + line + "\033[K" + ("\n" if final else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def run_with_progress(job: Job) -> JobResult:
+    """Run a job with a text bar; Ctrl+C cancels it cleanly (the job saves what it can)."""
+    cancel = CancelToken()
+    bar = TextProgress()
+    import threading
+
+    result: list[JobResult] = []
+    worker = threading.Thread(target=lambda: result.append(run_job(job, bar, cancel)), daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        print("\ncancelling…", file=sys.stderr)
+        cancel.cancel()
+        worker.join()
+    res = result[0]
+    print(res.message, file=sys.stderr)
+    for key, value in res.outputs.items():
+        if key != "traceback":
+            print(f"  {key}: {value}", file=sys.stderr)
+    if "traceback" in res.outputs:
+        print(res.outputs["traceback"], file=sys.stderr)
+    return res
+
+
+def exit_code(res: JobResult) -> int:
+    return {"finished": 0, "cancelled": 130}.get(res.status, 1)

@@ -1,0 +1,256 @@
+"""Checkpoints: tensors in ``NAME.safetensors`` plus a JSON model card ``NAME.json``.
+
+Why this shape: safetensors never executes code, so a checkpoint a user downloads cannot run anything;
+the JSON card says what the tensors are (family, architecture config, labels) and where they came from
+(data, licence, command, steps, wall time, metrics, parent model), so every model can be reproduced.
+
+Loading validates both files and raises one error type, :class:`CheckpointError`, naming the file
+and the problem. Saving is atomic: the tensors are written first, then the card, whose recorded
+SHA-256 of the tensors ties the pair together (a crash between the two writes is detected on load).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from .atomic import atomic_path, atomic_write_text
+from .errors import CheckpointError
+
+FORMAT_NAME = "gan-studio-model"
+FORMAT_VERSION = 1
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+@dataclass
+class TrainingInfo:
+    """Where a model came from: enough to reproduce it."""
+
+    data: str = ""
+    licence: str = ""
+    command: str = ""
+    steps: int = 0
+    wall_time_s: float = 0.0
+    device: str = ""
+    notes: str = ""
+
+
+@dataclass
+class ModelCard:
+    """The JSON half of a checkpoint. ``config`` is the family's architecture config as a dict."""
+
+    name: str
+    family: str
+    config: dict[str, Any]
+    image_size: int
+    latent_dim: int = 0
+    labels: dict[str, list[str]] = field(default_factory=dict)
+    training: TrainingInfo = field(default_factory=TrainingInfo)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    parent: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    format: str = FORMAT_NAME
+    format_version: int = FORMAT_VERSION
+    tensors_sha256: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str | Path = "<card>") -> "ModelCard":
+        if not isinstance(data, Mapping):
+            raise CheckpointError(path, "the model card is not a JSON object")
+        if data.get("format") != FORMAT_NAME:
+            raise CheckpointError(path, f"not a GAN Studio model card (format is {data.get('format')!r}, "
+                                        f"expected {FORMAT_NAME!r})")
+        version = data.get("format_version")
+        if not isinstance(version, int) or version < 1:
+            raise CheckpointError(path, f"the model card has no valid format_version ({version!r})")
+        if version > FORMAT_VERSION:
+            raise CheckpointError(path, f"the model card is format version {version}, newer than this "
+                                        f"GAN Studio understands ({FORMAT_VERSION}); please update GAN Studio")
+        required = {"name": str, "family": str, "config": dict, "image_size": int}
+        for key, kind in required.items():
+            if not isinstance(data.get(key), kind):
+                raise CheckpointError(path, f"the model card's '{key}' is missing or not a {kind.__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        training = values.get("training") or {}
+        if not isinstance(training, Mapping):
+            raise CheckpointError(path, "the model card's 'training' is not an object")
+        tknown = {f.name for f in dataclasses.fields(TrainingInfo)}
+        values["training"] = TrainingInfo(**{k: v for k, v in training.items() if k in tknown})
+        labels = values.get("labels") or {}
+        if not isinstance(labels, Mapping) or not all(isinstance(v, list) for v in labels.values()):
+            raise CheckpointError(path, "the model card's 'labels' must map names to lists")
+        return cls(**values)
+
+
+def card_path(path: str | Path) -> Path:
+    """The ``.json`` card for a checkpoint given by its card, tensors or stem path."""
+    p = Path(path)
+    return p.with_suffix(".json") if p.suffix in (".json", ".safetensors") else Path(str(p) + ".json")
+
+
+def tensors_path(path: str | Path) -> Path:
+    p = Path(path)
+    return p.with_suffix(".safetensors") if p.suffix in (".json", ".safetensors") else Path(str(p) + ".safetensors")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sniff_foreign(path: Path, head: bytes) -> str | None:
+    """Name what a file is when it is clearly not safetensors (so the message can say so)."""
+    if head.startswith(b"PK\x03\x04"):
+        return ("this is a PyTorch .pt/.pth file (a zip of pickles), not a safetensors checkpoint; "
+                "GAN Studio never unpickles user files — convert it with 'studio models import'")
+    if head[:1] == b"\x80" and len(head) > 1 and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return ("this is a Python pickle, not a safetensors checkpoint; GAN Studio never unpickles "
+                "user files — convert it with 'studio models import'")
+    if head.startswith(b"\x89HDF") or head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8"):
+        return "this is not a checkpoint (it looks like an HDF5 or image file)"
+    return None
+
+
+def _check_safetensors_header(path: Path) -> None:
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    foreign = sniff_foreign(path, head)
+    if foreign:
+        raise CheckpointError(path, foreign)
+    if size < 8:
+        raise CheckpointError(path, "the file is too short to be a safetensors checkpoint (truncated?)")
+    (header_len,) = struct.unpack("<Q", head[:8])
+    if header_len > min(_MAX_HEADER, size - 8):
+        raise CheckpointError(path, "the safetensors header is damaged or the file is truncated")
+    with open(path, "rb") as fh:
+        fh.seek(8)
+        raw = fh.read(header_len)
+    try:
+        header = json.loads(raw)
+    except ValueError:
+        raise CheckpointError(path, "the safetensors header is not valid JSON (damaged or not a checkpoint)")
+    end = 0
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            end = max(end, int(info["data_offsets"][1]))
+        except (KeyError, TypeError, IndexError, ValueError):
+            raise CheckpointError(path, f"the safetensors entry '{key}' is malformed")
+    if 8 + header_len + end > size:
+        raise CheckpointError(path, f"the file is truncated: {size} bytes, {8 + header_len + end} expected")
+
+
+def read_card(path: str | Path) -> ModelCard:
+    """Read and validate only the JSON card (cheap: used to list models)."""
+    cpath = card_path(path)
+    if not cpath.exists():
+        raise CheckpointError(cpath, "model card not found")
+    try:
+        data = json.loads(cpath.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CheckpointError(cpath, "the model card is not UTF-8 text (is it really a .json card?)")
+    except ValueError as exc:
+        raise CheckpointError(cpath, f"the model card is not valid JSON ({exc})")
+    return ModelCard.from_dict(data, cpath)
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
+                    verify_hash: bool = True) -> tuple[dict[str, torch.Tensor], ModelCard]:
+    """Load tensors and card of one checkpoint, validating both."""
+    from safetensors.torch import load_file
+
+    card = read_card(path)
+    tpath = tensors_path(path)
+    if not tpath.exists():
+        raise CheckpointError(tpath, "the checkpoint's tensors file is missing (expected next to its card)")
+    _check_safetensors_header(tpath)
+    if verify_hash and card.tensors_sha256 and _sha256(tpath) != card.tensors_sha256:
+        raise CheckpointError(tpath, "the tensors do not match their model card (the file was changed or a "
+                                     "save was interrupted)")
+    try:
+        tensors = load_file(str(tpath), device=str(device))
+    except Exception as exc:  # safetensors raises its own SafetensorError / OSError types
+        raise CheckpointError(tpath, f"could not read the tensors ({exc})")
+    return tensors, card
+
+
+def save_checkpoint(path: str | Path, tensors: Mapping[str, torch.Tensor], card: ModelCard) -> Path:
+    """Atomically write ``path``'s ``.safetensors`` and ``.json``; returns the card path."""
+    from safetensors.torch import save_file
+
+    tpath, cpath = tensors_path(path), card_path(path)
+    flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    try:
+        with atomic_path(tpath) as tmp:
+            save_file(flat, str(tmp))
+            digest = _sha256(tmp)
+        card.tensors_sha256 = digest
+        if not card.created:
+            card.created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        atomic_write_text(cpath, json.dumps(card.to_dict(), indent=2, sort_keys=False) + "\n")
+    except OSError as exc:
+        raise CheckpointError(cpath, f"could not save the checkpoint ({exc.strerror or exc})")
+    return cpath
+
+
+def update_card(path: str | Path, **changes: Any) -> ModelCard:
+    """Rewrite fields of an existing card atomically (e.g. to add metrics)."""
+    card = read_card(path)
+    for key, value in changes.items():
+        setattr(card, key, value)
+    atomic_write_text(card_path(path), json.dumps(card.to_dict(), indent=2) + "\n")
+    return card
+
+
+def import_legacy(pt_path: str | Path) -> dict[str, torch.Tensor]:
+    """Read tensors from a legacy .pt/.pth state dict without running pickled code.
+
+    ``weights_only=True`` makes torch refuse any pickled object that is not a tensor or a plain
+    container, so a malicious file raises instead of executing.
+    """
+    pt_path = Path(pt_path)
+    try:
+        obj = torch.load(pt_path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(pt_path, f"could not import as a weights-only PyTorch file ({exc})")
+    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise CheckpointError(pt_path, "the file does not hold a flat state dict of tensors")
+    return dict(obj)
+
+
+def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A module's state dict with keys prefixed, ready to save alongside other modules."""
+    return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
+
+
+def load_module_tensors(prefix: str, module: torch.nn.Module, tensors: Mapping[str, torch.Tensor],
+                        path: str | Path = "<checkpoint>") -> None:
+    """Load the ``prefix.*`` tensors into ``module``, turning shape/key mismatches into clear errors."""
+    sub = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    if not sub:
+        raise CheckpointError(path, f"the checkpoint holds no '{prefix}' network")
+    try:
+        module.load_state_dict(sub, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0:3]
+        raise CheckpointError(path, f"the '{prefix}' tensors do not fit the architecture in the model card: "
+                                    + " ".join(first))

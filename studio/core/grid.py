@@ -1,0 +1,38 @@
+"""Tile images into one grid image (the exported artefact artists share)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """[N,3,H,W] floats in [0,1] -> [N,H,W,3] uint8 (the only form the UI ever sees)."""
+    if images.dim() == 3:
+        images = images.unsqueeze(0)
+    arr = (images.detach().float().clamp(0, 1) * 255.0 + 0.5).to(torch.uint8)
+    return arr.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+
+
+def tile(images: np.ndarray, rows: int, cols: int, pad: int = 2, background: int = 255) -> np.ndarray:
+    """[N,H,W,3] uint8 -> one [rows*H + pad*(rows+1), ...] image; missing cells stay background."""
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError("tile() expects [N, H, W, 3] images")
+    if rows < 1 or cols < 1:
+        raise ValueError("a grid needs at least one row and one column")
+    n, h, w, _ = images.shape
+    out = np.full((rows * h + pad * (rows + 1), cols * w + pad * (cols + 1), 3), background, np.uint8)
+    for i in range(min(n, rows * cols)):
+        r, c = divmod(i, cols)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        out[y:y + h, x:x + w] = images[i]
+    return out
+
+
+def resize_cells(images: np.ndarray, size: int) -> np.ndarray:
+    """Resize every cell to ``size`` px (nearest for upscaling keeps GAN pixels crisp)."""
+    from PIL import Image
+
+    if images.shape[1] == size and images.shape[2] == size:
+        return images
+    resample = Image.NEAREST if size >= images.shape[1] else Image.LANCZOS
+    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), resample)) for im in images])

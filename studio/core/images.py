@@ -1,0 +1,110 @@
+"""The one loader for every image that comes from a user.
+
+Handles EXIF orientation, every PIL mode (P, LA, CMYK, I;16, I, F, RGBA, 1, ...) to 8-bit RGB with
+alpha composited over a background, a pixel-count guard against decompression bombs, and turns every
+failure (not an image, truncated, unsupported) into an :class:`ImageLoadError` naming the file.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .errors import ImageLoadError
+
+DEFAULT_MAX_PIXELS = 100_000_000  # ~10k x 10k; larger is refused before decoding
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+
+
+def _to_rgb(img: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = (0.0, 65535.0) if mode.startswith("I;16") or (mode == "I" and arr.max() > 255) else (0.0, 255.0)
+        if mode == "F":
+            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            hi = hi if hi > lo else lo + 1.0
+        arr = np.clip((arr - lo) / (hi - lo) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(arr, "L").convert("RGB")
+    if mode == "P":
+        img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
+        mode = img.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        base = Image.new("RGBA", rgba.size, background + (255,))
+        return Image.alpha_composite(base, rgba).convert("RGB")
+    if mode == "CMYK":
+        return img.convert("RGB")
+    if mode != "RGB":
+        return img.convert("RGB")
+    return img
+
+
+def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS,
+               background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """Open a user image safely and return it as an 8-bit RGB PIL image."""
+    path = Path(path)
+    if not path.exists():
+        raise ImageLoadError(path, "file not found")
+    if path.is_dir():
+        raise ImageLoadError(path, "this is a folder, not an image")
+    if path.stat().st_size == 0:
+        raise ImageLoadError(path, "the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                w, h = img.size
+                if w * h > max_pixels:
+                    raise ImageLoadError(path, f"the image is {w}×{h} = {w * h / 1e6:.0f} megapixels, over the "
+                                               f"{max_pixels / 1e6:.0f} MP limit (a decompression bomb guard)")
+                if w < 1 or h < 1:
+                    raise ImageLoadError(path, "the image has no pixels")
+                img.seek(0)  # first frame of animations
+                prev = ImageFile.LOAD_TRUNCATED_IMAGES
+                ImageFile.LOAD_TRUNCATED_IMAGES = False
+                try:
+                    img.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = prev
+                img = ImageOps.exif_transpose(img) or img
+                return _to_rgb(img, background).copy()
+    except ImageLoadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageLoadError(path, "not an image file (or a format Pillow cannot read)")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageLoadError(path, f"refused as a possible decompression bomb ({exc})")
+    except OSError as exc:
+        msg = str(exc)
+        if "truncated" in msg.lower() or "broken" in msg.lower():
+            raise ImageLoadError(path, "the image file is truncated or damaged")
+        raise ImageLoadError(path, f"could not read the image ({msg})")
+    except (ValueError, SyntaxError) as exc:  # PIL raises these for some malformed headers
+        raise ImageLoadError(path, f"the image file is damaged ({exc})")
+
+
+def fit_square(img: Image.Image, size: int, mode: str = "crop") -> Image.Image:
+    """Resize to size×size: ``crop`` takes the centre square, ``pad`` letterboxes on white."""
+    if mode == "pad":
+        return ImageOps.pad(img, (size, size), Image.LANCZOS, color=(255, 255, 255))
+    return ImageOps.fit(img, (size, size), Image.LANCZOS)
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """RGB PIL image -> [3,H,W] float in [0,1]."""
+    arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+def list_images(folder: str | Path, recursive: bool = True) -> list[Path]:
+    """Image files in a folder (sorted, hidden files skipped)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageLoadError(folder, "not a folder")
+    pattern = "**/*" if recursive else "*"
+    return sorted(p for p in folder.glob(pattern)
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))

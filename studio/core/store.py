@@ -1,0 +1,96 @@
+"""The model list: every valid model card in the bundled and user model folders.
+
+A model's id is its card's file stem. Children (fine-tunes) name their parent's id in ``parent``,
+so the UI can show them under it. Invalid cards are listed in ``problems`` with a clear reason
+instead of breaking the list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import ModelCard, load_checkpoint, read_card
+from .device import resolve_device
+from .errors import CheckpointError, StudioError
+from .family import LoadedModel
+from .paths import bundled_models_dir, user_models_dir
+from .registry import Registry, default_registry
+
+
+@dataclass
+class ModelEntry:
+    id: str
+    path: Path  # the .json card
+    card: ModelCard
+    bundled: bool
+
+
+class ModelStore:
+    def __init__(self, folders: list[Path] | None = None, registry: Registry | None = None):
+        self.folders = folders if folders is not None else [bundled_models_dir(), user_models_dir()]
+        self.registry = registry or default_registry()
+        self.entries: dict[str, ModelEntry] = {}
+        self.problems: list[str] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.entries.clear()
+        self.problems.clear()
+        bundled = self.folders[0] if self.folders else None
+        for folder in self.folders:
+            if not folder.is_dir():
+                continue
+            for cpath in sorted(folder.glob("*.json")):
+                try:
+                    card = read_card(cpath)
+                except CheckpointError as exc:
+                    self.problems.append(str(exc))
+                    continue
+                mid = cpath.stem
+                if mid in self.entries:
+                    self.problems.append(f"{cpath}: a model called '{mid}' is already listed; ignored")
+                    continue
+                self.entries[mid] = ModelEntry(mid, cpath, card, folder == bundled)
+
+    def ids(self) -> list[str]:
+        return list(self.entries)
+
+    def children(self, model_id: str) -> list[str]:
+        return [e.id for e in self.entries.values() if e.card.parent == model_id]
+
+    def get(self, model_id: str) -> ModelEntry:
+        if model_id not in self.entries:
+            raise StudioError(f"no model called '{model_id}' (known: {', '.join(self.entries) or 'none'})")
+        return self.entries[model_id]
+
+    def resolve(self, name_or_path: str) -> Path:
+        """A model id or a path to a card/safetensors file -> the card path."""
+        if name_or_path in self.entries:
+            return self.entries[name_or_path].path
+        p = Path(name_or_path)
+        if p.exists() or p.with_suffix(".json").exists():
+            return p if p.suffix == ".json" else p.with_suffix(".json")
+        raise StudioError(f"'{name_or_path}' is neither a known model id nor a checkpoint file "
+                          f"(known: {', '.join(self.entries) or 'none'})")
+
+
+def load_model(path: str | Path, device: str | torch.device = "auto",
+               registry: Registry | None = None) -> LoadedModel:
+    """Load any checkpoint into a ready-to-render model, through its family."""
+    dev = resolve_device(device)
+    tensors, card = load_checkpoint(path, device="cpu")
+    family = (registry or default_registry()).get(card.family)
+    model = family.load(tensors, card, dev)
+    return model
+
+
+def describe(card: ModelCard) -> dict[str, Any]:
+    """A short, human-oriented summary of a card (for `studio models` and the UI)."""
+    t = card.training
+    return {"name": card.name, "family": card.family, "image_size": card.image_size,
+            "latent_dim": card.latent_dim, "labels": {k: len(v) for k, v in card.labels.items()},
+            "parent": card.parent, "data": t.data, "licence": t.licence, "steps": t.steps,
+            "wall_time_s": round(t.wall_time_s, 1), "command": t.command, "metrics": card.metrics}
