@@ -22,9 +22,34 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    args.job_name = "train"
+    return run_named(args)
+
+
+def register_run(sub) -> None:
+    """``studio run FAMILY JOB ...``: any job any family offers (train, create, ...), for plugins too."""
+    from studio.core.registry import default_registry
+
+    p = sub.add_parser("run", help="run any job a family offers (e.g. 'studio run cppn create')")
+    fsub = p.add_subparsers(dest="family", metavar="FAMILY")
+    for name, family in sorted(default_registry().families.items()):
+        jobs = family.jobs()
+        if not jobs:
+            continue
+        fp = fsub.add_parser(name, help=family.title)
+        jsub = fp.add_subparsers(dest="job", metavar="JOB")
+        for job_name, help_text in jobs.items():
+            jp = jsub.add_parser(job_name, help=help_text)
+            family.add_job_arguments(job_name, jp)
+            jp.set_defaults(func=run_named, family_obj=family, job_name=job_name)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def run_named(args) -> int:
     from studio.cli.progress import exit_code, run_with_progress
 
-    options = {k: v for k, v in vars(args).items() if k not in ("func", "family_obj", "command", "family")}
+    skip = ("func", "family_obj", "command", "family", "job", "job_name")
+    options = {k: v for k, v in vars(args).items() if k not in skip}
     options["command"] = "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    job = args.family_obj.make_job("train", **options)
+    job = args.family_obj.make_job(args.job_name, **options)
     return exit_code(run_with_progress(job))
