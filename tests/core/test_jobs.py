@@ -1,0 +1,93 @@
+"""The job API: progress, cancel, divergence, saved work on cancel, bugs never escape."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from studio.core.errors import JobCancelled, StudioError
+from studio.core.jobs import CancelToken, Reporter, cancelled_with, run_job
+
+
+class LoopJob:
+    title = "loop"
+
+    def __init__(self, steps=1000, loss=lambda i: 1.0 / (i + 1), delay=0.0):
+        self.steps, self.loss, self.delay, self.done = steps, loss, delay, 0
+
+    def run(self, reporter):
+        for i in range(1, self.steps + 1):
+            time.sleep(self.delay)
+            self.done = i
+            reporter.report(i, self.steps, losses={"l": self.loss(i)},
+                            preview=np.zeros((2, 2, 3), np.uint8) if i % 10 == 0 else None)
+        return {"steps": self.steps}
+
+
+def test_finished_job_reports_every_step():
+    events = []
+    res = run_job(LoopJob(steps=20), events.append)
+    assert res.ok and res.outputs == {"steps": 20}
+    assert [e.step for e in events] == list(range(1, 21))
+    assert events[-1].fraction == 1.0 and events[9].preview is not None
+
+
+def test_cancel_from_another_thread_stops_promptly():
+    cancel = CancelToken()
+    job = LoopJob(steps=10_000, delay=0.001)
+    threading.Timer(0.05, cancel.cancel).start()
+    res = run_job(job, None, cancel)
+    assert res.status == "cancelled"
+    assert job.done < 10_000
+
+
+def test_nan_loss_fails_with_clear_message():
+    res = run_job(LoopJob(steps=10, loss=lambda i: float("nan") if i == 5 else 1.0))
+    assert res.status == "failed" and "diverged at step 5" in res.message
+
+
+def test_exploding_loss_fails():
+    res = run_job(LoopJob(steps=10, loss=lambda i: 10.0 ** i))
+    assert res.status == "failed" and "diverged" in res.message
+
+
+def test_job_that_saves_on_cancel_reports_its_outputs():
+    class Saving:
+        title = "saving"
+
+        def run(self, reporter):
+            try:
+                for i in range(100):
+                    reporter.report(i, 100)
+            except JobCancelled:
+                raise cancelled_with({"card": "/x/y.json"})
+
+    cancel = CancelToken()
+    cancel.cancel()
+    res = run_job(Saving(), None, cancel)
+    assert res.status == "cancelled" and res.outputs == {"card": "/x/y.json"} and "saved" in res.message
+
+
+def test_user_errors_and_bugs_become_failed_results():
+    class Bad:
+        title = "bad"
+
+        def __init__(self, exc):
+            self.exc = exc
+
+        def run(self, reporter):
+            raise self.exc
+
+    res = run_job(Bad(StudioError("data folder is empty")))
+    assert res.status == "failed" and "data folder is empty" in res.message
+    res = run_job(Bad(ZeroDivisionError("oops")))
+    assert res.status == "failed" and "unexpected error" in res.message and "traceback" in res.outputs
+
+
+def test_reporter_history_drops_previews():
+    r = Reporter()
+    r.report(1, 2, losses={"a": 1}, preview=np.zeros((2, 2, 3), np.uint8))
+    assert r.history[0].preview is None and r.history[0].losses == {"a": 1.0}
+    r.cancel.cancel()
+    with pytest.raises(JobCancelled):
+        r.check()
