@@ -1,0 +1,43 @@
+"""Finished frames: what the render engine hands to the UI (pixels and a QImage, never tensors)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def array_to_qimage(pixels: np.ndarray) -> QImage:
+    """An HxWx3 uint8 array -> a QImage that owns its memory (safe after the array is gone)."""
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx3 uint8 image, got {pixels.shape} {pixels.dtype}")
+    arr = np.ascontiguousarray(pixels)
+    h, w, _ = arr.shape
+    return QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def qimage_to_array(image: QImage) -> np.ndarray:
+    """A QImage -> HxWx3 uint8 copy (tests and exports compare pixels with this)."""
+    img = image.convertToFormat(QImage.Format.Format_RGB888)
+    h, w = img.height(), img.width()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+    return buf.reshape(h, img.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+@dataclass
+class Frame:
+    """One rendered request. ``cells`` are the individual images [N,H,W,3]; ``image`` is the tiled view."""
+
+    stamp: int
+    channel: str
+    model_key: str
+    states: list[dict[str, Any]]
+    rows: int
+    cols: int
+    cells: np.ndarray
+    image: QImage
+    render_ms: float = 0.0  # the model's forward pass (incl. state -> latent)
+    total_ms: float = 0.0  # from request() to the frame being ready in the worker
+    requested_at: float = 0.0  # time.perf_counter() when request() was called
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,136 @@
+"""Run any :mod:`studio.core.jobs` job in a QThread and re-emit its progress as Qt signals.
+
+Why: the GUI must never block, and it must show the same job the CLI runs (``run_job``), not a copy.
+Progress events arrive from the job thread as fast as the job reports; the handle keeps every loss
+point (for the loss curve) but emits ``progress`` at most every ``min_interval_s`` so live previews
+don't flood the event loop. The last event before the end is always delivered. ``cancel()`` sets the
+job's CancelToken; jobs check it at every ``report()``, so the job stops at its next report.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from studio.core.jobs import CancelToken, JobResult, Progress, run_job
+
+
+class _JobThread(QThread):
+    def __init__(self, handle: "JobHandle") -> None:
+        super().__init__()
+        self.handle = handle
+        self.setObjectName(f"studio-job-{handle.title}")
+
+    def run(self) -> None:  # runs in the job thread
+        h = self.handle
+        result = run_job(h.job, h._on_progress, h.token)
+        h._flush()
+        h._result_ready.emit(result)
+
+
+class JobHandle(QObject):
+    """A running (or finished) job. Signals are delivered in the GUI thread."""
+
+    progress = Signal(object)  # Progress (throttled)
+    finished = Signal(object)  # JobResult
+    _result_ready = Signal(object)
+
+    def __init__(self, job: Any, min_interval_s: float = 0.05, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.title = str(getattr(job, "title", type(job).__name__))
+        self.token = CancelToken()
+        self.min_interval_s = min_interval_s
+        self.history: list[tuple[int, dict[str, float]]] = []  # (step, losses) for every report
+        self.last: Progress | None = None
+        self.result: JobResult | None = None
+        self.started_at = time.perf_counter()
+        self._lock = threading.Lock()
+        self._pending: Progress | None = None
+        self._last_emit = 0.0
+        self._result_ready.connect(self._on_result)
+        self._thread = _JobThread(self)
+
+    def start(self) -> "JobHandle":
+        self.started_at = time.perf_counter()
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.result is None
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.token.cancelled
+
+    def cancel(self) -> None:
+        """Ask the job to stop; it does so at its next report() (and saves its work if it can)."""
+        self.token.cancel()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        return self._thread.wait(timeout_ms)
+
+    # -- job thread side --
+    def _on_progress(self, event: Progress) -> None:
+        with self._lock:
+            if event.losses:
+                self.history.append((event.step, dict(event.losses)))
+            if event.preview is None and self._pending is not None and self._pending.preview is not None:
+                event.preview = self._pending.preview  # keep the newest preview until it is shown
+            self._pending = event
+            now = time.perf_counter()
+            if now - self._last_emit < self.min_interval_s:
+                return
+            self._last_emit = now
+            self._pending = None
+        self.last = event
+        self.progress.emit(event)
+
+    def _flush(self) -> None:
+        with self._lock:
+            event, self._pending = self._pending, None
+        if event is not None:
+            self.last = event
+            self.progress.emit(event)
+
+    # -- GUI thread side --
+    def _on_result(self, result: JobResult) -> None:
+        self._thread.wait(2000)
+        self.result = result
+        self.finished.emit(result)
+
+
+class JobRunner(QObject):
+    """Starts jobs and keeps their handles alive until they finish."""
+
+    jobStarted = Signal(object)  # JobHandle
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.handles: list[JobHandle] = []
+
+    def start(self, job: Any, min_interval_s: float = 0.05) -> JobHandle:
+        handle = JobHandle(job, min_interval_s, parent=self)
+        self.handles.append(handle)
+        handle.finished.connect(lambda _r, h=handle: self._forget(h))
+        handle.start()
+        self.jobStarted.emit(handle)
+        return handle
+
+    def _forget(self, handle: JobHandle) -> None:
+        if handle in self.handles:
+            self.handles.remove(handle)
+
+    @property
+    def running(self) -> list[JobHandle]:
+        return [h for h in self.handles if h.running]
+
+    def cancel_all(self, wait_ms: int = 5000) -> None:
+        """Cancel every job and wait for the threads (used when the window closes)."""
+        for h in list(self.handles):
+            h.cancel()
+        for h in list(self.handles):
+            h.wait(wait_ms)
