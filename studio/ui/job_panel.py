@@ -1,0 +1,119 @@
+"""The job panel: the running job's title, progress bar, live preview, loss curve, message and Cancel.
+
+It shows one job at a time (the newest); finished jobs leave their final message and curve visible.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from studio.core.jobs import JobResult, Progress
+from studio.engine.frames import array_to_qimage
+from studio.engine.jobs import JobHandle
+
+from .loss_curve import LossCurve
+
+
+def _eta(progress: Progress) -> str:
+    if progress.step <= 0 or progress.total <= 0 or progress.elapsed_s <= 0:
+        return ""
+    left = progress.elapsed_s / progress.step * max(0, progress.total - progress.step)
+    return f" · {left / 60:.0f} min left" if left >= 90 else f" · {left:.0f} s left"
+
+
+class JobPanel(QWidget):
+    jobFinished = Signal(object)  # JobResult
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.handle: JobHandle | None = None
+        self.title = QLabel("No job running. Start one with File ▸ Train…")
+        self.title.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.bar.setFormat("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.preview = QLabel()
+        self.preview.setFixedSize(128, 128)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background: #1e1e22; color: #888;")
+        self.preview.setText("preview")
+        self.curve = LossCurve()
+        top = QHBoxLayout()
+        top.addWidget(self.bar, 1)
+        top.addWidget(self.cancel_button)
+        body = QHBoxLayout()
+        body.addWidget(self.preview)
+        body.addWidget(self.curve, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.title)
+        layout.addLayout(top)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.status)
+
+    def attach(self, handle: JobHandle) -> None:
+        """Follow a job (replacing the one shown before)."""
+        if self.handle is not None:
+            try:
+                self.handle.progress.disconnect(self._on_progress)
+                self.handle.finished.disconnect(self._on_finished)
+            except (RuntimeError, TypeError):
+                pass
+        self.handle = handle
+        self.title.setText(f"<b>{handle.title}</b>")
+        self.bar.setValue(0)
+        self.bar.setFormat("starting…")
+        self.status.setText("")
+        self.curve.clear()
+        self.preview.setPixmap(QPixmap())
+        self.preview.setText("preview")
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setText("Cancel")
+        handle.progress.connect(self._on_progress)
+        handle.finished.connect(self._on_finished)
+        if handle.result is not None:
+            self._on_finished(handle.result)
+
+    def cancel(self) -> None:
+        if self.handle is not None and self.handle.running:
+            self.handle.cancel()
+            self.cancel_button.setEnabled(False)
+            self.cancel_button.setText("Stopping…")
+            self.status.setText("stopping at the next step (work so far is saved)…")
+
+    def _on_progress(self, event: Progress) -> None:
+        if event.total > 0:
+            self.bar.setValue(int(event.fraction * 1000))
+            self.bar.setFormat(f"{event.step} / {event.total}{_eta(event)}")
+        if event.message:
+            self.status.setText(event.message)
+        if event.preview is not None:
+            try:
+                img = array_to_qimage(event.preview)
+                self.preview.setPixmap(QPixmap.fromImage(img).scaled(
+                    self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.FastTransformation))
+            except ValueError:
+                pass  # a job sent a malformed preview: ignore it, keep the job running
+        if self.handle is not None:
+            self.curve.set_history(list(self.handle.history))
+
+    def _on_finished(self, result: JobResult) -> None:
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancel")
+        if result.status == "finished":
+            self.bar.setValue(1000)
+        self.bar.setFormat(result.status)
+        outputs = ", ".join(f"{k}: {v}" for k, v in result.outputs.items() if k != "traceback")
+        self.status.setText(result.message + (f"\n{outputs}" if outputs else ""))
+        if self.handle is not None:
+            self.curve.set_history(list(self.handle.history))
+        self.jobFinished.emit(result)

@@ -1,0 +1,636 @@
+"""The main window: wires the model list, canvas, latent panel and job panel to the engine.
+
+It owns the canvas *state* (with undo/redo) and asks the RenderEngine for frames; it never renders
+or touches tensors itself. Other features extend it through studio.ui.tools and the public API listed
+there (current_model, current_state, set_state, start_job, show_error, refresh_models, signals).
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QDialog, QDockWidget, QDoubleSpinBox, QFileDialog, QLabel, QMainWindow,
+                               QMessageBox, QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget)
+
+from studio.core.device import available_devices
+from studio.core.errors import StudioError
+from studio.core.export import read_state
+from studio.core.family import LoadedModel, normalise_state
+from studio.core.paths import user_models_dir
+from studio.core.registry import default_registry
+from studio.core.store import ModelStore
+from studio.engine import Frame, JobHandle, JobRunner, ModelReady, RenderEngine, RenderFailure, model_key
+
+from . import tools as tool_registry
+from .canvas import CanvasView
+from .export_dialog import ExportDialog, ExportOptions, export_grid_png
+from .history import StateHistory
+from .job_dialog import JobDialog
+from .job_panel import JobPanel
+from .latent_panel import LatentPanel
+from .model_list import ModelList
+from .settings import StudioSettings
+
+CHECKPOINT_SUFFIXES = (".json", ".safetensors")
+
+
+def no_models_text() -> str:
+    return ("No models installed yet.\n\n"
+            "• Train one: File ▸ Train…  or  studio train csgan --data FOLDER_OF_IMAGES\n"
+            f"• Or copy NAME.safetensors + NAME.json into {user_models_dir()}\n"
+            "• Or open a checkpoint: File ▸ Open checkpoint… (Ctrl+O), or drop it on this window.")
+
+
+class MainWindow(QMainWindow):
+    stateChanged = Signal(dict)
+    modelChanged = Signal(str)
+
+    def __init__(self, settings: QSettings | None = None, model: str | None = None, device: str | None = None,
+                 store_folders: list[Path] | None = None, load_tools: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle("GAN Studio")
+        self.setAcceptDrops(True)
+        self.settings = StudioSettings(settings)
+        self.registry = default_registry()
+        self.store = ModelStore(store_folders, self.registry)
+        dev = device or self.settings.get_str("device", "auto")
+        if dev not in available_devices():
+            dev = "auto"
+        self.engine = RenderEngine(dev, parent=self)
+        self.jobs = JobRunner(self)
+        self.history = StateHistory()
+        self.last_error = ""
+        self._error_box: QMessageBox | None = None
+        self._model: LoadedModel | None = None
+        self._model_id: str | None = None
+        self._model_path: Path | None = None
+        self._load_stamp = 0
+        self._pending_state: dict[str, Any] | None = None
+        self._pending_id: str | None = None
+        self._last_frame: Frame | None = None
+        self._tool_docks: dict[str, QDockWidget] = {}
+        self._tool_windows: list[QWidget] = []
+        self._tasks: set = set()
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._connect()
+        if load_tools:
+            for problem in tool_registry.load_tool_modules():
+                self.show_message(problem)
+        self._add_tool_actions()
+        self._restore_settings()
+        self.refresh_models()
+        self._open_first_model(model)
+
+    # ------------------------------------------------------------------------------ building
+    def _build_widgets(self) -> None:
+        self.canvas = CanvasView()
+        self.setCentralWidget(self.canvas)
+        self.model_list = ModelList()
+        self.models_dock = self._dock("Models", self.model_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.panel = LatentPanel()
+        scroll = QScrollArea()
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(300)
+        self.controls_dock = self._dock("Controls", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.job_panel = JobPanel()
+        self.jobs_dock = self._dock("Jobs", self.job_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.info = QLabel()
+        self.statusBar().addPermanentWidget(self.info)
+
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            if isinstance(shortcut, (list, tuple)):
+                act.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                act.setShortcut(QKeySequence(shortcut))
+        act.setCheckable(checkable)
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        act.triggered.connect(slot)
+        self.addAction(act)  # shortcuts work even when the menu bar is hidden
+        return act
+
+    def _build_actions(self) -> None:
+        self.act_open = self._action("&Open checkpoint…", self.open_checkpoint_dialog, "Ctrl+O",
+                                     tip="open a NAME.json / NAME.safetensors checkpoint")
+        self.act_export = self._action("&Export grid…", self.export_dialog, "Ctrl+E",
+                                       tip="save a grid of variations as PNG (drop it back to restore)")
+        self.act_train = self._action("&Train…", self.train_dialog, "Ctrl+T", tip="train a new model")
+        self.act_refresh = self._action("&Refresh models", self.refresh_models, "F5")
+        self.act_quit = self._action("&Quit", self.close, "Ctrl+Q")
+        self.act_undo = self._action("&Undo", self.undo, "Ctrl+Z")
+        self.act_redo = self._action("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        self.act_random = self._action("&Randomize", self.randomize, "Ctrl+R", tip="a new random seed")
+        self.act_reset = self._action("Reset &sliders", lambda: self.panel.reset_edits())
+        self.act_grid = self._action("&Grid of variations", self._grid_toggled, "Ctrl+G", checkable=True,
+                                     tip="show an N×M grid of variations around the current image")
+        self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom_in(), "Ctrl++")
+        self.act_zoom_out = self._action("Zoom &out", lambda: self.canvas.zoom_out(), "Ctrl+-")
+        self.act_zoom_fit = self._action("&Fit to window", lambda: self.canvas.zoom_fit(), "Ctrl+0")
+        self.act_help_models = self._action("Getting models", lambda: QMessageBox.information(
+            self, "Getting models", no_models_text()))
+        self.act_about = self._action("About GAN Studio", lambda: QMessageBox.about(
+            self, "GAN Studio", "GAN Studio: a desktop studio for playing with trained image generators."))
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.act_open, self.act_export, None, self.act_train, self.act_refresh, None, self.act_quit):
+            m.addSeparator() if a is None else m.addAction(a)
+        m = mb.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo, None, self.act_random, self.act_reset):
+            m.addSeparator() if a is None else m.addAction(a)
+        m = mb.addMenu("&View")
+        for a in (self.act_grid, None, self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, None):
+            m.addSeparator() if a is None else m.addAction(a)
+        for dock in (self.models_dock, self.controls_dock, self.jobs_dock):
+            m.addAction(dock.toggleViewAction())
+        self.device_menu = mb.addMenu("&Device")
+        self.device_group = QActionGroup(self)
+        for name in available_devices():
+            act = QAction(name, self, checkable=True)
+            act.setData(name)
+            act.setChecked(name == self.engine.device)
+            act.triggered.connect(lambda _checked=False, n=name: self.set_device(n))
+            self.device_group.addAction(act)
+            self.device_menu.addAction(act)
+        self.tools_menu = mb.addMenu("T&ools")
+        m = mb.addMenu("&Help")
+        m.addAction(self.act_help_models)
+        m.addAction(self.act_about)
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Canvas")
+        tb.setObjectName("toolbar-canvas")
+        self.addToolBar(tb)
+        tb.addAction(self.act_random)
+        tb.addAction(self.act_undo)
+        tb.addAction(self.act_redo)
+        tb.addSeparator()
+        tb.addAction(self.act_grid)
+        self.rows_box = QSpinBox()
+        self.rows_box.setRange(1, 16)
+        self.rows_box.setPrefix("rows ")
+        self.cols_box = QSpinBox()
+        self.cols_box.setRange(1, 16)
+        self.cols_box.setPrefix("cols ")
+        self.spread_box = QDoubleSpinBox()
+        self.spread_box.setRange(0.05, 2.0)
+        self.spread_box.setSingleStep(0.05)
+        self.spread_box.setPrefix("spread ")
+        self.spread_box.setToolTip("how far the variations stray from the centre image")
+        for w in (self.rows_box, self.cols_box, self.spread_box):
+            tb.addWidget(w)
+            w.valueChanged.connect(lambda _v: self._grid_changed())
+        tb.addSeparator()
+        tb.addAction(self.act_zoom_out)
+        tb.addAction(self.act_zoom_fit)
+        tb.addAction(self.act_zoom_in)
+        tb.addSeparator()
+        tb.addAction(self.act_export)
+
+    def _connect(self) -> None:
+        self.engine.frameReady.connect(self._on_frame)
+        self.engine.renderFailed.connect(self._on_render_failed)
+        self.engine.modelReady.connect(self._on_model_ready)
+        self.model_list.modelActivated.connect(self._on_model_activated)
+        self.panel.stateEdited.connect(self._on_panel_edit)
+        self.panel.editFinished.connect(self._commit)
+        self.job_panel.jobFinished.connect(self._on_job_finished)
+        self.canvas.zoomChanged.connect(lambda _z: self._update_info())
+        self._commit_timer = QTimer(self)
+        self._commit_timer.setSingleShot(True)
+        self._commit_timer.setInterval(600)
+        self._commit_timer.timeout.connect(self._commit)
+
+    # ------------------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.get_bytes("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 820)
+            self.resizeDocks([self.jobs_dock], [170], Qt.Orientation.Vertical)
+            self.resizeDocks([self.models_dock, self.controls_dock], [220, 320], Qt.Orientation.Horizontal)
+        state = s.get_bytes("window_state")
+        if state is not None:
+            self.restoreState(state)
+        for box, key, default in ((self.rows_box, "grid_rows", 3), (self.cols_box, "grid_cols", 4)):
+            box.blockSignals(True)
+            box.setValue(s.get_int(key, default, 1, 16))
+            box.blockSignals(False)
+        self.spread_box.blockSignals(True)
+        self.spread_box.setValue(min(2.0, max(0.05, s.get_float("grid_spread", 0.6))))
+        self.spread_box.blockSignals(False)
+        self.act_grid.setChecked(s.get_bool("grid_mode", False))
+        zoom = s.get_float("zoom", 0.0)
+        self.canvas.set_zoom(zoom if 0 <= zoom <= 64 else 0.0)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.set("geometry", self.saveGeometry())
+        s.set("window_state", self.saveState())
+        s.set("device", self.engine.device)
+        s.set("grid_rows", self.rows_box.value())
+        s.set("grid_cols", self.cols_box.value())
+        s.set("grid_spread", self.spread_box.value())
+        s.set("grid_mode", self.act_grid.isChecked())
+        s.set("zoom", self.canvas.zoom)
+        if self._model_id:
+            s.set("last_model", self._model_id)
+        s.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.save_settings()
+        self.jobs.cancel_all()
+        self.engine.shutdown()
+        for box in (self._error_box,):
+            if box is not None:
+                box.close()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------------------ public API
+    def current_model(self) -> LoadedModel | None:
+        return self._model
+
+    def current_model_id(self) -> str | None:
+        return self._model_id
+
+    def current_model_path(self) -> Path | None:
+        return self._model_path
+
+    def current_state(self) -> dict[str, Any]:
+        return copy.deepcopy(self.history.current) if self.history.current else {}
+
+    def device_name(self) -> str:
+        return self.engine.device
+
+    def set_state(self, state: dict[str, Any], undoable: bool = True) -> None:
+        """Show ``state`` on the canvas (re-render); one undo step when ``undoable``."""
+        if self._model is None:
+            self.show_error("Open a model first.")
+            return
+        s = normalise_state(state)
+        s["model"] = self._model_id
+        self.history.edit(s, live=not undoable)
+        self.panel.show_state(s)
+        self._state_changed()
+
+    def start_job(self, job) -> JobHandle:
+        """Run a studio.core.jobs job in a worker thread and follow it in the job panel."""
+        handle = self.jobs.start(job)
+        self.job_panel.attach(handle)
+        self.jobs_dock.show()
+        self.jobs_dock.raise_()
+        self.show_message(f"started: {handle.title}")
+        return handle
+
+    def show_message(self, text: str, ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def show_error(self, text: str) -> None:
+        """Status bar + a non-blocking message box; never raises."""
+        self.last_error = str(text)
+        self.statusBar().showMessage(self.last_error, 15000)
+        if self._error_box is not None:
+            self._error_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, "GAN Studio", self.last_error, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+        self._error_box = box
+
+    def refresh_models(self) -> None:
+        self.store.refresh()
+        self.model_list.populate(self.store)
+        self.model_list.select(self._model_id)
+        if not self.store.entries and self._model is None:
+            self.canvas.set_message(no_models_text())
+
+    def open_model(self, name_or_path: str | Path, state: dict[str, Any] | None = None) -> bool:
+        """Load a model (id from the list, or a card/safetensors path) in the render thread."""
+        try:
+            path = self.store.resolve(str(name_or_path))
+        except StudioError as exc:
+            self.show_error(str(exc))
+            return False
+        self._pending_state = state
+        self._pending_id = str(name_or_path) if str(name_or_path) in self.store.entries else \
+            self._id_for_path(path)
+        self._load_stamp = self.engine.load(path)
+        self.show_message(f"loading {self._pending_id}…")
+        return True
+
+    def _id_for_path(self, path: Path) -> str:
+        key = model_key(path)
+        for mid, entry in self.store.entries.items():
+            if model_key(entry.path) == key:
+                return mid
+        return str(Path(key))
+
+    def set_device(self, name: str) -> None:
+        self.engine.set_device(name)
+        for act in self.device_group.actions():
+            act.setChecked(act.data() == name)
+        self.settings.set("device", name)
+        if self._model_id is not None:
+            self.open_model(self._model_id, self.current_state())
+        self._update_info()
+
+    # ------------------------------------------------------------------------------ models
+    def _open_first_model(self, model: str | None) -> None:
+        if model:
+            self.open_model(model)
+            return
+        last = self.settings.get_str("last_model", "")
+        if last and last in self.store.entries:
+            self.open_model(last)
+        elif self.store.entries:
+            roots = [e.id for e in self.store.entries.values() if e.card.parent not in self.store.entries]
+            self.open_model((roots or list(self.store.entries))[0])
+        else:
+            self.canvas.set_message(no_models_text())
+
+    def _on_model_activated(self, model_id: str) -> None:
+        if model_id != self._model_id:
+            self.open_model(model_id)
+
+    def _on_model_ready(self, ready: ModelReady) -> None:
+        if ready.stamp != self._load_stamp:
+            return  # a newer load was asked for since
+        model = ready.model
+        self._model = model
+        self._model_id = self._pending_id
+        self._model_path = Path(ready.model_key)
+        if self._pending_state is not None:
+            state = normalise_state(self._pending_state)
+        else:
+            state = model.default_state(self._model_id, 0)
+        state["model"] = self._model_id
+        self._pending_state = None
+        self.history.reset(state)
+        self.panel.build(model.controls(), state)
+        self.model_list.select(self._model_id)
+        self.setWindowTitle(f"GAN Studio — {self._model_id}")
+        self.settings.set("last_model", self._model_id)
+        self._update_info()
+        self.show_message(f"{self._model_id} ready on {model.device}", 4000)
+        self.modelChanged.emit(self._model_id)
+        self._state_changed()
+
+    # ------------------------------------------------------------------------------ state and render
+    def _on_panel_edit(self, state: dict[str, Any], live: bool) -> None:
+        state["model"] = self._model_id
+        self.history.edit(state, live=True)
+        if live:
+            self._commit_timer.stop()
+        else:
+            self._commit_timer.start()  # keyboard/wheel steps close to each other are one undo step
+        self._state_changed()
+
+    def _commit(self) -> None:
+        self._commit_timer.stop()
+        self.history.commit()
+        self._update_undo_actions()
+
+    def _state_changed(self) -> None:
+        self._render()
+        self._update_undo_actions()
+        self.stateChanged.emit(self.current_state())
+
+    def grid_shape(self) -> tuple[int, int]:
+        return (self.rows_box.value(), self.cols_box.value()) if self.act_grid.isChecked() else (1, 1)
+
+    def canvas_states(self, rows: int, cols: int) -> list[dict[str, Any]]:
+        """The states of a rows×cols grid around the current state (cell 0 = the state itself)."""
+        state = self.current_state()
+        if rows * cols == 1 or self._model is None:
+            return [state]
+        return self._model.variations(state, rows * cols, spread=self.spread_box.value())
+
+    def _render(self) -> None:
+        if self._model is None or self._model_path is None:
+            return
+        rows, cols = self.grid_shape()
+        self.engine.request(self._model_path, self.canvas_states(rows, cols), "canvas", rows, cols)
+
+    def _on_frame(self, frame: Frame) -> None:
+        if frame.channel != "canvas" or self._model_path is None or frame.model_key != str(self._model_path):
+            return
+        self._last_frame = frame
+        self.canvas.set_image(frame.image)
+        self._update_info()
+
+    def _on_render_failed(self, failure: RenderFailure) -> None:
+        self.show_error(failure.message)
+
+    def _grid_toggled(self) -> None:
+        self.settings.set("grid_mode", self.act_grid.isChecked())
+        self._render()
+
+    def _grid_changed(self) -> None:
+        if self.act_grid.isChecked():
+            self._render()
+
+    def _update_info(self) -> None:
+        parts = [f"device: {self.engine.device}"]
+        if self._model is not None:
+            parts.insert(0, f"{self._model_id} · {self._model.image_size}px")
+        if self._last_frame is not None:
+            parts.append(f"frame {self._last_frame.render_ms:.1f} ms")
+        z = self.canvas.effective_zoom()
+        parts.append(f"zoom {'fit' if self.canvas.zoom == 0 else ''} {z:.2g}×")
+        self.info.setText("  ·  ".join(parts))
+
+    # ------------------------------------------------------------------------------ undo
+    def _update_undo_actions(self) -> None:
+        self.act_undo.setEnabled(self.history.can_undo())
+        self.act_redo.setEnabled(self.history.can_redo())
+
+    def _apply_history(self, state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        self.panel.show_state(state)
+        self._state_changed()
+
+    def undo(self) -> None:
+        self._commit_timer.stop()
+        self._apply_history(self.history.undo())
+
+    def redo(self) -> None:
+        self._commit_timer.stop()
+        self.history.commit()
+        self._apply_history(self.history.redo())
+
+    def randomize(self) -> None:
+        if self._model is not None:
+            self.panel.randomize()
+
+    # ------------------------------------------------------------------------------ export / drop
+    def _spawn(self, coro) -> None:
+        """Run a coroutine on the qasync loop (the GUI's asyncio loop over Qt's)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            coro.close()
+            self.show_error("internal: the asyncio loop is not running (start the studio with run_app)")
+            return
+        task = loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def export_dialog(self) -> None:
+        if self._model is None:
+            self.show_error("Open a model first: there is nothing to export yet.")
+            return
+        rows, cols = self.grid_shape()
+        folder = Path(self.settings.folder("export", str(Path.home())))
+        name = f"{Path(str(self._model_id)).stem}-seed{self.current_state().get('seed', 0)}-{rows}x{cols}.png"
+        size = max(64, self._model.image_size)
+        dialog = ExportDialog(ExportOptions(folder / name, rows, cols, size, 2), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._spawn(self._export_and_report(dialog.options()))
+
+    async def _export_and_report(self, options: ExportOptions) -> None:
+        try:
+            path = await self.export_grid(options)
+        except StudioError as exc:
+            self.show_error(str(exc))
+        except OSError as exc:
+            self.show_error(f"{options.path}: could not save ({exc.strerror or exc})")
+        else:
+            self.show_message(f"saved {path}")
+
+    async def export_grid(self, options: ExportOptions) -> Path:
+        """Render the grid in the engine and save it as a PNG with the canvas state. Raises StudioError."""
+        if self._model is None or self._model_path is None:
+            raise StudioError("open a model first: there is nothing to export yet")
+        state = self.current_state()
+        states = self.canvas_states(options.rows, options.cols)
+        frame = await self.engine.render_async(self._model_path, states, 1, 1)
+        options.path.parent.mkdir(parents=True, exist_ok=True)
+        path = export_grid_png(options, frame.cells, state,
+                               {"model": str(self._model_id), "spread": self.spread_box.value()})
+        self.settings.set_folder("export", str(options.path.parent))
+        return path
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            self.show_error("Only files from this computer can be dropped here.")
+            return
+        event.acceptProposedAction()
+        self.drop_file(paths[0])
+
+    def drop_file(self, path: str | Path) -> bool:
+        """A dropped exported PNG restores its state; a dropped checkpoint opens. Errors are shown."""
+        path = Path(path)
+        try:
+            if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+                return self.open_model(path)
+            state = read_state(path)
+            model = str(state.get("model") or "")
+            if not model:
+                raise StudioError(f"{path.name}: the state in this image names no model")
+            if model == self._model_id:
+                self.set_state(state)
+                self.show_message(f"restored the canvas from {path.name}")
+                return True
+            if model in self.store.entries or Path(model).with_suffix(".json").exists():
+                self.show_message(f"{path.name}: opening model {model}…")
+                return self.open_model(model, state)
+            raise StudioError(f"{path.name}: it was made with the model '{model}', which is not installed here "
+                              f"(installed: {', '.join(self.store.entries) or 'none'})")
+        except StudioError as exc:
+            self.show_error(str(exc))
+        except Exception as exc:  # never let a strange file take the window down
+            self.show_error(f"{path.name}: could not use this file ({exc!r})")
+        return False
+
+    # ------------------------------------------------------------------------------ dialogs
+    def open_checkpoint_dialog(self) -> None:
+        start = self.settings.folder("open", str(user_models_dir()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start,
+                                              "GAN Studio checkpoints (*.json *.safetensors)")
+        if path:
+            self.settings.set_folder("open", str(Path(path).parent))
+            self.open_model(path)
+
+    def train_dialog(self) -> None:
+        dialog = JobDialog(self.registry, "train", self.settings, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.job is not None:
+            self.start_job(dialog.job)
+
+    def _on_job_finished(self, result) -> None:
+        if result.ok:
+            self.refresh_models()
+            card = result.outputs.get("card")
+            self.show_message(f"{result.message}" + (f" — saved {card}" if card else ""))
+        elif result.status == "failed":
+            self.show_error(result.message)
+        else:
+            self.refresh_models()
+            self.show_message(result.message)
+
+    # ------------------------------------------------------------------------------ tools
+    def _add_tool_actions(self) -> None:
+        self.tools_menu.clear()
+        specs = tool_registry.registered_tools()
+        if not specs:
+            act = self.tools_menu.addAction("(no tools installed)")
+            act.setEnabled(False)
+        for spec in specs:
+            self.tools_menu.addAction(self._action(spec.menu_title, lambda _c=False, s=spec: self.open_tool(s),
+                                                   spec.shortcut, tip=spec.help))
+
+    def open_tool(self, spec) -> QWidget | None:
+        """Show a registered tool (docks are created once, dialogs each time). Errors are shown."""
+        try:
+            if spec.kind == "dock":
+                dock = self._tool_docks.get(spec.id)
+                if dock is None:
+                    dock = self._dock(spec.menu_title.rstrip("…. "), spec.factory(self),
+                                      Qt.DockWidgetArea.RightDockWidgetArea)
+                    dock.setObjectName(f"tool-{spec.id}")
+                    self._tool_docks[spec.id] = dock
+                dock.show()
+                dock.raise_()
+                return dock.widget()
+            widget = spec.factory(self)
+            if not isinstance(widget, QDialog):
+                holder = QDialog(self)
+                holder.setWindowTitle(spec.menu_title.rstrip("…. "))
+                QVBoxLayout(holder).addWidget(widget)
+                widget = holder
+            widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            widget.show()
+            self._tool_windows = [w for w in self._tool_windows if w.isVisible()] + [widget]
+            return widget
+        except Exception as exc:
+            self.show_error(f"the tool '{spec.menu_title}' could not open: {exc!r}")
+            print(f"tool {spec.id} failed: {exc!r}", file=sys.stderr)
+            return None
