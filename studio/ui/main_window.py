@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         self.act_export = self._action("&Export grid…", self.export_dialog, "Ctrl+E",
                                        tip="save a grid of variations as PNG (drop it back to restore)")
         self.act_train = self._action("&Train…", self.train_dialog, "Ctrl+T", tip="train a new model")
+        self.act_run_job = self._action("Run &job…", lambda: self.train_dialog("*"),
+                                        tip="any job a family offers (create, fine-tune, encode, …)")
         self.act_refresh = self._action("&Refresh models", self.refresh_models, "F5")
         self.act_quit = self._action("&Quit", self.close, "Ctrl+Q")
         self.act_undo = self._action("&Undo", self.undo, "Ctrl+Z")
@@ -154,7 +156,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_open, self.act_export, None, self.act_train, self.act_refresh, None, self.act_quit):
+        for a in (self.act_open, self.act_export, None, self.act_train, self.act_run_job, self.act_refresh, None,
+                  self.act_quit):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_random, self.act_reset):
@@ -580,8 +583,8 @@ class MainWindow(QMainWindow):
             self.settings.set_folder("open", str(Path(path).parent))
             self.open_model(path)
 
-    def train_dialog(self) -> None:
-        dialog = JobDialog(self.registry, "train", self.settings, self)
+    def train_dialog(self, job_name: str = "train") -> None:
+        dialog = JobDialog(self.registry, job_name or "train", self.settings, self)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.job is not None:
             self.start_job(dialog.job)
 

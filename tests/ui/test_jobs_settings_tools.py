@@ -1,0 +1,139 @@
+"""Job panel Cancel, settings across window instances, the empty-studio message, the tools hook."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from studio.core.family import Family
+from studio.ui import tools
+from studio.ui.job_dialog import JobDialog
+
+
+class LoopJob:
+    title = "loop job"
+
+    def __init__(self, steps=1_000_000, **_):
+        self.steps = steps
+        self.step = 0
+
+    def run(self, reporter):
+        for self.step in range(1, self.steps + 1):
+            time.sleep(0.002)
+            preview = np.full((8, 8, 3), 128, np.uint8) if self.step % 20 == 0 else None
+            reporter.report(self.step, self.steps, losses={"d": 1 / self.step, "g": 2 / self.step}, preview=preview)
+        return {"card": "x.json"}
+
+
+def test_cancel_in_the_job_panel_stops_the_job_within_a_second(window, qtbot):
+    job = LoopJob()
+    handle = window.start_job(job)
+    qtbot.waitUntil(lambda: job.step > 30 and bool(window.job_panel.curve.series), timeout=5000)
+    assert window.job_panel.bar.value() >= 0 and not window.job_panel.preview.pixmap().isNull()
+    t0 = time.perf_counter()
+    window.job_panel.cancel_button.click()
+    qtbot.waitUntil(lambda: handle.result is not None, timeout=1000)
+    assert time.perf_counter() - t0 < 1.0
+    assert handle.result.status == "cancelled"
+    stopped = job.step
+    qtbot.wait(50)
+    assert job.step == stopped
+    assert "cancelled" in window.job_panel.status.text()
+    assert set(window.job_panel.curve.series) == {"d", "g"}
+
+
+def test_settings_persist_across_two_windows(make_window, qtbot):
+    w1 = make_window()
+    w1.rows_box.setValue(5)
+    w1.cols_box.setValue(6)
+    w1.act_grid.setChecked(True)
+    w1.set_device("cpu")
+    w1.resize(700, 500)  # inside the offscreen screen (800x600)
+    with qtbot.waitSignal(w1.modelChanged, timeout=10000):
+        w1.open_model("tiny-child")
+    w1.close()
+    w2 = make_window()
+    assert (w2.rows_box.value(), w2.cols_box.value()) == (5, 6)
+    assert w2.act_grid.isChecked()
+    assert w2.device_name() == "cpu"
+    assert w2.current_model_id() == "tiny-child"
+    assert abs(w2.width() - 700) <= 8 and abs(w2.height() - 500) <= 8  # geometry restored
+
+
+def test_window_without_models_says_how_to_get_one(make_window, tmp_path):
+    w = make_window(folders=[tmp_path / "empty"], wait=False)
+    assert "No models installed" in w.canvas.message()
+    assert "studio train" in w.canvas.message()
+    w.export_dialog()  # nothing to export: a clear message, no crash
+    assert "Open a model first" in w.last_error
+
+
+def test_registered_tool_opens_and_a_broken_one_does_not_break_the_window(make_window, qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    seen = {}
+
+    def factory(window):
+        seen["model"] = window.current_model_id()
+        return QLabel("hello tool")
+
+    def broken(window):
+        raise RuntimeError("boom")
+
+    tools.register_tool(tools.ToolSpec("t-ok", "Test tool…", None, factory))
+    tools.register_tool(tools.ToolSpec("t-bad", "Broken tool…", None, broken, kind="dialog"))
+    try:
+        assert tools.load_tool_modules(["studio.ui.no_such_tool"])  # reported, not raised
+        w = make_window()
+        titles = [a.text() for a in w.tools_menu.actions()]
+        assert "Test tool…" in titles and "Broken tool…" in titles
+        widget = w.open_tool(tools.registered_tools()[0])
+        assert isinstance(widget, QLabel) and seen["model"] == "tiny"
+        assert w.open_tool(next(t for t in tools.registered_tools() if t.id == "t-bad")) is None
+        assert "boom" in w.last_error
+    finally:
+        tools.unregister_tool("t-ok")
+        tools.unregister_tool("t-bad")
+
+
+class TrainableFamily(Family):
+    name = "trainable-test"
+    title = "Trainable test family"
+
+    def load(self, tensors, card, device):
+        raise NotImplementedError
+
+    def jobs(self):
+        return {"train": "train a loop"}
+
+    def add_job_arguments(self, name, parser):
+        parser.add_argument("--data", required=True, help="folder of images")
+        parser.add_argument("--steps", type=int, default=100)
+        parser.add_argument("--lr", type=float, default=2e-4)
+        parser.add_argument("--size", type=int, choices=[64, 112], default=64)
+        parser.add_argument("--resume", action="store_true")
+
+    def make_job(self, name, **options):
+        job = LoopJob(**options)
+        job.options = options
+        return job
+
+
+def test_train_dialog_builds_a_form_from_the_job_options(window, tmp_path):
+    if TrainableFamily.name not in window.registry.families:
+        window.registry.add(TrainableFamily, "tests")
+    dialog = JobDialog(window.registry, "train", window.settings, window, family_name=TrainableFamily.name)
+    assert dialog.selected() == (TrainableFamily.name, "train")
+    dialog._try_accept()  # data missing: a clear message, dialog stays open
+    assert "data" in dialog.error.text() and dialog.job is None
+    dialog.field("data").setText(str(tmp_path))
+    dialog.field("steps").setText("abc")
+    dialog._try_accept()
+    assert "steps" in dialog.error.text()
+    dialog.field("steps").setText("7")
+    dialog.field("size").setCurrentText("112")
+    dialog.field("resume").setChecked(True)
+    dialog._try_accept()
+    opts = dialog.job.options
+    assert opts["steps"] == 7 and opts["size"] == 112 and opts["resume"] is True and opts["lr"] == 2e-4
+    assert opts["command"] == f"studio train {TrainableFamily.name} --data {tmp_path} --steps 7 --size 112 --resume"
