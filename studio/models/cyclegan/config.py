@@ -1,0 +1,72 @@
+"""CycleGAN's typed configuration, with the two presets the reports describe.
+
+``ece``: the ECE 285 project's variant — DnCNN-style generator, 5-layer InstanceNorm discriminator,
+MSE adversarial + L1 cycle loss (weight 1), no identity loss, no image pool, Adam lr 1e-3 (0.5, 0.999).
+``standard``: Zhu et al.'s configuration as the Kaggle report used it — ResNet generator (9 blocks,
+optional encoder→decoder skip connections), 70×70 PatchGAN, cycle 10, identity 0.5×cycle, a pool of
+50 fakes, Adam 2e-4 with linear decay over the second half.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from studio.core.errors import StudioError
+
+GENERATORS = ("dncnn", "resnet")
+DISCRIMINATORS = ("ece", "patch")
+
+
+@dataclass
+class CycleGANConfig:
+    generator: str = "dncnn"
+    channels: int = 64               # DnCNN C / ResNet ngf
+    depth: int = 6                   # DnCNN D (middle conv+BN+ReLU layers)
+    residual: bool = True            # DnCNN adds its output to the input (DnCNN's residual learning)
+    n_blocks: int = 9                # ResNet blocks (6 or 9)
+    skips: bool = False              # ResNet: the Kaggle report's encoder→decoder skip connections
+    discriminator: str = "ece"
+    d_channels: list[int] = field(default_factory=lambda: [16, 64, 256, 256])  # ECE D widths
+    d_strides: list[int] = field(default_factory=lambda: [1, 1, 1, 1, 1])      # ECE D strides (5 convs)
+    ndf: int = 64                    # PatchGAN base width
+    lambda_cycle: float = 1.0
+    lambda_identity: float = 0.0     # as a fraction of lambda_cycle (Zhu et al. use 0.5)
+    pool_size: int = 0
+    lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    decay_start: float = 1.0         # fraction of the run after which lr decays linearly to 0 (1 = never)
+    d_loss_half: bool = False        # halve the discriminator loss (Zhu et al.) — slows D relative to G
+
+    def validate(self) -> "CycleGANConfig":
+        if self.generator not in GENERATORS:
+            raise StudioError(f"unknown CycleGAN generator '{self.generator}' (use {', '.join(GENERATORS)})")
+        if self.discriminator not in DISCRIMINATORS:
+            raise StudioError(f"unknown CycleGAN discriminator '{self.discriminator}' "
+                              f"(use {', '.join(DISCRIMINATORS)})")
+        if self.channels < 1 or self.depth < 0 or self.n_blocks < 0 or self.ndf < 1:
+            raise StudioError("CycleGAN channels/ndf must be positive and depth/blocks not negative")
+        if len(self.d_channels) != 4 or len(self.d_strides) != 5 or min(self.d_strides) < 1:
+            raise StudioError("the ECE discriminator needs 4 widths and 5 strides (each at least 1)")
+        return self
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> "CycleGANConfig":
+        base: dict[str, Any]
+        if name == "ece":
+            base = {}
+        elif name == "standard":
+            base = dict(generator="resnet", discriminator="patch", lambda_cycle=10.0, lambda_identity=0.5,
+                        pool_size=50, lr=2e-4, decay_start=0.5, d_loss_half=True)
+        else:
+            raise StudioError(f"unknown CycleGAN preset '{name}' (use ece or standard)")
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(base)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CycleGANConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise StudioError(f"unknown CycleGAN config keys: {', '.join(sorted(unknown))}")
+        return cls(**dict(data)).validate()

@@ -1,0 +1,89 @@
+"""The CycleGAN family: builds a translator from a card, offers the 'train' job."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from studio.core.checkpoint import ModelCard, load_module_tensors
+from studio.core.errors import CheckpointError, StudioError
+from studio.core.family import Family
+from studio.models.translate_common import (TrainOptions, TranslatorModel, add_common_arguments,
+                                            options_from, receptive_radius_of, validation_tensors)
+
+from .config import CycleGANConfig
+from .networks import build_generator
+
+
+class CycleGANModel(TranslatorModel):
+    """A loaded CycleGAN: G_ab translates A→B, G_ba B→A."""
+
+
+def config_from_card(card: ModelCard) -> CycleGANConfig:
+    try:
+        return CycleGANConfig.from_dict(card.config)
+    except (StudioError, TypeError) as exc:
+        raise CheckpointError(card.name + ".json", f"not a valid CycleGAN config ({exc})")
+
+
+def _bool(text: str) -> bool:
+    return str(text).lower() in ("1", "true", "yes", "on")
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in str(text).split(",") if v.strip()]
+
+
+class CycleGANFamily(Family):
+    name = "cyclegan"
+    title = "CycleGAN translator"
+    description = "Unpaired image-to-image translation between two folders (Zhu et al.; ECE 285 variant)."
+
+    def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device) -> CycleGANModel:
+        cfg = config_from_card(card)
+        gens = {}
+        for direction, prefix in (("a2b", "G_ab"), ("b2a", "G_ba")):
+            g = build_generator(cfg)
+            load_module_tensors(prefix, g, tensors, card.name + ".safetensors")
+            gens[direction] = g
+        model = CycleGANModel(card, device, gens, validation_tensors(tensors))
+        model.receptive_radius = receptive_radius_of(gens["a2b"])
+        return model
+
+    def jobs(self) -> dict[str, str]:
+        return {"train": "train a CycleGAN between two image folders (--a DIR --b DIR)"}
+
+    def add_job_arguments(self, name: str, parser: Any) -> None:
+        if name != "train":
+            raise KeyError(f"family 'cyclegan' has no job '{name}'")
+        add_common_arguments(parser)
+        g = parser.add_argument_group("CycleGAN architecture")
+        g.add_argument("--preset", default="ece", choices=["ece", "standard"],
+                       help="ece: DnCNN G + 5-layer IN D (ECE 285); standard: ResNet G + PatchGAN, "
+                            "identity loss, pool 50, lr decay")
+        g.add_argument("--generator", choices=["dncnn", "resnet"])
+        g.add_argument("--channels", type=int, help="DnCNN C / ResNet ngf (default 64)")
+        g.add_argument("--depth", type=int, help="DnCNN depth D (default 6)")
+        g.add_argument("--residual", type=_bool, help="DnCNN adds its output to the input (default true)")
+        g.add_argument("--blocks", dest="n_blocks", type=int, help="ResNet blocks (6 or 9)")
+        g.add_argument("--skips", action="store_true", default=None, help="ResNet skip connections (Kaggle)")
+        g.add_argument("--discriminator", choices=["ece", "patch"])
+        g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
+        g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")
+        g.add_argument("--ndf", type=int, help="PatchGAN width")
+        g.add_argument("--lambda-cycle", type=float)
+        g.add_argument("--lambda-identity", type=float)
+        g.add_argument("--pool-size", type=int)
+        g.add_argument("--lr", type=float)
+        g.add_argument("--decay-start", type=float, help="fraction of the run after which lr decays to 0")
+
+    def make_job(self, name: str, **options: Any):
+        if name != "train":
+            raise KeyError(f"family 'cyclegan' has no job '{name}'")
+        keys = ("generator", "channels", "depth", "residual", "n_blocks", "skips", "discriminator",
+                "d_channels", "d_strides", "ndf", "lambda_cycle", "lambda_identity", "pool_size", "lr",
+                "decay_start")
+        cfg = CycleGANConfig.preset(options.get("preset") or "ece", **{k: options.get(k) for k in keys})
+        from .train import CycleGANTrainJob
+
+        return CycleGANTrainJob(cfg, options_from(TrainOptions, options))

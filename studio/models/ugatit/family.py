@@ -1,0 +1,86 @@
+"""The U-GAT-IT family: builds a translator from a card, offers the 'train' job."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from studio.core.checkpoint import ModelCard, load_module_tensors
+from studio.core.errors import CheckpointError, StudioError
+from studio.core.family import Family
+from studio.models.translate_common import (TrainOptions, TranslatorModel, add_common_arguments,
+                                            options_from, validation_tensors)
+
+from .config import UGATITConfig
+from .networks import UGATITGenerator
+from .train import heatmap_image
+
+
+class UGATITModel(TranslatorModel):
+    """A loaded U-GAT-IT: the generators return (image, cam logit, heatmap); ``attention`` exposes the
+    heatmap. Instance/layer statistics are global, so tiled output differs from untiled by the blend."""
+
+    receptive_radius = 64
+
+    def forward(self, x: torch.Tensor, direction: str) -> torch.Tensor:
+        return self.generators[direction](x)[0]
+
+    @torch.no_grad()
+    def attention(self, image: torch.Tensor, direction: str = "a2b") -> torch.Tensor:
+        """[3,H,W] in [0,1] -> [3,H,W] grey attention map in [0,1] (what the generator attends to)."""
+        x = image.float().unsqueeze(0).to(self.device) * 2 - 1
+        _, _, hm = self.generators[direction](x)
+        return heatmap_image(hm.float().cpu(), tuple(image.shape[-2:]))[0]
+
+
+def config_from_card(card: ModelCard) -> UGATITConfig:
+    try:
+        return UGATITConfig.from_dict(card.config)
+    except (StudioError, TypeError) as exc:
+        raise CheckpointError(card.name + ".json", f"not a valid U-GAT-IT config ({exc})")
+
+
+class UGATITFamily(Family):
+    name = "ugatit"
+    title = "U-GAT-IT translator"
+    description = "Unsupervised translation with CAM attention and AdaLIN (Kim et al., 2020)."
+
+    def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device) -> UGATITModel:
+        cfg = config_from_card(card)
+        gens = {}
+        for direction, prefix in (("a2b", "G_ab"), ("b2a", "G_ba")):
+            g = UGATITGenerator(cfg)
+            load_module_tensors(prefix, g, tensors, card.name + ".safetensors")
+            gens[direction] = g
+        return UGATITModel(card, device, gens, validation_tensors(tensors))
+
+    def jobs(self) -> dict[str, str]:
+        return {"train": "train a U-GAT-IT between two image folders (--a DIR --b DIR)"}
+
+    def add_job_arguments(self, name: str, parser: Any) -> None:
+        if name != "train":
+            raise KeyError(f"family 'ugatit' has no job '{name}'")
+        add_common_arguments(parser)
+        g = parser.add_argument_group("U-GAT-IT architecture")
+        g.add_argument("--light", action="store_true", default=None,
+                       help="light mode: γ, β from pooled attention features (far less memory)")
+        g.add_argument("--ngf", type=int, help="generator base width (default 64)")
+        g.add_argument("--ndf", type=int, help="discriminator base width (default 64)")
+        g.add_argument("--n-res", type=int, help="residual blocks in encoder and decoder (default 4)")
+        g.add_argument("--global-layers", type=int, help="global discriminator depth (default 7, capped by size)")
+        g.add_argument("--local-layers", type=int, help="local discriminator depth (default 5, capped by size)")
+        for w in ("adv", "cycle", "identity", "cam"):
+            g.add_argument(f"--{w}-weight", type=float)
+        g.add_argument("--lr", type=float)
+        g.add_argument("--weight-decay", type=float)
+        g.add_argument("--decay-start", type=float, help="fraction of the run after which lr decays to 0")
+
+    def make_job(self, name: str, **options: Any):
+        if name != "train":
+            raise KeyError(f"family 'ugatit' has no job '{name}'")
+        keys = ("light", "ngf", "ndf", "n_res", "global_layers", "local_layers", "adv_weight", "cycle_weight",
+                "identity_weight", "cam_weight", "lr", "weight_decay", "decay_start")
+        cfg = UGATITConfig.for_size(int(options.get("size") or 64), **{k: options.get(k) for k in keys})
+        from .train import UGATITTrainJob
+
+        return UGATITTrainJob(cfg, options_from(TrainOptions, options))
