@@ -47,12 +47,10 @@ def register(sub) -> None:
 def default_model_id(store) -> str:
     from studio.core.errors import StudioError
 
-    for e in store.entries.values():
-        if e.bundled:
-            return e.id
-    if store.entries:
-        return next(iter(store.entries))
-    raise StudioError("no models installed: train one with 'studio train' or restore resources/models")
+    mid = store.default_id()
+    if mid is None:
+        raise StudioError("no models installed: train one with 'studio train' or restore resources/models")
+    return mid
 
 
 def run(args) -> int:

@@ -6,6 +6,7 @@ instead of breaking the list.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from .errors import CheckpointError, StudioError
 from .family import LoadedModel
 from .paths import bundled_models_dir, user_models_dir
 from .registry import Registry, default_registry
+
+
+DEFAULT_MODEL_ID = "emoji-dcgan"  # the bundled starter CSGAN (resources/models/emoji-dcgan.json)
 
 
 @dataclass
@@ -54,6 +58,14 @@ class ModelStore:
                     self.problems.append(f"{cpath}: a model called '{mid}' is already listed; ignored")
                     continue
                 self.entries[mid] = ModelEntry(mid, cpath, card, folder == bundled)
+
+    def default_id(self) -> str | None:
+        """The model to open when none is named: $STUDIO_DEFAULT_MODEL, the bundled starter, or any."""
+        for mid in (os.environ.get("STUDIO_DEFAULT_MODEL"), DEFAULT_MODEL_ID):
+            if mid and mid in self.entries:
+                return mid
+        bundled = [e.id for e in self.entries.values() if e.bundled]
+        return (bundled or list(self.entries) or [None])[0]
 
     def ids(self) -> list[str]:
         return list(self.entries)
