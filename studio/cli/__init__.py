@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["gui", "generate", "train", "run", "models"]
+COMMANDS = ["gui", "generate", "train", "run", "models", "transfer"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,88 @@
+"""Typed architecture and training configs (``dataclasses.asdict`` goes into the model card)."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
+
+
+@dataclass
+class GADNConfig:
+    """Architecture. The paper's table runs 256 px -> 4 px with 32..1024 channels and a 2048-wide FC
+    layer; here the number of stride-2/stride-1 block pairs follows ``image_size`` (64 px: 4 pairs)
+    and ``width`` scales every channel count so tests can use tiny networks."""
+
+    image_size: int = 64
+    num_artists: int = 2
+    content_dim: int = 128
+    style_dim: int = 64
+    base_channels: int = 64  # channels after the first stride-2 block, doubled per level
+    max_channels: int = 1024
+    fc_features: int = 1024
+    width: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.image_size < 8 or self.image_size & (self.image_size - 1):
+            raise ValueError(f"image_size must be a power of two >= 8, got {self.image_size}")
+        if self.num_artists < 2:
+            raise ValueError("GADN needs at least two artists (style labels)")
+
+    @property
+    def levels(self) -> int:
+        return int(math.log2(self.image_size // 4))
+
+    def channels(self) -> list[int]:
+        """Output channels of each stride-2/stride-1 level, from full resolution down to 4x4."""
+        base = max(4, int(round(self.base_channels * self.width)))
+        cap = max(base, int(round(self.max_channels * self.width)))
+        return [min(cap, base * 2 ** i) for i in range(self.levels)]
+
+    @property
+    def fc(self) -> int:
+        return max(8, int(round(self.fc_features * self.width)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "GADNConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class TrainConfig:
+    """Loss weights, learning rates and schedule. Defaults are the authors' (stage 1: Adam lr 5e-5,
+    style-code lr 5e-3, reconstruction 1, KLs 1e-5, classifier 0.2; stage 2: RMSprop lr 2e-5,
+    style-code lr 2e-3, content 0.1, classifier 1, discriminator 1; batch 8, classifier pre-training
+    batch 16) except the step counts, which are sized for a CPU."""
+
+    steps1: int = 4000
+    steps_cls: int = 1000
+    steps2: int = 4000
+    batch: int = 8
+    batch_cls: int = 16
+    lr1: float = 5e-5
+    lr1_style: float = 5e-3
+    lr_cls: float = 5e-5
+    lr2: float = 2e-5
+    lr2_style: float = 2e-3
+    w_rec: float = 1.0
+    w_kl_content: float = 1e-5
+    w_kl_style: float = 1e-5
+    w_cls1: float = 0.2
+    w_content2: float = 0.1
+    w_cls2: float = 1.0
+    w_dis2: float = 1.0
+    adversary1: str = "unlikelihood"  # E/G/S vs C1: "unlikelihood" = -log(1-p(a)); "likelihood" = +log p(a)
+    preview_every: int = 100
+    checkpoint_every: int = 500
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,291 @@
+"""The paper's measures for a trained GADN (appendix B.4 and C.2), plus a truthful transfer check.
+
+1. Content space (stage 1's encoder, B.4): average Euclidean distance of a code to its class mean,
+   by artist, by content group and over the whole set; a diagonal-Gaussian naive Bayes classifier on the
+   codes (average probability of the correct class, average rank, top-1), by artist -- which should be
+   near chance if E keeps no style -- and by content group, which should be well above chance. The paper
+   truncates codes to their first 2 or 8 dimensions (ordered by nested dropout); our codes are unordered,
+   so we project onto their first 2 / 8 principal axes and also report the full code. Naive Bayes is
+   scored with 2-fold cross-fitting (fit on one half, score the other).
+2. C2's top-1 accuracy on generated samples for their conditioned artist (C.2), with contents drawn from
+   the content Gaussian (unseen codes) and artists in training-set proportions.
+3. Transfer against the truth: emoji vendors draw the same emoji, so A's emoji redrawn in B's style can
+   be compared with B's real drawing (pixel L1 and a feature distance), next to the trivial baselines
+   "unchanged input" and "colour-statistics transfer" (A's per-channel mean/std matched to B's).
+
+    python -m studio.models.gadn.evaluate MODEL --data data/gadn_emoji --write
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+
+from .data import ArtistImages, load_artist_folder
+
+
+# ----------------------------------------------------------------------------------------- content space
+def class_mean_distance(codes: torch.Tensor, labels: Sequence) -> float:
+    """Average Euclidean distance of each code to the mean of its class."""
+    classes = sorted(set(labels))
+    index = torch.tensor([classes.index(l) for l in labels])
+    total = 0.0
+    for k in range(len(classes)):
+        members = codes[index == k]
+        total += (members - members.mean(0)).norm(dim=1).sum().item()
+    return total / codes.shape[0]
+
+
+def _nb_log_posterior(train: torch.Tensor, train_idx: torch.Tensor, test: torch.Tensor, k_count: int) -> torch.Tensor:
+    floor = 1e-3 * train.var(0, unbiased=False).mean() + 1e-12  # keeps tiny classes from collapsing
+    out = torch.full((test.shape[0], k_count), float("-inf"), dtype=torch.float64)
+    for k in range(k_count):
+        members = train[train_idx == k]
+        if members.shape[0] == 0:
+            continue
+        mean = members.mean(0)
+        var = (members.var(0, unbiased=False) if members.shape[0] > 1 else torch.zeros_like(mean)) + floor
+        prior = members.shape[0] / train.shape[0]
+        out[:, k] = -0.5 * ((test - mean) ** 2 / var + var.log()).sum(1) + torch.log(torch.tensor(prior))
+    return out
+
+
+def naive_bayes(codes: torch.Tensor, labels: Sequence, folds: int = 2, seed: int = 0) -> dict[str, float]:
+    """Axis-aligned Gaussian per class, Bayes' rule with class frequencies as priors. Returns average
+    probability of the correct class, its average rank (1 = best), top-1 accuracy, and chance levels.
+
+    Unlike the paper (which fitted and scored the same 400k samples), each sample is scored by a model
+    fitted on the other folds: with a few thousand codes and up to 64 dimensions a fit on the scored
+    samples themselves would overstate every accuracy."""
+    classes = sorted(set(labels))
+    index = torch.tensor([classes.index(l) for l in labels])
+    x = codes.double()
+    fold = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed)) % max(1, folds)
+    log_post = torch.empty(x.shape[0], len(classes), dtype=torch.float64)
+    for f in range(max(1, folds)):
+        test = fold == f
+        train = ~test if folds > 1 else test
+        log_post[test] = _nb_log_posterior(x[train], index[train], x[test], len(classes))
+    post = torch.softmax(log_post, 1)
+    p_true = post[torch.arange(x.shape[0]), index]
+    rank = (post > p_true.unsqueeze(1)).sum(1) + 1
+    counts = Counter(index.tolist())
+    return {"avg_prob_correct": p_true.mean().item(), "avg_rank": rank.double().mean().item(),
+            "top1": (post.argmax(1) == index).double().mean().item(), "classes": len(classes),
+            "chance_top1": max(counts.values()) / x.shape[0], "chance_avg_rank": (len(classes) + 1) / 2,
+            "folds": folds}
+
+
+def principal_projection(codes: torch.Tensor, k: int) -> torch.Tensor:
+    centred = codes - codes.mean(0)
+    _, _, vh = torch.linalg.svd(centred.double(), full_matrices=False)
+    return (centred.double() @ vh[:k].T).float()
+
+
+def content_space_measures(codes: torch.Tensor, groupings: dict[str, Sequence]) -> dict[str, Any]:
+    """B.4 measures for codes [N, D] under several labelings (e.g. artist, category, emoji)."""
+    out: dict[str, Any] = {}
+    views = {"pc2": principal_projection(codes, 2), "pc8": principal_projection(codes, 8), "full": codes}
+    for view, c in views.items():
+        dist = {"whole_set": class_mean_distance(c, [0] * c.shape[0])}
+        nb = {}
+        for name, labels in groupings.items():
+            dist[f"by_{name}"] = class_mean_distance(c, labels)
+            if name != "content":  # one sample per (content, artist): too few per class for a fit
+                nb[f"by_{name}"] = naive_bayes(c, labels)
+        out[view] = {"class_mean_distance": dist, "naive_bayes": nb}
+    return out
+
+
+# ----------------------------------------------------------------------------------------- helpers
+@torch.no_grad()
+def encode_images(model, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """Content codes of uint8 images [N, 3, H, W]."""
+    out = []
+    for i in range(0, images.shape[0], batch):
+        x = images[i:i + batch].float().to(model.device) / 127.5 - 1
+        out.append(model.E(x)[0].cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def generated_accuracy(model, data: ArtistImages, count: int, seed: int = 0, batch: int = 256) -> float:
+    """C2's top-1 accuracy on ``count`` samples from unseen content codes, artists in data proportions."""
+    g = torch.Generator().manual_seed(seed)
+    artists = data.labels[torch.randint(0, len(data), (count,), generator=g)]
+    n = torch.randn(count, model.cfg.content_dim, generator=g)
+    content = model.content_mean + (n * model.content_stds) @ model.content_axes
+    correct = 0
+    for i in range(0, count, batch):
+        imgs = model.generate(content[i:i + batch], model.S.mean[artists[i:i + batch]].detach().cpu())
+        correct += (model.classify(imgs).argmax(1) == artists[i:i + batch]).sum().item()
+    return correct / count
+
+
+def colour_transfer(images: torch.Tensor, target_mean: torch.Tensor, target_std: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean/std matching (the trivial style-transfer baseline), images in [0, 1]."""
+    mean = images.mean((2, 3), keepdim=True)
+    std = images.std((2, 3), keepdim=True).clamp_min(1e-4)
+    return ((images - mean) / std * target_std.view(1, 3, 1, 1) + target_mean.view(1, 3, 1, 1)).clamp(0, 1)
+
+
+@torch.no_grad()
+def transfer_truth(model, data: ArtistImages, per_pair: int = 200, seed: int = 0,
+                   features: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, Any]:
+    """Redraw artist A's drawing of a content in B's style and compare with B's real drawing."""
+    by_key: dict[str, dict[int, int]] = {}
+    for i, (k, a) in enumerate(zip(data.keys, data.labels.tolist())):
+        by_key.setdefault(k, {})[a] = i
+    names = data.artists
+    g = torch.Generator().manual_seed(seed)
+    stats = {}
+    for b in range(len(names)):
+        imgs = data.images[data.labels == b].float() / 255
+        stats[b] = (imgs.mean((0, 2, 3)), imgs.std((2, 3)).mean(0))
+    methods = ("gadn", "unchanged_input", "colour_transfer", "gadn_reconstruction")
+    sums = {m: {"pixel_l1": 0.0, "feature_l2": 0.0} for m in methods}
+    pairs, total = {}, 0
+    for a in range(len(names)):
+        for b in range(len(names)):
+            if a == b:
+                continue
+            keys = [k for k, v in by_key.items() if a in v and b in v]
+            if not keys:
+                continue
+            order = torch.randperm(len(keys), generator=g)[:per_pair].tolist()
+            ia = torch.tensor([by_key[keys[j]][a] for j in order])
+            ib = torch.tensor([by_key[keys[j]][b] for j in order])
+            src = data.images[ia].float() / 255
+            tgt = data.images[ib].float() / 255
+            codes = encode_images(model, data.images[ia])
+            style_b = model.S.mean[b].detach().cpu().expand(len(order), -1)
+            outs = {"gadn": model.generate(codes, style_b),
+                    "unchanged_input": src,
+                    "colour_transfer": colour_transfer(src, *stats[b]),
+                    "gadn_reconstruction": model.generate(encode_images(model, data.images[ib]), style_b)}
+            tf = features(tgt) if features else None
+            row = {}
+            for m, out in outs.items():
+                l1 = (out - tgt).abs().mean((1, 2, 3))
+                row[m] = {"pixel_l1": l1.mean().item()}
+                sums[m]["pixel_l1"] += l1.sum().item()
+                if tf is not None:
+                    fd = (features(out) - tf).norm(dim=1)
+                    row[m]["feature_l2"] = fd.mean().item()
+                    sums[m]["feature_l2"] += fd.sum().item()
+            pairs[f"{names[a]}->{names[b]}"] = row
+            total += len(order)
+    overall = {m: {k: v / max(1, total) for k, v in s.items() if features or k == "pixel_l1"}
+               for m, s in sums.items()}
+    return {"overall": overall, "pairs": pairs, "samples": total}
+
+
+def mobilenet_features(device: str = "cpu", size: int = 112) -> Callable[[torch.Tensor], torch.Tensor]:
+    """ImageNet MobileNetV2 pooled features (offline weights; inputs resized to ``size`` to stay cheap)."""
+    from studio.metrics.features import load_feature_net
+
+    net = load_feature_net("mobilenet_v2", device)
+    net.input_size = size
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        out = []
+        for i in range(0, images.shape[0], 64):
+            out.append(net(images[i:i + 64].to(device))[0].cpu())
+        return torch.cat(out)
+    return run
+
+
+# ----------------------------------------------------------------------------------------- all together
+def evaluate_gadn(model, data: ArtistImages, generated: int = 0, per_pair: int = 200,
+                  feature_net: str = "mobilenet_v2", log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every measure above for a loaded GADN on its training folder; JSON-ready."""
+    if data.artists != model.artists:
+        from studio.core.errors import StudioError
+
+        raise StudioError(f"the data folder's artists {data.artists} differ from the model's {model.artists}")
+    log(f"encoding {len(data)} images …")
+    codes = encode_images(model, data.images)
+    groupings: dict[str, Sequence] = {"artist": [data.artists[i] for i in data.labels.tolist()],
+                                      "content": list(data.keys)}
+    cats = [data.category_of(k) for k in data.keys]
+    if all(c is not None for c in cats) and len(set(cats)) > 1:
+        groupings["category"] = cats
+    results: dict[str, Any] = {"content_space": content_space_measures(codes, groupings),
+                               "images": len(data)}
+    count = generated or len(data)
+    log(f"classifying {count} generated samples with C2 …")
+    results["c2_top1_generated"] = generated_accuracy(model, data, count)
+    results["c2_generated_samples"] = count
+    if per_pair:
+        feats = None
+        if feature_net and feature_net != "none":
+            try:
+                feats = mobilenet_features(str(model.device))
+                results["feature_network"] = "mobilenet_v2 (ImageNet, pooled features, 112 px input)"
+            except Exception as exc:  # the weights package is optional: pixel distances still work
+                log(f"feature network unavailable ({exc}); pixel distances only")
+        log("transfer against the other vendors' real drawings …")
+        results["transfer_truth"] = transfer_truth(model, data, per_pair, features=feats)
+    return results
+
+
+def summary(results: dict[str, Any]) -> str:
+    cs = results["content_space"]["full"]
+    lines = ["content space (full code):"]
+    for k, v in cs["class_mean_distance"].items():
+        lines.append(f"  distance to class mean {k:14s} {v:.4f}")
+    for k, v in cs["naive_bayes"].items():
+        lines.append(f"  naive Bayes {k:12s} top1 {v['top1']:.3f} (chance {v['chance_top1']:.3f}), "
+                     f"avg p {v['avg_prob_correct']:.3f}, avg rank {v['avg_rank']:.2f}/{v['classes']}")
+    lines.append(f"C2 top-1 on generated samples: {results['c2_top1_generated']:.4f}")
+    tt = results.get("transfer_truth")
+    if tt:
+        for m, v in tt["overall"].items():
+            lines.append(f"  transfer {m:20s} " + " ".join(f"{k} {x:.4f}" for k, x in v.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from studio.core.checkpoint import update_card, read_card
+    from studio.core.errors import StudioError
+    from studio.core.store import ModelStore, load_model
+
+    ap = argparse.ArgumentParser(description="GADN disentanglement and transfer measures")
+    ap.add_argument("model")
+    ap.add_argument("--data", type=Path, required=True, help="the folder the model was trained on")
+    ap.add_argument("--generated", type=int, default=0, help="generated samples for C2 (default: as many as images)")
+    ap.add_argument("--per-pair", type=int, default=200, help="emoji per vendor pair for the transfer check")
+    ap.add_argument("--features", default="mobilenet_v2", help="feature network, or 'none'")
+    ap.add_argument("--write", action="store_true", help="store the results in the model card's metrics")
+    ap.add_argument("--json", type=Path, help="also write the full results to this file")
+    ap.add_argument("--max-per-artist", type=int, default=0, help="use at most N images per artist")
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args(argv)
+    try:
+        store = ModelStore()
+        path = store.resolve(args.model)
+        model = load_model(path, device=args.device, registry=store.registry)
+        data = load_artist_folder(args.data, model.image_size, args.max_per_artist)
+        results = evaluate_gadn(model, data, args.generated, args.per_pair, args.features,
+                                log=lambda m: print(m, file=sys.stderr))
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(summary(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    if args.write:
+        metrics = dict(read_card(path).metrics)
+        metrics["gadn_eval"] = results
+        update_card(path, metrics=metrics)
+        print(f"wrote the results into {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The GADN family: builds a :class:`GADNModel` from a checkpoint and offers the 'train' job."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from studio.core.checkpoint import ModelCard
+from studio.core.errors import CheckpointError
+from studio.core.family import Family
+
+from .config import GADNConfig, TrainConfig
+
+
+class GADNFamily(Family):
+    name = "gadn"
+    title = "GADN (style × content)"
+    description = ("Generative Adversarial Disentangling Network: any content drawn in any artist's style, "
+                   "artist blending and style transfer of your own images.")
+
+    def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device):
+        from .model import GADNModel
+
+        try:
+            cfg = GADNConfig.from_dict(card.config)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(card.name + ".json", f"the GADN config in the model card is invalid ({exc})")
+        artists = card.labels.get("artists") or []
+        if len(artists) != cfg.num_artists:
+            raise CheckpointError(card.name + ".json", f"the card lists {len(artists)} artists but the networks "
+                                                       f"were built for {cfg.num_artists}")
+        return GADNModel(card, cfg, tensors, device)
+
+    def jobs(self) -> dict[str, str]:
+        return {"train": "train a GADN on a folder with one subfolder of images per artist"}
+
+    def add_job_arguments(self, name: str, parser: Any) -> None:
+        if name != "train":
+            return
+        m, t = GADNConfig(), TrainConfig()
+        parser.add_argument("--data", required=True, type=Path, help="folder with one subfolder per artist")
+        parser.add_argument("--out", type=Path, help="model path stem (default: $STUDIO_HOME/models/gadn-DATA)")
+        parser.add_argument("--run-dir", type=Path, help="resumable run folder (default: $STUDIO_HOME/runs/NAME)")
+        parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+        parser.add_argument("--device", default="auto")
+        parser.add_argument("--model-name", help="model name (default gadn-DATA)")
+        parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch default)")
+        parser.add_argument("--max-per-artist", type=int, default=0, help="use at most N images per artist")
+        g = parser.add_argument_group("architecture")
+        g.add_argument("--image-size", type=int, default=m.image_size, help="64, 128 or 256")
+        g.add_argument("--content-dim", type=int, default=m.content_dim)
+        g.add_argument("--style-dim", type=int, default=m.style_dim)
+        g.add_argument("--base-channels", type=int, default=m.base_channels)
+        g.add_argument("--fc-features", type=int, default=m.fc_features)
+        g.add_argument("--width", type=float, default=m.width, help="multiplies every channel count")
+        s = parser.add_argument_group("schedule and losses (defaults: the authors')")
+        s.add_argument("--steps1", type=int, default=t.steps1, help="stage 1 steps")
+        s.add_argument("--steps-cls", type=int, default=t.steps_cls, help="classifier pre-training steps")
+        s.add_argument("--steps2", type=int, default=t.steps2, help="stage 2 steps")
+        s.add_argument("--batch", type=int, default=t.batch)
+        s.add_argument("--batch-cls", type=int, default=t.batch_cls)
+        for field in ("lr1", "lr1_style", "lr_cls", "lr2", "lr2_style", "w_rec", "w_kl_content", "w_kl_style",
+                      "w_cls1", "w_content2", "w_cls2", "w_dis2"):
+            s.add_argument("--" + field.replace("_", "-"), type=float, default=getattr(t, field))
+        s.add_argument("--adversary1", choices=["unlikelihood", "likelihood"], default=t.adversary1,
+                       help="E/G/S against C1: -log(1-p(a)) or maximise C1's -log p(a)")
+        s.add_argument("--preview-every", type=int, default=t.preview_every)
+        s.add_argument("--checkpoint-every", type=int, default=t.checkpoint_every)
+        s.add_argument("--seed", type=int, default=t.seed)
+
+    def make_job(self, name: str, **options: Any):
+        if name != "train":
+            return super().make_job(name, **options)
+        from .train import GADNTrainJob
+
+        mfields = {f: options.pop(f) for f in ("image_size", "content_dim", "style_dim", "base_channels",
+                                               "fc_features", "width") if f in options}
+        tfields = {f: options.pop(f) for f in TrainConfig.__dataclass_fields__ if f in options}
+        model = GADNConfig(**{**GADNConfig().to_dict(), **mfields, "num_artists": 2})
+        train = TrainConfig(**tfields)
+        keep = ("data", "out", "run_dir", "resume", "device", "command", "threads", "max_per_artist")
+        return GADNTrainJob(model=model, train=train, name=options.get("model_name"),
+                            **{k: options[k] for k in keep if k in options})
