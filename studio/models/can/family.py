@@ -1,0 +1,92 @@
+"""Registers CAN with the studio (entry point ``can = "studio.models.can.family:CANFamily"``)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Mapping
+
+import torch
+
+from studio.core.checkpoint import ModelCard, load_module_tensors
+from studio.core.errors import CheckpointError, StudioError
+from studio.core.family import Family
+
+from .config import ARCHES, OUTPUT_MAPS, CANConfig, TrainConfig
+
+
+class CANFamily(Family):
+    name = "can"
+    title = "CAN — Creative Adversarial Network"
+    description = ("A GAN whose discriminator also learns styles, and whose generator is rewarded for images "
+                   "that look real but fit no single style (Elgammal et al. 2017).")
+
+    def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device):
+        from .model import CANModel
+        from .networks import build_networks
+
+        try:
+            cfg = CANConfig.from_dict(card.config)
+        except (StudioError, TypeError) as exc:
+            raise CheckpointError(card.name + ".json", f"the CAN config in the card is invalid ({exc})")
+        g, d = build_networks(cfg)
+        load_module_tensors("G", g, tensors, card.name)
+        load_module_tensors("D", d, tensors, card.name)
+        pca = None
+        if "pca.directions" in tensors and "pca.stds" in tensors:
+            pca = (tensors["pca.directions"].float().cpu(), tensors["pca.stds"].float().cpu())
+        idx_img, idx_lab = tensors.get("index.images"), tensors.get("index.labels")
+        if idx_img is not None and (idx_lab is None or idx_lab.shape[0] != idx_img.shape[0]
+                                    or idx_img.dtype != torch.uint8):
+            raise CheckpointError(card.name, "the stored training-image index is damaged")
+        return CANModel(card, device, g.float(), d.float(), idx_img, idx_lab.long() if idx_lab is not None else None,
+                        pca)
+
+    def jobs(self) -> dict[str, str]:
+        return {"train": "train a CAN on a folder with one subfolder of images per style"}
+
+    def add_job_arguments(self, name: str, parser: Any) -> None:
+        if name != "train":
+            raise KeyError(f"family 'can' has no job '{name}'")
+        t, c = TrainConfig(), CANConfig()
+        p = parser
+        p.add_argument("--data", required=True, help="folder with one subfolder of images per style")
+        p.add_argument("--name", dest="model_name", default="can", help="model name (default: can)")
+        p.add_argument("--out", default=None, help="where to save the model (default: your models folder)")
+        p.add_argument("--run-dir", default=None, help="resumable run folder (default: runs/NAME)")
+        p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+        p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+        p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = torch's default)")
+        p.add_argument("--steps", type=int, default=t.steps, help=f"total discriminator steps (default {t.steps})")
+        p.add_argument("--batch", type=int, default=t.batch)
+        p.add_argument("--ratio", type=int, default=t.ratio, help="generator updates per discriminator update")
+        p.add_argument("--lr-g", type=float, default=t.lr_g)
+        p.add_argument("--lr-d", type=float, default=t.lr_d)
+        p.add_argument("--ambiguity-weight", type=float, default=t.ambiguity_weight)
+        p.add_argument("--arch", choices=ARCHES, default=c.arch, help="report (UCLA) or dcgan (deeper, for GPUs)")
+        p.add_argument("--image-size", type=int, default=c.image_size)
+        p.add_argument("--width", type=float, default=c.width, help="channel multiplier")
+        p.add_argument("--fc-dim", type=int, default=c.fc_dim, help="width of the fully connected layers")
+        p.add_argument("--kernel", type=int, default=c.kernel, help="discriminator conv kernel size (odd)")
+        p.add_argument("--time-limit", type=float, default=0.0,
+                       help="stop cleanly after this many minutes (resumable); 0 = run all --steps")
+        p.add_argument("--output-map", choices=OUTPUT_MAPS, default=c.output_map)
+        p.add_argument("--holdout", type=float, default=t.holdout, help="fraction of each style kept for evaluation")
+        p.add_argument("--max-per-style", type=int, default=0)
+        p.add_argument("--index-size", type=int, default=t.index_size,
+                       help="training images stored with the model for 'nearest training images'")
+        p.add_argument("--half", action="store_true", help="store weights as float16 (half the file size)")
+        p.add_argument("--preview-every", type=int, default=t.preview_every)
+        p.add_argument("--checkpoint-every", type=int, default=t.checkpoint_every)
+        p.add_argument("--seed", type=int, default=t.seed)
+        p.add_argument("--licence", default="", help="licence of the data (default: read DATA/LICENCE.txt)")
+
+    def make_job(self, job_name: str, /, **options: Any):
+        if job_name != "train":
+            raise KeyError(f"family 'can' has no job '{job_name}'")
+        from .train import CANTrainJob
+
+        options = {k.replace("-", "_"): v for k, v in options.items()}
+        if not options.get("data"):
+            raise StudioError("training a CAN needs --data DIR (one subfolder of images per style)")
+        if "model_name" in options:  # the CLI's --name (its dest avoids make_job's positional argument)
+            options.setdefault("name", options.pop("model_name"))
+        return CANTrainJob(**options)

@@ -1,0 +1,209 @@
+"""CAN training job and loaded model, on tiny networks and generated style folders."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from studio.core.checkpoint import read_card
+from studio.core.errors import StudioError
+from studio.core.jobs import CancelToken, Reporter, run_job
+from studio.core.store import load_model
+from studio.models.can.config import CANConfig, TrainConfig
+from studio.models.can.family import CANFamily
+from studio.models.can.losses import generator_loss
+from studio.models.can.networks import build_networks
+from studio.models.can.train import make_optimizers, train_step
+
+TINY = dict(image_size=16, width=0.25, fc_dim=32, use_vgg=False, eval_samples=32, index_size=12,
+            preview_every=5, checkpoint_every=5, batch=8, threads=0, device="cpu", lr_d=1e-3)
+
+
+def make_styles(root: Path, per_style: int = 10, size: int = 16) -> Path:
+    """Three generated 'styles': red discs, blue squares, green stripes, at random places and sizes."""
+    rng = np.random.default_rng(0)
+    for style in ("discs", "squares", "stripes"):
+        folder = root / style
+        folder.mkdir(parents=True)
+        for i in range(per_style):
+            img = Image.new("RGB", (size, size), "white")
+            dr = ImageDraw.Draw(img)
+            a, b = rng.integers(0, size // 2, 2)
+            r = int(rng.integers(4, size // 2))
+            if style == "discs":
+                dr.ellipse([a, b, a + r, b + r], fill=(220, 30, 30))
+            elif style == "squares":
+                dr.rectangle([a, b, a + r, b + r], fill=(30, 30, 220))
+            else:
+                for y in range(int(a) % 4, size, 4):
+                    dr.line([0, y, size, y], fill=(30, 160, 30), width=1)
+            img.save(folder / f"{i}.png")
+    (root / "LICENCE.txt").write_text("generated test shapes, CC0")
+    return root
+
+
+@pytest.fixture(scope="module")
+def styles_dir(tmp_path_factory):
+    return make_styles(tmp_path_factory.mktemp("can-data") / "styles")
+
+
+@pytest.fixture(scope="module")
+def trained(styles_dir, tmp_path_factory):
+    """One short training run shared by the model tests: (job result, reporter history)."""
+    base = tmp_path_factory.mktemp("can-run")
+    job = CANFamily().make_job("train", data=str(styles_dir), name="tiny-can", out=str(base / "tiny-can"),
+                               run_dir=str(base / "run"), steps=40, command="pytest", **TINY)
+    history = []
+    result = run_job(job, history.append)
+    assert result.ok, result.message + result.outputs.get("traceback", "")
+    return result, history, base
+
+
+def test_short_training_moves_both_losses(trained):
+    result, history, _ = trained
+    losses = [p.losses for p in history if p.losses]
+    assert len(losses) == 40
+    first_d = np.mean([l["d_loss"] for l in losses[:5]])
+    last_d = np.mean([l["d_loss"] for l in losses[-5:]])
+    first_g = np.mean([l["g_loss"] for l in losses[:5]])
+    last_g = np.mean([l["g_loss"] for l in losses[-5:]])
+    assert last_d < first_d - 0.05  # D learns the styles (style CE) and real vs fake
+    assert abs(last_g - first_g) > 0.05
+    assert any(p.preview is not None and p.preview.dtype == np.uint8 for p in history)
+    assert any("diversity" in p.metrics for p in history)
+
+
+def test_generator_steps_lower_its_loss_against_a_fixed_discriminator():
+    torch.manual_seed(0)
+    cfg = CANConfig(image_size=16, num_styles=3, width=0.25, fc_dim=32)
+    g, d = build_networks(cfg)
+    d.requires_grad_(False)
+    opt = torch.optim.Adam(g.parameters(), lr=1e-3)
+    z = torch.randn(16, cfg.latent_dim)
+
+    def loss():
+        fl, fs = d(g(z))
+        return generator_loss(fl, fs)["total"]
+
+    before = loss().item()
+    for _ in range(15):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert loss().item() < before
+
+
+def test_card_records_training_and_metrics(trained):
+    result, _, _ = trained
+    card = read_card(result.outputs["card"])
+    assert card.family == "can"
+    assert card.labels == {"styles": ["discs", "squares", "stripes"]}
+    assert card.training.steps == 40 and card.training.command == "pytest"
+    assert "CC0" in card.training.licence and "30 images in 3 styles" in card.training.data
+    for key in ("style_accuracy_heldout", "style_accuracy_chance", "entropy_samples_mean", "entropy_real_mean"):
+        assert key in card.metrics
+    assert card.metrics["entropy_max_logK"] == pytest.approx(math.log(3), abs=1e-3)
+
+
+def test_saved_card_loads_through_the_store_and_renders(trained):
+    result, _, _ = trained
+    model = load_model(result.outputs["card"], device="cpu")
+    states = [model.default_state("tiny-can", s) for s in range(3)]
+    imgs = model.render(states)
+    assert imgs.shape == (3, 3, 16, 16) and float(imgs.min()) >= 0 and float(imgs.max()) <= 1
+    assert torch.equal(imgs, model.render(states))  # a state always renders the same image
+    post = model.style_posterior(states[0])
+    assert post.shape == (3,) and post.sum() == pytest.approx(1.0, abs=1e-5)
+    assert 0.0 <= model.ambiguity(states[0]) <= math.log(3) + 1e-6
+    near = model.nearest_training_images(states[0], k=4)
+    assert len(near) == 4 and near[0]["image"].shape == (16, 16, 3)
+    assert near[0]["distance"] <= near[-1]["distance"]
+    assert {c.kind for c in model.controls()} >= {"seed", "latent", "direction"}
+
+
+def test_steering_towards_a_style_raises_its_posterior(trained):
+    result, _, _ = trained
+    model = load_model(result.outputs["card"], device="cpu")
+    state = model.default_state("tiny-can", 5)
+    state["truncation"] = 0.8
+    state["directions"] = {"pc0": 1.0}
+    post = model.style_posterior(state)
+    k = int(np.argmin(post))
+    up = model.steer(state, k, amount=1.0, towards=True)
+    assert model.style_posterior(up)[k] > post[k]
+    down = model.steer(state, int(np.argmax(post)), amount=1.0, towards=False)
+    assert model.style_posterior(down)[int(np.argmax(post))] < post.max()
+    # the result is an ordinary state: JSON-able z_edits over the same seed, original untouched
+    assert up["seed"] == 5 and len(up["z_edits"]) == model.latent_dim and state["z_edits"] == {}
+    import json
+    json.dumps(up)
+    with pytest.raises(StudioError, match="does not exist"):
+        model.steer(state, 9)
+
+
+def test_sample_sorted_orders_by_ambiguity(trained):
+    result, _, _ = trained
+    model = load_model(result.outputs["card"], device="cpu")
+    amb = model.sample_sorted(6, by="ambiguity", pool=24)
+    typ = model.sample_sorted(6, by="typicality", pool=24)
+    a, t = model.ambiguities(amb), model.ambiguities(typ)
+    assert len(amb) == 6 and np.all(np.diff(a) <= 1e-6) and np.all(np.diff(t) >= -1e-6)
+    assert a[0] >= t[0]
+    with pytest.raises(StudioError):
+        model.sample_sorted(3, by="colour")
+
+
+def test_resume_continues_the_step_count(styles_dir, tmp_path):
+    opts = dict(data=str(styles_dir), name="r", out=str(tmp_path / "r"), run_dir=str(tmp_path / "run"), **TINY)
+    first = run_job(CANFamily().make_job("train", steps=6, **opts))
+    assert first.ok and first.outputs["step"] == 6
+    history = []
+    second = run_job(CANFamily().make_job("train", steps=10, resume=True, **opts), history.append)
+    assert second.ok, second.message
+    steps = [p.step for p in history if p.losses]
+    assert steps[0] == 7 and steps[-1] == 10
+    assert read_card(second.outputs["card"]).training.steps == 10
+    # starting again over an existing run without --resume is refused, not overwritten
+    again = run_job(CANFamily().make_job("train", steps=10, **opts))
+    assert again.status == "failed" and "--resume" in again.message
+
+
+def test_cancel_saves_a_usable_model(styles_dir, tmp_path):
+    cancel = CancelToken()
+
+    def cb(p):
+        if p.step >= 3:
+            cancel.cancel()
+
+    job = CANFamily().make_job("train", data=str(styles_dir), name="c", out=str(tmp_path / "c"),
+                               run_dir=str(tmp_path / "run"), steps=50, **TINY)
+    res = run_job(job, cb, cancel)
+    assert res.status == "cancelled" and Path(res.outputs["card"]).exists()
+    assert read_card(res.outputs["card"]).training.steps == 3
+    assert load_model(res.outputs["card"], device="cpu").render([{"seed": 1}]).shape == (1, 3, 16, 16)
+
+
+def test_bad_data_folders_get_clear_errors(tmp_path):
+    def fails(path):
+        job = CANFamily().make_job("train", data=str(path), out=str(tmp_path / "m"),
+                                   run_dir=str(tmp_path / "run"), steps=2, **TINY)
+        res = run_job(job)
+        assert res.status == "failed"
+        return res.message
+
+    assert "does not exist" in fails(tmp_path / "nope")
+    one = tmp_path / "one"
+    (one / "only").mkdir(parents=True)
+    Image.new("RGB", (16, 16)).save(one / "only" / "a.png")
+    assert "at least two style subfolders" in fails(one)
+    broken = tmp_path / "broken"
+    (broken / "a").mkdir(parents=True)
+    (broken / "b").mkdir(parents=True)
+    (broken / "a" / "x.png").write_bytes(b"not a png")
+    (broken / "b" / "y.png").write_bytes(b"nor this")
+    assert "could be read" in fails(broken)
+    assert not (tmp_path / "m.json").exists()
