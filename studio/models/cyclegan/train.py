@@ -12,6 +12,8 @@ import itertools
 import torch
 import torch.nn.functional as F
 
+from studio.core.errors import StudioError
+
 from studio.models.translate_common import (ImagePool, TranslatorTrainJob, from_model_range,
                                             set_requires_grad)
 
@@ -35,6 +37,9 @@ class CycleGANTrainJob(TranslatorTrainJob):
 
     def build(self, device: torch.device) -> None:
         cfg: CycleGANConfig = self.config
+        if cfg.discriminator == "patch" and self.opts.size < 32:
+            raise StudioError(f"the 70×70 PatchGAN needs crops of at least 32 px (got --size {self.opts.size}); "
+                              "use a larger --size or the ECE discriminator")
         torch.manual_seed(self.opts.seed)
         self.nets = {"G_ab": build_generator(cfg), "G_ba": build_generator(cfg),
                      "D_a": build_discriminator(cfg), "D_b": build_discriminator(cfg)}
