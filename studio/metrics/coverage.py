@@ -27,11 +27,12 @@ def _inside_any(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor
 
 
 def precision_recall_coverage(real, fake, k: int = 3) -> dict[str, float]:
-    r = torch.as_tensor(np.asarray(real) if not isinstance(real, torch.Tensor) else real).double()
-    f = torch.as_tensor(np.asarray(fake) if not isinstance(fake, torch.Tensor) else fake).double()
+    r = torch.as_tensor(np.asarray(real) if not isinstance(real, torch.Tensor) else real).float()
+    f = torch.as_tensor(np.asarray(fake) if not isinstance(fake, torch.Tensor) else fake).float()
     if min(r.shape[0], f.shape[0]) <= k:
         raise ValueError(f"precision/recall with k={k} needs more than {k} samples on each side")
     r_rad, f_rad = _kth_radius(r, k), _kth_radius(f, k)
+    # distances are compared with radii computed the same way, so float32 is enough
     precision = _inside_any(f, r, r_rad).double().mean()
     recall = _inside_any(r, f, f_rad).double().mean()
     # coverage: real centres whose own k-NN ball contains at least one sample
