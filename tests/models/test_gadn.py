@@ -243,6 +243,7 @@ def test_resume_continues_each_stage(artist_folder, tmp_path, stop_at, stage):
     assert steps2[0] == stop_at + 1 and steps2[-1] == 16
     card = read_card(res2.outputs["card"])
     assert card.training.steps == 16 and card.labels["artists"] == ARTISTS
+    assert card.extra["commands"] == ["pytest", "pytest"] and "continued with" in card.training.notes
 
 
 def test_trained_model_loads_renders_and_transfers(artist_folder, tmp_path):

@@ -250,6 +250,7 @@ class GADNTrainJob:
         self.threads = threads
         self.max_per_artist = max_per_artist
         self.title = f"Train GADN on {self.data_dir.name}"
+        self.commands = [command] if command else []  # every command that worked on this run, in order
 
     # -- run-folder checkpoint -------------------------------------------------------------------------
     @property
@@ -269,7 +270,7 @@ class GADNTrainJob:
                          labels={"artists": list(artists)},
                          extra={"run": {"stage": stage, "step": step, "wall_time_s": wall,
                                         "train": self.tc.to_dict(), "data": str(self.data_dir),
-                                        "history": history},
+                                        "history": history, "commands": self.commands},
                                 "optimisers": optim_meta})
         return save_checkpoint(self.checkpoint_stem, tensors, card)
 
@@ -297,8 +298,8 @@ class GADNTrainJob:
         if self.resume:
             if not self.checkpoint_stem.with_suffix(".json").exists():
                 raise StudioError(f"--resume: no run checkpoint in {self.run_dir}")
-            card_tc = None
             from studio.core.checkpoint import read_card
+
             card = read_card(self.checkpoint_stem.with_suffix(".json"))
             check_artists(data, card.labels.get("artists", []))
             self.mcfg = GADNConfig.from_dict(card.config)
@@ -309,6 +310,8 @@ class GADNTrainJob:
             self.tc = card_tc
             nets = GADNNets(self.mcfg)
             stage, step, wall, history, saved_tensors, saved_optim = self._load_run(nets)
+            earlier = (card.extra.get("run") or {}).get("commands") or []
+            self.commands = list(earlier) + ([self.command] if self.command else [])
             reporter.message(f"resuming at {STAGE_TITLES.get(stage, stage)}, step {step}")
         elif self.checkpoint_stem.with_suffix(".json").exists():
             raise StudioError(f"{self.run_dir} already holds a run: pass --resume to continue it, or choose "
@@ -376,8 +379,6 @@ class GADNTrainJob:
     def export(self, nets: GADNNets, data: ArtistImages, device: torch.device, wall: float, steps: int,
                history: dict, finished: bool) -> Path:
         """Save the renderable model (E, G, S, C2 + content statistics) with its model card."""
-        from studio.core.device import resolve_device  # noqa: F401  (kept import-light for the job)
-
         stats = content_statistics(nets, data, device)
         tensors = {}
         for name in GADNNets.RENDER:
@@ -385,14 +386,17 @@ class GADNTrainJob:
         tensors.update(stats)
         info = data.info
         notes = "finished" if finished else "stopped early (cancelled); resumable from the run folder"
+        if len(self.commands) > 1:
+            notes += "; continued with: " + " ; ".join(self.commands[1:])
         card = ModelCard(
             name=self.name, family="gadn", config=self.mcfg.to_dict(), image_size=self.mcfg.image_size,
             latent_dim=self.mcfg.content_dim, labels={"artists": list(data.artists)},
             training=TrainingInfo(data=info.get("data") or str(self.data_dir), licence=info.get("licence", ""),
-                                  command=self.command, steps=int(steps), wall_time_s=round(wall, 1),
+                                  command=self.commands[0] if self.commands else self.command,
+                                  steps=int(steps), wall_time_s=round(wall, 1),
                                   device=str(device),
                                   notes=f"{notes}; schedule stage1={self.tc.steps1}, classifier={self.tc.steps_cls}, "
                                         f"stage2={self.tc.steps2} steps; {len(data)} images"),
             metrics={"final_losses": {k: v.get("last", {}) for k, v in history.items()}},
-            extra={"train": self.tc.to_dict(), "content_images": len(data)})
+            extra={"train": self.tc.to_dict(), "content_images": len(data), "commands": self.commands})
         return save_checkpoint(self.out, tensors, card)
