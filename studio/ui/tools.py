@@ -52,6 +52,7 @@ from typing import Any, Callable
 # Module names imported by the window at start-up. Other engineers: add one line each.
 TOOL_MODULES: list[str] = [
     "studio.ui.gadn_tools",
+    "studio.ui.can_tools",
 ]
 
 
