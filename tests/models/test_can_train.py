@@ -159,14 +159,17 @@ def test_sample_sorted_orders_by_ambiguity(trained):
 
 def test_resume_continues_the_step_count(styles_dir, tmp_path):
     opts = dict(data=str(styles_dir), name="r", out=str(tmp_path / "r"), run_dir=str(tmp_path / "run"), **TINY)
-    first = run_job(CANFamily().make_job("train", steps=6, **opts))
+    first = run_job(CANFamily().make_job("train", steps=6, command="studio train can A", **opts))
     assert first.ok and first.outputs["step"] == 6
     history = []
-    second = run_job(CANFamily().make_job("train", steps=10, resume=True, **opts), history.append)
+    second = run_job(CANFamily().make_job("train", steps=10, resume=True, command="studio train can B", **opts),
+                     history.append)
     assert second.ok, second.message
     steps = [p.step for p in history if p.losses]
     assert steps[0] == 7 and steps[-1] == 10
-    assert read_card(second.outputs["card"]).training.steps == 10
+    card = read_card(second.outputs["card"])
+    assert card.training.steps == 10 and card.training.command == "studio train can A"
+    assert card.extra["commands"] == ["studio train can A", "studio train can B"]
     # starting again over an existing run without --resume is refused, not overwritten
     again = run_job(CANFamily().make_job("train", steps=10, **opts))
     assert again.status == "failed" and "--resume" in again.message

@@ -150,6 +150,7 @@ class CANTrainJob:
         self.resume = bool(resume)
         self.device_name = device
         self.command = command
+        self.commands: list[str] = [command] if command else []  # every command that worked on this run
         self.threads = int(threads or 0)
         self.licence = licence
         self.max_per_style = int(max_per_style or 0)
@@ -174,8 +175,9 @@ class CANTrainJob:
         card = ModelCard(name=f"{self.name} (run state)", family="can", config=cfg.to_dict(),
                          image_size=cfg.image_size, latent_dim=cfg.latent_dim, labels={"styles": list(styles)},
                          training=TrainingInfo(data=str(self.data_dir), steps=step, wall_time_s=wall,
-                                               command=self.command),
-                         extra={"run_state": True, "step": step, "wall_time_s": wall, "opt_g": mg, "opt_d": md,
+                                               command=self.commands[0] if self.commands else ""),
+                         extra={"run_state": True, "commands": self.commands, "step": step, "wall_time_s": wall,
+                                "opt_g": mg, "opt_d": md,
                                 "train": dataclasses.asdict(self.tc)})
         save_checkpoint(self.state_stem, tensors, card)
 
@@ -221,6 +223,8 @@ class CANTrainJob:
                 raise StudioError(f"{self.run_dir}: the run's architecture differs from the options given "
                                   f"(saved: {saved.config})")
             start, wall_before = self._load_run(g, d, opt_g, opt_d)
+            earlier = list(saved.extra.get("commands") or [])
+            self.commands = earlier + [c for c in self.commands if c not in earlier]
             reporter.message(f"resuming at step {start}")
         reporter.message(f"data: {data.describe()}" + (f"; {len(data.skipped)} unreadable files skipped"
                                                        if data.skipped else ""))
@@ -282,14 +286,16 @@ class CANTrainJob:
         tensors.update(index_tensors(data, self.tc.index_size, self.tc.seed))
         tensors.update(pca_tensors(g, cfg, device))
         licence = self.licence or read_licence(self.data_dir) or "not stated in the data folder"
+        resumed = (f" Resumed with: {' | '.join(self.commands[1:])}." if len(self.commands) > 1 else "")
         notes = (f"CAN ({cfg.arch}); Adam G lr {self.tc.lr_g}, D lr {self.tc.lr_d}, G:D update ratio "
                  f"{self.tc.ratio}:1, batch {self.tc.batch}, ambiguity weight {self.tc.ambiguity_weight}; "
-                 f"{int(round(self.tc.holdout * 100))}% of each style held out for evaluation.")
+                 f"{int(round(self.tc.holdout * 100))}% of each style held out for evaluation." + resumed)
         card = ModelCard(name=self.name, family="can", config=cfg.to_dict(), image_size=cfg.image_size,
                          latent_dim=cfg.latent_dim, labels={"styles": list(data.styles)},
                          training=TrainingInfo(data=f"{self.data_dir}: {data.describe()}", licence=licence,
-                                               command=self.command, steps=step, wall_time_s=round(wall, 1),
+                                               command=self.commands[0] if self.commands else self.command,
+                                               steps=step, wall_time_s=round(wall, 1),
                                                device=str(device), notes=notes),
-                         metrics=m, extra={"train": dataclasses.asdict(self.tc),
+                         metrics=m, extra={"train": dataclasses.asdict(self.tc), "commands": self.commands,
                                            "diversity_features": self._feature_kind})
         return save_checkpoint(self.out, tensors, card)
