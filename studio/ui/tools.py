@@ -53,6 +53,7 @@ from typing import Any, Callable
 TOOL_MODULES: list[str] = [
     "studio.ui.gadn_tools",
     "studio.ui.can_tools",
+    "studio.ui.evaluate_tool",
 ]
 
 
