@@ -1,0 +1,68 @@
+"""``studio finetune MODEL PAINTING``: CSGAN style fine-tune of a generator on one painting, with a bar.
+
+The child model is saved in the user models folder (or --models-dir) and is listed under its parent.
+Ctrl+C stops early and still saves a loadable child; --resume continues a stopped run.
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+
+
+def register(sub) -> None:
+    from studio.models.csgan.finetune import FinetuneConfig
+
+    d = FinetuneConfig()
+    p = sub.add_parser("finetune", help="fine-tune a generator on one painting's style (CSGAN)")
+    p.add_argument("model", help="parent model id or card path")
+    p.add_argument("painting", help="the style image (any format/mode/size)")
+    p.add_argument("--layers", type=int, default=d.layers, metavar="K",
+                   help="train only the last K layers (0 = whole generator, default)")
+    p.add_argument("--steps", type=int, default=d.steps, help=f"optimisation steps (default {d.steps})")
+    p.add_argument("--batch", type=int, default=d.batch, help=f"z batch per step (default {d.batch})")
+    p.add_argument("--style-weight", type=float, default=d.style_weight, help=f"default {d.style_weight}")
+    p.add_argument("--content-weight", type=float, default=d.content_weight, help=f"default {d.content_weight}")
+    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
+    p.add_argument("--size", type=int, default=d.size,
+                   help="image size fed to the loss network (default 0 = the generator's size)")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default=d.precision,
+                   help="bf16 autocast is faster on CPUs with AMX and on GPUs")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--out", default=None, help="child model name (default: PARENT-PAINTING)")
+    p.add_argument("--models-dir", default=None, help="where to save the child (default: user models)")
+    p.add_argument("--resume", action="store_true", help="continue a stopped run with the same --out")
+    p.set_defaults(func=run)
+
+
+def command_line(args) -> str:
+    """The exact command that reproduces this run (built from the parsed options, so it is complete)."""
+    parts = ["studio", "finetune", args.model, args.painting]
+    for opt in ("layers", "steps", "batch", "style_weight", "content_weight", "tv_weight", "lr", "size",
+                "precision", "seed", "device", "out", "models_dir"):
+        value = getattr(args, opt)
+        if value is not None:
+            parts += ["--" + opt.replace("_", "-"), str(value)]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def run(args) -> int:
+    from studio.cli.progress import exit_code, run_with_progress
+    from studio.models.csgan.finetune import make_finetune_job
+
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    options["command"] = command_line(args)
+    job = make_finetune_job(**options)
+    res = run_with_progress(job)
+    if res.outputs.get("card"):
+        from studio.core.checkpoint import read_card
+
+        card = read_card(res.outputs["card"])
+        change = card.metrics.get("relative_change", {})
+        if change:
+            print("relative change ||ΔW||/||W|| per layer:", file=sys.stderr)
+            for name, value in change.items():
+                mark = "*" if name in card.extra.get("trained_layers", []) else " "
+                print(f"  {mark} {name:<12} {value:.4f}", file=sys.stderr)
+    return exit_code(res)
