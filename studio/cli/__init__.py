@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["gui", "generate", "train", "run", "models", "transfer", "translate", "eval"]
+COMMANDS = ["gui", "generate", "train", "run", "models", "transfer", "translate", "eval", "finetune", "stylize"]
 
 
 def build_parser() -> argparse.ArgumentParser:
