@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Fetch an emoji image set from npm and extract its 64 px PNGs into data/emoji/<vendor>/.
+
+Why a script: the studio never downloads data at run time, but every bundled model must be reproducible
+from data fetched with a registry's own client (here ``npm pack``). The images keep their alpha; the
+studio's image loader composites them on white when training.
+
+Usage::
+
+    python scripts/prepare_emoji.py                         # google, via `npm pack`
+    python scripts/prepare_emoji.py --vendor twitter
+    python scripts/prepare_emoji.py --tarball /tmp/data/emoji-datasource-google-16.0.0.tgz
+
+It also writes ``data/emoji/<vendor>/LICENCE.txt`` and ``emoji.json`` (names and categories, for
+label-conditioned families) next to the images.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+# Image licences as stated in the emoji-datasource README (package.json's "MIT" covers the package's
+# own code, not the artwork). Vendors whose images are not licensed for reuse are not offered.
+VENDORS = {
+    "google": {"package": "emoji-datasource-google", "licence": "Apache-2.0",
+               "source": "Noto Emoji (Google) via npm emoji-datasource-google"},
+    "twitter": {"package": "emoji-datasource-twitter", "licence": "CC-BY-4.0",
+                "source": "Twemoji (Twitter/jdecked) via npm emoji-datasource-twitter"},
+}
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def npm_pack(package: str, version: str | None, workdir: Path) -> Path:
+    """Download the package tarball with npm's own client; returns its path."""
+    spec = f"{package}@{version}" if version else package
+    if shutil.which("npm") is None:
+        raise SystemExit("npm is not installed: install it (apt-get install npm) or pass --tarball FILE")
+    out = subprocess.run(["npm", "pack", spec, "--silent"], cwd=workdir, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"npm pack {spec} failed:\n{out.stderr.strip()}")
+    name = out.stdout.strip().splitlines()[-1]
+    return workdir / name
+
+
+def _safe_member(name: str) -> bool:
+    p = Path(name)
+    return not p.is_absolute() and ".." not in p.parts
+
+
+def extract(tarball: Path, vendor: str, size: int, dest: Path) -> int:
+    """Extract img/<vendor>/<size>/*.png (and emoji.json) from the tarball into ``dest``."""
+    prefix = f"package/img/{vendor}/{size}/"
+    dest.mkdir(parents=True, exist_ok=True)
+    count = 0
+    try:
+        tar = tarfile.open(tarball, "r:gz")
+    except (tarfile.TarError, OSError) as exc:
+        raise SystemExit(f"{tarball}: not a readable npm tarball ({exc})")
+    with tar:
+        for member in tar:
+            if not member.isfile() or not _safe_member(member.name):
+                continue
+            if member.name.startswith(prefix) and member.name.endswith(".png"):
+                target = dest / Path(member.name).name
+                data = tar.extractfile(member).read()
+                tmp = target.with_suffix(".png.tmp")
+                tmp.write_bytes(data)
+                tmp.replace(target)
+                count += 1
+            elif member.name in ("package/emoji.json", "package/package.json"):
+                (dest / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--vendor", choices=sorted(VENDORS), default="google")
+    ap.add_argument("--version", default=None, help="npm package version (default: latest)")
+    ap.add_argument("--tarball", type=Path, default=None,
+                    help="use an already downloaded npm tarball instead of running `npm pack`")
+    ap.add_argument("--size", type=int, default=64, help="image size folder in the package (default 64)")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default data/emoji/<vendor>)")
+    args = ap.parse_args(argv)
+
+    info = VENDORS[args.vendor]
+    dest = args.out or REPO_ROOT / "data" / "emoji" / args.vendor
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.tarball is not None:
+            if not args.tarball.is_file():
+                raise SystemExit(f"{args.tarball}: no such file")
+            tarball = args.tarball
+        else:
+            print(f"npm pack {info['package']} ...", file=sys.stderr)
+            tarball = npm_pack(info["package"], args.version, Path(tmp))
+        count = extract(tarball, args.vendor, args.size, dest)
+    if count == 0:
+        raise SystemExit(f"{tarball}: no img/{args.vendor}/{args.size}/*.png inside (wrong vendor or size?)")
+    version = ""
+    pkg = dest / "package.json"
+    if pkg.exists():
+        version = json.loads(pkg.read_text()).get("version", "")
+    (dest / "LICENCE.txt").write_text(
+        f"Images: {info['source']} {version}\nLicence: {info['licence']}\n"
+        f"Fetched with: npm pack {info['package']}{'@' + version if version else ''}\n")
+    print(f"{count} images -> {dest} (licence {info['licence']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

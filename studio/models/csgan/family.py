@@ -1,0 +1,110 @@
+"""CSGAN as a studio family: load a generator checkpoint, render states, offer the 'train' job."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from studio.core.checkpoint import CheckpointError, ModelCard, load_module_tensors
+from studio.core.family import Family, LatentModel
+
+from .networks import ARCHS, CSGANConfig, Generator
+
+
+class CSGANModel(LatentModel):
+    """A trained CSGAN generator; sliders come from the GANSpace directions stored in the checkpoint.
+
+    ``render_dtype`` may be set to ``torch.bfloat16`` for faster CPU batches (see
+    bench/bench_train_csgan.py for the measured speed and max abs difference); float32 is the default.
+    """
+
+    def __init__(self, card: ModelCard, device: torch.device, generator: Generator,
+                 directions: torch.Tensor | None, stds: torch.Tensor | None):
+        super().__init__(card, device)
+        self.generator = generator.to(device).eval()
+        self.latent_dim = generator.config.latent_dim
+        self.pca_directions = directions
+        self.pca_stds = stds
+        self.render_dtype = torch.float32
+
+    def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
+        if not states:
+            s = self.image_size
+            return torch.zeros(0, 3, s, s)
+        z = self.latents_for(states).to(self.device)
+        return self.generate(z)
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes [N, D] -> images [N, 3, H, W] in [0, 1] on the CPU (eval mode, no grad)."""
+        with torch.inference_mode():
+            if self.render_dtype == torch.bfloat16 and self.device.type in ("cpu", "cuda"):
+                with torch.autocast(self.device.type, dtype=torch.bfloat16):
+                    x = self.generator(z.to(self.device))
+            else:
+                x = self.generator(z.to(self.device))
+        return ((x.float() + 1.0) * 0.5).clamp_(0.0, 1.0).cpu()
+
+
+class CSGANFamily(Family):
+    name = "csgan"
+    title = "CSGAN content generator"
+    description = ("DCGAN (64 px) or LSGAN (112 px) trained with the CSGAN recipe: least-squares loss, "
+                   "soft labels, conditional discriminator updates.")
+
+    def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device) -> CSGANModel:
+        where = card.name or "<checkpoint>"
+        try:
+            config = CSGANConfig.from_dict(card.config)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(where, f"the model card's CSGAN config is invalid ({exc})")
+        if config.image_size != card.image_size:
+            raise CheckpointError(where, f"the card says {card.image_size} px but architecture "
+                                         f"'{config.arch}' makes {config.image_size} px images")
+        gen = Generator(config)
+        load_module_tensors("G", gen, tensors, where)
+        dirs, stds = tensors.get("pca.directions"), tensors.get("pca.stds")
+        if dirs is not None:
+            if stds is None or dirs.ndim != 2 or dirs.shape[1] != config.latent_dim \
+                    or stds.shape != (dirs.shape[0],):
+                raise CheckpointError(where, "the stored principal directions do not match the latent size")
+            dirs, stds = dirs.float().cpu(), stds.float().cpu()
+        return CSGANModel(card, device, gen, dirs, stds)
+
+    def jobs(self) -> dict[str, str]:
+        return {"train": "train a CSGAN content generator (DCGAN 64 px / LSGAN 112 px) on a folder of images"}
+
+    def add_job_arguments(self, name: str, parser: Any) -> None:
+        if name != "train":
+            raise KeyError(f"family 'csgan' has no job '{name}'")
+        p = parser
+        p.add_argument("--data", required=True, help="folder of training images (searched recursively)")
+        p.add_argument("--arch", choices=ARCHS, default="dcgan64", help="dcgan64 (64 px) or lsgan112 (112 px)")
+        p.add_argument("--width", type=float, default=1.0, help="channel width multiplier (1 = the paper's)")
+        p.add_argument("--steps", type=int, default=2000, help="total iterations (a resumed run continues to it)")
+        p.add_argument("--batch", type=int, default=64)
+        p.add_argument("--out", default=None, help="model name (saved in your model folder) or a path")
+        p.add_argument("--run-dir", dest="run_dir", default=None, help="resumable run folder")
+        p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+        p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                       help="bf16 = autocast + channels_last (faster on CPUs with bf16 support)")
+        p.add_argument("--preview-every", dest="preview_every", type=int, default=100)
+        p.add_argument("--save-every", dest="save_every", type=int, default=500)
+        p.add_argument("--licence", default="unknown", help="licence of the training data (goes in the card)")
+        p.add_argument("--data-name", dest="data_name", default="", help="how the card names the data")
+        p.add_argument("--notes", default="")
+        p.add_argument("--fit", choices=("crop", "pad"), default="crop", help="how images are made square")
+        p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
+        p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+        p.add_argument("--lr", type=float, default=2e-4)
+        p.add_argument("--pca-samples", dest="pca_samples", type=int, default=2048,
+                       help="latent samples for the GANSpace directions")
+        p.add_argument("--pca-k", dest="pca_k", type=int, default=10, help="number of direction sliders")
+
+    def make_job(self, name: str, **options: Any):
+        if name != "train":
+            raise KeyError(f"family 'csgan' has no job '{name}'")
+        from .train import CSGANTrainJob
+
+        return CSGANTrainJob(**options)

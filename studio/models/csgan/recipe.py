@@ -1,0 +1,65 @@
+"""The CSGAN training recipe as small pure functions (paper §4 and the tips of §6.3).
+
+* least-squares GAN loss (Mao et al.): D pulls real scores to the real label and fake scores to the fake
+  label; G pulls fake scores to the real label;
+* soft labels: real ~ U[0.78, 1.12], fake ~ U[0, 0.24] instead of hard 1 / 0;
+* conditional D updates: D steps only while its loss is above a threshold (0.2), so it cannot dominate;
+* Adam 2e-4, betas (0.5, 0.999); learning rate ×0.9 (G) and ×0.85 (D) every 1000 iterations.
+
+Kept apart from the job so each rule can be tested on its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+REAL_LABEL_RANGE = (0.78, 1.12)
+FAKE_LABEL_RANGE = (0.0, 0.24)
+D_LOSS_THRESHOLD = 0.2
+
+
+@dataclass
+class Recipe:
+    """Hyper-parameters of one training run (stored in the run state and the model card)."""
+
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    g_decay: float = 0.9
+    d_decay: float = 0.85
+    decay_every: int = 1000
+    d_threshold: float = D_LOSS_THRESHOLD
+    real_label: tuple[float, float] = REAL_LABEL_RANGE
+    fake_label: tuple[float, float] = FAKE_LABEL_RANGE
+
+
+def soft_labels(n: int, value_range: tuple[float, float], generator: torch.Generator | None = None,
+                device: torch.device | str = "cpu") -> torch.Tensor:
+    """``n`` labels drawn uniformly from ``value_range`` (drawn on the CPU so runs repeat on any device)."""
+    lo, hi = value_range
+    u = torch.rand(n, generator=generator)
+    return (lo + (hi - lo) * u).to(device)
+
+
+def lsgan_loss(scores: torch.Tensor, targets: torch.Tensor | float) -> torch.Tensor:
+    """½·mean((D(x) − target)²), computed in float32 even under bf16 autocast."""
+    scores = scores.float()
+    if not torch.is_tensor(targets):
+        targets = torch.full_like(scores, float(targets))
+    return 0.5 * (scores - targets.float()).pow(2).mean()
+
+
+def should_update_d(d_loss: float, threshold: float = D_LOSS_THRESHOLD) -> bool:
+    """The paper's conditional training: update D only while its loss is larger than the threshold."""
+    return float(d_loss) > threshold
+
+
+def lr_at(step: int, base_lr: float, decay: float, every: int = 1000) -> float:
+    """Learning rate after ``step`` completed iterations: ``base · decay^(step // every)``."""
+    return base_lr * decay ** (max(0, int(step)) // max(1, int(every)))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
