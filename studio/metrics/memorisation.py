@@ -42,8 +42,9 @@ def _unit_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def nearest_cosine(generated: torch.Tensor | np.ndarray, training: torch.Tensor | np.ndarray,
                    chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """For each generated row: min over training rows of 1 − |cos|, and that row's index (chunked)."""
-    g = torch.as_tensor(np.asarray(generated) if not isinstance(generated, torch.Tensor) else generated).double()
-    r = torch.as_tensor(np.asarray(training) if not isinstance(training, torch.Tensor) else training).double()
+    # float32 like the reference implementations: cosine rounding (~1e-7) is far below τ = 0.1
+    g = torch.as_tensor(np.asarray(generated) if not isinstance(generated, torch.Tensor) else generated).float()
+    r = torch.as_tensor(np.asarray(training) if not isinstance(training, torch.Tensor) else training).float()
     if g.ndim != 2 or r.ndim != 2 or g.shape[1] != r.shape[1]:
         raise ValueError(f"features must be [N, F] with the same F, got {tuple(g.shape)} and {tuple(r.shape)}")
     gn, gkeep = _unit_rows(g)
@@ -51,14 +52,14 @@ def nearest_cosine(generated: torch.Tensor | np.ndarray, training: torch.Tensor 
     if rn.shape[0] == 0:
         raise ValueError("the training features are all zero")
     r_index = torch.nonzero(rkeep).squeeze(1)
-    dist = torch.ones(g.shape[0], dtype=torch.float64)
+    dist = torch.ones(g.shape[0], dtype=torch.float64)  # all-zero rows count as "far"
     idx = torch.zeros(g.shape[0], dtype=torch.long)
     g_index = torch.nonzero(gkeep).squeeze(1)
     for start in range(0, gn.shape[0], chunk):
         sim = (gn[start:start + chunk] @ rn.T).abs()
         best, arg = sim.max(dim=1)
         rows = g_index[start:start + chunk]
-        dist[rows] = 1.0 - best
+        dist[rows] = 1.0 - best.double()
         idx[rows] = r_index[arg]
     return dist.clamp_min(0.0).numpy(), idx.numpy()
 
