@@ -10,6 +10,10 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
+from studio.engine.refguard import install as _install_refguard  # noqa: E402
+
+_install_refguard()  # PySide6 6.12 on Python 3.11 drops refs to None/True/False (see refguard.py)
+
 from typing import Any, Mapping, Sequence  # noqa: E402
 
 import pytest  # noqa: E402

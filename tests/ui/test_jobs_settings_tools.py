@@ -87,7 +87,7 @@ def test_registered_tool_opens_and_a_broken_one_does_not_break_the_window(make_w
         w = make_window()
         titles = [a.text() for a in w.tools_menu.actions()]
         assert "Test tool…" in titles and "Broken tool…" in titles
-        widget = w.open_tool(tools.registered_tools()[0])
+        widget = w.open_tool(next(t for t in tools.registered_tools() if t.id == "t-ok"))
         assert isinstance(widget, QLabel) and seen["model"] == "tiny"
         assert w.open_tool(next(t for t in tools.registered_tools() if t.id == "t-bad")) is None
         assert "boom" in w.last_error
