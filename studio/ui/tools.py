@@ -54,6 +54,8 @@ TOOL_MODULES: list[str] = [
     "studio.ui.gadn_tools",
     "studio.ui.can_tools",
     "studio.ui.evaluate_tool",
+    "studio.ui.finetune_tool",
+    "studio.ui.stylize_tool",
 ]
 
 

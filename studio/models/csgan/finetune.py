@@ -554,3 +554,14 @@ class CSGANStyleFamily(Family):
 
     def jobs(self) -> dict[str, str]:
         return {}
+
+
+def generator_layer_names(model: LoadedModel | None) -> list[str]:
+    """Layer names of a loaded model's generator (for the UI's layer picker); [] when it has none."""
+    if model is None or isinstance(model, StyledModel):
+        return []
+    for attr in ("generator", "G", "netG"):
+        module = getattr(model, attr, None)
+        if isinstance(module, nn.Module):
+            return [name for name, _ in layer_groups(module)]
+    return []

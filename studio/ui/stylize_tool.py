@@ -1,0 +1,240 @@
+""""Stylize a photo…": Gatys style transfer of one photo with live preview, Cancel and a saved PNG.
+
+Two image wells (content photo, style painting) accept a file dialog or a drop; the settings are the
+report's: content-to-style ratio (1, 1e3, 1e6, 1e9), L-BFGS or Adam, start from the photo or noise, output
+size, steps. The work is :class:`studio.stylize.StylizeJob` run through ``window.start_job`` (the same
+job as ``studio stylize``); the result is written atomically as a PNG with its settings in the metadata
+under ``$STUDIO_HOME/stylized/`` and can be saved elsewhere.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from studio.core.errors import StudioError
+
+from .finetune_tool import IMAGE_FILTER, PixelView
+from .loss_curve import LossCurve
+from .tools import ToolSpec, register_tool
+
+RATIOS = ("1", "1e3", "1e6", "1e9")
+
+
+class DropWell(PixelView):
+    """An image well: click-free drop target that reports the dropped file to its panel."""
+
+    def __init__(self, placeholder: str, on_file):
+        super().__init__(placeholder)
+        self.on_file = on_file
+        self.setAcceptDrops(True)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls and self.on_file(urls[0].toLocalFile()):
+            event.acceptProposedAction()
+
+
+class StylizePanel(QWidget):
+    def __init__(self, window: Any):
+        super().__init__()
+        from studio.stylize import StylizeConfig
+
+        d = StylizeConfig()
+        self.window = window
+        self.handle = None
+        self.paths: dict[str, Path | None] = {"content": None, "style": None}
+        self.loss_network = None  # tests inject a tiny network; None = VGG-19
+        self.output: Path | None = None
+        self.content_well = DropWell("Drop a photo here", lambda p: self.set_image("content", p))
+        self.style_well = DropWell("Drop a style image here", lambda p: self.set_image("style", p))
+        wells = QHBoxLayout()
+        wells.addWidget(self.content_well, 1)
+        wells.addWidget(self.style_well, 1)
+        pick = QHBoxLayout()
+        for role, text in (("content", "Open photo…"), ("style", "Open style…")):
+            b = QPushButton(text)
+            b.clicked.connect(lambda _c=False, r=role: self.open_dialog(r))
+            pick.addWidget(b)
+
+        self.ratio = QComboBox()
+        self.ratio.setEditable(True)
+        self.ratio.addItems(RATIOS)
+        self.ratio.setCurrentText("1e3")
+        self.ratio.setToolTip("style emphasis as in the report's table: larger = more style")
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(["lbfgs", "adam"])
+        self.init = QComboBox()
+        self.init.addItems(["content", "noise"])
+        self.size = QSpinBox()
+        self.size.setRange(16, 2048)
+        self.size.setValue(d.size)
+        self.size.setToolTip("output's longer side in px")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 5000)
+        self.steps.setValue(d.steps)
+        form = QFormLayout()
+        form.addRow("Ratio", self.ratio)
+        form.addRow("Optimizer", self.optimizer)
+        form.addRow("Start from", self.init)
+        form.addRow("Size", self.size)
+        form.addRow("Steps", self.steps)
+
+        self.start_button = QPushButton("Stylize")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button = QPushButton("Save as…")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_dialog)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.cancel_button, self.save_button):
+            buttons.addWidget(b)
+        self.preview = PixelView("the stylised image appears here while it is optimised", 200)
+        self.curves = LossCurve()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(wells, 1)
+        layout.addLayout(pick)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.preview, 2)
+        layout.addWidget(self.curves, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+
+    def open_dialog(self, role: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Open the {role} image", str(Path.cwd()), IMAGE_FILTER)
+        if path:
+            self.set_image(role, path)
+
+    def set_image(self, role: str, path: str | Path) -> bool:
+        from studio.core.images import load_image
+
+        try:
+            img = load_image(path)
+        except StudioError as exc:
+            self.window.show_error(str(exc))
+            return False
+        img.thumbnail((512, 512))
+        self.paths[role] = Path(path)
+        (self.content_well if role == "content" else self.style_well).set_pixels(np.asarray(img, np.uint8))
+        return True
+
+    def config(self):
+        from studio.stylize import StylizeConfig
+
+        try:
+            ratio = float(self.ratio.currentText())
+        except ValueError:
+            raise StudioError(f"ratio must be a number such as 1e3, not '{self.ratio.currentText()}'") from None
+        return StylizeConfig(ratio=ratio, optimizer=self.optimizer.currentText(), init=self.init.currentText(),
+                             size=self.size.value(), steps=self.steps.value())
+
+    def start(self) -> None:
+        from studio.core.paths import studio_home
+        from studio.stylize import StylizeJob
+
+        content, style = self.paths["content"], self.paths["style"]
+        if content is None or style is None:
+            self.window.show_error("Choose both a photo and a style image first.")
+            return
+        if self.handle is not None and self.handle.running:
+            self.window.show_error("A stylisation is already running; cancel it first.")
+            return
+        try:
+            cfg = self.config()
+        except StudioError as exc:
+            self.window.show_error(str(exc))
+            return
+        out = studio_home() / "stylized" / f"{content.stem}-{style.stem}-{self.ratio.currentText()}.png"
+        device = self.window.device_name() if callable(getattr(self.window, "device_name", None)) else "auto"
+        job = StylizeJob(content, style, out, cfg, device=device, loss_network=self.loss_network)
+        self.curves.clear()
+        self.output = None
+        self.save_button.setEnabled(False)
+        self.progress.setRange(0, cfg.steps)
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.start_button.setEnabled(False)
+        handle = self.window.start_job(job)
+        self.handle = handle
+        handle.progress.connect(lambda p, h=handle: self._on_progress(h, p))
+        handle.finished.connect(lambda r, h=handle: self._on_finished(h, r))
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def _on_progress(self, handle, p) -> None:
+        if handle is not self.handle:
+            return
+        if p.total > 0:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.step)
+        if p.preview is not None:
+            self.preview.set_pixels(p.preview)
+        if p.losses:
+            self.curves.set_history([(s, {k: v for k, v in l.items() if k in ("content", "style")})
+                                     for s, l in handle.history])
+            self.status.setText(f"step {p.step}/{p.total}  " +
+                                "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
+        elif p.message:
+            self.status.setText(p.message)
+
+    def _on_finished(self, handle, result) -> None:
+        if handle is not self.handle:
+            return
+        self.cancel_button.setEnabled(False)
+        self.start_button.setEnabled(True)
+        if result.status == "failed":
+            self.window.show_error(result.message)
+        image = result.outputs.get("image")
+        self.status.setText(result.message + (f" — {image}" if image else ""))
+        if image:
+            self.output = Path(image)
+            from PIL import Image
+
+            with Image.open(self.output) as img:
+                self.preview.set_pixels(np.asarray(img.convert("RGB"), np.uint8))
+            self.save_button.setEnabled(True)
+
+    def save_as(self, path: str | Path) -> Path:
+        """Copy the saved PNG (metadata included) to ``path`` atomically."""
+        from studio.core.atomic import atomic_path
+
+        if self.output is None:
+            raise StudioError("nothing to save yet: stylize a photo first")
+        with atomic_path(Path(path)) as tmp:
+            shutil.copyfile(self.output, tmp)
+        return Path(path)
+
+    def save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the stylised image", str(Path.cwd() / self.output.name),
+                                              "PNG (*.png)")
+        if path:
+            try:
+                self.save_as(path if path.lower().endswith(".png") else path + ".png")
+                self.window.show_message(f"saved {path}")
+            except (StudioError, OSError) as exc:
+                self.window.show_error(f"could not save {path}: {exc}")
+
+
+def make_panel(window: Any) -> StylizePanel:
+    return StylizePanel(window)
+
+
+TOOL = register_tool(ToolSpec("stylize", "Stylize a photo…", "Ctrl+Shift+P", make_panel, kind="dock",
+                              help="repaint a photo in a painting's style (Gatys et al., VGG-19)"))
