@@ -54,6 +54,7 @@ TOOL_MODULES: list[str] = [
     "studio.ui.gadn_tools",
     "studio.ui.can_tools",
     "studio.ui.evaluate_tool",
+    "studio.ui.translate_tool",
     "studio.ui.finetune_tool",
     "studio.ui.stylize_tool",
 ]

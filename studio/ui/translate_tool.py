@@ -1,0 +1,338 @@
+"""Translate tool: open or drop any image, choose a translator (CycleGAN / U-GAT-IT) and a direction, see
+input and output side by side at the image's own resolution, save the result with its metadata.
+
+The widget only collects choices and shows pixels. The work — loading the translator and translating,
+in overlapping tiles for large images (one progress step per tile, cancellable between tiles) — is a
+studio job run through ``window.start_job``; the same core call ``studio translate`` makes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+
+from studio.core.errors import StudioError
+
+from .tools import ToolSpec, register_tool
+
+TRANSLATOR_FAMILIES = ("cyclegan", "ugatit")
+AUTO_TILE_ABOVE = 768  # images with a side above this are translated in tiles (bounded memory)
+AUTO_TILE = 384
+
+
+def array_to_pixmap(pixels: np.ndarray) -> QPixmap:
+    arr = np.ascontiguousarray(pixels)
+    h, w, _ = arr.shape
+    image = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QPixmap.fromImage(image)
+
+
+class _ModelTranslateJob:
+    """Load (once, cached by card path) and translate: keeps even model loading off the UI thread."""
+
+    def __init__(self, cache: dict, card_path: Path, device: str, image, direction: str, tile: int):
+        self.cache, self.card_path, self.device = cache, card_path, device
+        self.image, self.direction, self.tile = image, direction, tile
+        self.title = f"Translate {direction} with {card_path.stem}"
+
+    def run(self, reporter) -> dict[str, Any]:
+        from studio.core.store import load_model
+        from studio.models.translate_common import TranslateImageJob, TranslatorModel
+
+        key = (str(self.card_path), self.device)
+        model = self.cache.get(key)
+        if model is None:
+            reporter.message(f"loading {self.card_path.stem}…")
+            model = load_model(self.card_path, self.device)
+            if not isinstance(model, TranslatorModel):
+                raise StudioError(f"{self.card_path.name}: not an image translator")
+            self.cache.clear()
+            self.cache[key] = model
+        out = TranslateImageJob(model, self.image, self.direction, self.tile).run(reporter)
+        out["model"] = self.card_path.stem
+        return out
+
+
+class ImageView(QLabel):
+    """Shows an image scaled to fit (keeping its aspect); the full-resolution pixels are kept for saving."""
+
+    def __init__(self, placeholder: str):
+        super().__init__(placeholder)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(160, 160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setStyleSheet("QLabel { border: 1px solid palette(mid); }")
+        self.pixels: np.ndarray | None = None
+
+    def set_pixels(self, pixels: np.ndarray | None) -> None:
+        self.pixels = pixels
+        self._update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        self._update()
+
+    def _update(self) -> None:
+        if self.pixels is None:
+            self.setPixmap(QPixmap())
+            return
+        pm = array_to_pixmap(self.pixels)
+        mode = (Qt.TransformationMode.FastTransformation if pm.width() < self.width() // 2
+                else Qt.TransformationMode.SmoothTransformation)  # keep small GAN pixels crisp
+        self.setPixmap(pm.scaled(self.width() - 2, self.height() - 2, Qt.AspectRatioMode.KeepAspectRatio, mode))
+
+
+class TranslatePanel(QWidget):
+    def __init__(self, window: Any):
+        super().__init__()
+        self.window = window
+        self.cache: dict = {}
+        self.handle = None
+        self.source_path: Path | None = None
+        self.source_image = None  # PIL RGB
+        self.result: dict[str, Any] | None = None
+        self.setAcceptDrops(True)
+
+        self.translator = QComboBox()
+        self.translator.setToolTip("a CycleGAN or U-GAT-IT model (train one with 'studio train cyclegan')")
+        self.translator.currentIndexChanged.connect(self._translator_changed)
+        self.direction = QComboBox()
+        self.tile = QSpinBox()
+        self.tile.setRange(0, 4096)
+        self.tile.setSingleStep(64)
+        self.tile.setSpecialValueText("auto")
+        self.tile.setToolTip(f"tile size in px (auto: whole image up to {AUTO_TILE_ABOVE} px, "
+                             f"else {AUTO_TILE} px tiles with overlap)")
+        self.auto_run = QCheckBox("Translate when the image or choice changes")
+        self.auto_run.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Translator", self.translator)
+        form.addRow("Direction", self.direction)
+        form.addRow("Tiles", self.tile)
+        form.addRow("", self.auto_run)
+
+        self.open_button = QPushButton("Open image…")
+        self.open_button.clicked.connect(self.open_dialog)
+        self.run_button = QPushButton("Translate")
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button = QPushButton("Save…")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_dialog)
+        buttons = QHBoxLayout()
+        for b in (self.open_button, self.run_button, self.cancel_button, self.save_button):
+            buttons.addWidget(b)
+
+        self.input_view = ImageView("Drop an image here\nor use Open image…")
+        self.output_view = ImageView("translation")
+        views = QHBoxLayout()
+        views.addWidget(self.input_view, 1)
+        views.addWidget(self.output_view, 1)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addLayout(views, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        self.direction.currentIndexChanged.connect(lambda _i: self._maybe_run())
+        self.populate()
+
+    # -- choices -----------------------------------------------------------------------------------
+    def _store(self):
+        store = getattr(self.window, "store", None)
+        if store is None:
+            from studio.core.store import ModelStore
+
+            store = ModelStore()
+        return store
+
+    def populate(self) -> None:
+        """List the installed translators (bundled and user models of the translator families)."""
+        current = self.translator.currentData()
+        self.translator.blockSignals(True)
+        self.translator.clear()
+        for mid, entry in self._store().entries.items():
+            if entry.card.family in TRANSLATOR_FAMILIES:
+                self.translator.addItem(f"{mid} ({entry.card.family})", str(entry.path))
+        idx = self.translator.findData(current) if current else 0
+        self.translator.setCurrentIndex(max(0, idx))
+        self.translator.blockSignals(False)
+        self._translator_changed()
+        if self.translator.count() == 0:
+            self.status.setText("No translators installed: train one with 'studio train cyclegan --a DIR --b DIR'.")
+        self.run_button.setEnabled(self.translator.count() > 0)
+
+    def card_path(self) -> Path | None:
+        data = self.translator.currentData()
+        return Path(data) if data else None
+
+    def _translator_changed(self) -> None:
+        from studio.core.checkpoint import read_card
+
+        self.direction.blockSignals(True)
+        self.direction.clear()
+        path = self.card_path()
+        domains = ["A", "B"]
+        if path is not None:
+            try:
+                domains = (read_card(path).labels.get("domains") or domains)[:2]
+            except StudioError:
+                pass
+        a, b = (domains + ["B"])[:2]
+        self.direction.addItem(f"{a} → {b}", "a2b")
+        self.direction.addItem(f"{b} → {a}", "b2a")
+        self.direction.blockSignals(False)
+        self._maybe_run()
+
+    # -- input -------------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image", str(self.source_path or Path.cwd()),
+                                              "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;"
+                                              "All files (*)")
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str | Path) -> bool:
+        """Load any image through the studio's safe loader; a bad file shows a clear error."""
+        from studio.core.images import load_image
+
+        try:
+            img = load_image(path)
+        except StudioError as exc:
+            self.window.show_error(str(exc))
+            return False
+        self.source_path, self.source_image = Path(path), img
+        self.input_view.set_pixels(np.asarray(img, dtype=np.uint8))
+        self.output_view.set_pixels(None)
+        self.result = None
+        self.save_button.setEnabled(False)
+        self.status.setText(f"{self.source_path.name}: {img.width}×{img.height}")
+        self._maybe_run()
+        return True
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open_image(urls[0].toLocalFile())
+            event.acceptProposedAction()
+
+    # -- running -----------------------------------------------------------------------------------
+    def tile_size(self) -> int:
+        if self.tile.value() > 0:
+            return self.tile.value()
+        if self.source_image is not None and max(self.source_image.size) > AUTO_TILE_ABOVE:
+            return AUTO_TILE
+        return 0
+
+    def _maybe_run(self) -> None:
+        if self.auto_run.isChecked() and self.source_image is not None and self.card_path() is not None:
+            self.start()
+
+    def start(self) -> None:
+        if self.source_image is None:
+            self.window.show_error("Open or drop an image to translate first.")
+            return
+        path = self.card_path()
+        if path is None:
+            self.window.show_error("No translator installed: train one with 'studio train cyclegan'.")
+            return
+        if self.handle is not None and self.handle.running:
+            self.handle.cancel()
+        device = self.window.device_name() if hasattr(self.window, "device_name") else "auto"
+        job = _ModelTranslateJob(self.cache, path, device, self.source_image, self.direction.currentData(),
+                                 self.tile_size())
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("translating…")
+        handle = self.window.start_job(job)
+        self.handle = handle
+        handle.progress.connect(lambda p, h=handle: self._on_progress(h, p))
+        handle.finished.connect(lambda r, h=handle: self._on_finished(h, r))
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def _on_progress(self, handle, p) -> None:
+        if handle is not self.handle:
+            return
+        if p.total > 0:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.step)
+        if p.message:
+            self.status.setText(p.message)
+
+    def _on_finished(self, handle, result) -> None:
+        if handle is not self.handle:
+            return  # a newer request replaced this one
+        self.cancel_button.setEnabled(False)
+        if not result.ok:
+            if result.status == "failed":
+                self.window.show_error(result.message)
+            self.status.setText(result.message)
+            return
+        self.result = dict(result.outputs)
+        pixels = self.result["image"]
+        self.output_view.set_pixels(pixels)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.save_button.setEnabled(True)
+        tiles = self.result.get("tiles", 1)
+        self.status.setText(f"{pixels.shape[1]}×{pixels.shape[0]} with {self.result['model']} "
+                            f"({self.direction.currentText()}{f', {tiles} tiles' if tiles > 1 else ''})")
+
+    # -- output ------------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        from studio.core.family import new_state
+
+        r = self.result or {}
+        st = new_state(r.get("model", ""))
+        st["labels"]["direction"] = r.get("direction", "a2b")
+        st["translate"] = {"source": self.source_path.name if self.source_path else "",
+                           "direction": r.get("direction", "a2b"), "tile": self.tile_size(),
+                           "size": list(self.source_image.size) if self.source_image is not None else []}
+        return st
+
+    def save(self, path: str | Path) -> Path:
+        from studio.core.export import save_png
+
+        if not self.result:
+            raise StudioError("nothing to save yet: translate an image first")
+        return save_png(path, self.result["image"], self.state())
+
+    def save_dialog(self) -> None:
+        stem = self.source_path.stem if self.source_path else "translated"
+        suggestion = str(Path.cwd() / f"{stem}-{self.result.get('model', '')}-{self.result.get('direction', '')}.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save translation", suggestion, "PNG (*.png)")
+        if path:
+            try:
+                self.save(path if path.lower().endswith(".png") else path + ".png")
+                self.window.show_message(f"saved {path}")
+            except (StudioError, OSError) as exc:
+                self.window.show_error(f"could not save {path}: {exc}")
+
+
+def make_panel(window: Any) -> TranslatePanel:
+    return TranslatePanel(window)
+
+
+TOOL = register_tool(ToolSpec("translate", "Translate image…", "Ctrl+Shift+T", make_panel, kind="dock",
+                              help="apply a CycleGAN / U-GAT-IT translator to any image"))
