@@ -104,3 +104,9 @@ def tiny_models_dir(tmp_path, tiny_family):
 def tiny_model(tiny_models_dir):
     """The card path of the tiny model."""
     return tiny_models_dir / "tiny.json"
+
+
+@pytest.fixture
+def make_tiny(tiny_family):
+    """make_tiny(path_stem, seed=0, parent=None) -> card path of a new tiny checkpoint."""
+    return make_tiny_checkpoint

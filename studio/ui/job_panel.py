@@ -41,7 +41,7 @@ class JobPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview = QLabel()
-        self.preview.setFixedSize(128, 128)
+        self.preview.setFixedSize(96, 96)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background: #1e1e22; color: #888;")
         self.preview.setText("preview")

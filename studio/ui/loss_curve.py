@@ -19,7 +19,7 @@ class LossCurve(QWidget):
         super().__init__(parent)
         self.max_points = max_points
         self.series: dict[str, list[tuple[int, float]]] = {}
-        self.setMinimumSize(220, 110)
+        self.setMinimumSize(220, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def clear(self) -> None:

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._tool_docks: dict[str, QDockWidget] = {}
         self._tool_windows: list[QWidget] = []
         self._tasks: set = set()
+        self._external: dict[str, Any] = {}  # models opened from files outside the model folders
 
         self._build_widgets()
         self._build_actions()
@@ -231,7 +232,7 @@ class MainWindow(QMainWindow):
         geometry = s.get_bytes("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 820)
-            self.resizeDocks([self.jobs_dock], [170], Qt.Orientation.Vertical)
+            self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
             self.resizeDocks([self.models_dock, self.controls_dock], [220, 320], Qt.Orientation.Horizontal)
         state = s.get_bytes("window_state")
         if state is not None:
@@ -324,6 +325,9 @@ class MainWindow(QMainWindow):
     def refresh_models(self) -> None:
         self.store.refresh()
         self.model_list.populate(self.store)
+        for mid, card in self._external.items():
+            if mid not in self.store.entries:
+                self.model_list.add_external(mid, card)
         self.model_list.select(self._model_id)
         if not self.store.entries and self._model is None:
             self.canvas.set_message(no_models_text())
@@ -391,6 +395,9 @@ class MainWindow(QMainWindow):
         self._pending_state = None
         self.history.reset(state)
         self.panel.build(model.controls(), state)
+        if self._model_id not in self.store.entries:
+            self._external[self._model_id] = model.card
+            self.model_list.add_external(self._model_id, model.card)
         self.model_list.select(self._model_id)
         self.setWindowTitle(f"GAN Studio — {self._model_id}")
         self.settings.set("last_model", self._model_id)

@@ -76,8 +76,25 @@ class ModelList(QWidget):
         if selected:
             self.select(selected)
 
+    def add_external(self, model_id: str, card) -> None:
+        """A model opened from a file outside the model folders (shown under "Opened files")."""
+        if model_id in self._items:
+            return
+        holder = self._items.get("\0opened")
+        if holder is None:
+            holder = QTreeWidgetItem(["Opened files", "", ""])
+            holder.setFlags(holder.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.tree.addTopLevelItem(holder)
+            self._items["\0opened"] = holder
+        item = QTreeWidgetItem([card.name or model_id, card.family, f"{card.image_size}px"])
+        item.setData(0, ID_ROLE, model_id)
+        item.setToolTip(0, model_id)
+        holder.addChild(item)
+        holder.setExpanded(True)
+        self._items[model_id] = item
+
     def ids(self) -> list[str]:
-        return list(self._items)
+        return [k for k in self._items if not k.startswith("\0")]
 
     def item(self, model_id: str) -> QTreeWidgetItem | None:
         return self._items.get(model_id)

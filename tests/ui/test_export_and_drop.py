@@ -75,3 +75,17 @@ def test_bad_drops_show_errors_and_the_app_keeps_running(window, tmp_path, px, s
     before = px(window)
     settle(window, lambda: window.panel.sliders["dir:pc0"].slider.setValue(950))
     assert not np.array_equal(before, px(window))
+
+
+def test_dropping_a_checkpoint_from_elsewhere_opens_it(window, qtbot, tmp_path, make_tiny):
+    from studio.engine import model_key
+
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    card = make_tiny(other / "mine", seed=3)
+    with qtbot.waitSignal(window.modelChanged, timeout=10000):
+        drop(window, card)
+    assert window.current_model_id() == model_key(card)
+    assert window.model_list.item(window.current_model_id()) is not None  # listed under "Opened files"
+    window.refresh_models()
+    assert window.model_list.item(window.current_model_id()) is not None
