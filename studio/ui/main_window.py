@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
                 self.show_message(problem)
         self._add_tool_actions()
         self._restore_settings()
+        self._update_undo_actions()
         self.refresh_models()
         self._open_first_model(model)
 

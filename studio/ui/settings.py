@@ -4,6 +4,9 @@ Tests and portable installs pass their own QSettings (e.g. an INI file in a temp
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, QSettings
 
 ORGANISATION = "GAN Studio"
@@ -11,6 +14,10 @@ APPLICATION = "studio"
 
 
 def default_settings() -> QSettings:
+    """The platform's usual place, or ``$STUDIO_HOME/settings.ini`` when STUDIO_HOME is set (portable
+    installs, tests and screenshots keep their settings with their models)."""
+    if os.environ.get("STUDIO_HOME"):
+        return QSettings(str(Path(os.environ["STUDIO_HOME"]) / "settings.ini"), QSettings.Format.IniFormat)
     return QSettings(ORGANISATION, APPLICATION)
 
 
