@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
@@ -16,7 +17,18 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from studio.core.errors import StudioError
 from studio.core.registry import Registry
 
-PATH_WORDS = ("data", "dir", "folder", "out", "path", "resume", "model", "parent", "image", "style")
+FOLDER_WORDS = ("data", "dir", "folder", "a", "b")  # a/b: the two image folders of a translator
+FILE_WORDS = ("path", "image", "style", "content", "photo", "painting")
+SAVE_WORDS = ("out",)
+
+
+def _browse_kind(dest: str) -> str | None:
+    """'folder', 'file', 'save' or None, from the option's name (data, run_dir, out, style_image…)."""
+    d = dest.lower()
+    for kind, words in (("folder", FOLDER_WORDS), ("file", FILE_WORDS), ("save", SAVE_WORDS)):
+        if any(d == w or d.endswith("_" + w) for w in words):
+            return kind
+    return None
 
 
 def job_options(family, job_name: str) -> list[argparse.Action]:
@@ -38,10 +50,19 @@ class _Field:
         self.settings = settings
         default = action.default if action.default is not argparse.SUPPRESS else None
         self.browse: QPushButton | None = None
+        self.kind: str | None = None
         if _is_flag(action):
             self.widget: QWidget = QCheckBox()
             self.widget.setChecked(bool(default))
             self.row: QWidget = self.widget
+        elif action.dest == "device" and not action.choices:
+            from studio.core.device import available_devices
+
+            self.widget = QComboBox()
+            self.widget.setEditable(True)
+            self.widget.addItems(available_devices())
+            self.widget.setCurrentText(str(default or "auto"))
+            self.row = self.widget
         elif action.choices:
             self.widget = QComboBox()
             self.widget.addItems([str(c) for c in action.choices])
@@ -51,7 +72,8 @@ class _Field:
         else:
             self.widget = QLineEdit("" if default is None else str(default))
             self.row = self.widget
-            if any(w in action.dest.lower() for w in PATH_WORDS) and action.type in (None, str):
+            self.kind = _browse_kind(action.dest)
+            if self.kind is not None and action.type in (None, str):
                 self.row = QWidget()
                 h = QHBoxLayout(self.row)
                 h.setContentsMargins(0, 0, 0, 0)
@@ -64,11 +86,17 @@ class _Field:
 
     def _browse(self) -> None:
         start = self.widget.text() or (self.settings.folder("data") if self.settings else "")
-        folder = QFileDialog.getExistingDirectory(self.row, f"Choose {self.action.dest}", start)
-        if folder:
-            self.widget.setText(folder)
+        title = f"Choose {self.action.dest.replace('_', ' ')}"
+        if self.kind == "folder":
+            chosen = QFileDialog.getExistingDirectory(self.row, title, start)
+        elif self.kind == "save":
+            chosen, _ = QFileDialog.getSaveFileName(self.row, title, start)
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(self.row, title, start)
+        if chosen:
+            self.widget.setText(chosen)
             if self.settings:
-                self.settings.set_folder("data", folder)
+                self.settings.set_folder("data", chosen if self.kind == "folder" else str(Path(chosen).parent))
 
     def value(self) -> Any:
         a = self.action
