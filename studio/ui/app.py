@@ -66,6 +66,13 @@ def run_app(model: str | None = None, device: str | None = None) -> int:
     asyncio.set_event_loop(loop)
     window = MainWindow(model=model, device=device)
     _install_excepthook(window)
+
+    def on_async_error(_loop, context) -> None:  # an exception in an awaited UI task
+        exc = context.get("exception")
+        print(f"async error: {context.get('message')} {exc!r}", file=sys.stderr)
+        window.show_error(f"unexpected error: {exc!r}" if exc else str(context.get("message")))
+
+    loop.set_exception_handler(on_async_error)
     window.show()
     shot = os.environ.get("STUDIO_SCREENSHOT")
     if shot:
