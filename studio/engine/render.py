@@ -207,7 +207,10 @@ class RenderEngine(QObject):
         channel = f"await-{id(future)}"
         stamp = self.request(model, states, channel, rows, cols, pad)
         self._waiters[stamp] = future
-        return await future
+        try:
+            return await future
+        finally:
+            self._channel_model.pop(channel, None)
 
     async def load_async(self, model: str | Path):
         future = asyncio.get_event_loop().create_future()
