@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDockWidget, QDoubleSpinBox, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget)
 
-from studio.core.device import available_devices
+from studio.core.device import available_devices, resolve_device
 from studio.core.errors import StudioError
 from studio.core.export import read_state
 from studio.core.family import LoadedModel, normalise_state
@@ -59,7 +59,11 @@ class MainWindow(QMainWindow):
         self.registry = default_registry()
         self.store = ModelStore(store_folders, self.registry)
         dev = device or self.settings.get_str("device", "auto")
-        if dev not in available_devices():
+        device_problem = ""
+        try:
+            resolve_device(dev)
+        except StudioError as exc:
+            device_problem = f"{exc}; using 'auto' instead" if device else ""
             dev = "auto"
         self.engine = RenderEngine(dev, parent=self)
         self.jobs = JobRunner(self)
@@ -91,6 +95,8 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
         self.refresh_models()
         self._open_first_model(model)
+        if device_problem:
+            self.show_error(device_problem)
 
     # ------------------------------------------------------------------------------ building
     def _build_widgets(self) -> None:

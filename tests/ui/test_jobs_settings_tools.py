@@ -137,3 +137,12 @@ def test_train_dialog_builds_a_form_from_the_job_options(window, tmp_path):
     opts = dialog.job.options
     assert opts["steps"] == 7 and opts["size"] == 112 and opts["resume"] is True and opts["lr"] == 2e-4
     assert opts["command"] == f"studio train {TrainableFamily.name} --data {tmp_path} --steps 7 --size 112 --resume"
+
+
+def test_an_unavailable_device_is_reported_and_auto_is_used(make_window):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    w = make_window(device="cuda:3")
+    assert w.device_name() == "auto" and "cuda:3" in w.last_error
