@@ -22,10 +22,10 @@ def polynomial_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def _mmd2_unbiased(kxx: torch.Tensor, kyy: torch.Tensor, kxy: torch.Tensor) -> float:
     m, n = kxx.shape[0], kyy.shape[0]
-    kxx, kyy, kxy = kxx.double(), kyy.double(), kxy.double()
-    sum_xx = (kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1))
-    sum_yy = (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
-    return float(sum_xx + sum_yy - 2.0 * kxy.mean())
+    f64 = torch.float64
+    sum_xx = (kxx.sum(dtype=f64) - kxx.diagonal().sum(dtype=f64)) / (m * (m - 1))
+    sum_yy = (kyy.sum(dtype=f64) - kyy.diagonal().sum(dtype=f64)) / (n * (n - 1))
+    return float(sum_xx + sum_yy - 2.0 * kxy.sum(dtype=f64) / (m * n))
 
 
 def kid(features_a: torch.Tensor | np.ndarray, features_b: torch.Tensor | np.ndarray,
@@ -52,7 +52,7 @@ def kid(features_a: torch.Tensor | np.ndarray, features_b: torch.Tensor | np.nda
         i = torch.randperm(x.shape[0], generator=gen)[:size].to(dev)
         j = torch.randperm(y.shape[0], generator=gen)[:size].to(dev)
         if whole:
-            kxx, kyy, kxy = kxx_all[i][:, i], kyy_all[j][:, j], kxy_all[i][:, j]
+            kxx, kyy, kxy = kxx_all[i[:, None], i], kyy_all[j[:, None], j], kxy_all[i[:, None], j]
         else:
             xs, ys = x[i], y[j]
             kxx, kyy, kxy = polynomial_kernel(xs, xs), polynomial_kernel(ys, ys), polynomial_kernel(xs, ys)
