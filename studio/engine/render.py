@@ -46,6 +46,7 @@ class RenderRequest:
     cols: int = 1
     pad: int = 2
     requested_at: float = 0.0
+    background: int = 255  # grid padding grey level
 
 
 @dataclass
@@ -135,7 +136,7 @@ class _RenderWorker(QObject):
         render_ms = (time.perf_counter() - t0) * 1000.0
         cells = to_uint8(images)
         if req.rows * req.cols > 1:
-            pixels = tile(cells, req.rows, req.cols, pad=req.pad)
+            pixels = tile(cells, req.rows, req.cols, pad=req.pad, background=req.background)
         else:
             pixels = cells[0]
         image = array_to_qimage(pixels)
@@ -180,7 +181,7 @@ class RenderEngine(QObject):
         self.device = name or "auto"
 
     def request(self, model: str | Path, states: Sequence[Mapping[str, Any]], channel: str = "canvas",
-                rows: int = 1, cols: int = 1, pad: int = 2) -> int:
+                rows: int = 1, cols: int = 1, pad: int = 2, background: int = 255) -> int:
         """Ask for a frame; returns its stamp. A newer request on the same channel supersedes this one."""
         key = model_key(model)
         stamp = next(self._stamps)
@@ -190,7 +191,7 @@ class RenderEngine(QObject):
         clean = [normalise_state(s) for s in states]
         self.stats["requested"] += 1
         self._post(RenderRequest(stamp, channel, key, self.device, clean, max(1, rows), max(1, cols), pad,
-                                 time.perf_counter()))
+                                 time.perf_counter(), int(background)))
         return stamp
 
     def load(self, model: str | Path, channel: str = LOAD_CHANNEL) -> int:

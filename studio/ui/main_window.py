@@ -37,6 +37,7 @@ from .model_list import ModelList
 from .settings import StudioSettings
 
 CHECKPOINT_SUFFIXES = (".json", ".safetensors")
+CANVAS_GREY = 48  # grid gaps on the canvas blend into its background (exports use white)
 
 
 def no_models_text() -> str:
@@ -240,7 +241,7 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 820)
             self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
-            self.resizeDocks([self.models_dock, self.controls_dock], [220, 320], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.models_dock, self.controls_dock], [250, 320], Qt.Orientation.Horizontal)
         state = s.get_bytes("window_state")
         if state is not None:
             self.restoreState(state)
@@ -447,7 +448,8 @@ class MainWindow(QMainWindow):
         if self._model is None or self._model_path is None:
             return
         rows, cols = self.grid_shape()
-        self.engine.request(self._model_path, self.canvas_states(rows, cols), "canvas", rows, cols)
+        self.engine.request(self._model_path, self.canvas_states(rows, cols), "canvas", rows, cols,
+                            pad=3, background=CANVAS_GREY)
 
     def _on_frame(self, frame: Frame) -> None:
         if frame.channel != "canvas" or self._model_path is None or frame.model_key != str(self._model_path):

@@ -67,7 +67,7 @@ def test_grid_mode_and_keyboard_shortcuts(window, settle, qtbot):
     settle(window, lambda: qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier))
     assert window.act_grid.isChecked()
     img = window.canvas.image()
-    assert (img.width(), img.height()) == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2)
+    assert (img.width(), img.height()) == (3 * 16 + 4 * 3, 2 * 16 + 3 * 3)  # 3 px gaps
     seed = window.current_state()["seed"]
     settle(window, lambda: qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier))
     assert window.current_state()["seed"] != seed
