@@ -220,5 +220,6 @@ def test_awkward_paintings(kind, parent, tmp_path):
     assert float(x.min()) >= 0 and float(x.max()) <= 1
     if kind == "rgba":  # transparent half composited over white
         assert float(x[0, :, -1, :].mean()) > 0.95
-    result = run_job(_job(parent, path, tmp_path, steps=1, batch=2))
-    assert result.ok, result.message
+    if kind in ("rgba", "1px"):  # the whole job too (the loader path is the same for the others)
+        result = run_job(_job(parent, path, tmp_path, steps=1, batch=2))
+        assert result.ok, result.message

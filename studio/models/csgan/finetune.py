@@ -64,7 +64,7 @@ class FinetuneConfig:
     batch: int = 16
     layers: int = 0  # train only the last K layers; 0 = the whole generator
     lr: float = 1e-4
-    style_weight: float = 10.0
+    style_weight: float = 3.0
     content_weight: float = 1.0
     tv_weight: float = 10.0
     size: int = 0  # image size fed to the loss network; 0 = the generator's own size
@@ -211,8 +211,12 @@ def preview_grid(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:
     return tile(to_uint8(imgs), 2, before.shape[0])
 
 
+def safe_name(stem: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in stem).strip("-.") or "finetune"
+
+
 def unique_name(folder: Path, stem: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in stem).strip("-.") or "finetune"
+    safe = safe_name(stem)
     name, i = safe, 2
     while (folder / f"{name}.json").exists():
         name, i = f"{safe}-{i}", i + 1
@@ -289,7 +293,9 @@ class FinetuneJob:
         optim = torch.optim.Adam(params, lr=cfg.lr)
 
         folder = self.models_dir or user_models_dir()
-        name = self.out or unique_name(folder, f"{parent.id}-{self.painting.stem}")
+        base = f"{parent.id}-{self.painting.stem}"
+        # a resumed run continues (and overwrites) the child its stopped run saved
+        name = self.out or (safe_name(base) if self.resume else unique_name(folder, base))
         run_folder = runs_dir() / f"finetune-{name}"
         start, elapsed_before, history = 0, 0.0, {}
         if self.resume:

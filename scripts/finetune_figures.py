@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Make the README's before/after grids: fine-tune a model on several paintings and render each child.
+
+For every painting it runs the same job as ``studio finetune MODEL PAINTING`` (the exact command is
+printed and stored in the child's card) and writes ``docs/images/finetune-<name>.png``: the painting on
+the left, then rows of the same seeds at style strength 0 (the parent), 0.5 and 1 (fully fine-tuned).
+
+Usage: python scripts/finetune_figures.py [--model emoji-dcgan] [--steps 100] [--batch 8] PAINTING...
+(paintings come from scripts/prepare_paintings.py: data/paintings/*.png)
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def figure(child_card: Path, painting: Path, seeds: int, cell: int):
+    import numpy as np
+    from PIL import Image
+
+    from studio.core.grid import resize_cells, tile, to_uint8
+    from studio.core.store import load_model
+
+    model = load_model(child_card, "cpu")
+    rows = []
+    for s in (0.0, 0.5, 1.0):
+        states = [dict(model.default_state(child_card.stem, seed), scalars={"style_strength": s})
+                  for seed in range(seeds)]
+        rows.append(resize_cells(to_uint8(model.render(states)), cell))
+    grid = tile(np.concatenate(rows), 3, seeds)
+    from studio.core.images import load_image
+
+    art = load_image(painting)
+    art.thumbnail((10_000, grid.shape[0]))
+    art = art.resize((max(1, round(art.width * grid.shape[0] / art.height)), grid.shape[0]))
+    out = Image.new("RGB", (art.width + 8 + grid.shape[1], grid.shape[0]), "white")
+    out.paste(art, (0, 0))
+    out.paste(Image.fromarray(grid), (art.width + 8, 0))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("paintings", nargs="+", type=Path)
+    ap.add_argument("--model", default="emoji-dcgan")
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--layers", type=int, default=0)
+    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--cell", type=int, default=96)
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "docs" / "images")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from studio.cli import main as studio
+
+    for painting in args.paintings:
+        name = painting.stem.split("-")[-1] if painting.stem.count("-") > 3 else painting.stem
+        name = {"kanagawa": "great-wave", "auvers": "van-gogh", "viii": "kandinsky"}.get(name, name)
+        child = f"{Path(args.model).stem}-{name}"
+        argv = ["finetune", args.model, str(painting), "--steps", str(args.steps), "--batch", str(args.batch),
+                "--layers", str(args.layers), "--out", child, "--device", "cpu"]
+        print("studio " + " ".join(shlex.quote(a) for a in argv), flush=True)
+        from studio.core.paths import user_models_dir
+
+        card = user_models_dir() / f"{child}.json"
+        if not card.exists() and studio(argv) != 0:
+            return 1
+        out = args.out_dir / f"finetune-{name}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        figure(card, painting, args.seeds, args.cell).save(out)
+        print(f"wrote {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
