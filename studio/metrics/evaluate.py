@@ -140,10 +140,13 @@ class EvaluationJob:
             reporter.message(f"scoring {card_path.stem}…")
             scores, memo = compute_scores(feats, logits, ref.features, train_feats,
                                           kid_subsets=self.kid_subsets)
-            ref_is = None
-            if ref.logits.shape[0] >= 2:
+            ref_is = half_fid = None
+            if ref.logits.shape[0] >= 4:  # context for the numbers: the reference set against itself
+                from .frechet import fid
                 from .inception_score import inception_score
+
                 ref_is = inception_score(ref.logits)[0]
+                half_fid = fid(ref.features[0::2], ref.features[1::2])
             result = {**{k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v)
                          for k, v in scores.items()},
                       "feature_net": net.name, "feature_net_description": net.description,
@@ -151,6 +154,7 @@ class EvaluationJob:
                       "reference": str(self.data), "reference_digest": ref.digest[:16],
                       "memorisation_set": str(self.train or self.data),
                       "reference_is": None if ref_is is None else round(ref_is, 4),
+                      "reference_half_fid": None if half_fid is None else round(half_fid, 4),
                       "image_size": card.image_size, "first_seed": FIRST_SEED,
                       "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                       "eval_seconds": round(time.perf_counter() - t0, 1)}

@@ -103,11 +103,12 @@ def _model_section(ev) -> str:
                 ("command", t.command), ("parent", card.parent or "–")]
     info_html = "".join(f"<tr><th>{html.escape(str(k))}</th><td style='text-align:left'>{html.escape(str(v))}"
                         f"</td></tr>" for k, v in info)
+    labels = ", labels cycled through every choice" if ev.states and ev.states[0].get("labels") else ""
     curves = draw_curves(loss_history(card.extra if card is not None else {}))
     curves_html = (_img(curves, "training curves") if curves is not None
                    else '<p class="note">The card has no training history (extra["loss_history"]).</p>')
     return (f"<section><h2>{html.escape(ev.model_id)}</h2><table>{info_html}</table>"
-            f"<h3>Samples (seeds {r['first_seed']}…, labels cycled)</h3>{_img(_grid(ev.samples), 'samples')}"
+            f"<h3>Samples (seeds {r['first_seed']}…{labels})</h3>{_img(_grid(ev.samples), 'samples')}"
             f"<h3>Training curves</h3>{curves_html}"
             f"<h3>Memorisation: samples beside their nearest training image</h3>{_pairs(ev)}</section>")
 
@@ -127,7 +128,9 @@ def render_report(evaluations) -> str:
                f"d = mean nearest cosine distance of samples to the training set, τ = {THRESHOLD}. "
                "IS-style: exp E KL(p(y|x) ‖ p(y)) with this network's ImageNet classes"
                + (f" (the reference images themselves score {first['reference_is']:.2f})"
-                  if first.get("reference_is") is not None else "") + ".")
+                  if first.get("reference_is") is not None else "") + "."
+               + (f" Noise floor: FID between two halves of the reference set is {first['reference_half_fid']:.2f}."
+                  if first.get("reference_half_fid") is not None else ""))
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
              f"<p class='note'>{explain}</p>", _metric_table(evaluations)]
