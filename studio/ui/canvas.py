@@ -24,6 +24,7 @@ class CanvasView(QWidget):
         self._offset = QPointF(0, 0)
         self._drag_from: QPointF | None = None
         self.frames_shown = 0
+        self.smooth = False  # nearest-neighbour by default: GAN pixels stay crisp when magnified
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
         self.setAutoFillBackground(True)
@@ -63,7 +64,7 @@ class CanvasView(QWidget):
         if self._zoom > 0:
             return self._zoom
         w, h = self._image.width(), self._image.height()
-        return max(0.05, min((self.width() - 16) / w, (self.height() - 16) / h))
+        return max(0.05, min((self.width() - 24) / w, (self.height() - 24) / h))
 
     def set_zoom(self, zoom: float) -> None:
         self._zoom = max(0.0, float(zoom))
@@ -91,6 +92,10 @@ class CanvasView(QWidget):
         y = (self.height() - h) / 2 + (self._offset.y() if self._zoom > 0 else 0)
         return QRectF(x, y, w, h)
 
+    def set_smooth(self, smooth: bool) -> None:
+        self.smooth = bool(smooth)
+        self.update()
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         p = QPainter(self)
         if self._image.isNull():
@@ -99,7 +104,7 @@ class CanvasView(QWidget):
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
             return
         rect = self.image_rect()
-        smooth = self.effective_zoom() < 1.0
+        smooth = self.smooth or self.effective_zoom() < 1.0
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         p.drawImage(rect, self._image)
 

@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
         self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom_in(), "Ctrl++")
         self.act_zoom_out = self._action("Zoom &out", lambda: self.canvas.zoom_out(), "Ctrl+-")
         self.act_zoom_fit = self._action("&Fit to window", lambda: self.canvas.zoom_fit(), "Ctrl+0")
+        self.act_smooth = self._action("&Smooth magnification", lambda: self.canvas.set_smooth(
+            self.act_smooth.isChecked()), checkable=True, tip="blend pixels when zoomed in (off: crisp pixels)")
         self.act_help_models = self._action("Getting models", lambda: QMessageBox.information(
             self, "Getting models", no_models_text()))
         self.act_about = self._action("About GAN Studio", lambda: QMessageBox.about(
@@ -172,7 +174,8 @@ class MainWindow(QMainWindow):
         for a in (self.act_undo, self.act_redo, None, self.act_random, self.act_reset):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&View")
-        for a in (self.act_grid, None, self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, None):
+        for a in (self.act_grid, None, self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, self.act_smooth,
+                  None):
             m.addSeparator() if a is None else m.addAction(a)
         for dock in (self.models_dock, self.controls_dock, self.jobs_dock):
             m.addAction(dock.toggleViewAction())
@@ -253,6 +256,8 @@ class MainWindow(QMainWindow):
         self.spread_box.setValue(min(2.0, max(0.05, s.get_float("grid_spread", 0.6))))
         self.spread_box.blockSignals(False)
         self.act_grid.setChecked(s.get_bool("grid_mode", False))
+        self.act_smooth.setChecked(s.get_bool("smooth", False))
+        self.canvas.set_smooth(self.act_smooth.isChecked())
         zoom = s.get_float("zoom", 0.0)
         self.canvas.set_zoom(zoom if 0 <= zoom <= 64 else 0.0)
 
@@ -266,6 +271,7 @@ class MainWindow(QMainWindow):
         s.set("grid_spread", self.spread_box.value())
         s.set("grid_mode", self.act_grid.isChecked())
         s.set("zoom", self.canvas.zoom)
+        s.set("smooth", self.act_smooth.isChecked())
         if self._model_id:
             s.set("last_model", self._model_id)
         s.sync()
