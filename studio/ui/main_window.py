@@ -37,6 +37,7 @@ from .model_list import ModelList
 from .settings import StudioSettings
 
 CHECKPOINT_SUFFIXES = (".json", ".safetensors")
+DEFAULT_MODEL = "emoji-dcgan"  # the bundled starter model, opened on a first start
 CANVAS_GREY = 48  # grid gaps on the canvas blend into its background (exports use white)
 
 
@@ -384,6 +385,8 @@ class MainWindow(QMainWindow):
         last = self.settings.get_str("last_model", "")
         if last and last in self.store.entries:
             self.open_model(last)
+        elif DEFAULT_MODEL in self.store.entries:
+            self.open_model(DEFAULT_MODEL)
         elif self.store.entries:
             roots = [e.id for e in self.store.entries.values() if e.card.parent not in self.store.entries]
             self.open_model((roots or list(self.store.entries))[0])
