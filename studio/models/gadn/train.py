@@ -200,11 +200,13 @@ def preview_grid(nets: GADNNets, x: torch.Tensor) -> "Any":
 
 
 @torch.no_grad()
-def content_statistics(nets: GADNNets, data: ArtistImages, device: torch.device, batch: int = 256
-                       ) -> dict[str, torch.Tensor]:
+def content_statistics(nets: GADNNets, data: ArtistImages, device: torch.device, batch: int = 256,
+                       max_images: int = 1500) -> dict[str, torch.Tensor]:
     """Mean, principal axes (rows, largest variance first) and variances of the training set's content
-    codes (E's means): the content sliders and "sample new content" draw from this Gaussian."""
-    codes = encode_all(nets, data, device, batch)
+    codes (E's means): the content sliders and "sample new content" draw from this Gaussian.
+    At most ``max_images`` (a fixed random subset) are encoded: enough for a 64-512-d covariance and
+    it keeps the export cheap on a shared CPU."""
+    codes = encode_all(nets, data, device, batch, max_images)
     mean = codes.mean(0)
     centred = (codes - mean).double()
     cov = centred.T @ centred / max(1, codes.shape[0] - 1)
@@ -215,11 +217,15 @@ def content_statistics(nets: GADNNets, data: ArtistImages, device: torch.device,
 
 
 @torch.no_grad()
-def encode_all(nets: GADNNets, data: ArtistImages, device: torch.device, batch: int = 256) -> torch.Tensor:
+def encode_all(nets: GADNNets, data: ArtistImages, device: torch.device, batch: int = 256,
+               max_images: int = 0) -> torch.Tensor:
     nets.E.eval()
+    order = torch.arange(len(data))
+    if max_images and len(data) > max_images:
+        order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:max_images]
     out = []
-    for i in range(0, len(data), batch):
-        x, _ = data.batch(torch.arange(i, min(len(data), i + batch)))
+    for i in range(0, len(order), batch):
+        x, _ = data.batch(order[i:i + batch])
         out.append(nets.E(x.to(device))[0].cpu())
     return torch.cat(out)
 
