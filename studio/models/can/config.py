@@ -88,7 +88,7 @@ class TrainConfig:
     collapse_threshold: float = 0.25  # preview diversity / real diversity below this warns of mode collapse
     collapse_warmup: int = 100  # no warning before this step (a freshly initialised G draws one grey blur)
     index_size: int = 256  # training images stored in the checkpoint for "nearest training images"
-    time_limit: float = 0.0  # minutes of training in this session; 0 = until --steps (stops cleanly, resumable)
+    time_limit: float = 0.0  # minutes this session may take, loading included; 0 = until --steps (stops cleanly)
     half: bool = False  # store the final model's float weights as float16 (halves the file)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -241,7 +241,7 @@ class CANTrainJob:
         try:
             limit_s = tc.time_limit * 60.0
             while step < tc.steps:
-                if limit_s > 0 and time.perf_counter() - t0 >= limit_s:
+                if limit_s > 0 and reporter.elapsed_s >= limit_s:  # counted from the job's start
                     reporter.message(f"time limit of {tc.time_limit:g} min reached at step {step}; "
                                      "finishing (continue later with --resume)")
                     break
