@@ -39,6 +39,7 @@ class EvaluatePanel(QWidget):
 
         self.models = QListWidget()
         self.models.setToolTip("tick the models to evaluate (several: compared side by side)")
+        self.models.setMaximumHeight(150)
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("folder of reference images (e.g. the training data)")
         browse = QPushButton("Browse…")
