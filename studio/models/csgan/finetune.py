@@ -60,11 +60,11 @@ _MAX_PAINTING_SIDE = 1024  # paintings are shrunk to this right after loading (s
 class FinetuneConfig:
     """Settings of one fine-tune (stored in the child card). Weights are for the normalised losses."""
 
-    steps: int = 150
+    steps: int = 100
     batch: int = 16
     layers: int = 0  # train only the last K layers; 0 = the whole generator
     lr: float = 1e-4
-    style_weight: float = 3.0
+    style_weight: float = 1.0
     content_weight: float = 1.0
     tv_weight: float = 10.0
     size: int = 0  # image size fed to the loss network; 0 = the generator's own size
