@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+AUTO_TILE_ABOVE = 1024
+AUTO_TILE = 512
+
 
 def register(sub) -> None:
     p = sub.add_parser("translate", help="translate an image with a CycleGAN / U-GAT-IT model")
@@ -12,8 +15,9 @@ def register(sub) -> None:
     p.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
                    help="a2b: domain A → B (default); b2a: the reverse")
     p.add_argument("-o", "--out", type=Path, default=None, help="output PNG (default IMAGE-MODEL-DIRECTION.png)")
-    p.add_argument("--tile", type=int, default=0,
-                   help="process in tiles of N px with overlap (bounds memory on large images; 0 = whole image)")
+    p.add_argument("--tile", type=int, default=None,
+                   help="process in tiles of N px with overlap (bounds memory on large images); 0 = whole image; "
+                        f"default: whole image up to {AUTO_TILE_ABOVE} px, else {AUTO_TILE} px tiles")
     p.add_argument("--overlap", type=int, default=None, help="tile overlap in px (default: from the model)")
     p.add_argument("--side-by-side", action="store_true", help="save input | output next to each other")
     p.add_argument("--device", default="auto")
@@ -38,6 +42,8 @@ def run(args) -> int:
         raise StudioError(f"'{args.model}' is a {model.card.family} model, not an image translator "
                           "(use a CycleGAN or U-GAT-IT model)")
     image = load_image(args.image)
+    if args.tile is None:
+        args.tile = AUTO_TILE if max(image.size) > AUTO_TILE_ABOVE else 0
     job = TranslateImageJob(model, image, args.direction, args.tile, args.overlap)
     result = run_job(job, TextProgress() if args.tile else None)  # outputs hold pixels: not printed
     if not result.ok:
