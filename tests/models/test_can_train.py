@@ -210,3 +210,12 @@ def test_bad_data_folders_get_clear_errors(tmp_path):
     (broken / "b" / "y.png").write_bytes(b"nor this")
     assert "could be read" in fails(broken)
     assert not (tmp_path / "m.json").exists()
+
+
+def test_time_limit_stops_cleanly_and_can_be_resumed(styles_dir, tmp_path):
+    opts = dict(data=str(styles_dir), name="t", out=str(tmp_path / "t"), run_dir=str(tmp_path / "run"), **TINY)
+    res = run_job(CANFamily().make_job("train", steps=50, time_limit=1e-9, **opts))
+    assert res.ok and res.outputs["step"] < 50
+    assert read_card(res.outputs["card"]).training.steps == res.outputs["step"]
+    more = run_job(CANFamily().make_job("train", steps=res.outputs["step"] + 2, resume=True, **opts))
+    assert more.ok and more.outputs["step"] == res.outputs["step"] + 2
