@@ -243,6 +243,10 @@ def test_resume_continues_each_stage(artist_folder, tmp_path, stop_at, stage):
     assert steps2[0] == stop_at + 1 and steps2[-1] == 16
     card = read_card(res2.outputs["card"])
     assert card.training.steps == 16 and card.labels["artists"] == ARTISTS
+    # a finished run can be extended: more stage-2 steps continue from step 6 of stage 2
+    _, steps3, cb3 = _cancel_at(10 ** 9)
+    assert run_job(_job(artist_folder, tmp_path, resume=True, steps2=8), cb3).ok
+    assert steps3 == [17, 18]
     assert card.extra["commands"] == ["pytest", "pytest"] and "continued with" in card.training.notes
 
 

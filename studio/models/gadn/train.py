@@ -371,7 +371,9 @@ class GADNTrainJob:
                 # stage finished: the next one starts at step 0
                 if st != STAGES[-1]:
                     self._save_run(nets, {}, STAGES[STAGES.index(st) + 1], 0, elapsed(), data.artists, history)
-            self._save_run(nets, {}, "done", 0, elapsed(), data.artists, history)
+            # a finished run rests at the end of stage 2 (with its optimisers), so --resume with a
+            # larger --steps2 trains stage 2 further
+            self._save_run(nets, opts, "stage2", step, elapsed(), data.artists, history)
             stage = "done"
         except JobCancelled:
             if stage != "done":
