@@ -172,7 +172,7 @@ def main() -> int:
 
     size = model.image_size
     print(f"model: {what} ({size} px, {model.card.family}); torch threads {torch.get_num_threads()}; "
-          f"n={n} per row; CPU")
+          f"n={n} per row; CPU; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'':8s} {'p50 ms':>8s} {'p95 ms':>8s}")
     for name, vals in (("bare", bare), ("render", render), ("engine", eng), ("window", win)):
         print(f"{name:8s} {pct(vals, 50):8.2f} {pct(vals, 95):8.2f}")
