@@ -51,6 +51,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--layers", type=int, default=0)
+    ap.add_argument("--style-weight", type=float, default=None, help="default: the fine-tune's default")
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--cell", type=int, default=96)
     ap.add_argument("--out-dir", type=Path, default=ROOT / "docs" / "images")
@@ -62,11 +63,15 @@ def main() -> int:
     from studio.cli import main as studio
 
     for painting in args.paintings:
-        name = painting.stem.split("-")[-1] if painting.stem.count("-") > 3 else painting.stem
-        name = {"kanagawa": "great-wave", "auvers": "van-gogh", "viii": "kandinsky"}.get(name, name)
+        short = {"great-wave": "great-wave", "van-gogh": "van-gogh", "kandinsky": "kandinsky"}
+        name = next((v for k, v in short.items() if k in painting.stem), painting.stem)
         child = f"{Path(args.model).stem}-{name}"
         argv = ["finetune", args.model, str(painting), "--steps", str(args.steps), "--batch", str(args.batch),
                 "--layers", str(args.layers), "--out", child, "--device", "cpu"]
+        if args.style_weight is not None:
+            argv += ["--style-weight", str(args.style_weight)]
+            child += f"-sw{args.style_weight:g}"
+            argv[argv.index("--out") + 1] = child
         print("studio " + " ".join(shlex.quote(a) for a in argv), flush=True)
         from studio.core.paths import user_models_dir
 
