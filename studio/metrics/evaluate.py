@@ -156,6 +156,8 @@ class EvaluationJob:
                       "reference_is": None if ref_is is None else round(ref_is, 4),
                       "reference_half_fid": None if half_fid is None else round(half_fid, 4),
                       "image_size": card.image_size, "first_seed": FIRST_SEED,
+                      # which weights were scored: a retrained model keeps stale scores detectable
+                      "model_steps": card.training.steps, "tensors_sha256": card.tensors_sha256[:16],
                       "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                       "eval_seconds": round(time.perf_counter() - t0, 1)}
             ev = ModelEvaluation(card_path.stem, card_path, result, grid, states, memo, ref, card)

@@ -26,6 +26,7 @@ def test_eval_writes_metrics_to_card_and_a_report(tiny_model, reference_dir, tin
     for key in ("fid", "kid", "mifid", "is", "precision", "recall", "coverage", "memorisation_distance"):
         assert math.isfinite(scores[key]), key
     assert scores["fid"] > 0 and 1.0 <= scores["is"] <= 5.0
+    assert scores["tensors_sha256"] == card.tensors_sha256[:16] and scores["model_steps"] == card.training.steps
     assert scores["mifid"] >= scores["fid"] * 0.999
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "FID" in html and "data:image/png;base64" in html and "tiny-random" in html
