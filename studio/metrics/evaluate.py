@@ -147,7 +147,7 @@ class EvaluationJob:
 
                 ref_is = inception_score(ref.logits)[0]
                 half_fid = fid(ref.features[0::2], ref.features[1::2])
-            result = {**{k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v)
+            result = {**{k: (float(f"{v:.7g}") if isinstance(v, float) and math.isfinite(v) else v)
                          for k, v in scores.items()},
                       "feature_net": net.name, "feature_net_description": net.description,
                       "n_generated": len(states), "n_reference": len(ref.files),
