@@ -25,7 +25,9 @@ wrapped in one).
 The MainWindow API a tool may use (everything else is private)::
 
     window.current_model()            -> LoadedModel | None   (the model on the canvas)
-    window.current_model_id()         -> str | None           (its id in the model store)
+    window.current_model_id()         -> str | None           (its id in the model store, or the card
+                                                               path for a model opened from a file)
+    window.current_model_path()       -> Path | None          (its .json card)
     window.current_state()            -> dict                 (a deep copy of the canvas state)
     window.set_state(state, undoable=True)                    (re-render; one undo step if undoable)
     window.start_job(job)             -> JobHandle            (runs a studio.core.jobs job in a worker
