@@ -47,7 +47,7 @@ def test_finetune_cli_saves_child_in_user_models(parent, tmp_path, capsys):
                  "--size", "32", "--device", "cpu"])
     assert code == 0
     store = ModelStore()
-    assert store.ids() == ["tiny-parent-wave"]
+    assert "tiny-parent-wave" in store.ids() and not store.entries["tiny-parent-wave"].bundled
     card = read_card(store.entries["tiny-parent-wave"].path)
     assert card.parent == "tiny-parent" and card.training.steps == 2 and "--layers 2" in card.training.command
     assert card.training.wall_time_s > 0
