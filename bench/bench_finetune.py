@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Speed of the CSGAN style fine-tune on this machine (all numbers from one run, so ratios compare).
+
+Measures, through the real FinetuneJob and the real VGG-19:
+* seconds per step at batch 16 and 32, whole generator vs last-K layers, fp32 vs bf16 autocast;
+* wall time until the style loss has fallen to half its first value (batch 16, whole generator);
+and prints them with the ratios (last-K / whole, bf16 / fp32, per-image cost of batch 32 / 16) and the
+issue's targets (visibly stylised preview within 60 s, 100 steps within 180 s at batch 16).
+
+Usage: python bench/bench_finetune.py [--model ID|CARD] [--painting FILE] [--threads 2] [--layers 2]
+Without --model it uses the bundled emoji-dcgan if present, else a random dcgan64 of the same width.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def parent_model(arg: str | None, folder: Path) -> str:
+    if arg:
+        return arg
+    bundled = ROOT / "resources" / "models" / "emoji-dcgan.json"
+    if bundled.exists():
+        return str(bundled)
+    import torch
+    from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
+    from studio.models.csgan.networks import CSGANConfig, Generator
+
+    torch.manual_seed(0)
+    cfg = CSGANConfig(arch="dcgan64", width=0.1875)
+    card = ModelCard(name="bench-random", family="csgan", config=cfg.to_dict(), image_size=64,
+                     latent_dim=cfg.latent_dim)
+    return str(save_checkpoint(folder / "bench-random", module_tensors("G", Generator(cfg)), card))
+
+
+def painting_file(arg: str | None, folder: Path) -> str:
+    if arg:
+        return arg
+    wave = ROOT / "data" / "paintings" / "katsushika-hokusai-the-great-wave-off-kanagawa.png"
+    if wave.exists():
+        return str(wave)
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (200, 300, 3)).astype("uint8")).save(folder / "noise.png")
+    return str(folder / "noise.png")
+
+
+def run(model: str, painting: str, folder: Path, steps: int, stop_at_half: bool = False, **cfg):
+    from studio.core.jobs import CancelToken, run_job
+    from studio.models.csgan.finetune import FinetuneConfig, FinetuneJob
+
+    times, style, cancel = [], [], CancelToken()
+    first_preview = []
+
+    def on_progress(p):
+        if not p.losses:
+            return
+        times.append(p.elapsed_s)
+        style.append(p.losses["style"])
+        if stop_at_half and p.losses["style"] <= 0.5 * style[0]:
+            cancel.cancel()
+
+    job = FinetuneJob(model, painting, FinetuneConfig(steps=steps, preview_every=10**6, checkpoint_every=0,
+                                                      **cfg),
+                      out=f"bench-{time.time_ns()}", device="cpu", models_dir=folder / "models")
+    t0 = time.perf_counter()
+    res = run_job(job, on_progress, cancel)
+    if res.status == "failed":
+        raise SystemExit(res.message + "\n" + res.outputs.get("traceback", ""))
+    return times, style, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model")
+    ap.add_argument("--painting")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--layers", type=int, default=2, help="K for the last-K rows")
+    ap.add_argument("--steps", type=int, default=4, help="timed steps per configuration (after 1 warm-up)")
+    ap.add_argument("--half-max-steps", type=int, default=80)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    folder = Path(tempfile.mkdtemp(prefix="bench-finetune-"))
+    os.environ.setdefault("STUDIO_HOME", str(folder / "home"))
+    model, painting = parent_model(args.model, folder), painting_file(args.painting, folder)
+    print(f"model {Path(model).name}, painting {Path(painting).name}, torch {torch.__version__}, "
+          f"{args.threads} threads, load average {os.getloadavg()[0]:.1f}")
+    rows = {}
+    for batch in (16, 32):
+        for layers in (0, args.layers):
+            for precision in ("fp32", "bf16"):
+                if batch == 32 and precision == "bf16":
+                    continue
+                times, _, _ = run(model, painting, folder, args.steps + 1, batch=batch, layers=layers,
+                                  precision=precision)
+                per_step = (times[-1] - times[0]) / (len(times) - 1)
+                rows[(batch, layers, precision)] = per_step
+                what = "whole" if layers == 0 else f"last {layers}"
+                print(f"batch {batch:>2}  {what:<7} {precision}: {per_step:6.2f} s/step "
+                      f"({per_step / batch * 1000:5.0f} ms/image)", flush=True)
+    k = args.layers
+    print("ratios (measured above):")
+    print(f"  last-{k} / whole, batch 16 fp32: {rows[(16, k, 'fp32')] / rows[(16, 0, 'fp32')]:.2f}")
+    print(f"  last-{k} / whole, batch 32 fp32: {rows[(32, k, 'fp32')] / rows[(32, 0, 'fp32')]:.2f}")
+    print(f"  bf16 / fp32, batch 16 whole:   {rows[(16, 0, 'bf16')] / rows[(16, 0, 'fp32')]:.2f}")
+    print(f"  per-image batch 32 / batch 16: {rows[(32, 0, 'fp32')] / 2 / rows[(16, 0, 'fp32')]:.2f}")
+    best = min(("fp32", "bf16"), key=lambda p: rows[(16, 0, p)])
+    times, style, wall = run(model, painting, folder, args.half_max_steps, stop_at_half=True, batch=16,
+                             precision=best)
+    half = next((i for i, s in enumerate(style) if s <= 0.5 * style[0]), None)
+    if half is None:
+        print(f"style loss {style[0]:.3f} -> {style[-1]:.3f} in {len(style)} steps ({times[-1]:.0f} s): "
+              "not yet halved")
+    else:
+        print(f"style loss halved ({style[0]:.3f} -> {style[half]:.3f}) after {half + 1} steps, "
+              f"{times[half]:.1f} s from job start ({best}, batch 16, whole generator)")
+    hundred = rows[(16, 0, best)] * 100
+    print(f"targets: 100 steps at batch 16 ~ {hundred:.0f} s (target 180 s): {'met' if hundred <= 180 else 'missed'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
