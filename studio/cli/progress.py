@@ -16,6 +16,7 @@ class TextProgress:
         self.width = width
         self._last = 0.0
         self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._first: tuple[int, float] | None = None  # (step, elapsed) of the first step seen
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
@@ -30,7 +31,12 @@ class TextProgress:
         filled = int(self.width * p.fraction)
         bar = "#" * filled + "-" * (self.width - filled)
         losses = " ".join(f"{k}={v:.4g}" for k, v in list(p.losses.items())[:5])
-        rate = p.step / p.elapsed_s if p.elapsed_s > 0 else 0.0
+        if self._first is None and p.step > 0:
+            self._first = (p.step, p.elapsed_s)
+        # rate over the steps this process ran (a resumed run starts at a later step)
+        first_step, first_time = self._first or (0, 0.0)
+        span = p.elapsed_s - first_time
+        rate = (p.step - first_step) / span if span > 0 else 0.0
         eta = (p.total - p.step) / rate if rate > 0 else 0.0
         line = f"[{bar}] {p.step}/{p.total} {losses} {rate:.2f} it/s eta {eta:.0f}s {p.message}".rstrip()
         if self._tty:

@@ -91,3 +91,29 @@ def test_reporter_history_drops_previews():
     r.cancel.cancel()
     with pytest.raises(JobCancelled):
         r.check()
+
+
+def test_text_progress_rate_counts_only_this_runs_steps():
+    import io
+
+    from studio.cli.progress import TextProgress
+    from studio.core.jobs import Progress
+
+    out = io.StringIO()
+    bar = TextProgress(out)
+    bar(Progress(step=5000, total=5010, elapsed_s=1.0))  # a resumed run starts at step 5000
+    bar(Progress(step=5010, total=5010, elapsed_s=11.0))
+    assert "1.00 it/s" in out.getvalue().splitlines()[-1]
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    import os
+
+    from studio.core.atomic import atomic_write_text
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "f.txt", "x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
