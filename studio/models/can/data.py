@@ -102,7 +102,7 @@ def read_licence(root: str | Path) -> str:
         p = Path(root) / name
         if p.is_file():
             try:
-                return " ".join(p.read_text(encoding="utf-8", errors="replace").split())[:600]
+                return " ".join(p.read_text(encoding="utf-8", errors="replace").split())[:2000]
             except OSError:
                 pass
     return ""
