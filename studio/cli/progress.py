@@ -55,13 +55,16 @@ def run_with_progress(job: Job) -> JobResult:
     result: list[JobResult] = []
     worker = threading.Thread(target=lambda: result.append(run_job(job, bar, cancel)), daemon=True)
     worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        print("\ncancelling…", file=sys.stderr)
-        cancel.cancel()
-        worker.join()
+    # Poll the result list rather than join(): on CPython 3.11 a join() interrupted by Ctrl+C can
+    # leave the thread looking finished while the job is still saving its work.
+    while not result:
+        try:
+            time.sleep(0.1)
+        except KeyboardInterrupt:
+            if not cancel.cancelled:
+                print("\ncancelling… (the job saves its work; press Ctrl+C again to wait less politely)",
+                      file=sys.stderr)
+                cancel.cancel()
     res = result[0]
     print(res.message, file=sys.stderr)
     for key, value in res.outputs.items():

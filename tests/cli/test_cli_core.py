@@ -75,3 +75,39 @@ def test_unknown_model_is_a_clear_error(home, capsys):
 def test_bad_device_is_a_clear_error(pattern_model, tmp_path, capsys):
     assert main(["generate", "pat", "--device", "tpu", "-o", str(tmp_path / "x.png")]) == 1
     assert "unknown device 'tpu'" in capsys.readouterr().err
+
+
+def test_ctrl_c_cancels_the_job_and_waits_for_its_result(monkeypatch):
+    """Ctrl+C during a CLI job sets the cancel token and still returns the job's own result."""
+    import threading
+    import time as _time
+
+    from studio.cli import progress
+    from studio.core.errors import JobCancelled
+    from studio.core.jobs import cancelled_with
+
+    class Slow:
+        title = "slow"
+
+        def run(self, reporter):
+            try:
+                for i in range(10_000):
+                    _time.sleep(0.01)
+                    reporter.report(i, 10_000)
+            except JobCancelled:
+                _time.sleep(0.3)  # saving takes a while
+                raise cancelled_with({"card": "saved.json"})
+
+    real_sleep = _time.sleep
+    calls = {"n": 0}
+
+    def sleep_then_interrupt(seconds):
+        if threading.current_thread() is threading.main_thread():
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+        real_sleep(seconds)
+
+    monkeypatch.setattr(progress.time, "sleep", sleep_then_interrupt)
+    res = progress.run_with_progress(Slow())
+    assert res.status == "cancelled" and res.outputs == {"card": "saved.json"}
