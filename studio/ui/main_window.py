@@ -644,6 +644,8 @@ class MainWindow(QMainWindow):
                     dock = self._dock(spec.menu_title.rstrip("…. "), spec.factory(self),
                                       Qt.DockWidgetArea.RightDockWidgetArea)
                     dock.setObjectName(f"tool-{spec.id}")
+                    # a tab beside Controls, so opening a tool never squeezes the sliders away
+                    self.tabifyDockWidget(self.controls_dock, dock)
                     self._tool_docks[spec.id] = dock
                 dock.show()
                 dock.raise_()
