@@ -14,52 +14,16 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
 
 from .loss_curve import LossCurve
+from .pixel_view import IMAGE_FILTER, PixelView
 from .tools import ToolSpec, register_tool
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
-
-
-def to_pixmap(pixels: np.ndarray) -> QPixmap:
-    arr = np.ascontiguousarray(pixels[..., :3].astype(np.uint8))
-    h, w, _ = arr.shape
-    return QPixmap.fromImage(QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
-
-
-class PixelView(QLabel):
-    """An image scaled to fit, crisp when enlarged (GAN pixels), with a placeholder text."""
-
-    def __init__(self, placeholder: str, minimum: int = 120):
-        super().__init__(placeholder)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(minimum, minimum // 2)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet("QLabel { border: 1px solid palette(mid); }")
-        self.pixels: np.ndarray | None = None
-
-    def set_pixels(self, pixels: np.ndarray | None) -> None:
-        self.pixels = pixels
-        self._update()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
-        super().resizeEvent(event)
-        self._update()
-
-    def _update(self) -> None:
-        if self.pixels is None:
-            self.setPixmap(QPixmap())
-            return
-        pm = to_pixmap(self.pixels)
-        mode = (Qt.TransformationMode.FastTransformation if pm.width() * 2 < self.width()
-                else Qt.TransformationMode.SmoothTransformation)
-        self.setPixmap(pm.scaled(max(1, self.width() - 2), max(1, self.height() - 2),
-                                 Qt.AspectRatioMode.KeepAspectRatio, mode))
 
 
 class ChangeChart(QWidget):

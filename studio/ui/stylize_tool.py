@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 
 from studio.core.errors import StudioError
 
-from .finetune_tool import IMAGE_FILTER, PixelView
+from .pixel_view import IMAGE_FILTER, PixelView
 from .loss_curve import LossCurve
 from .tools import ToolSpec, register_tool
 

@@ -11,25 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
 
+from .pixel_view import PixelView
 from .tools import ToolSpec, register_tool
 
 TRANSLATOR_FAMILIES = ("cyclegan", "ugatit")
 AUTO_TILE_ABOVE = 768  # images with a side above this are translated in tiles (bounded memory)
 AUTO_TILE = 384
-
-
-def array_to_pixmap(pixels: np.ndarray) -> QPixmap:
-    arr = np.ascontiguousarray(pixels)
-    h, w, _ = arr.shape
-    image = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(image)
 
 
 class _ModelTranslateJob:
@@ -56,35 +48,6 @@ class _ModelTranslateJob:
         out = TranslateImageJob(model, self.image, self.direction, self.tile).run(reporter)
         out["model"] = self.card_path.stem
         return out
-
-
-class ImageView(QLabel):
-    """Shows an image scaled to fit (keeping its aspect); the full-resolution pixels are kept for saving."""
-
-    def __init__(self, placeholder: str):
-        super().__init__(placeholder)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(160, 160)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet("QLabel { border: 1px solid palette(mid); }")
-        self.pixels: np.ndarray | None = None
-
-    def set_pixels(self, pixels: np.ndarray | None) -> None:
-        self.pixels = pixels
-        self._update()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
-        super().resizeEvent(event)
-        self._update()
-
-    def _update(self) -> None:
-        if self.pixels is None:
-            self.setPixmap(QPixmap())
-            return
-        pm = array_to_pixmap(self.pixels)
-        mode = (Qt.TransformationMode.FastTransformation if pm.width() < self.width() // 2
-                else Qt.TransformationMode.SmoothTransformation)  # keep small GAN pixels crisp
-        self.setPixmap(pm.scaled(self.width() - 2, self.height() - 2, Qt.AspectRatioMode.KeepAspectRatio, mode))
 
 
 class TranslatePanel(QWidget):
@@ -130,8 +93,8 @@ class TranslatePanel(QWidget):
         for b in (self.open_button, self.run_button, self.cancel_button, self.save_button):
             buttons.addWidget(b)
 
-        self.input_view = ImageView("Drop an image here\nor use Open image…")
-        self.output_view = ImageView("translation")
+        self.input_view = PixelView("Drop an image here\nor use Open image…", 160, 160)
+        self.output_view = PixelView("translation", 160, 160)
         views = QHBoxLayout()
         views.addWidget(self.input_view, 1)
         views.addWidget(self.output_view, 1)
