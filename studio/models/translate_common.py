@@ -354,6 +354,17 @@ class TranslateImageJob:
         return {"image": to_uint8(out)[0], "direction": self.direction, "tiles": count[0]}
 
 
+def load_generator_pair(build: Callable[[], torch.nn.Module], tensors: Mapping[str, torch.Tensor],
+                        card: ModelCard) -> dict[str, torch.nn.Module]:
+    """Both directions' generators ({'a2b': G_ab, 'b2a': G_ba}) built by ``build`` and loaded from a checkpoint."""
+    gens = {}
+    for direction, prefix in (("a2b", "G_ab"), ("b2a", "G_ba")):
+        g = build()
+        load_module_tensors(prefix, g, tensors, card.name + ".safetensors")
+        gens[direction] = g
+    return gens
+
+
 def validation_tensors(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The stored validation images ("val.a"/"val.b", uint8) as float [0,1]."""
     out = {}

@@ -5,10 +5,10 @@ from typing import Any, Mapping
 
 import torch
 
-from studio.core.checkpoint import ModelCard, load_module_tensors
+from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
-from studio.models.translate_common import (TrainOptions, TranslatorModel, add_common_arguments,
+from studio.models.translate_common import (load_generator_pair, TrainOptions, TranslatorModel, add_common_arguments,
                                             options_from, receptive_radius_of, validation_tensors)
 
 from .config import CycleGANConfig
@@ -41,11 +41,7 @@ class CycleGANFamily(Family):
 
     def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device) -> CycleGANModel:
         cfg = config_from_card(card)
-        gens = {}
-        for direction, prefix in (("a2b", "G_ab"), ("b2a", "G_ba")):
-            g = build_generator(cfg)
-            load_module_tensors(prefix, g, tensors, card.name + ".safetensors")
-            gens[direction] = g
+        gens = load_generator_pair(lambda: build_generator(cfg), tensors, card)
         model = CycleGANModel(card, device, gens, validation_tensors(tensors))
         model.receptive_radius = receptive_radius_of(gens["a2b"])
         return model
