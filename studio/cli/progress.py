@@ -46,10 +46,38 @@ class TextProgress:
         self.stream.flush()
 
 
-def run_with_progress(job: Job) -> JobResult:
-    """Run a job with a text bar; Ctrl+C cancels it cleanly (the job saves what it can)."""
+class PreviewWriter:
+    """Keeps the job's latest preview image in one PNG (written atomically, so a viewer never sees half)."""
+
+    def __init__(self, path: str, every_s: float = 2.0):
+        self.path, self.every_s, self._last = path, every_s, -1e9
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if p.preview is None or now - self._last < self.every_s:
+            return
+        self._last = now
+        from studio.core.export import save_png
+
+        try:
+            save_png(self.path, p.preview, {"step": p.step, "total": p.total})
+        except OSError as exc:  # a full disk must not kill the training
+            print(f"\ncould not write the preview to {self.path}: {exc}", file=sys.stderr)
+
+
+def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
+    """Run a job with a text bar; Ctrl+C cancels it cleanly (the job saves what it can).
+
+    ``preview_png``: keep the latest live preview there, for watching a long headless run.
+    """
     cancel = CancelToken()
-    bar = TextProgress()
+    text_bar = TextProgress()
+    writer = PreviewWriter(preview_png) if preview_png else None
+
+    def bar(p: Progress) -> None:
+        text_bar(p)
+        if writer is not None:
+            writer(p)
     import threading
 
     result: list[JobResult] = []

@@ -17,6 +17,7 @@ def register(sub) -> None:
             continue
         fp = fsub.add_parser(name, help=jobs["train"])
         family.add_job_arguments("train", fp)
+        _add_preview_option(fp)
         fp.set_defaults(func=run, family_obj=family)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -41,15 +42,21 @@ def register_run(sub) -> None:
         for job_name, help_text in jobs.items():
             jp = jsub.add_parser(job_name, help=help_text)
             family.add_job_arguments(job_name, jp)
+            _add_preview_option(jp)
             jp.set_defaults(func=run_named, family_obj=family, job_name=job_name)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _add_preview_option(parser) -> None:
+    parser.add_argument("--preview-png", dest="preview_png", default=None, metavar="PATH",
+                        help="keep the latest live preview image in this PNG (watch a headless run)")
 
 
 def run_named(args) -> int:
     from studio.cli.progress import exit_code, run_with_progress
 
-    skip = ("func", "family_obj", "command", "family", "job", "job_name")
+    skip = ("func", "family_obj", "command", "family", "job", "job_name", "preview_png")
     options = {k: v for k, v in vars(args).items() if k not in skip}
     options["command"] = "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     job = args.family_obj.make_job(args.job_name, **options)
-    return exit_code(run_with_progress(job))
+    return exit_code(run_with_progress(job, preview_png=getattr(args, "preview_png", None)))

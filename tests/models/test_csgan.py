@@ -71,7 +71,7 @@ def test_soft_label_ranges():
 def test_least_squares_loss_and_d_threshold():
     scores = torch.tensor([1.0, 0.0])
     assert lsgan_loss(scores, torch.tensor([1.0, 0.0])).item() == 0.0
-    assert lsgan_loss(scores, 1.0).item() == pytest.approx(0.25)
+    assert lsgan_loss(scores, 1.0).item() == pytest.approx(0.5)
     assert should_update_d(0.21) and should_update_d(1.5)
     assert not should_update_d(0.2) and not should_update_d(0.05)
 
@@ -81,3 +81,16 @@ def test_lr_decay_schedule():
     assert lr_at(999, 2e-4, 0.9) == pytest.approx(2e-4)
     assert lr_at(1000, 2e-4, 0.9) == pytest.approx(1.8e-4)
     assert lr_at(2500, 2e-4, 0.85) == pytest.approx(2e-4 * 0.85 ** 2)
+
+
+def test_a_discriminator_that_cannot_tell_real_from_fake_is_still_trained():
+    """The threshold must not freeze an uninformed D: the best constant output under soft labels has a
+    loss well above 0.2 (with Mao's ½ it was 0.179, and D was never trained past chance)."""
+    gen = torch.Generator().manual_seed(0)
+    real_t = soft_labels(4096, REAL_LABEL_RANGE, gen)
+    fake_t = soft_labels(4096, FAKE_LABEL_RANGE, gen)
+    best_constant = torch.cat([real_t, fake_t]).mean()
+    scores = torch.full((4096,), float(best_constant))
+    d_loss = lsgan_loss(scores, real_t) + lsgan_loss(scores, fake_t)
+    assert d_loss.item() > 0.3
+    assert should_update_d(d_loss.item())

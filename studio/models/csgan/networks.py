@@ -132,5 +132,20 @@ class Discriminator(nn.Module):
         return self.head(self.body(x).flatten(1)).squeeze(1)
 
 
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN's initialisation (Radford et al. §4): weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02).
+
+    Optional (``--init dcgan``): the CSGAN paper kept PyTorch's default initialisation, our default too.
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
 def build(config: CSGANConfig) -> tuple[Generator, Discriminator]:
     return Generator(config), Discriminator(config)
