@@ -110,3 +110,24 @@ def tiny_model(tiny_models_dir):
 def make_tiny(tiny_family):
     """make_tiny(path_stem, seed=0, parent=None) -> card path of a new tiny checkpoint."""
     return make_tiny_checkpoint
+
+
+def tiny_feature_net():
+    """A random 2-layer conv net registered as a feature network (no weights to download)."""
+    from torch import nn
+
+    from studio.metrics.features import FeatureNet
+
+    torch.manual_seed(0)
+    body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, padding=1),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    head = nn.Linear(16, 5)
+    return FeatureNet("tiny-random", "random 2-layer conv net (tests only)", body, head, body, input_size=16)
+
+
+@pytest.fixture
+def tiny_features():
+    from studio.metrics.features import register_feature_net
+
+    register_feature_net("tiny-random", tiny_feature_net)
+    return "tiny-random"

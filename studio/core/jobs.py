@@ -60,6 +60,13 @@ class CancelToken:
 
 ProgressCallback = Callable[[Progress], None]
 
+SCORE_PREFIX = "kid@"  # metrics named kid@<feature net> are quality scores, plotted beside the losses
+
+
+def quality_scores(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The metrics a job panel plots as quality scores (KID of any feature network)."""
+    return {k: float(v) for k, v in metrics.items() if k.startswith(SCORE_PREFIX)}
+
 
 class Reporter:
     """Handed to a job: reports progress, checks for cancel, guards against divergence."""

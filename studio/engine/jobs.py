@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from studio.core.jobs import CancelToken, JobResult, Progress, run_job
+from studio.core.jobs import CancelToken, JobResult, Progress, quality_scores, run_job
 
 
 class _JobThread(QThread):
@@ -44,6 +44,7 @@ class JobHandle(QObject):
         self.token = CancelToken()
         self.min_interval_s = min_interval_s
         self.history: list[tuple[int, dict[str, float]]] = []  # (step, losses) for every report
+        self.score_history: list[tuple[int, dict[str, float]]] = []  # (step, KID…) when a job measured one
         self.last: Progress | None = None
         self.result: JobResult | None = None
         self.started_at = time.perf_counter()
@@ -78,6 +79,9 @@ class JobHandle(QObject):
         with self._lock:
             if event.losses:
                 self.history.append((event.step, dict(event.losses)))
+            scores = quality_scores(event.metrics)
+            if scores:
+                self.score_history.append((event.step, scores))
             if event.preview is None and self._pending is not None and self._pending.preview is not None:
                 event.preview = self._pending.preview  # keep the newest preview until it is shown
             self._pending = event

@@ -27,6 +27,7 @@ from studio.core.family import Control, LoadedModel, normalise_state
 from studio.core.grid import tile as tile_grid
 from studio.core.grid import to_uint8
 from studio.core.images import fit_square, list_images, load_image, pil_to_tensor
+from studio.core.history import TrainingHistory
 from studio.core.jobs import Reporter, cancelled_with
 from studio.core.paths import runs_dir, user_models_dir
 
@@ -398,6 +399,9 @@ class TrainOptions:
     val_count: int = 4
     limit: int = 0
     threads: int = 0
+    kid_every: int = 0
+    kid_samples: int = 256
+    kid_features: str = "mobilenet_v2"
     flip: bool = True
     data_note: str = ""
     licence: str = ""
@@ -428,6 +432,9 @@ def add_common_arguments(parser: Any) -> None:
     p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
     p.add_argument("--data-note", default="", help="data description for the model card")
     p.add_argument("--licence", default="", help="licence of the training data, for the model card")
+    from studio.metrics.training_kid import add_kid_arguments
+
+    add_kid_arguments(p)
 
 
 def options_from(cls: type, options: Mapping[str, Any]) -> Any:
@@ -458,6 +465,7 @@ class TranslatorTrainJob:
         self.nets: dict[str, torch.nn.Module] = {}
         self.optims: dict[str, torch.optim.Optimizer] = {}
         self.extra_state: dict[str, Any] = {}
+        self.history = TrainingHistory()
 
     # -- hooks
     def build(self, device: torch.device) -> None:
@@ -503,7 +511,9 @@ class TranslatorTrainJob:
             tensors.update(module_tensors(prefix, self.nets[prefix]))
         tensors["val.a"] = self._val_u8["a"]
         tensors["val.b"] = self._val_u8["b"]
-        return save_checkpoint(self.out_stem(), tensors, self._card(step, wall, device))
+        card = self._card(step, wall, device)
+        card.extra["loss_history"] = self.history.card_columns()
+        return save_checkpoint(self.out_stem(), tensors, card)
 
     def save_state(self, step: int, wall: float, device: torch.device) -> Path:
         tensors: dict[str, torch.Tensor] = {}
@@ -519,7 +529,8 @@ class TranslatorTrainJob:
         card = self._card(step, wall, device)
         card.name = f"{self.name}-run"
         card.extra.update({"run": {"step": step, "wall_time_s": wall, "optimizers": optim_meta,
-                                   "options": dataclasses.asdict(self.opts), **self.extra_state}})
+                                   "options": dataclasses.asdict(self.opts), "history": self.history.to_dict(),
+                                   **self.extra_state}})
         return save_checkpoint(self.run_path() / "state", tensors, card)
 
     def load_state(self, path: Path) -> tuple[int, float]:
@@ -540,6 +551,8 @@ class TranslatorTrainJob:
         for key in self.extra_state:
             if key in run:
                 self.extra_state[key] = run[key]
+        self.history = TrainingHistory.from_dict(run.get("history"))
+        self.history.truncate(int(run.get("step", 0)))
         return int(run.get("step", 0)), float(run.get("wall_time_s", 0.0))
 
     def _load_size(self) -> int:
@@ -558,6 +571,30 @@ class TranslatorTrainJob:
         imgs = torch.cat([r.float().cpu() for r in rows])
         n = rows[0].shape[0]
         return tile_grid(to_uint8(imgs), len(rows), n)
+
+    # -- in-training KID: translations against the other domain's images
+    def _kid_monitors(self, data_a: "UnpairedImages", data_b: "UnpairedImages", device: torch.device) -> list:
+        from studio.metrics.training_kid import TrainingKID
+
+        def centre_crops(data: "UnpairedImages") -> Callable[[int], torch.Tensor]:
+            return lambda n: data.centre([int(i) for i in np.linspace(0, len(data) - 1, min(n, len(data)))])
+
+        def translated(data: "UnpairedImages", prefix: str) -> Callable[[int], torch.Tensor]:
+            def run(n: int) -> torch.Tensor:
+                net = self.nets[prefix]
+                was = net.training
+                net.eval()
+                out = net(centre_crops(data)(n).to(device))
+                net.train(was)
+                return out[0] if isinstance(out, tuple) else out  # U-GAT-IT also returns CAM logits, heatmap
+            return run
+
+        monitors = []
+        for label, source, target, prefix in (("a2b", data_a, data_b, "G_ab"), ("b2a", data_b, data_a, "G_ba")):
+            kid = TrainingKID.from_options(self.opts, device, label=label)
+            kid.n = min(kid.n, len(source), len(target))
+            monitors.append((kid, centre_crops(target), translated(source, prefix)))
+        return monitors
 
     # -- the loop
     def run(self, reporter: Reporter) -> dict[str, Any]:
@@ -590,6 +627,7 @@ class TranslatorTrainJob:
         step = start
         last_saved = start
         losses: dict[str, float] = {}
+        kids = self._kid_monitors(data_a, data_b, device)
         try:
             while step < o.steps:
                 self.set_lr(self.lr_factor(step))
@@ -597,18 +635,26 @@ class TranslatorTrainJob:
                 real_b = data_b.sample(o.batch, gen).to(device)
                 losses = self.train_step(real_a, real_b, step)
                 step += 1
+                self.history.add(step, losses)
+                scores: dict[str, float] = {}
+                for kid, reference, translate in kids:
+                    if kid.due(step):
+                        scores.update(kid.measure(reference, translate, reporter.message))
+                self.history.add_scores(step, scores)
                 preview = None
                 if o.preview_every and (step % o.preview_every == 0 or step == o.steps or step == start + 1):
                     preview = self.preview(device)
                 if o.checkpoint_every and step % o.checkpoint_every == 0:
                     self.save_state(step, wall(), device)
                     last_saved = step
-                reporter.report(step, o.steps, losses=losses, preview=preview,
+                reporter.report(step, o.steps, losses=losses, preview=preview, metrics=scores,
                                 message=f"{len(data_a)}+{len(data_b)} images")
         except JobCancelled:
+            self.history.flush(step)
             self.save_state(step, wall(), device)
             card = self.save_model(step, wall(), device)
             raise cancelled_with({"card": str(card), "run_dir": str(self.run_path()), "step": step})
+        self.history.flush(step)
         if last_saved != step:
             self.save_state(step, wall(), device)
         card = self.save_model(step, wall(), device)

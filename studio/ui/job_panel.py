@@ -46,12 +46,18 @@ class JobPanel(QWidget):
         self.preview.setStyleSheet("background: #1e1e22; color: #888;")
         self.preview.setText("preview")
         self.curve = LossCurve()
+        # quality scores (KID every N steps) get their own axis: they live on a different scale
+        self.score_curve = LossCurve(empty_text="KID appears here every --kid-every steps")
+        self.score_curve.setVisible(False)
         top = QHBoxLayout()
         top.addWidget(self.bar, 1)
         top.addWidget(self.cancel_button)
         body = QHBoxLayout()
         body.addWidget(self.preview)
-        body.addWidget(self.curve, 1)
+        curves = QVBoxLayout()
+        curves.addWidget(self.curve, 2)
+        curves.addWidget(self.score_curve, 1)
+        body.addLayout(curves, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
@@ -73,6 +79,8 @@ class JobPanel(QWidget):
         self.bar.setFormat("starting…")
         self.status.setText("")
         self.curve.clear()
+        self.score_curve.clear()
+        self.score_curve.setVisible(False)
         self.preview.setPixmap(QPixmap())
         self.preview.setText("preview")
         self.cancel_button.setEnabled(True)
@@ -103,8 +111,16 @@ class JobPanel(QWidget):
                     Qt.TransformationMode.FastTransformation))
             except ValueError:
                 pass  # a job sent a malformed preview: ignore it, keep the job running
-        if self.handle is not None:
-            self.curve.set_history(list(self.handle.history))
+        self._refresh_curves()
+
+    def _refresh_curves(self) -> None:
+        if self.handle is None:
+            return
+        self.curve.set_history(list(self.handle.history))
+        scores = list(self.handle.score_history)
+        if scores:
+            self.score_curve.set_history(scores)
+            self.score_curve.setVisible(True)
 
     def _on_finished(self, result: JobResult) -> None:
         self.cancel_button.setEnabled(False)
@@ -114,6 +130,5 @@ class JobPanel(QWidget):
         self.bar.setFormat(result.status)
         outputs = ", ".join(f"{k}: {v}" for k, v in result.outputs.items() if k != "traceback")
         self.status.setText(result.message + (f"\n{outputs}" if outputs else ""))
-        if self.handle is not None:
-            self.curve.set_history(list(self.handle.history))
+        self._refresh_curves()
         self.jobFinished.emit(result)

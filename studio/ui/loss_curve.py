@@ -15,9 +15,11 @@ COLOURS = ["#e67e22", "#3498db", "#2ecc71", "#e74c3c", "#9b59b6", "#1abc9c", "#f
 
 
 class LossCurve(QWidget):
-    def __init__(self, parent: QWidget | None = None, max_points: int = 400) -> None:
+    def __init__(self, parent: QWidget | None = None, max_points: int = 400,
+                 empty_text: str = "losses appear here while a job runs") -> None:
         super().__init__(parent)
         self.max_points = max_points
+        self.empty_text = empty_text
         self.series: dict[str, list[tuple[int, float]]] = {}
         self.setMinimumSize(220, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -56,7 +58,7 @@ class LossCurve(QWidget):
         data = {name: self._reduced(pts) for name, pts in self.series.items() if pts}
         if not data:
             p.setPen(QColor(160, 160, 165))
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "losses appear here while a job runs")
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, self.empty_text)
             return
         xs = [s for pts in data.values() for s, _ in pts]
         ys = [v for pts in data.values() for _, v in pts]
@@ -84,6 +86,11 @@ class LossCurve(QWidget):
                 path.lineTo(to_px(*pt))
             p.setPen(QPen(colour, 1.6))
             p.drawPath(path)
+            if len(pts) <= 40:  # sparse series (KID every N steps): mark each measurement
+                p.setBrush(colour)
+                for pt in pts:
+                    p.drawEllipse(to_px(*pt), 2.5, 2.5)
+                p.setBrush(Qt.BrushStyle.NoBrush)
             label = f"{name} {pts[-1][1]:.3g}"
             p.drawText(QPointF(legend_x, plot.top() + 14), label)
             legend_x += p.fontMetrics().horizontalAdvance(label) + 14

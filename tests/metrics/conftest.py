@@ -1,27 +1,9 @@
-"""A tiny random feature network (no weights to download) and a folder of generated reference images."""
+"""A folder of generated reference images (the tiny feature network lives in tests/conftest.py)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from torch import nn
-
-from studio.metrics.features import FeatureNet, register_feature_net
-
-
-def tiny_feature_net() -> FeatureNet:
-    torch.manual_seed(0)
-    body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, padding=1),
-                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-    head = nn.Linear(16, 5)
-    return FeatureNet("tiny-random", "random 2-layer conv net (tests only)", body, head, body, input_size=16)
-
-
-@pytest.fixture
-def tiny_features():
-    register_feature_net("tiny-random", tiny_feature_net)
-    return "tiny-random"
 
 
 @pytest.fixture

@@ -219,3 +219,15 @@ def test_time_limit_stops_cleanly_and_can_be_resumed(styles_dir, tmp_path):
     assert read_card(res.outputs["card"]).training.steps == res.outputs["step"]
     more = run_job(CANFamily().make_job("train", steps=res.outputs["step"] + 2, resume=True, **opts))
     assert more.ok and more.outputs["step"] == res.outputs["step"] + 2
+
+
+def test_kid_every_n_steps_is_plotted_and_kept_in_the_card(styles_dir, tmp_path, tiny_features):
+    job = CANFamily().make_job("train", data=str(styles_dir), name="k", out=str(tmp_path / "k"),
+                               run_dir=str(tmp_path / "run"), steps=6, kid_every=3, kid_samples=16,
+                               kid_features=tiny_features, **TINY)
+    events = []
+    res = run_job(job, events.append)
+    assert res.ok, res.message
+    assert [e.step for e in events if "kid@tiny-random" in e.metrics] == [3, 6]
+    history = read_card(res.outputs["card"]).extra["loss_history"]
+    assert [p[0] for p in history["kid@tiny-random"]] == [3, 6] and "g_loss" in history

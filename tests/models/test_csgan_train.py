@@ -190,3 +190,16 @@ def test_cli_parses_train_options():
     job = CSGANFamily().make_job("train", **vars(args))
     assert job.options.arch == "lsgan112" and job.options.resume and job.options.preview_every == 3
     assert job.options.precision == "bf16" and job.options.run_dir == "r"
+
+
+def test_kid_every_n_steps_is_reported_and_kept_in_the_card(blobs, tmp_path, tiny_features):
+    events = []
+    res = run_job(_job(blobs, tmp_path, steps=6, kid_every=3, kid_samples=16, kid_features=tiny_features),
+                  events.append)
+    assert res.ok, res.message
+    scored = [e.step for e in events if "kid@tiny-random" in e.metrics]
+    assert scored == [3, 6]
+    card = read_card(res.outputs["card"])
+    history = card.extra["loss_history"]
+    assert [p[0] for p in history["kid@tiny-random"]] == [3, 6]
+    assert {"g", "d"} <= set(history)

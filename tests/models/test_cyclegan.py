@@ -217,3 +217,16 @@ def test_card_with_a_broken_config_is_a_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError, match="CycleGAN config"):
         CycleGANFamily().load(tensors, card, torch.device("cpu"))
     assert build_generator(CycleGANConfig()).residual
+
+
+def test_kid_of_both_directions_during_training(tmp_path, tiny_features):
+    a, b = make_domains(tmp_path / "data")
+    events = []
+    res = run_job(tiny_job(a, b, tmp_path, steps=4, kid_every=2, kid_samples=8, kid_features=tiny_features),
+                  events.append)
+    assert res.ok, res.message
+    scored = [(e.step, sorted(e.metrics)) for e in events if e.metrics]
+    assert scored == [(2, ["kid@tiny-random a2b", "kid@tiny-random b2a"])] * 1 + [
+        (4, ["kid@tiny-random a2b", "kid@tiny-random b2a"])]
+    history = read_card(res.outputs["card"]).extra["loss_history"]
+    assert [p[0] for p in history["kid@tiny-random a2b"]] == [2, 4]

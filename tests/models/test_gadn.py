@@ -308,3 +308,21 @@ def test_cli_transfer_writes_input_next_to_output(artist_folder, tmp_path, monke
         assert im.size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2)  # 2 contents × 3 artists
     assert main(["transfer", res.outputs["card"], str(artist_folder / "bob" / "shape1.png"),
                  "--artist", "nobody", "-o", str(out), "--device", "cpu"]) == 1
+
+
+def test_kid_during_training_skips_the_classifier_stage_and_survives_resume(artist_folder, tmp_path, tiny_features):
+    def job(resume=False):
+        return GADNTrainJob(data=artist_folder, out=tmp_path / "models" / "k", run_dir=tmp_path / "run",
+                            resume=resume, device="cpu", model=tiny_cfg(), train=tiny_train(), command="pytest",
+                            name="k", kid_every=5, kid_samples=8, kid_features=tiny_features)
+
+    token, _, cb = _cancel_at(12)
+    assert run_job(job(), cb, token).status == "cancelled"
+    events = []
+    res = run_job(job(resume=True), events.append)
+    assert res.ok, res.message
+    assert [e.step for e in events if "kid@tiny-random" in e.metrics] == [15]  # step 10 is classifier training
+    history = read_card(res.outputs["card"]).extra["loss_history"]
+    assert [p[0] for p in history["kid@tiny-random"]] == [5, 15]
+    steps = [p[0] for p in history["rec"]] if "rec" in history else [p[0] for p in next(iter(history.values()))]
+    assert steps == sorted(steps)

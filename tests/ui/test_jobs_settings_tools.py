@@ -43,6 +43,29 @@ def test_cancel_in_the_job_panel_stops_the_job_within_a_second(window, qtbot):
     assert set(window.job_panel.curve.series) == {"d", "g"}
 
 
+class ScoredJob:
+    """Reports losses every step and a KID every 5 steps (as trainers with --kid-every do)."""
+    title = "scored job"
+
+    def run(self, reporter):
+        for step in range(1, 21):
+            scores = {"kid@mobilenet_v2": 1.0 / step} if step % 5 == 0 else {}
+            reporter.report(step, 20, losses={"g": 1.0}, metrics={"lr": 0.1, **scores})
+        return {}
+
+
+def test_in_training_kid_gets_its_own_curve_in_the_job_panel(window, qtbot):
+    panel = window.job_panel
+    assert not panel.score_curve.isVisibleTo(panel)  # hidden until a job measures a score
+    handle = window.start_job(ScoredJob())
+    qtbot.waitUntil(lambda: handle.result is not None, timeout=5000)
+    qtbot.wait(50)
+    assert [s for s, _ in handle.score_history] == [5, 10, 15, 20]
+    assert panel.score_curve.isVisibleTo(panel)
+    assert [p[0] for p in panel.score_curve.series["kid@mobilenet_v2"]] == [5, 10, 15, 20]
+    assert set(panel.curve.series) == {"g"}  # scores are not mixed into the loss axis
+
+
 def test_settings_persist_across_two_windows(make_window, qtbot):
     w1 = make_window()
     w1.rows_box.setValue(5)

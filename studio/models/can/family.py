@@ -78,6 +78,9 @@ class CANFamily(Family):
         p.add_argument("--checkpoint-every", type=int, default=t.checkpoint_every)
         p.add_argument("--seed", type=int, default=t.seed)
         p.add_argument("--licence", default="", help="licence of the data (default: read DATA/LICENCE.txt)")
+        from studio.metrics.training_kid import add_kid_arguments
+
+        add_kid_arguments(p)
 
     def make_job(self, job_name: str, /, **options: Any):
         if job_name != "train":

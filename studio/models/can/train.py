@@ -22,9 +22,11 @@ from studio.core.checkpoint import ModelCard, TrainingInfo, load_checkpoint, mod
 from studio.core.device import resolve_device
 from studio.core.errors import CheckpointError, JobCancelled, StudioError
 from studio.core.grid import tile, to_uint8
+from studio.core.history import TrainingHistory
 from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
+from studio.metrics.training_kid import TrainingKID
 
 from .config import CANConfig, TrainConfig
 from .data import StyleData, load_style_folder, read_licence
@@ -85,6 +87,15 @@ def sample_images(g, seeds_or_z, latent_dim: int, device, batch: int = 128) -> t
 
 
 @torch.no_grad()
+def _eval_samples(g, z: torch.Tensor, latent_dim: int, device) -> torch.Tensor:
+    """Samples in [0, 1] of the generator as users will see it (eval mode), leaving it in train mode."""
+    g.eval()
+    out = sample_images(g, z, latent_dim, device)
+    g.train()
+    return out
+
+
+@torch.no_grad()
 def evaluate(g, d, data: StyleData, cfg: CANConfig, device, n_samples: int = 512) -> dict[str, float]:
     """Held-out style accuracy (vs chance) and mean style entropy of samples vs real images."""
     g.eval(), d.eval()
@@ -138,7 +149,8 @@ class CANTrainJob:
                  command: str = "", threads: int = 0, licence: str = "", max_per_style: int = 0,
                  arch: str = "report", image_size: int = 64, width: float = 1.0, fc_dim: int = 1024,
                  latent_dim: int = 100, output_map: str = "minmax", kernel: int = 5,
-                 use_vgg: bool = True, eval_samples: int = 512, **train_options: Any):
+                 use_vgg: bool = True, eval_samples: int = 512, kid_every: int = 0, kid_samples: int = 256,
+                 kid_features: str = "mobilenet_v2", **train_options: Any):
         self.data_dir = Path(data)
         self.name = name
         self.out = Path(out) if out else user_models_dir() / name
@@ -160,6 +172,8 @@ class CANTrainJob:
         self.tc = TrainConfig(**{k: v for k, v in train_options.items() if k in known and v is not None})
         self.use_vgg = use_vgg
         self.eval_samples = int(eval_samples)
+        self.kid_options = {"kid_every": kid_every, "kid_samples": kid_samples, "kid_features": kid_features}
+        self.history = TrainingHistory()
         self._feature_kind = ""
         self.title = f"Train CAN '{name}'"
 
@@ -177,7 +191,7 @@ class CANTrainJob:
                          training=TrainingInfo(data=str(self.data_dir), steps=step, wall_time_s=wall,
                                                command=self.commands[0] if self.commands else ""),
                          extra={"run_state": True, "commands": self.commands, "step": step, "wall_time_s": wall,
-                                "opt_g": mg, "opt_d": md,
+                                "opt_g": mg, "opt_d": md, "history": self.history.to_dict(),
                                 "train": dataclasses.asdict(self.tc)})
         save_checkpoint(self.state_stem, tensors, card)
 
@@ -191,7 +205,10 @@ class CANTrainJob:
         for opt, lr in ((opt_g, self.tc.lr_g), (opt_d, self.tc.lr_d)):  # the command line wins on resume
             for group in opt.param_groups:
                 group["lr"] = lr
-        return int(card.extra.get("step", 0)), float(card.extra.get("wall_time_s", 0.0))
+        step = int(card.extra.get("step", 0))
+        self.history = TrainingHistory.from_dict(card.extra.get("history"))
+        self.history.truncate(step)
+        return step, float(card.extra.get("wall_time_s", 0.0))
 
     # -- the job ------------------------------------------------------------------------------------
     def run(self, reporter: Reporter) -> dict[str, Any]:
@@ -238,6 +255,8 @@ class CANTrainJob:
         step = start
         last = {}
         metrics: dict[str, float] = {}
+        kid = TrainingKID.from_options(self.kid_options, device, value_range=(0.0, 1.0))
+        kid_gen = lambda n: data.batch(n, torch.Generator().manual_seed(PREVIEW_SEED), device)[0]  # noqa: E731
         try:
             limit_s = tc.time_limit * 60.0
             while step < tc.steps:
@@ -248,6 +267,13 @@ class CANTrainJob:
                 real, labels = data.batch(tc.batch, gen, device)
                 last = train_step(g, d, opt_g, opt_d, real, labels, tc, cfg.latent_dim, gen)
                 step += 1
+                self.history.add(step, last)
+                scores: dict[str, float] = {}
+                if kid.due(step):
+                    scores = kid.measure(kid_gen, lambda n: _eval_samples(g, seed_to_z(step, cfg.latent_dim, n),
+                                                                          cfg.latent_dim, device),
+                                         reporter.message)
+                    self.history.add_scores(step, scores)
                 preview, message = None, ""
                 if step % tc.preview_every == 0 or step == tc.steps or step == start + 1:
                     g.eval()
@@ -263,13 +289,16 @@ class CANTrainJob:
                 if step % tc.checkpoint_every == 0:
                     self._save_run(g, d, opt_g, opt_d, cfg, data.styles, step,
                                    wall_before + time.perf_counter() - t0)
-                reporter.report(step, tc.steps, losses=last, preview=preview, metrics=metrics, message=message)
+                reporter.report(step, tc.steps, losses=last, preview=preview, metrics={**metrics, **scores},
+                                message=message)
         except JobCancelled:
+            self.history.flush(step)
             wall = wall_before + time.perf_counter() - t0
             self._save_run(g, d, opt_g, opt_d, cfg, data.styles, step, wall)
             card = self._save_model(g, d, cfg, data, step, wall, device, metrics, evaluate_now=False)
             raise cancelled_with({"card": str(card), "run_dir": str(self.run_dir), "step": step})
         wall = wall_before + time.perf_counter() - t0
+        self.history.flush(step)
         self._save_run(g, d, opt_g, opt_d, cfg, data.styles, step, wall)
         reporter.message("evaluating the style head and samples…")
         card = self._save_model(g, d, cfg, data, step, wall, device, metrics, evaluate_now=True)
@@ -297,5 +326,6 @@ class CANTrainJob:
                                                steps=step, wall_time_s=round(wall, 1),
                                                device=str(device), notes=notes),
                          metrics=m, extra={"train": dataclasses.asdict(self.tc), "commands": self.commands,
-                                           "diversity_features": self._feature_kind})
+                                           "diversity_features": self._feature_kind,
+                                           "loss_history": self.history.card_columns()})
         return save_checkpoint(self.out, tensors, card)

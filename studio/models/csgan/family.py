@@ -98,9 +98,16 @@ class CSGANFamily(Family):
         p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
         p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
         p.add_argument("--lr", type=float, default=2e-4)
+        p.add_argument("--init", choices=("pytorch", "dcgan"), default="pytorch",
+                       help="weight initialisation: PyTorch's default (as the paper) or DCGAN's N(0, 0.02)")
+        p.add_argument("--d-threshold", dest="d_threshold", type=float, default=0.2,
+                       help="update D only while its loss is above this (paper: 0.2; 0 = always)")
         p.add_argument("--pca-samples", dest="pca_samples", type=int, default=2048,
                        help="latent samples for the GANSpace directions")
         p.add_argument("--pca-k", dest="pca_k", type=int, default=10, help="number of direction sliders")
+        from studio.metrics.training_kid import add_kid_arguments
+
+        add_kid_arguments(p)
 
     def make_job(self, name: str, **options: Any):
         if name != "train":

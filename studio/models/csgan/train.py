@@ -23,12 +23,13 @@ from studio.core.checkpoint import (CheckpointError, ModelCard, TrainingInfo, lo
 from studio.core.device import resolve_device
 from studio.core.errors import JobCancelled, StudioError
 from studio.core.grid import tile, to_uint8
+from studio.core.history import TrainingHistory
 from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
 
 from .data import load_folder, sample_batch
-from .networks import ARCHS, CSGANConfig, Discriminator, Generator
+from .networks import ARCHS, CSGANConfig, Discriminator, Generator, dcgan_init
 from .recipe import Recipe, lr_at, lsgan_loss, set_lr, should_update_d, soft_labels
 
 PREVIEW_SEED = 1234
@@ -61,6 +62,10 @@ class TrainOptions:
     pca_k: int = 10
     bn_samples: int = 2048
     command: str = ""
+    init: str = "pytorch"
+    kid_every: int = 0
+    kid_samples: int = 256
+    kid_features: str = "mobilenet_v2"
     recipe: Recipe = field(default_factory=Recipe)
 
     @classmethod
@@ -80,6 +85,8 @@ class TrainOptions:
             raise StudioError(f"unknown precision '{self.precision}' (use fp32 or bf16)")
         if self.steps < 1 or self.batch < 2:
             raise StudioError("--steps must be ≥ 1 and --batch ≥ 2 (BatchNorm needs a batch)")
+        if self.init not in ("pytorch", "dcgan"):
+            raise StudioError(f"unknown --init '{self.init}' (use pytorch or dcgan)")
         if self.fit not in ("crop", "pad"):
             raise StudioError(f"unknown --fit '{self.fit}' (use crop or pad)")
 
@@ -187,11 +194,15 @@ class CSGANTrainJob:
             reporter.message(f"no checkpoint in {self.run} yet: starting a new run")
         torch.manual_seed(o.seed)
         self.G, self.D = Generator(self.cfg), Discriminator(self.cfg)
+        if o.init == "dcgan" and resume_extra is None:
+            dcgan_init(self.G)
+            dcgan_init(self.D)
         r = o.recipe
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=r.lr, betas=(r.beta1, r.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=r.lr, betas=(r.beta1, r.beta2))
         self.rng = torch.Generator().manual_seed(int(o.seed))
         self.d_updates = 0
+        self.history = TrainingHistory()
         if resume_extra is not None:
             path = self.ckpt.with_suffix(".safetensors")
             load_module_tensors("G", self.G, tensors, path)
@@ -203,6 +214,8 @@ class CSGANTrainJob:
                 self.step = int(resume_extra["step"])
                 self.prior_wall = float(resume_extra.get("wall_time_s", 0.0))
                 self.d_updates = int(resume_extra.get("d_updates", 0))
+                self.history = TrainingHistory.from_dict(resume_extra.get("history"))
+                self.history.truncate(self.step)
             except (KeyError, ValueError, RuntimeError) as exc:
                 raise CheckpointError(path, f"the run state cannot be resumed ({exc})")
         self.G.to(self.device)
@@ -230,7 +243,7 @@ class CSGANTrainJob:
         tensors["rng.data"] = self.rng.get_state()
         o = self.options
         run = {"step": self.step, "wall_time_s": self._wall(), "d_updates": self.d_updates,
-               "opt_g_groups": groups_g, "opt_d_groups": groups_d, "losses": dict(losses),
+               "history": self.history.to_dict(), "opt_g_groups": groups_g, "opt_d_groups": groups_d, "losses": dict(losses),
                "scheduler": {"kind": "step", "every": o.recipe.decay_every, "g_decay": o.recipe.g_decay,
                              "d_decay": o.recipe.d_decay, "last_step": self.step},
                "options": {k: v for k, v in dataclasses.asdict(o).items() if k != "command"}}
@@ -269,8 +282,24 @@ class CSGANTrainJob:
                                   "d_update_fraction": round(self.d_updates / max(1, self.step), 4)},
                          extra={"recipe": dataclasses.asdict(o.recipe), "batch": o.batch,
                                 "precision": o.precision, "pca_samples": o.pca_samples,
-                                "gan_space_layer": "first layer (Linear→BN→ReLU)"})
+                                "gan_space_layer": "first layer (Linear→BN→ReLU)",
+                                "loss_history": self.history.card_columns()})
         return save_checkpoint(stem, tensors, card)
+
+    @staticmethod
+    def _kid_rng() -> torch.Generator:
+        """The same reference images at every measurement (and untouched training RNG, so resume stays exact)."""
+        return torch.Generator().manual_seed(PREVIEW_SEED)
+
+    def _samples(self, n: int) -> torch.Tensor:
+        """``n`` samples of the generator as it is now, with batch statistics (what the exported model,
+        whose BatchNorm is recalibrated, will draw); the running statistics are left untouched."""
+        z = torch.randn(n, self.cfg.latent_dim, generator=torch.Generator().manual_seed(self.step)).to(self.device)
+        buffers = {k: v.clone() for k, v in self.G.state_dict().items() if "running_" in k or "num_batches" in k}
+        with self._autocast():
+            img = self.G(z).float()
+        self.G.load_state_dict(buffers, strict=False)
+        return img
 
     def _preview(self) -> Any:
         self.G.eval()
@@ -325,10 +354,19 @@ class CSGANTrainJob:
         self.G.train()
         self.D.train()
         losses: dict[str, float] = {}
+        from studio.metrics.training_kid import TrainingKID
+
+        kid = TrainingKID.from_options(o, self.device)
         try:
             while self.step < o.steps:
                 real = sample_batch(images, o.batch, self.rng, o.flip).to(self.device)
                 losses = self.train_step(real)
+                self.history.add(self.step, {"d": losses["d"], "g": losses["g"]})
+                scores = {}
+                if kid.due(self.step):
+                    scores = kid.measure(lambda n: sample_batch(images, n, self._kid_rng(), False),
+                                         self._samples, reporter.message)
+                    self.history.add_scores(self.step, scores)
                 preview = None
                 if o.preview_every and (self.step % o.preview_every == 0 or self.step == o.steps):
                     preview = self._preview()
@@ -337,11 +375,13 @@ class CSGANTrainJob:
                 reporter.report(self.step, o.steps, losses={"d": losses["d"], "g": losses["g"]},
                                 preview=preview,
                                 metrics={"d_update_fraction": self.d_updates / max(1, self.step),
-                                         "lr_g": self.opt_g.param_groups[0]["lr"]})
+                                         "lr_g": self.opt_g.param_groups[0]["lr"], **scores})
         except JobCancelled:
+            self.history.flush(self.step)
             self._save_run(losses)
             card = self._export(losses, None)
             raise cancelled_with({"card": str(card), "run": str(self.run), "step": self.step})
+        self.history.flush(self.step)
         self._save_run(losses)
         card = self._export(losses, reporter)
         return {"card": str(card), "run": str(self.run), "step": self.step}

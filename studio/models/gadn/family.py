@@ -68,6 +68,9 @@ class GADNFamily(Family):
         s.add_argument("--preview-every", type=int, default=t.preview_every)
         s.add_argument("--checkpoint-every", type=int, default=t.checkpoint_every)
         s.add_argument("--seed", type=int, default=t.seed)
+        from studio.metrics.training_kid import add_kid_arguments
+
+        add_kid_arguments(s)
 
     def make_job(self, name: str, **options: Any):
         if name != "train":
@@ -79,6 +82,7 @@ class GADNFamily(Family):
         tfields = {f: options.pop(f) for f in TrainConfig.__dataclass_fields__ if f in options}
         model = GADNConfig(**{**GADNConfig().to_dict(), **mfields, "num_artists": 2})
         train = TrainConfig(**tfields)
-        keep = ("data", "out", "run_dir", "resume", "device", "command", "threads", "max_per_artist")
+        keep = ("data", "out", "run_dir", "resume", "device", "command", "threads", "max_per_artist",
+                "kid_every", "kid_samples", "kid_features")
         return GADNTrainJob(model=model, train=train, name=options.get("model_name"),
                             **{k: options[k] for k in keep if k in options})

@@ -21,7 +21,9 @@ from studio.core.checkpoint import ModelCard, TrainingInfo, load_checkpoint, mod
 from studio.core.device import resolve_device
 from studio.core.errors import JobCancelled, StudioError
 from studio.core.grid import tile, to_uint8
+from studio.core.history import TrainingHistory
 from studio.core.jobs import Reporter, cancelled_with
+from studio.metrics.training_kid import TrainingKID
 
 from .config import GADNConfig, TrainConfig
 from .data import ArtistImages, check_artists, load_artist_folder
@@ -241,7 +243,8 @@ class GADNTrainJob:
     def __init__(self, data: str | Path, out: str | Path | None = None, run_dir: str | Path | None = None,
                  resume: bool = False, device: str = "auto", model: GADNConfig | None = None,
                  train: TrainConfig | None = None, command: str = "", name: str | None = None,
-                 threads: int = 0, max_per_artist: int = 0):
+                 threads: int = 0, max_per_artist: int = 0, kid_every: int = 0, kid_samples: int = 256,
+                 kid_features: str = "mobilenet_v2"):
         from studio.core.paths import runs_dir, user_models_dir
 
         self.data_dir = Path(data)
@@ -257,6 +260,8 @@ class GADNTrainJob:
         self.max_per_artist = max_per_artist
         self.title = f"Train GADN on {self.data_dir.name}"
         self.commands = [command] if command else []  # every command that worked on this run, in order
+        self.kid_options = {"kid_every": kid_every, "kid_samples": kid_samples, "kid_features": kid_features}
+        self.curves = TrainingHistory()
 
     # -- run-folder checkpoint -------------------------------------------------------------------------
     @property
@@ -276,7 +281,8 @@ class GADNTrainJob:
                          labels={"artists": list(artists)},
                          extra={"run": {"stage": stage, "step": step, "wall_time_s": wall,
                                         "train": self.tc.to_dict(), "data": str(self.data_dir),
-                                        "history": history, "commands": self.commands},
+                                        "history": history, "commands": self.commands,
+                                        "curves": self.curves.to_dict()},
                                 "optimisers": optim_meta})
         return save_checkpoint(self.checkpoint_stem, tensors, card)
 
@@ -284,6 +290,7 @@ class GADNTrainJob:
         tensors, card = load_checkpoint(self.checkpoint_stem.with_suffix(".json"))
         load_module_tensors("nets", nets, tensors, self.checkpoint_stem.with_suffix(".safetensors"))
         run = card.extra.get("run") or {}
+        self.curves = TrainingHistory.from_dict(run.get("curves"))
         return (run.get("stage", "stage1"), int(run.get("step", 0)), float(run.get("wall_time_s", 0.0)),
                 run.get("history") or {}, tensors, card.extra.get("optimisers") or {})
 
@@ -328,8 +335,26 @@ class GADNTrainJob:
         steps = {"stage1": self.tc.steps1, "cls": self.tc.steps_cls, "stage2": self.tc.steps2}
         offsets = {"stage1": 0, "cls": self.tc.steps1, "stage2": self.tc.steps1 + self.tc.steps_cls}
         total = sum(steps.values())
+        if self.resume:
+            self.curves.truncate(offsets.get(stage, total) + step)
         t0 = time.perf_counter()
         opts: dict = {}
+        kid = TrainingKID.from_options(self.kid_options, device)
+        kid_pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(4321))
+
+        def kid_reference(n: int) -> torch.Tensor:
+            return data.batch(kid_pick[:n])[0]
+
+        def kid_samples(n: int) -> torch.Tensor:
+            """Training contents redrawn by another artist: what stage 2 learns to do."""
+            x, a = data.batch(kid_pick[-n:])
+            others = (a + 1 + torch.arange(n) % max(1, nets.cfg.num_artists - 1)) % nets.cfg.num_artists
+            was = nets.training
+            nets.eval()
+            content, _ = nets.E(x.to(device))
+            out = nets.G(content, nets.S.mean[others.to(device)])
+            nets.train(was)
+            return out
 
         def elapsed() -> float:
             return wall + time.perf_counter() - t0
@@ -361,10 +386,16 @@ class GADNTrainJob:
                     step += 1
                     history.setdefault(st, {"first": losses})
                     history[st]["last"] = losses
+                    here = offsets[st] + step
+                    self.curves.add(here, losses)
+                    scores: dict[str, float] = {}
+                    if st != "cls" and kid.due(here):
+                        scores = kid.measure(kid_reference, kid_samples, reporter.message)
+                        self.curves.add_scores(here, scores)
                     preview = None
                     if step % self.tc.preview_every == 0 or step == steps[st]:
                         preview = preview_grid(nets, preview_x)
-                    reporter.report(offsets[st] + step, total, losses=losses, preview=preview,
+                    reporter.report(here, total, losses=losses, preview=preview, metrics=scores,
                                     message=STAGE_TITLES[st])
                     if step % self.tc.checkpoint_every == 0 and step < steps[st]:
                         self._save_run(nets, opts, st, step, elapsed(), data.artists, history)
@@ -373,9 +404,11 @@ class GADNTrainJob:
                     self._save_run(nets, {}, STAGES[STAGES.index(st) + 1], 0, elapsed(), data.artists, history)
             # a finished run rests at the end of stage 2 (with its optimisers), so --resume with a
             # larger --steps2 trains stage 2 further
+            self.curves.flush(total)
             self._save_run(nets, opts, "stage2", step, elapsed(), data.artists, history)
             stage = "done"
         except JobCancelled:
+            self.curves.flush(offsets.get(stage, total) + step)
             if stage != "done":
                 self._save_run(nets, opts, stage, step, elapsed(), data.artists, history)
             card = self.export(nets, data, device, elapsed(), offsets.get(stage, total) + step, history,
@@ -406,5 +439,6 @@ class GADNTrainJob:
                                   notes=f"{notes}; schedule stage1={self.tc.steps1}, classifier={self.tc.steps_cls}, "
                                         f"stage2={self.tc.steps2} steps; {len(data)} images"),
             metrics={"final_losses": {k: v.get("last", {}) for k, v in history.items()}},
-            extra={"train": self.tc.to_dict(), "content_images": len(data), "commands": self.commands})
+            extra={"train": self.tc.to_dict(), "content_images": len(data), "commands": self.commands,
+                   "loss_history": self.curves.card_columns()})
         return save_checkpoint(self.out, tensors, card)
