@@ -1,6 +1,8 @@
 """CSGAN networks and recipe rules: shapes, ranges, layer order, soft labels, D threshold, LR decay."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -94,3 +96,12 @@ def test_a_discriminator_that_cannot_tell_real_from_fake_is_still_trained():
     d_loss = lsgan_loss(scores, real_t) + lsgan_loss(scores, fake_t)
     assert d_loss.item() > 0.3
     assert should_update_d(d_loss.item())
+
+
+def test_bce_loss_clamps_soft_real_labels_into_probabilities():
+    from studio.models.csgan.recipe import LOSSES, bce_loss
+
+    logits = torch.tensor([10.0, -10.0])
+    assert bce_loss(logits, torch.tensor([1.12, 0.0])).item() < 1e-3  # 1.12 counts as 1
+    assert bce_loss(torch.zeros(3), 1.0).item() == pytest.approx(math.log(2), rel=1e-5)
+    assert set(LOSSES) == {"ls", "bce"}

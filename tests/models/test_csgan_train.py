@@ -203,3 +203,16 @@ def test_kid_every_n_steps_is_reported_and_kept_in_the_card(blobs, tmp_path, tin
     history = card.extra["loss_history"]
     assert [p[0] for p in history["kid@tiny-random"]] == [3, 6]
     assert {"g", "d"} <= set(history)
+
+
+def test_augmented_training_runs_and_bad_policy_is_a_clear_error(blobs, tmp_path):
+    res = run_job(_job(blobs, tmp_path, steps=3, augment="color,translation,cutout"))
+    assert res.ok, res.message
+    bad = run_job(_job(blobs, tmp_path / "b", steps=3, augment="spin"))
+    assert bad.status == "failed" and "unknown augmentation" in bad.message
+
+
+def test_bce_loss_option_trains(blobs, tmp_path):
+    res = run_job(_job(blobs, tmp_path, steps=3, loss="bce", d_threshold=0.0, init="dcgan"))
+    assert res.ok, res.message
+    assert read_card(res.outputs["card"]).extra["recipe"]["loss"] == "bce"

@@ -100,6 +100,11 @@ class CSGANFamily(Family):
         p.add_argument("--lr", type=float, default=2e-4)
         p.add_argument("--init", choices=("pytorch", "dcgan"), default="pytorch",
                        help="weight initialisation: PyTorch's default (as the paper) or DCGAN's N(0, 0.02)")
+        p.add_argument("--loss", choices=("ls", "bce"), default="ls",
+                       help="GAN loss: ls = least squares (the paper), bce = DCGAN's cross-entropy")
+        p.add_argument("--augment", default="none", metavar="POLICY",
+                       help="DiffAugment of D's inputs for small data sets: a comma list of color, translation, "
+                            "cutout (default none, as the paper)")
         p.add_argument("--d-threshold", dest="d_threshold", type=float, default=0.2,
                        help="update D only while its loss is above this (paper: 0.2; 0 = always)")
         p.add_argument("--pca-samples", dest="pca_samples", type=int, default=2048,

@@ -30,6 +30,7 @@ class Recipe:
     d_decay: float = 0.85
     decay_every: int = 1000
     d_threshold: float = D_LOSS_THRESHOLD
+    loss: str = "ls"  # "ls" (the paper's least squares) or "bce" (DCGAN's cross-entropy)
     real_label: tuple[float, float] = REAL_LABEL_RANGE
     fake_label: tuple[float, float] = FAKE_LABEL_RANGE
 
@@ -54,6 +55,18 @@ def lsgan_loss(scores: torch.Tensor, targets: torch.Tensor | float) -> torch.Ten
     if not torch.is_tensor(targets):
         targets = torch.full_like(scores, float(targets))
     return (scores - targets.float()).pow(2).mean()
+
+
+def bce_loss(scores: torch.Tensor, targets: torch.Tensor | float) -> torch.Tensor:
+    """Binary cross-entropy on logits (the original DCGAN loss), targets clamped into [0, 1] so the
+    paper's soft real labels (up to 1.12) stay valid probabilities."""
+    scores = scores.float()
+    if not torch.is_tensor(targets):
+        targets = torch.full_like(scores, float(targets))
+    return torch.nn.functional.binary_cross_entropy_with_logits(scores, targets.float().clamp(0.0, 1.0))
+
+
+LOSSES = {"ls": lsgan_loss, "bce": bce_loss}
 
 
 def should_update_d(d_loss: float, threshold: float = D_LOSS_THRESHOLD) -> bool:

@@ -28,9 +28,10 @@ from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
 
+from .augment import diff_augment, parse_policy
 from .data import load_folder, sample_batch
 from .networks import ARCHS, CSGANConfig, Discriminator, Generator, dcgan_init
-from .recipe import Recipe, lr_at, lsgan_loss, set_lr, should_update_d, soft_labels
+from .recipe import LOSSES, Recipe, lr_at, set_lr, should_update_d, soft_labels
 
 PREVIEW_SEED = 1234
 
@@ -63,6 +64,7 @@ class TrainOptions:
     bn_samples: int = 2048
     command: str = ""
     init: str = "pytorch"
+    augment: str = "none"
     kid_every: int = 0
     kid_samples: int = 256
     kid_features: str = "mobilenet_v2"
@@ -85,6 +87,12 @@ class TrainOptions:
             raise StudioError(f"unknown precision '{self.precision}' (use fp32 or bf16)")
         if self.steps < 1 or self.batch < 2:
             raise StudioError("--steps must be ≥ 1 and --batch ≥ 2 (BatchNorm needs a batch)")
+        if self.recipe.loss not in LOSSES:
+            raise StudioError(f"unknown --loss '{self.recipe.loss}' (use {' or '.join(LOSSES)})")
+        try:
+            parse_policy(self.augment)
+        except ValueError as exc:
+            raise StudioError(str(exc))
         if self.init not in ("pytorch", "dcgan"):
             raise StudioError(f"unknown --init '{self.init}' (use pytorch or dcgan)")
         if self.fit not in ("crop", "pad"):
@@ -309,6 +317,11 @@ class CSGANTrainJob:
         return tile(to_uint8((img.float().cpu() + 1) / 2), 4, 4, pad=1)
 
     # -- the loop ------------------------------------------------------------------------------------
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        """DiffAugment of D's inputs (``--augment``), random per image from the run's RNG."""
+        policy = parse_policy(self.options.augment)
+        return diff_augment(x, policy, self.rng) if policy else x
+
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
         """One iteration of the recipe on a batch of real images in [-1, 1] (already on the device)."""
         o, r = self.options, self.options.recipe
@@ -320,10 +333,12 @@ class CSGANTrainJob:
         fake_t = soft_labels(n, r.fake_label, self.rng, self.device)
         if self.bf16:
             real = real.contiguous(memory_format=torch.channels_last)
+        aug = self._augment
+        gan_loss = LOSSES[r.loss]
         with self._autocast():
             fake = self.G(z)
-            # D: least squares towards soft labels; stepped only while its loss is above the threshold
-            d_loss = lsgan_loss(self.D(real), real_t) + lsgan_loss(self.D(fake.detach()), fake_t)
+            # D: pulled towards soft labels (least squares or BCE); stepped only while its loss is above the threshold
+            d_loss = gan_loss(self.D(aug(real)), real_t) + gan_loss(self.D(aug(fake.detach())), fake_t)
         d_value = float(d_loss.detach())
         updated = should_update_d(d_value, r.d_threshold)
         if updated:
@@ -334,7 +349,7 @@ class CSGANTrainJob:
         # G: make D score its images as real
         self.D.requires_grad_(False)
         with self._autocast():
-            g_loss = lsgan_loss(self.D(fake), 1.0)
+            g_loss = gan_loss(self.D(aug(fake)), 1.0)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
