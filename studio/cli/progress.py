@@ -5,7 +5,7 @@ import sys
 import time
 from typing import TextIO
 
-from studio.core.jobs import CancelToken, Job, JobResult, Progress, run_job
+from studio.core.jobs import CancelToken, Job, JobResult, Progress, quality_scores, run_job
 
 
 class TextProgress:
@@ -19,6 +19,11 @@ class TextProgress:
         self._first: tuple[int, float] | None = None  # (step, elapsed) of the first step seen
 
     def __call__(self, p: Progress) -> None:
+        scores = quality_scores(p.metrics)
+        if scores:  # rare (every --kid-every steps) and worth keeping in the scrollback: its own line
+            text = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
+            self.stream.write(("\r\033[K" if self._tty else "") + f"step {p.step}: {text}\n")
+            self.stream.flush()
         now = time.monotonic()
         final = p.total > 0 and p.step >= p.total
         if not final and now - self._last < (0.2 if self._tty else 5.0) and not (p.message and not p.losses):
@@ -53,6 +58,11 @@ class PreviewWriter:
         self.path, self.every_s, self._last = path, every_s, -1e9
 
     def __call__(self, p: Progress) -> None:
+        scores = quality_scores(p.metrics)
+        if scores:  # rare (every --kid-every steps) and worth keeping in the scrollback: its own line
+            text = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
+            self.stream.write(("\r\033[K" if self._tty else "") + f"step {p.step}: {text}\n")
+            self.stream.flush()
         now = time.monotonic()
         if p.preview is None or now - self._last < self.every_s:
             return

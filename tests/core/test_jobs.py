@@ -106,6 +106,36 @@ def test_text_progress_rate_counts_only_this_runs_steps():
     assert "1.00 it/s" in out.getvalue().splitlines()[-1]
 
 
+def test_text_progress_prints_each_kid_measurement_on_its_own_line():
+    import io
+
+    from studio.cli.progress import TextProgress
+    from studio.core.jobs import Progress
+
+    out = io.StringIO()
+    bar = TextProgress(out)
+    bar(Progress(step=1, total=10, losses={"g": 1.0}, metrics={"lr": 0.1}))
+    bar(Progress(step=2, total=10, losses={"g": 1.0}, metrics={"kid@mobilenet_v2": 0.0123}))
+    assert "step 2: kid@mobilenet_v2 = 0.0123" in out.getvalue().splitlines()
+    assert "lr" not in out.getvalue()
+
+
+def test_preview_writer_keeps_the_latest_preview_in_a_png(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from studio.cli.progress import PreviewWriter
+    from studio.core.jobs import Progress
+
+    path = tmp_path / "live.png"
+    writer = PreviewWriter(str(path), every_s=0.0)
+    writer(Progress(step=1, total=2))  # no preview: nothing written
+    assert not path.exists()
+    writer(Progress(step=2, total=2, preview=np.full((4, 6, 3), 200, np.uint8)))
+    assert Image.open(path).size == (6, 4)
+    assert list(tmp_path.iterdir()) == [path]  # written through a temp file, nothing left over
+
+
 def test_atomic_files_get_normal_permissions(tmp_path):
     import os
 
