@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from studio.core.jobs import CancelToken, JobResult, Progress, quality_scores, run_job
 
@@ -53,10 +53,16 @@ class JobHandle(QObject):
         self._last_emit = 0.0
         self._result_ready.connect(self._on_result)
         self._thread = _JobThread(self)
+        # A throttled event must not stay unshown while the job is busy without reporting (a KID
+        # measurement, the export): the GUI thread shows whatever is pending a few times a second.
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(200)
+        self._flush_timer.timeout.connect(self._flush)
 
     def start(self) -> "JobHandle":
         self.started_at = time.perf_counter()
         self._thread.start()
+        self._flush_timer.start()
         return self
 
     @property
@@ -102,6 +108,7 @@ class JobHandle(QObject):
 
     # -- GUI thread side --
     def _on_result(self, result: JobResult) -> None:
+        self._flush_timer.stop()
         self._thread.wait(2000)
         self.result = result
         self.finished.emit(result)

@@ -66,6 +66,33 @@ def test_in_training_kid_gets_its_own_curve_in_the_job_panel(window, qtbot):
     assert set(panel.curve.series) == {"g"}  # scores are not mixed into the loss axis
 
 
+class BurstThenBusyJob:
+    """Reports 200 steps as fast as it can, then works a while without reporting (like a KID pass)."""
+    title = "burst job"
+
+    def __init__(self):
+        import threading
+
+        self.release = threading.Event()
+
+    def run(self, reporter):
+        for step in range(1, 201):
+            reporter.report(step, 400, losses={"g": 1.0})
+        self.release.wait(5)
+        return {}
+
+
+def test_the_last_event_of_a_burst_is_shown_while_the_job_is_busy(window, qtbot):
+    job = BurstThenBusyJob()
+    handle = window.start_job(job)
+    try:
+        qtbot.waitUntil(lambda: window.job_panel.bar.format().startswith("200 / 400"), timeout=2000)
+        assert handle.result is None  # shown while the job is still running
+    finally:
+        job.release.set()
+        qtbot.waitUntil(lambda: handle.result is not None, timeout=5000)
+
+
 def test_settings_persist_across_two_windows(make_window, qtbot):
     w1 = make_window()
     w1.rows_box.setValue(5)
