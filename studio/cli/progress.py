@@ -58,11 +58,6 @@ class PreviewWriter:
         self.path, self.every_s, self._last = path, every_s, -1e9
 
     def __call__(self, p: Progress) -> None:
-        scores = quality_scores(p.metrics)
-        if scores:  # rare (every --kid-every steps) and worth keeping in the scrollback: its own line
-            text = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
-            self.stream.write(("\r\033[K" if self._tty else "") + f"step {p.step}: {text}\n")
-            self.stream.flush()
         now = time.monotonic()
         if p.preview is None or now - self._last < self.every_s:
             return
