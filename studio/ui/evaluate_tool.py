@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -22,6 +22,8 @@ from studio.core.errors import StudioError
 from studio.core.paths import studio_home
 
 from .tools import ToolSpec, register_tool
+from .widgets import button, button_row
+from .widgets import form as make_form
 
 INCEPTION_CHOICE = "FID Inception-v3 weights file…"
 
@@ -56,24 +58,13 @@ class EvaluatePanel(QWidget):
         self.features.setCurrentText(DEFAULT_FEATURES)
         self.features.activated.connect(self._features_chosen)
         self.write_card = QCheckBox("Store the scores in the model cards")
-        form = QFormLayout()
-        form.addRow("Models", self.models)
-        form.addRow("Reference", row)
-        form.addRow("Samples", self.count)
-        form.addRow("Features", self.features)
-        form.addRow("", self.write_card)
+        form = make_form([("Models", self.models), ("Reference", row), ("Samples", self.count),
+                          ("Features", self.features), ("", self.write_card)])
 
-        self.run_button = QPushButton("Evaluate")
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.report_button = QPushButton("Open report")
-        self.report_button.setEnabled(False)
-        self.report_button.clicked.connect(self.open_report)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.cancel_button, self.report_button):
-            buttons.addWidget(b)
+        self.run_button = button("Evaluate", self.start)
+        self.cancel_button = button("Cancel", self.cancel, enabled=False)
+        self.report_button = button("Open report", self.open_report, enabled=False)
+        buttons = button_row(self.run_button, self.cancel_button, self.report_button)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.status = QLabel("")

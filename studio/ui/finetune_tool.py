@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QLabel,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
@@ -23,6 +23,8 @@ from studio.core.errors import StudioError
 from .loss_curve import LossCurve
 from .pixel_view import IMAGE_FILTER, PixelView
 from .tools import ToolSpec, register_tool
+from .widgets import button, button_row
+from .widgets import form as make_form
 
 
 
@@ -100,29 +102,15 @@ class FinetunePanel(QWidget):
         self.precision = QComboBox()
         self.precision.addItems(["fp32", "bf16"])
         self.precision.setToolTip("bf16 autocast: faster on CPUs with AMX and on GPUs")
-        form = QFormLayout()
-        form.addRow("Model", self.model_label)
-        form.addRow("Steps", self.steps)
-        form.addRow("Batch", self.batch)
-        form.addRow("Layers", self.layers)
-        form.addRow("", self.trained_label)
-        form.addRow("Style weight", self.style_weight)
-        form.addRow("Content weight", self.content_weight)
-        form.addRow("TV weight", self.tv_weight)
-        form.addRow("Loss image size", self.size)
-        form.addRow("Precision", self.precision)
+        form = make_form([("Model", self.model_label), ("Steps", self.steps), ("Batch", self.batch),
+                          ("Layers", self.layers), ("", self.trained_label), ("Style weight", self.style_weight),
+                          ("Content weight", self.content_weight), ("TV weight", self.tv_weight),
+                          ("Loss image size", self.size), ("Precision", self.precision)])
 
-        self.start_button = QPushButton("Fine-tune")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.open_child_button = QPushButton("Open result")
-        self.open_child_button.setEnabled(False)
-        self.open_child_button.clicked.connect(self.open_child)
-        buttons = QHBoxLayout()
-        for b in (self.open_button, self.start_button, self.cancel_button, self.open_child_button):
-            buttons.addWidget(b)
+        self.start_button = button("Fine-tune", self.start)
+        self.cancel_button = button("Cancel", self.cancel, enabled=False)
+        self.open_child_button = button("Open result", self.open_child, enabled=False)
+        buttons = button_row(self.open_button, self.start_button, self.cancel_button, self.open_child_button)
         self.preview = PixelView("live preview: parent samples above, fine-tuned below", 200)
         self.curves = LossCurve()
         self.chart = ChangeChart()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
@@ -21,6 +21,8 @@ from studio.core.errors import StudioError
 from .pixel_view import IMAGE_FILTER, PixelView
 from .loss_curve import LossCurve
 from .tools import ToolSpec, register_tool
+from .widgets import button, button_row
+from .widgets import form as make_form
 
 RATIOS = ("1", "1e3", "1e6", "1e9")
 
@@ -81,24 +83,13 @@ class StylizePanel(QWidget):
         self.steps = QSpinBox()
         self.steps.setRange(1, 5000)
         self.steps.setValue(d.steps)
-        form = QFormLayout()
-        form.addRow("Ratio", self.ratio)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Start from", self.init)
-        form.addRow("Size", self.size)
-        form.addRow("Steps", self.steps)
+        form = make_form([("Ratio", self.ratio), ("Optimizer", self.optimizer), ("Start from", self.init),
+                          ("Size", self.size), ("Steps", self.steps)])
 
-        self.start_button = QPushButton("Stylize")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.save_button = QPushButton("Save as…")
-        self.save_button.setEnabled(False)
-        self.save_button.clicked.connect(self.save_dialog)
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.cancel_button, self.save_button):
-            buttons.addWidget(b)
+        self.start_button = button("Stylize", self.start)
+        self.cancel_button = button("Cancel", self.cancel, enabled=False)
+        self.save_button = button("Save as…", self.save_dialog, enabled=False)
+        buttons = button_row(self.start_button, self.cancel_button, self.save_button)
         self.preview = PixelView("the stylised image appears here while it is optimised", 200)
         self.curves = LossCurve()
         self.progress = QProgressBar()

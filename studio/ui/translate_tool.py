@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
 
 from .pixel_view import PixelView
 from .tools import ToolSpec, register_tool
+from .widgets import button, button_row
+from .widgets import form as make_form
 
 TRANSLATOR_FAMILIES = ("cyclegan", "ugatit")
 AUTO_TILE_ABOVE = 768  # images with a side above this are translated in tiles (bounded memory)
@@ -73,25 +75,14 @@ class TranslatePanel(QWidget):
                              f"else {AUTO_TILE} px tiles with overlap)")
         self.auto_run = QCheckBox("Translate when the image or choice changes")
         self.auto_run.setChecked(True)
-        form = QFormLayout()
-        form.addRow("Translator", self.translator)
-        form.addRow("Direction", self.direction)
-        form.addRow("Tiles", self.tile)
-        form.addRow("", self.auto_run)
+        form = make_form([("Translator", self.translator), ("Direction", self.direction), ("Tiles", self.tile),
+                          ("", self.auto_run)])
 
-        self.open_button = QPushButton("Open image…")
-        self.open_button.clicked.connect(self.open_dialog)
-        self.run_button = QPushButton("Translate")
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.save_button = QPushButton("Save…")
-        self.save_button.setEnabled(False)
-        self.save_button.clicked.connect(self.save_dialog)
-        buttons = QHBoxLayout()
-        for b in (self.open_button, self.run_button, self.cancel_button, self.save_button):
-            buttons.addWidget(b)
+        self.open_button = button("Open image…", self.open_dialog)
+        self.run_button = button("Translate", self.start)
+        self.cancel_button = button("Cancel", self.cancel, enabled=False)
+        self.save_button = button("Save…", self.save_dialog, enabled=False)
+        buttons = button_row(self.open_button, self.run_button, self.cancel_button, self.save_button)
 
         self.input_view = PixelView("Drop an image here\nor use Open image…", 160, 160)
         self.output_view = PixelView("translation", 160, 160)
