@@ -23,7 +23,7 @@ from studio.core.errors import StudioError
 from .loss_curve import LossCurve
 from .pixel_view import IMAGE_FILTER, PixelView
 from .tools import ToolSpec, register_tool
-from .widgets import button, button_row
+from .widgets import AcceptsFileDrops, button, button_row
 from .widgets import form as make_form
 
 
@@ -67,7 +67,7 @@ class ChangeChart(QWidget):
                        name)
 
 
-class FinetunePanel(QWidget):
+class FinetunePanel(AcceptsFileDrops, QWidget):
     """Painting + settings -> a running FinetuneJob with preview, curves, Cancel and the change chart."""
 
     def __init__(self, window: Any):
@@ -204,14 +204,8 @@ class FinetunePanel(QWidget):
         self.status.setText(f"painting: {self.painting.name}")
         return True
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
-        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls and self.set_painting(urls[0].toLocalFile()):
-            event.acceptProposedAction()
+    def file_dropped(self, path: str) -> bool:
+        return self.set_painting(path)
 
     # -- running -------------------------------------------------------------------------------------
     def config(self):

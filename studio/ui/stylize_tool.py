@@ -21,13 +21,13 @@ from studio.core.errors import StudioError
 from .pixel_view import IMAGE_FILTER, PixelView
 from .loss_curve import LossCurve
 from .tools import ToolSpec, register_tool
-from .widgets import button, button_row
+from .widgets import AcceptsFileDrops, button, button_row
 from .widgets import form as make_form
 
 RATIOS = ("1", "1e3", "1e6", "1e9")
 
 
-class DropWell(PixelView):
+class DropWell(AcceptsFileDrops, PixelView):
     """An image well: click-free drop target that reports the dropped file to its panel."""
 
     def __init__(self, placeholder: str, on_file):
@@ -35,14 +35,8 @@ class DropWell(PixelView):
         self.on_file = on_file
         self.setAcceptDrops(True)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
-        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls and self.on_file(urls[0].toLocalFile()):
-            event.acceptProposedAction()
+    def file_dropped(self, path: str) -> bool:
+        return bool(self.on_file(path))
 
 
 class StylizePanel(QWidget):

@@ -18,7 +18,7 @@ from studio.core.errors import StudioError
 
 from .pixel_view import PixelView
 from .tools import ToolSpec, register_tool
-from .widgets import button, button_row
+from .widgets import AcceptsFileDrops, button, button_row
 from .widgets import form as make_form
 
 TRANSLATOR_FAMILIES = ("cyclegan", "ugatit")
@@ -52,7 +52,7 @@ class _ModelTranslateJob:
         return out
 
 
-class TranslatePanel(QWidget):
+class TranslatePanel(AcceptsFileDrops, QWidget):
     def __init__(self, window: Any):
         super().__init__()
         self.window = window
@@ -177,15 +177,9 @@ class TranslatePanel(QWidget):
         self._maybe_run()
         return True
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
-        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls:
-            self.open_image(urls[0].toLocalFile())
-            event.acceptProposedAction()
+    def file_dropped(self, path: str) -> bool:
+        self.open_image(path)  # a bad file shows its error; the drop itself was taken
+        return True
 
     # -- running -----------------------------------------------------------------------------------
     def tile_size(self) -> int:

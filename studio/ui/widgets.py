@@ -29,3 +29,20 @@ def form(rows: Sequence[tuple[str, QWidget]]) -> QFormLayout:
     for label, widget in rows:
         layout.addRow(label, widget)
     return layout
+
+
+class AcceptsFileDrops:
+    """Mixin for a QWidget (list it before the Qt class): accepts dragged local files and hands the
+    first one to ``self.file_dropped(path) -> bool`` (True when the file was taken)."""
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and self.file_dropped(paths[0]):
+            event.acceptProposedAction()
+
+    def file_dropped(self, path: str) -> bool:
+        raise NotImplementedError

@@ -96,3 +96,17 @@ def test_bad_file_shows_a_clear_error(panel, tr_window, tmp_path):
     junk.write_bytes(b"\xff\xd8 not really")
     assert not panel.open_image(junk)
     assert "junk.jpg" in tr_window.last_error
+
+
+def test_dropping_an_image_on_the_tool_opens_it(panel, qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(_image(tmp_path / "dropped.png")))])
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    panel.dropEvent(event)
+    assert event.isAccepted()
+    assert panel.source_path.name == "dropped.png"
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=15000)
