@@ -22,12 +22,14 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     # mkstemp creates 0600; give the file the permissions a plain open() would (0666 minus umask)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
     try:
         yield tmp
         with open(tmp, "rb+") as fh:
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)  # again: some writers (safetensors' save_file) replace the file with a 0600 one
         os.replace(tmp, target)
     finally:
         if tmp.exists():

@@ -147,3 +147,20 @@ def test_atomic_files_get_normal_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_checkpoint_files_get_normal_permissions(tmp_path):
+    import os
+
+    import torch
+
+    from studio.core.checkpoint import ModelCard, save_checkpoint
+
+    umask = os.umask(0o022)
+    try:
+        save_checkpoint(tmp_path / "m", {"w": torch.zeros(2)}, ModelCard(name="m", family="x", config={}, image_size=8))
+    finally:
+        os.umask(umask)
+    for suffix in (".safetensors", ".json"):
+        assert (tmp_path / f"m{suffix}").stat().st_mode & 0o777 == 0o644, suffix
+
