@@ -231,3 +231,13 @@ def test_kid_every_n_steps_is_plotted_and_kept_in_the_card(styles_dir, tmp_path,
     assert [e.step for e in events if "kid@tiny-random" in e.metrics] == [3, 6]
     history = read_card(res.outputs["card"]).extra["loss_history"]
     assert [p[0] for p in history["kid@tiny-random"]] == [3, 6] and "g_loss" in history
+
+
+def test_augmented_training_runs_and_a_bad_policy_is_a_clear_error(styles_dir, tmp_path):
+    job = CANFamily().make_job("train", data=str(styles_dir), name="a", out=str(tmp_path / "a"),
+                               run_dir=str(tmp_path / "run"), steps=3, augment="translation,cutout", **TINY)
+    res = run_job(job)
+    assert res.ok, res.message
+    assert read_card(res.outputs["card"]).extra["train"]["augment"] == "translation,cutout"
+    with pytest.raises(StudioError, match="unknown augmentation"):
+        TrainConfig(augment="rotate")

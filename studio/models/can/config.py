@@ -90,6 +90,7 @@ class TrainConfig:
     index_size: int = 256  # training images stored in the checkpoint for "nearest training images"
     time_limit: float = 0.0  # minutes this session may take, loading included; 0 = until --steps (stops cleanly)
     half: bool = False  # store the final model's float weights as float16 (halves the file)
+    augment: str = "none"  # DiffAugment of D's inputs, e.g. "translation,cutout" (colour is a style cue)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -99,3 +100,9 @@ class TrainConfig:
             raise StudioError(f"holdout must be in [0, 0.9), not {self.holdout}")
         if self.lr_g <= 0 or self.lr_d <= 0:
             raise StudioError("learning rates must be positive")
+        from studio.models.diffaugment import parse_policy
+
+        try:
+            parse_policy(self.augment)
+        except ValueError as exc:
+            raise StudioError(str(exc))

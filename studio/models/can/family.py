@@ -61,6 +61,9 @@ class CANFamily(Family):
         p.add_argument("--lr-g", type=float, default=t.lr_g)
         p.add_argument("--lr-d", type=float, default=t.lr_d)
         p.add_argument("--ambiguity-weight", type=float, default=t.ambiguity_weight)
+        p.add_argument("--augment", default=t.augment, metavar="POLICY",
+                       help="DiffAugment of D's inputs against D takeover on small data: a comma list of "
+                            "translation, cutout, color (default none; colour is a style cue, avoid it)")
         p.add_argument("--arch", choices=ARCHES, default=c.arch, help="report (UCLA) or dcgan (deeper, for GPUs)")
         p.add_argument("--image-size", type=int, default=c.image_size)
         p.add_argument("--width", type=float, default=c.width, help="channel multiplier")

@@ -28,6 +28,8 @@ from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
 from studio.metrics.training_kid import TrainingKID
 
+from studio.models.diffaugment import diff_augment, parse_policy
+
 from .config import CANConfig, TrainConfig
 from .data import StyleData, load_style_folder, read_licence
 from .diversity import DiversityMeter
@@ -50,13 +52,18 @@ def train_step(g, d, opt_g, opt_d, real, labels, tc: TrainConfig, latent_dim: in
     """One CAN step: a D update on (real, fake) + style CE on real, then ``ratio`` G updates."""
     device = real.device
     n = real.shape[0]
+    policy = parse_policy(tc.augment)
+
+    def aug(x: torch.Tensor) -> torch.Tensor:  # what D sees (both heads), real and fake alike
+        return diff_augment(x, policy, gen) if policy else x
+
     z = torch.randn(n, latent_dim, generator=gen).to(device)
     with torch.no_grad():
         fake = g(z)
     d.requires_grad_(True)
     opt_d.zero_grad(set_to_none=True)
-    real_logit, real_style = d(real)
-    fake_logit, _ = d(fake)
+    real_logit, real_style = d(aug(real))
+    fake_logit, _ = d(aug(fake))
     dl = discriminator_loss(real_logit, real_style, labels, fake_logit, tc.style_weight)
     dl["total"].backward()
     opt_d.step()
@@ -65,7 +72,7 @@ def train_step(g, d, opt_g, opt_d, real, labels, tc: TrainConfig, latent_dim: in
     for _ in range(tc.ratio):
         z = torch.randn(n, latent_dim, generator=gen).to(device)
         opt_g.zero_grad(set_to_none=True)
-        fl, fs = d(g(z))
+        fl, fs = d(aug(g(z)))
         gl = generator_loss(fl, fs, tc.ambiguity_weight)
         gl["total"].backward()
         opt_g.step()
@@ -317,7 +324,8 @@ class CANTrainJob:
         licence = self.licence or read_licence(self.data_dir) or "not stated in the data folder"
         resumed = (f" Resumed with: {' | '.join(self.commands[1:])}." if len(self.commands) > 1 else "")
         notes = (f"CAN ({cfg.arch}); Adam G lr {self.tc.lr_g}, D lr {self.tc.lr_d}, G:D update ratio "
-                 f"{self.tc.ratio}:1, batch {self.tc.batch}, ambiguity weight {self.tc.ambiguity_weight}; "
+                 f"{self.tc.ratio}:1, batch {self.tc.batch}, ambiguity weight {self.tc.ambiguity_weight}, "
+                 f"D input augmentation {self.tc.augment}; "
                  f"{int(round(self.tc.holdout * 100))}% of each style held out for evaluation." + resumed)
         card = ModelCard(name=self.name, family="can", config=cfg.to_dict(), image_size=cfg.image_size,
                          latent_dim=cfg.latent_dim, labels={"styles": list(data.styles)},

@@ -28,7 +28,7 @@ from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
 
-from .augment import diff_augment, parse_policy
+from studio.models.diffaugment import diff_augment, parse_policy
 from .data import load_folder, sample_batch
 from .networks import ARCHS, CSGANConfig, Discriminator, Generator, dcgan_init
 from .recipe import LOSSES, Recipe, lr_at, set_lr, should_update_d, soft_labels

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from studio.models.csgan.augment import cutout, diff_augment, parse_policy, translation
+from studio.models.diffaugment import cutout, diff_augment, parse_policy, translation
 
 
 def test_policy_parsing():
