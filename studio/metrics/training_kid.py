@@ -1,7 +1,9 @@
 """KID every N steps inside a training loop, shared by every family's trainer.
 
 The trainer hands over two callables: ``reference(n)`` returns n training (or target-domain) images and
-``samples(n)`` returns n images from the model as it is now, both [n,3,H,W] in ``value_range``. The
+``samples(n)`` returns n images from the model as it is now, both [n,3,H,W] in ``value_range``. Each is
+called once per measurement with the full count (sources batch internally if they must), so a source
+built on fixed seeds or a fixed image list never hands back the same images twice. The
 feature network and the reference features are loaded lazily at the first measurement, so a run that
 never reaches one pays nothing. If the feature network cannot be loaded (its package missing), the
 monitor says so once and switches itself off; training goes on.
@@ -78,13 +80,9 @@ class TrainingKID:
                     ref = reference(self.n).detach().float().cpu()
                 self._monitor = KIDMonitor(ref, self.features, n=self.n, device=self.device,
                                            value_range=self.value_range, subsets=10)
-            with torch.no_grad():
-                parts, got = [], 0
-                while got < self.n:
-                    k = min(64, self.n - got)
-                    parts.append(samples(k).detach().float().cpu())
-                    got += k
-            return {self.name: float(self._monitor(torch.cat(parts)))}
+            with torch.no_grad():  # one call: a source asked twice would repeat its fixed seeds or images
+                images = samples(self.n).detach().float().cpu()
+            return {self.name: float(self._monitor(images))}
         except (StudioError, ImportError, OSError) as exc:
             self.disabled_reason = str(exc)
             if message:

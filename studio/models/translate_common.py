@@ -584,9 +584,12 @@ class TranslatorTrainJob:
                 net = self.nets[prefix]
                 was = net.training
                 net.eval()
-                out = net(centre_crops(data)(n).to(device))
+                outs = []
+                for batch in centre_crops(data)(n).split(32):  # bounded memory at any crop size
+                    out = net(batch.to(device))
+                    outs.append((out[0] if isinstance(out, tuple) else out).cpu())  # U-GAT-IT: + CAM, heatmap
                 net.train(was)
-                return out[0] if isinstance(out, tuple) else out  # U-GAT-IT also returns CAM logits, heatmap
+                return torch.cat(outs)
             return run
 
         monitors = []

@@ -31,3 +31,16 @@ def test_missing_network_switches_off_with_a_message():
     assert kid.measure(lambda n: _images(n), lambda n: _images(n), messages.append) == {}
     assert "switched off" in messages[-1] and "no-such-net" in messages[-1]
     assert not kid.due(5)
+
+
+def test_each_source_is_asked_once_for_the_whole_count(tiny_features):
+    """Sources built on fixed seeds or image lists would repeat themselves if asked in chunks."""
+    calls = []
+
+    def source(n):
+        calls.append(n)
+        return _images(n, 0.0, len(calls))
+
+    kid = TrainingKID(every=1, n=100, features=tiny_features)
+    kid.measure(source, source)
+    assert calls == [100, 100]
