@@ -34,7 +34,7 @@ def parent_model(arg: str | None, folder: Path) -> str:
     from studio.models.csgan.networks import CSGANConfig, Generator
 
     torch.manual_seed(0)
-    cfg = CSGANConfig(arch="dcgan64", width=0.1875)
+    cfg = CSGANConfig(arch="dcgan64", width=0.25)
     card = ModelCard(name="bench-random", family="csgan", config=cfg.to_dict(), image_size=64,
                      latent_dim=cfg.latent_dim)
     return str(save_checkpoint(folder / "bench-random", module_tensors("G", Generator(cfg)), card))

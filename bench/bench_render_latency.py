@@ -64,7 +64,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200, help="frames per measurement")
     ap.add_argument("--model", default=None, help="model id or card path (default: bundled, else random DCGAN)")
-    ap.add_argument("--width", type=float, default=0.1875,
+    ap.add_argument("--width", type=float, default=0.25,
                     help="channel width of the random DCGAN used when no bundled model exists")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
     args = ap.parse_args()

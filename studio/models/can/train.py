@@ -27,7 +27,6 @@ from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
 from studio.metrics.training_kid import TrainingKID
-
 from studio.models.diffaugment import diff_augment, parse_policy
 
 from .config import CANConfig, TrainConfig

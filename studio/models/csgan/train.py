@@ -27,8 +27,8 @@ from studio.core.history import TrainingHistory
 from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
-
 from studio.models.diffaugment import diff_augment, parse_policy
+
 from .data import load_folder, sample_batch
 from .networks import ARCHS, CSGANConfig, Discriminator, Generator, dcgan_init
 from .recipe import LOSSES, Recipe, lr_at, set_lr, should_update_d, soft_labels
@@ -209,6 +209,7 @@ class CSGANTrainJob:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=r.lr, betas=(r.beta1, r.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=r.lr, betas=(r.beta1, r.beta2))
         self.rng = torch.Generator().manual_seed(int(o.seed))
+        self.augment_policy = parse_policy(o.augment)  # validated in o.validate()
         self.d_updates = 0
         self.history = TrainingHistory()
         if resume_extra is not None:
@@ -251,7 +252,8 @@ class CSGANTrainJob:
         tensors["rng.data"] = self.rng.get_state()
         o = self.options
         run = {"step": self.step, "wall_time_s": self._wall(), "d_updates": self.d_updates,
-               "history": self.history.to_dict(), "opt_g_groups": groups_g, "opt_d_groups": groups_d, "losses": dict(losses),
+               "history": self.history.to_dict(), "opt_g_groups": groups_g, "opt_d_groups": groups_d,
+               "losses": dict(losses),
                "scheduler": {"kind": "step", "every": o.recipe.decay_every, "g_decay": o.recipe.g_decay,
                              "d_decay": o.recipe.d_decay, "last_step": self.step},
                "options": {k: v for k, v in dataclasses.asdict(o).items() if k != "command"}}
@@ -319,8 +321,7 @@ class CSGANTrainJob:
     # -- the loop ------------------------------------------------------------------------------------
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         """DiffAugment of D's inputs (``--augment``), random per image from the run's RNG."""
-        policy = parse_policy(self.options.augment)
-        return diff_augment(x, policy, self.rng) if policy else x
+        return diff_augment(x, self.augment_policy, self.rng) if self.augment_policy else x
 
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
         """One iteration of the recipe on a batch of real images in [-1, 1] (already on the device)."""
