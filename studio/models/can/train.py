@@ -20,7 +20,7 @@ import torch
 from studio.core.checkpoint import ModelCard, TrainingInfo, load_checkpoint, module_tensors, load_module_tensors, \
     save_checkpoint, tensors_path
 from studio.core.device import resolve_device
-from studio.core.errors import CheckpointError, JobCancelled, StudioError
+from studio.core.errors import JobCancelled, StudioError
 from studio.core.grid import tile, to_uint8
 from studio.core.history import TrainingHistory
 from studio.core.jobs import Reporter, cancelled_with

@@ -325,7 +325,7 @@ class CSGANTrainJob:
 
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
         """One iteration of the recipe on a batch of real images in [-1, 1] (already on the device)."""
-        o, r = self.options, self.options.recipe
+        r = self.options.recipe
         n = real.shape[0]
         set_lr(self.opt_g, lr_at(self.step, r.lr, r.g_decay, r.decay_every))
         set_lr(self.opt_d, lr_at(self.step, r.lr, r.d_decay, r.decay_every))
