@@ -59,7 +59,6 @@ def run(model: str, painting: str, folder: Path, steps: int, stop_at_half: bool 
     from studio.models.csgan.finetune import FinetuneConfig, FinetuneJob
 
     times, style, cancel = [], [], CancelToken()
-    first_preview = []
 
     def on_progress(p):
         if not p.losses:

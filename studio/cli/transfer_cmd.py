@@ -41,14 +41,12 @@ def run(args) -> int:
         model.artist_index(name)  # clear error for unknown names before any work
     rows: list[torch.Tensor] = []
     if args.image is not None:
-        content = model.encode(args.image)
         source = (model.image_tensor(args.image)[0] + 1) / 2
         state = model.transfer_state(args.image, artists[0])
         styled = model.content_grid(state, artists)
         rows.append(torch.cat([source.unsqueeze(0), styled]))
         what = f"{args.image.name} redrawn by {', '.join(artists)}"
         state["source_image"] = args.image.name
-        del content
     else:
         seeds = parse_seeds(args.seeds or "0")
         if not seeds:

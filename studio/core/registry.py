@@ -10,7 +10,6 @@ A broken plugin never stops the studio: its error is kept in :attr:`Registry.err
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path

@@ -1,7 +1,6 @@
 """Checkpoints: round trip, validation errors name the file, atomic saves, pickles are refused."""
 import json
 import pickle
-import zipfile
 
 import pytest
 import torch

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QObject, Qt, Signal  # noqa: E402
+from PySide6.QtCore import QObject, Signal  # noqa: E402
 
 from studio.core.store import ModelStore  # noqa: E402
 

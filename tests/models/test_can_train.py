@@ -11,13 +11,12 @@ from PIL import Image, ImageDraw
 
 from studio.core.checkpoint import read_card
 from studio.core.errors import StudioError
-from studio.core.jobs import CancelToken, Reporter, run_job
+from studio.core.jobs import CancelToken, run_job
 from studio.core.store import load_model
 from studio.models.can.config import CANConfig, TrainConfig
 from studio.models.can.family import CANFamily
 from studio.models.can.losses import generator_loss
 from studio.models.can.networks import build_networks
-from studio.models.can.train import make_optimizers, train_step
 
 TINY = dict(image_size=16, width=0.25, fc_dim=32, use_vgg=False, eval_samples=32, index_size=12,
             preview_every=5, checkpoint_every=5, batch=8, threads=0, device="cpu", lr_d=1e-3)

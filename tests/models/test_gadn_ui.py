@@ -99,7 +99,7 @@ def test_grids(window_and_panel, qtbot):
 
 
 def test_style_transfer_by_drop(window_and_panel, qtbot, tmp_path):
-    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl, Qt
+    from PySide6.QtCore import QMimeData, QPointF, QUrl, Qt
     from PySide6.QtGui import QDropEvent
 
     w, panel = window_and_panel

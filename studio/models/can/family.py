@@ -1,7 +1,6 @@
 """Registers CAN with the studio (entry point ``can = "studio.models.can.family:CANFamily"``)."""
 from __future__ import annotations
 
-import argparse
 from typing import Any, Mapping
 
 import torch

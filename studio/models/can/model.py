@@ -25,7 +25,6 @@ from torch.nn import functional as F
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import StudioError
 from studio.core.family import LatentModel, normalise_state
-from studio.core.latents import seed_to_z
 
 from .config import CANConfig
 from .losses import entropy

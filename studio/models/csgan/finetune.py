@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from studio.core.atomic import atomic_write_text
-from studio.core.checkpoint import ModelCard, TrainingInfo, load_checkpoint, read_card, save_checkpoint
+from studio.core.checkpoint import ModelCard, TrainingInfo, load_checkpoint, save_checkpoint
 from studio.core.device import resolve_device
 from studio.core.errors import CheckpointError, JobCancelled, StudioError
 from studio.core.family import Control, Family, LoadedModel, normalise_state
