@@ -22,7 +22,7 @@ from studio.core.errors import StudioError
 from studio.core.paths import studio_home
 
 from .tools import ToolSpec, register_tool
-from .widgets import button, button_row
+from .widgets import JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
 INCEPTION_CHOICE = "FID Inception-v3 weights file…"
@@ -34,7 +34,7 @@ class EvaluatePanel(QWidget):
         from studio.metrics.features import DEFAULT_FEATURES, feature_net_names
 
         self.window = window
-        self.handle = None
+        self.jobs = JobSlot(window, self._on_progress, self._on_finished)
         self.job = None
         self.report_path: Path | None = None
         self.inception_path: str | None = None
@@ -149,7 +149,7 @@ class EvaluatePanel(QWidget):
         store = self._store()
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         report = studio_home() / "reports" / f"{'-'.join(ids)[:60]}-{stamp}.html"
-        device = self.window.device_name() if hasattr(self.window, "device_name") else "auto"
+        device = window_device(self.window)
         try:
             paths = [store.resolve(i) for i in ids]
             self.job = EvaluationJob(paths, folder, n=self.count.value(), features=spec, report=report,
@@ -162,16 +162,14 @@ class EvaluatePanel(QWidget):
         self.report_button.setEnabled(False)
         self.table.setRowCount(0)
         self.progress.setValue(0)
-        self.handle = self.window.start_job(self.job)
-        self.handle.progress.connect(self._on_progress)
-        self.handle.finished.connect(self._on_finished)
+        self.jobs.start(self.job)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("evaluating…")
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        if self.jobs.handle is not None:
+            self.jobs.cancel()
             self.status.setText("cancelling…")
 
     def _on_progress(self, p) -> None:

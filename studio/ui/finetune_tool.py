@@ -23,7 +23,7 @@ from studio.core.errors import StudioError
 from .loss_curve import LossCurve
 from .pixel_view import IMAGE_FILTER, PixelView
 from .tools import ToolSpec, register_tool
-from .widgets import AcceptsFileDrops, button, button_row
+from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
 
@@ -73,7 +73,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
     def __init__(self, window: Any):
         super().__init__()
         self.window = window
-        self.handle = None
+        self.jobs = JobSlot(window, self._on_progress, self._on_finished)
         self.painting: Path | None = None
         self.loss_network = None  # tests inject a tiny network; None = VGG-19
         self.models_dir: Path | None = None  # None = the user models folder
@@ -226,7 +226,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         if path is None:
             self.window.show_error("Open a model to fine-tune first.")
             return
-        if self.handle is not None and self.handle.running:
+        if self.jobs.running:
             self.window.show_error("A fine-tune is already running; cancel it first.")
             return
         try:
@@ -234,7 +234,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         except StudioError as exc:
             self.window.show_error(str(exc))
             return
-        device = self.window.device_name() if callable(getattr(self.window, "device_name", None)) else "auto"
+        device = window_device(self.window)
         job = FinetuneJob(path, self.painting, cfg, device=device, models_dir=self.models_dir,
                           loss_network=self.loss_network,
                           command=f"GUI: Fine-tune on this painting ({self.painting.name})")
@@ -247,37 +247,35 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.cancel_button.setEnabled(True)
         self.start_button.setEnabled(False)
         self.status.setText("starting…")
-        handle = self.window.start_job(job)
-        self.handle = handle
-        handle.progress.connect(lambda p, h=handle: self._on_progress(h, p))
-        handle.finished.connect(lambda r, h=handle: self._on_finished(h, r))
+        self.jobs.start(job)
+
+    @property
+    def handle(self):
+        """The current job's handle (None before the first run)."""
+        return self.jobs.handle
 
     def cancel(self) -> None:
         if self.handle is not None:
-            self.handle.cancel()
+            self.jobs.cancel()
             self.status.setText("stopping… (the work so far is saved as a model)")
 
-    def _on_progress(self, handle, p) -> None:
-        if handle is not self.handle:
-            return
+    def _on_progress(self, p) -> None:
         if p.total > 0:
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.step)
         if p.preview is not None:
             self.preview.set_pixels(p.preview)
         if p.losses:
-            self.curves.set_history(list(handle.history))
+            self.curves.set_history(list(self.handle.history))
             self.status.setText(f"step {p.step}/{p.total}  " +
                                 "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
         elif p.message:
             self.status.setText(p.message)
 
-    def _on_finished(self, handle, result) -> None:
-        if handle is not self.handle:
-            return
+    def _on_finished(self, result) -> None:
         self.cancel_button.setEnabled(False)
         self.start_button.setEnabled(True)
-        self.curves.set_history(list(handle.history))
+        self.curves.set_history(list(self.handle.history))
         card = result.outputs.get("card")
         if result.status == "failed":
             self.window.show_error(result.message)

@@ -21,7 +21,7 @@ from studio.core.errors import StudioError
 from .pixel_view import IMAGE_FILTER, PixelView
 from .loss_curve import LossCurve
 from .tools import ToolSpec, register_tool
-from .widgets import AcceptsFileDrops, button, button_row
+from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
 RATIOS = ("1", "1e3", "1e6", "1e9")
@@ -46,7 +46,7 @@ class StylizePanel(QWidget):
 
         d = StylizeConfig()
         self.window = window
-        self.handle = None
+        self.jobs = JobSlot(window, self._on_progress, self._on_finished)
         self.paths: dict[str, Path | None] = {"content": None, "style": None}
         self.loss_network = None  # tests inject a tiny network; None = VGG-19
         self.output: Path | None = None
@@ -136,7 +136,7 @@ class StylizePanel(QWidget):
         if content is None or style is None:
             self.window.show_error("Choose both a photo and a style image first.")
             return
-        if self.handle is not None and self.handle.running:
+        if self.jobs.running:
             self.window.show_error("A stylisation is already running; cancel it first.")
             return
         try:
@@ -145,7 +145,7 @@ class StylizePanel(QWidget):
             self.window.show_error(str(exc))
             return
         out = studio_home() / "stylized" / f"{content.stem}-{style.stem}-{self.ratio.currentText()}.png"
-        device = self.window.device_name() if callable(getattr(self.window, "device_name", None)) else "auto"
+        device = window_device(self.window)
         job = StylizeJob(content, style, out, cfg, device=device, loss_network=self.loss_network)
         self.curves.clear()
         self.output = None
@@ -154,18 +154,17 @@ class StylizePanel(QWidget):
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self.start_button.setEnabled(False)
-        handle = self.window.start_job(job)
-        self.handle = handle
-        handle.progress.connect(lambda p, h=handle: self._on_progress(h, p))
-        handle.finished.connect(lambda r, h=handle: self._on_finished(h, r))
+        self.jobs.start(job)
+
+    @property
+    def handle(self):
+        """The current job's handle (None before the first run)."""
+        return self.jobs.handle
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        self.jobs.cancel()
 
-    def _on_progress(self, handle, p) -> None:
-        if handle is not self.handle:
-            return
+    def _on_progress(self, p) -> None:
         if p.total > 0:
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.step)
@@ -173,15 +172,13 @@ class StylizePanel(QWidget):
             self.preview.set_pixels(p.preview)
         if p.losses:
             self.curves.set_history([(s, {k: v for k, v in l.items() if k in ("content", "style")})
-                                     for s, l in handle.history])
+                                     for s, l in self.handle.history])
             self.status.setText(f"step {p.step}/{p.total}  " +
                                 "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
         elif p.message:
             self.status.setText(p.message)
 
-    def _on_finished(self, handle, result) -> None:
-        if handle is not self.handle:
-            return
+    def _on_finished(self, result) -> None:
         self.cancel_button.setEnabled(False)
         self.start_button.setEnabled(True)
         if result.status == "failed":

@@ -18,7 +18,7 @@ from studio.core.errors import StudioError
 
 from .pixel_view import PixelView
 from .tools import ToolSpec, register_tool
-from .widgets import AcceptsFileDrops, button, button_row
+from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
 TRANSLATOR_FAMILIES = ("cyclegan", "ugatit")
@@ -57,7 +57,7 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         super().__init__()
         self.window = window
         self.cache: dict = {}
-        self.handle = None
+        self.jobs = JobSlot(window, self._on_progress, self._on_finished)
         self.source_path: Path | None = None
         self.source_image = None  # PIL RGB
         self.result: dict[str, Any] | None = None
@@ -201,36 +201,33 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         if path is None:
             self.window.show_error("No translator installed: train one with 'studio train cyclegan'.")
             return
-        if self.handle is not None and self.handle.running:
-            self.handle.cancel()
-        device = self.window.device_name() if hasattr(self.window, "device_name") else "auto"
+        if self.jobs.running:
+            self.jobs.cancel()  # a newer request replaces this one
+        device = window_device(self.window)
         job = _ModelTranslateJob(self.cache, path, device, self.source_image, self.direction.currentData(),
                                  self.tile_size())
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self.status.setText("translating…")
-        handle = self.window.start_job(job)
-        self.handle = handle
-        handle.progress.connect(lambda p, h=handle: self._on_progress(h, p))
-        handle.finished.connect(lambda r, h=handle: self._on_finished(h, r))
+        self.jobs.start(job)
+
+    @property
+    def handle(self):
+        """The current job's handle (None before the first run)."""
+        return self.jobs.handle
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        self.jobs.cancel()
 
-    def _on_progress(self, handle, p) -> None:
-        if handle is not self.handle:
-            return
+    def _on_progress(self, p) -> None:
         if p.total > 0:
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.step)
         if p.message:
             self.status.setText(p.message)
 
-    def _on_finished(self, handle, result) -> None:
-        if handle is not self.handle:
-            return  # a newer request replaced this one
+    def _on_finished(self, result) -> None:
         self.cancel_button.setEnabled(False)
         if not result.ok:
             if result.status == "failed":

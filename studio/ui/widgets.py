@@ -46,3 +46,40 @@ class AcceptsFileDrops:
 
     def file_dropped(self, path: str) -> bool:
         raise NotImplementedError
+
+
+def window_device(window) -> str:
+    """The device the user chose in the window ('auto' for windows without a device choice, e.g. in tests)."""
+    pick = getattr(window, "device_name", None)
+    return pick() if callable(pick) else "auto"
+
+
+class JobSlot:
+    """The one job a tool runs at a time. It starts jobs through ``window.start_job`` and forwards
+    progress and the result of the *current* job only: a job that was replaced (e.g. a translation
+    restarted by a new direction) may still report while it winds down, and must not overwrite the
+    newer job's output."""
+
+    def __init__(self, window, on_progress: Callable[[object], None],
+                 on_finished: Callable[[object], None]) -> None:
+        self.window, self.on_progress, self.on_finished = window, on_progress, on_finished
+        self.handle = None
+
+    @property
+    def running(self) -> bool:
+        return self.handle is not None and bool(self.handle.running)
+
+    def start(self, job):
+        handle = self.window.start_job(job)
+        self.handle = handle
+        handle.progress.connect(lambda p, h=handle: self._forward(h, self.on_progress, p))
+        handle.finished.connect(lambda r, h=handle: self._forward(h, self.on_finished, r))
+        return handle
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def _forward(self, handle, slot: Callable[[object], None], value) -> None:
+        if handle is self.handle:
+            slot(value)
