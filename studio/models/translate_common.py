@@ -537,8 +537,10 @@ class TranslatorTrainJob:
         tensors, card = load_checkpoint(path)
         if card.family != self.family:
             raise CheckpointError(path, f"this run folder holds a '{card.family}' run, not '{self.family}'")
-        if card.config != dataclasses.asdict(self.config):
-            diff = [k for k in card.config if card.config.get(k) != dataclasses.asdict(self.config).get(k)]
+        ours = dataclasses.asdict(self.config)
+        saved = {**dataclasses.asdict(self.config_cls()), **card.config}  # keys added since: their defaults
+        if saved != ours:
+            diff = [k for k in saved if saved.get(k) != ours.get(k)]
             raise CheckpointError(path, "the run was started with a different architecture/config "
                                         f"(differs in: {', '.join(diff) or 'keys'}); resume with the same options")
         for prefix, net in self.nets.items():

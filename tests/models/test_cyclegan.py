@@ -100,6 +100,17 @@ def test_presets_and_bad_config():
         CycleGANConfig.preset("fancy")
 
 
+def test_discriminators_without_norm():
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 32, 32) * 0.5 - 0.5
+    brighter = x + 0.4  # the same image with a brightness offset
+    for d in (ECEDiscriminator([4, 8, 8, 8], [2, 2, 1, 1, 1], norm="none"), PatchDiscriminator(4, norm="none")):
+        assert not any(isinstance(m, torch.nn.InstanceNorm2d) for m in d.modules())
+        assert (d(x) - d(brighter)).abs().max() > 1e-3
+    with pytest.raises(StudioError, match="normalisation"):
+        CycleGANConfig.preset("ece", d_norm="batch")
+
+
 def test_standard_training_moves_losses_and_saves_a_loadable_translator(tmp_path):
     torch.manual_seed(0)
     a, b = make_domains(tmp_path / "data")
@@ -152,6 +163,24 @@ def test_resume_without_a_run_and_with_another_config_fail_clearly(tmp_path):
     assert run_job(tiny_job(a, b, tmp_path, steps=3)).ok
     res = run_job(tiny_job(a, b, tmp_path, steps=5, resume=True, channels=16))
     assert res.status == "failed" and "different architecture" in res.message
+    res = run_job(tiny_job(a, b, tmp_path, steps=5, resume=True, d_norm="none"))
+    assert res.status == "failed" and "d_norm" in res.message
+
+
+def test_resume_of_a_run_saved_before_a_config_key_existed(tmp_path):
+    """A run state whose card lacks a key added later (here d_norm) resumes with that key's default."""
+    import json
+
+    a, b = make_domains(tmp_path / "data")
+    assert run_job(tiny_job(a, b, tmp_path, steps=3)).ok
+    state = tmp_path / "run" / "state.json"
+    card = json.loads(state.read_text())
+    del card["config"]["d_norm"]
+    state.write_text(json.dumps(card))
+    res = run_job(tiny_job(a, b, tmp_path, steps=4, resume=True))
+    assert res.ok, res.message
+    res = run_job(tiny_job(a, b, tmp_path, steps=5, resume=True, d_norm="none"))
+    assert res.status == "failed" and "d_norm" in res.message
 
 
 def test_cancel_saves_a_loadable_checkpoint(tmp_path):

@@ -15,6 +15,7 @@ from studio.core.errors import StudioError
 
 GENERATORS = ("dncnn", "resnet")
 DISCRIMINATORS = ("ece", "patch")
+D_NORMS = ("instance", "none")
 
 
 @dataclass
@@ -29,6 +30,8 @@ class CycleGANConfig:
     d_channels: list[int] = field(default_factory=lambda: [16, 64, 256, 256])  # ECE D widths
     d_strides: list[int] = field(default_factory=lambda: [1, 1, 1, 1, 1])      # ECE D strides (5 convs)
     ndf: int = 64                    # PatchGAN base width
+    d_norm: str = "instance"         # D's normalisation; 'none' keeps each image's overall brightness
+                                     # and colour balance, which InstanceNorm largely divides away
     lambda_cycle: float = 1.0
     lambda_identity: float = 0.0     # as a fraction of lambda_cycle (Zhu et al. use 0.5)
     pool_size: int = 0
@@ -44,6 +47,8 @@ class CycleGANConfig:
         if self.discriminator not in DISCRIMINATORS:
             raise StudioError(f"unknown CycleGAN discriminator '{self.discriminator}' "
                               f"(use {', '.join(DISCRIMINATORS)})")
+        if self.d_norm not in D_NORMS:
+            raise StudioError(f"unknown discriminator normalisation '{self.d_norm}' (use {', '.join(D_NORMS)})")
         if self.channels < 1 or self.depth < 0 or self.n_blocks < 0 or self.ndf < 1:
             raise StudioError("CycleGAN channels/ndf must be positive and depth/blocks not negative")
         if len(self.d_channels) != 4 or len(self.d_strides) != 5 or min(self.d_strides) < 1:

@@ -11,7 +11,7 @@ from studio.core.family import Family
 from studio.models.translate_common import (load_generator_pair, TrainOptions, TranslatorModel, add_common_arguments,
                                             options_from, receptive_radius_of, validation_tensors)
 
-from .config import CycleGANConfig
+from .config import D_NORMS, CycleGANConfig
 from .networks import build_generator
 
 
@@ -67,6 +67,8 @@ class CycleGANFamily(Family):
         g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
         g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")
         g.add_argument("--ndf", type=int, help="PatchGAN width")
+        g.add_argument("--d-norm", choices=D_NORMS, help="discriminator normalisation: instance (the papers) or "
+                       "none (D also sees brightness and colour balance)")
         g.add_argument("--lambda-cycle", type=float)
         g.add_argument("--lambda-identity", type=float)
         g.add_argument("--pool-size", type=int)
@@ -77,7 +79,7 @@ class CycleGANFamily(Family):
         if name != "train":
             raise KeyError(f"family 'cyclegan' has no job '{name}'")
         keys = ("generator", "channels", "depth", "residual", "n_blocks", "skips", "discriminator",
-                "d_channels", "d_strides", "ndf", "lambda_cycle", "lambda_identity", "pool_size", "lr",
+                "d_channels", "d_strides", "ndf", "d_norm", "lambda_cycle", "lambda_identity", "pool_size", "lr",
                 "decay_start")
         cfg = CycleGANConfig.preset(options.get("preset") or "ece", **{k: options.get(k) for k in keys})
         from .train import CycleGANTrainJob

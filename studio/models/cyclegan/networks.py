@@ -97,12 +97,12 @@ class ECEDiscriminator(nn.Module):
     """
 
     def __init__(self, widths: list[int] | tuple[int, ...] = (16, 64, 256, 256),
-                 strides: list[int] | tuple[int, ...] = (1, 1, 1, 1, 1)):
+                 strides: list[int] | tuple[int, ...] = (1, 1, 1, 1, 1), norm: str = "instance"):
         super().__init__()
         layers: list[nn.Module] = []
         cin = 3
         for w, s in zip(widths, strides[:4]):
-            layers += [nn.Conv2d(cin, w, 3, s, 1), nn.InstanceNorm2d(w), nn.LeakyReLU(0.2, True)]
+            layers += [nn.Conv2d(cin, w, 3, s, 1), *_norm(norm, w), nn.LeakyReLU(0.2, True)]
             cin = w
         layers.append(nn.Conv2d(cin, 1, 3, strides[4], 1))
         self.net = nn.Sequential(*layers)
@@ -114,17 +114,23 @@ class ECEDiscriminator(nn.Module):
 class PatchDiscriminator(nn.Module):
     """The 70×70 PatchGAN: C64 (no norm) - C128 - C256 - C512 (stride 1) - conv to 1, 4×4 kernels."""
 
-    def __init__(self, ndf: int = 64):
+    def __init__(self, ndf: int = 64, norm: str = "instance"):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(3, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.InstanceNorm2d(ndf * 2), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.InstanceNorm2d(ndf * 4), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(ndf * 4, ndf * 8, 4, 1, 1, bias=False), nn.InstanceNorm2d(ndf * 8), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(ndf * 8, 1, 4, 1, 1))
+        bias = norm == "none"  # a norm layer's shift makes the conv bias redundant
+        layers: list[nn.Module] = [nn.Conv2d(3, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for cin, cout, stride in ((ndf, ndf * 2, 2), (ndf * 2, ndf * 4, 2), (ndf * 4, ndf * 8, 1)):
+            layers += [nn.Conv2d(cin, cout, 4, stride, 1, bias=bias), *_norm(norm, cout), nn.LeakyReLU(0.2, True)]
+        layers.append(nn.Conv2d(ndf * 8, 1, 4, 1, 1))
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten(1)
+
+
+def _norm(kind: str, channels: int) -> list[nn.Module]:
+    """InstanceNorm (the papers' choice) or nothing. InstanceNorm divides each image's per-channel mean
+    and spread away, which hides much of an image's overall brightness and colour balance from D."""
+    return [nn.InstanceNorm2d(channels)] if kind == "instance" else []
 
 
 def init_weights(net: nn.Module, gain: float = 0.02) -> None:
@@ -149,5 +155,5 @@ def build_generator(cfg: CycleGANConfig) -> nn.Module:
 
 def build_discriminator(cfg: CycleGANConfig) -> nn.Module:
     if cfg.discriminator == "ece":
-        return ECEDiscriminator(cfg.d_channels, cfg.d_strides)
-    return PatchDiscriminator(cfg.ndf)
+        return ECEDiscriminator(cfg.d_channels, cfg.d_strides, cfg.d_norm)
+    return PatchDiscriminator(cfg.ndf, cfg.d_norm)
