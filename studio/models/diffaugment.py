@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from studio.core.errors import StudioError
+
 POLICIES = ("color", "translation", "cutout")
 
 
@@ -58,12 +60,16 @@ def cutout(x: torch.Tensor, generator: torch.Generator | None = None, ratio: flo
 _TRANSFORMS = {"color": colour, "translation": translation, "cutout": cutout}
 
 
+class AugmentPolicyError(StudioError, ValueError):
+    """A bad ``--augment`` policy: a user-facing StudioError, and a ValueError for plain callers."""
+
+
 def parse_policy(policy: str) -> tuple[str, ...]:
     """'color,translation,cutout' -> a validated tuple ('' or 'none' -> no augmentation)."""
     names = tuple(p.strip() for p in (policy or "").split(",") if p.strip() and p.strip() != "none")
     bad = [p for p in names if p not in _TRANSFORMS]
     if bad:
-        raise ValueError(f"unknown augmentation {bad} (use a comma list of {', '.join(POLICIES)}, or none)")
+        raise AugmentPolicyError(f"unknown augmentation {bad} (use a comma list of {', '.join(POLICIES)}, or none)")
     return names
 
 

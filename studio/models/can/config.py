@@ -102,7 +102,4 @@ class TrainConfig:
             raise StudioError("learning rates must be positive")
         from studio.models.diffaugment import parse_policy
 
-        try:
-            parse_policy(self.augment)
-        except ValueError as exc:
-            raise StudioError(str(exc))
+        parse_policy(self.augment)  # a bad policy raises a StudioError

@@ -89,10 +89,7 @@ class TrainOptions:
             raise StudioError("--steps must be ≥ 1 and --batch ≥ 2 (BatchNorm needs a batch)")
         if self.recipe.loss not in LOSSES:
             raise StudioError(f"unknown --loss '{self.recipe.loss}' (use {' or '.join(LOSSES)})")
-        try:
-            parse_policy(self.augment)
-        except ValueError as exc:
-            raise StudioError(str(exc))
+        parse_policy(self.augment)  # a bad policy raises a StudioError
         if self.init not in ("pytorch", "dcgan"):
             raise StudioError(f"unknown --init '{self.init}' (use pytorch or dcgan)")
         if self.fit not in ("crop", "pad"):
