@@ -5,6 +5,13 @@ public, licensed data fetched with the registry's own client (``npm pack``), nev
 
     python scripts/prepare_translate_data.py --a google --b twitter --out data/translate/google2twitter
 
+Vendors that are not in the emoji-datasource packages (Fluent 3D) come from a folder laid out by
+scripts/prepare_gadn_data.py (one sub-folder per vendor, the same file name for the same emoji)::
+
+    python scripts/prepare_gadn_data.py --out data/gadn_emoji --vendors google twitter fluent
+    python scripts/prepare_translate_data.py --from data/gadn_emoji --a twitter --b fluent \
+        --out data/translate/twitter2fluent
+
 Layout written (64x64 RGBA PNGs, alpha is composited over white by studio.core.images.load_image)::
 
     OUT/train/<a>  OUT/train/<b>  OUT/test/<a>  OUT/test/<b>  OUT/SOURCE.txt
@@ -71,20 +78,44 @@ def fetch_vendor(vendor: str, raw_root: Path, size: int = 64) -> tuple[Path, lis
     return dest, meta
 
 
+def from_vendor_folder(root: Path, a: str, b: str) -> tuple[Path, Path, list[str], dict[str, str]]:
+    """Two vendors out of a prepare_gadn_data.py folder: their dirs, the shared file names, licences."""
+    info = json.loads((root / "dataset.json").read_text()) if (root / "dataset.json").exists() else {}
+    licences = dict(part.split(": ", 1) for part in info.get("licence", "").split("; ") if ": " in part)
+    dir_a, dir_b = root / a, root / b
+    for d in (dir_a, dir_b):
+        if not d.is_dir():
+            raise SystemExit(f"{d} does not exist (run scripts/prepare_gadn_data.py first)")
+    shared = sorted(p.name for p in dir_a.glob("*.png") if (dir_b / p.name).exists())
+    sources = {v: f"{root / v} ({licences.get(v, 'licence: see ' + str(root / 'dataset.json'))})" for v in (a, b)}
+    return dir_a, dir_b, shared, sources
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--a", default="google", choices=sorted(LICENCES))
-    ap.add_argument("--b", default="twitter", choices=sorted(LICENCES))
+    ap.add_argument("--a", default="google", help=f"vendor of domain A ({', '.join(sorted(LICENCES))}, "
+                                                  "or any vendor folder under --from)")
+    ap.add_argument("--b", default="twitter", help="vendor of domain B")
+    ap.add_argument("--from", dest="source", type=Path,
+                    help="take both vendors from this prepare_gadn_data.py folder instead of npm")
     ap.add_argument("--raw", type=Path, default=Path("data/emoji"))
     ap.add_argument("--out", type=Path, default=Path("data/translate/google2twitter"))
     ap.add_argument("--test-every", type=int, default=10)
     args = ap.parse_args(argv)
 
-    dir_a, meta = fetch_vendor(args.a, args.raw)
-    dir_b, _ = fetch_vendor(args.b, args.raw)
-    shared = sorted(e["image"] for e in meta
-                    if e.get(f"has_img_{args.a}") and e.get(f"has_img_{args.b}")
-                    and (dir_a / e["image"]).exists() and (dir_b / e["image"]).exists())
+    if args.source:
+        dir_a, dir_b, shared, sources = from_vendor_folder(args.source, args.a, args.b)
+    else:
+        for v in (args.a, args.b):
+            if v not in LICENCES:
+                raise SystemExit(f"vendor '{v}' is not fetched by this script; use --from with a folder "
+                                 "made by scripts/prepare_gadn_data.py")
+        dir_a, meta = fetch_vendor(args.a, args.raw)
+        dir_b, _ = fetch_vendor(args.b, args.raw)
+        shared = sorted(e["image"] for e in meta
+                        if e.get(f"has_img_{args.a}") and e.get(f"has_img_{args.b}")
+                        and (dir_a / e["image"]).exists() and (dir_b / e["image"]).exists())
+        sources = {v: f"npm {PACKAGE.format(vendor=v)} img/{v}/64 ({LICENCES[v]})" for v in (args.a, args.b)}
     if not shared:
         raise SystemExit("no emoji are drawn by both vendors (download damaged?)")
     if args.out.exists():
@@ -99,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy2(dir_a / name, args.out / split / args.a / name)
         shutil.copy2(dir_b / name, args.out / split / args.b / name)
     (args.out / "SOURCE.txt").write_text(
-        f"A: npm {PACKAGE.format(vendor=args.a)} img/{args.a}/64 ({LICENCES[args.a]})\n"
-        f"B: npm {PACKAGE.format(vendor=args.b)} img/{args.b}/64 ({LICENCES[args.b]})\n"
+        f"A: {sources[args.a]}\n"
+        f"B: {sources[args.b]}\n"
         f"{len(shared)} emoji drawn by both; every {args.test_every}th held out: "
         f"{len(shared) - n_test} train, {n_test} test per domain\n")
     print((args.out / "SOURCE.txt").read_text(), end="")
