@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "prepare_translate_data.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prepare_translate_data.py"
 
 
 def _script():
