@@ -70,6 +70,25 @@ class PreviewWriter:
             print(f"\ncould not write the preview to {self.path}: {exc}", file=sys.stderr)
 
 
+def cancel_on_sigterm(cancel: CancelToken):
+    """Make SIGTERM (``kill PID``, a scheduler's stop) cancel the job like Ctrl+C does, so the job
+    saves its work. Background jobs of a non-interactive shell ignore SIGINT, so there TERM is the
+    only polite stop. Returns a function that puts the previous handler back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signal handlers can only be set from the main thread
+
+    def on_term(signum, frame) -> None:
+        if not cancel.cancelled:
+            print("\nterminated: cancelling… (the job saves its work)", file=sys.stderr)
+            cancel.cancel()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
     """Run a job with a text bar; Ctrl+C cancels it cleanly (the job saves what it can).
 
@@ -87,6 +106,7 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
 
     result: list[JobResult] = []
     worker = threading.Thread(target=lambda: result.append(run_job(job, bar, cancel)), daemon=True)
+    restore = cancel_on_sigterm(cancel)
     worker.start()
     # Poll the result list rather than join(): on CPython 3.11 a join() interrupted by Ctrl+C can
     # leave the thread looking finished while the job is still saving its work.
@@ -98,6 +118,7 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
                 print("\ncancelling… (the job saves its work; press Ctrl+C again to wait less politely)",
                       file=sys.stderr)
                 cancel.cancel()
+    restore()
     res = result[0]
     print(res.message, file=sys.stderr)
     for key, value in res.outputs.items():

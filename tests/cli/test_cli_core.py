@@ -111,3 +111,36 @@ def test_ctrl_c_cancels_the_job_and_waits_for_its_result(monkeypatch):
     monkeypatch.setattr(progress.time, "sleep", sleep_then_interrupt)
     res = progress.run_with_progress(Slow())
     assert res.status == "cancelled" and res.outputs == {"card": "saved.json"}
+
+
+def test_sigterm_cancels_the_job_so_it_saves_its_work():
+    """``kill PID`` on a CLI training reaches the job as a cancel (background jobs ignore Ctrl+C)."""
+    import os
+    import signal
+    import threading
+    import time as _time
+
+    from studio.cli import progress
+    from studio.core.errors import JobCancelled
+    from studio.core.jobs import cancelled_with
+
+    before = signal.getsignal(signal.SIGTERM)
+
+    class Slow:
+        title = "slow"
+
+        def run(self, reporter):
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+            try:
+                for i in range(2_000):
+                    _time.sleep(0.01)
+                    reporter.report(i, 2_000)
+            except JobCancelled:
+                raise cancelled_with({"card": "saved.json"})
+            return {}
+
+    start = _time.monotonic()
+    res = progress.run_with_progress(Slow())
+    assert res.status == "cancelled" and res.outputs == {"card": "saved.json"}
+    assert _time.monotonic() - start < 10  # well before the 20 s the job would take
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back afterwards
