@@ -160,11 +160,10 @@ def train_independent_classifier(cfg, data: ArtistImages, steps: int = 1500, bat
     g = torch.Generator().manual_seed(seed + 1)
     net.train()
     for step in range(steps):
-        pick = fit_idx[torch.randint(0, fit_idx.numel(), (batch,), generator=g)]
-        x = data.images[pick].float().to(device) / 127.5 - 1
+        x, a = data.batch(fit_idx[torch.randint(0, fit_idx.numel(), (batch,), generator=g)])
         flip = torch.rand(batch, generator=g) < 0.5
-        x[flip.to(device)] = x[flip.to(device)].flip(3)
-        loss = torch.nn.functional.cross_entropy(net(x), data.labels[pick].to(device))
+        x[flip] = x[flip].flip(3)
+        loss = torch.nn.functional.cross_entropy(net(x.to(device)), a.to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -175,9 +174,8 @@ def train_independent_classifier(cfg, data: ArtistImages, steps: int = 1500, bat
     held_idx = held.nonzero().squeeze(1)
     with torch.no_grad():
         for i in range(0, held_idx.numel(), 256):
-            pick = held_idx[i:i + 256]
-            x = data.images[pick].float().to(device) / 127.5 - 1
-            correct += (net(x).argmax(1).cpu() == data.labels[pick]).sum().item()
+            x, a = data.batch(held_idx[i:i + 256])
+            correct += (net(x.to(device)).argmax(1).cpu() == a).sum().item()
     info = {"steps": steps, "batch": batch, "fit_images": int(fit_idx.numel()),
             "held_out_images": int(held_idx.numel()),
             "held_out_real_top1": correct / max(1, held_idx.numel())}
@@ -284,9 +282,8 @@ def evaluate_gadn(model, data: ArtistImages, generated: int = 0, per_pair: int =
         judge, info = train_independent_classifier(model.cfg, data, classifier_steps,
                                                     device=str(model.device), log=log)
 
-        def judge_classify(images: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return judge(images.to(model.device) * 2 - 1)
+        def judge_classify(images: torch.Tensor) -> torch.Tensor:  # runs under generated_accuracy's no_grad
+            return judge(images.to(model.device) * 2 - 1)
 
         info["top1_generated"] = generated_accuracy(model, data, count, classify=judge_classify)
         results["independent_classifier"] = info
