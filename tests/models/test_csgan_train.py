@@ -13,8 +13,11 @@ from studio.core.jobs import CancelToken, run_job
 from studio.core.store import load_model
 from studio.models.csgan.family import CSGANFamily
 from studio.models.csgan.train import CSGANTrainJob
+from studio.train import RunFolder, TrainContext
+from studio.train.distributed import Distributed
+from studio.train.precision import Precision
 
-TINY = dict(width=0.0625, batch=8, device="cpu", preview_every=5, save_every=0, pca_samples=128,
+TINY = dict(width=0.0625, batch=8, device="cpu", preview_every=5, checkpoint_every=0, pca_samples=128,
             pca_k=4, bn_samples=32, licence="test-licence", threads=0)
 
 
@@ -78,7 +81,7 @@ def job_g_init(job):
     from studio.models.csgan.networks import CSGANConfig, Generator
 
     torch.manual_seed(job.options.seed)
-    return Generator(CSGANConfig(job.options.arch, job.options.width)).state_dict()
+    return Generator(CSGANConfig(job.task.options.arch, job.task.options.width)).state_dict()
 
 
 def test_resume_continues_the_step_count(blobs, tmp_path):
@@ -89,8 +92,8 @@ def test_resume_continues_the_step_count(blobs, tmp_path):
     assert second.ok, second.message
     assert [e.step for e in events if e.losses] == [7, 8, 9, 10]
     assert read_card(second.outputs["card"]).training.steps == 10
-    run = read_card(tmp_path / "run" / "checkpoint.json").extra["run"]
-    assert run["step"] == 10 and run["opt_g_groups"][0]["betas"] == [0.5, 0.999]
+    run = RunFolder(tmp_path / "run").load()[1]
+    assert run["step"] == 10 and run["optimizers"]["G"]["param_groups"][0]["betas"] == [0.5, 0.999]
 
 
 def test_resume_is_exact(blobs, tmp_path):
@@ -140,22 +143,22 @@ def test_render_seeds_and_directions(blobs, tmp_path):
 
 
 def test_d_threshold_and_lr_decay_inside_the_job(blobs, tmp_path):
-    from studio.core.jobs import Reporter
-
     job = _job(blobs, tmp_path, steps=2, d_threshold=1e9)
-    job._t0 = 0.0
-    job._setup(Reporter())
-    d_before = {k: v.detach().clone() for k, v in job.D.named_parameters()}
-    job.step = 1000  # the first decay boundary
-    real = torch.rand(8, 3, 64, 64) * 2 - 1
-    out = job.train_step(real)
+    task = job.task
+    ctx = TrainContext(job.options, torch.device("cpu"), Precision("fp32", torch.device("cpu")), Distributed(),
+                       torch.Generator().manual_seed(0), message=lambda text: None)
+    task.setup(ctx, None)
+    task.optimizers("train")
+    d_before = {k: v.detach().clone() for k, v in task.D.named_parameters()}
+    ctx.step = 1000  # the first decay boundary
+    out = task.train_step(ctx)
     assert out["d_step"] == 0.0
-    d_after = dict(job.D.named_parameters())
+    d_after = dict(task.D.named_parameters())
     assert all(torch.equal(d_before[k], d_after[k]) for k in d_before)  # D skipped: loss below threshold
-    assert job.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.9)
-    assert job.opt_d.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.85)
-    job.options.recipe.d_threshold = -1.0
-    assert job.train_step(real)["d_step"] == 1.0
+    assert task.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.9)
+    assert task.opt_d.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.85)
+    task.options.recipe.d_threshold = -1.0
+    assert task.train_step(ctx)["d_step"] == 1.0
 
 
 def test_bad_data_folder_fails_clearly(tmp_path):
@@ -188,7 +191,7 @@ def test_cli_parses_train_options():
     args = p.parse_args(["--data", "d", "--arch", "lsgan112", "--steps", "5", "--resume", "--precision", "bf16",
                          "--run-dir", "r", "--preview-every", "3"])
     job = CSGANFamily().make_job("train", **vars(args))
-    assert job.options.arch == "lsgan112" and job.options.resume and job.options.preview_every == 3
+    assert job.task.options.arch == "lsgan112" and job.options.resume and job.options.preview_every == 3
     assert job.options.precision == "bf16" and job.options.run_dir == "r"
 
 

@@ -80,23 +80,15 @@ class CSGANFamily(Family):
         p.add_argument("--data", required=True, help="folder of training images (searched recursively)")
         p.add_argument("--arch", choices=ARCHS, default="dcgan64", help="dcgan64 (64 px) or lsgan112 (112 px)")
         p.add_argument("--width", type=float, default=1.0, help="channel width multiplier (1 = the paper's)")
-        p.add_argument("--steps", type=int, default=2000, help="total iterations (a resumed run continues to it)")
-        p.add_argument("--batch", type=int, default=64)
         p.add_argument("--out", default=None, help="model name (saved in your model folder) or a path")
-        p.add_argument("--run-dir", dest="run_dir", default=None, help="resumable run folder")
-        p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-        p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-        p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                       help="bf16 = autocast + channels_last (faster on CPUs with bf16 support)")
-        p.add_argument("--preview-every", dest="preview_every", type=int, default=100)
-        p.add_argument("--save-every", dest="save_every", type=int, default=500)
+        from studio.train import add_trainer_arguments
+
+        add_trainer_arguments(p, steps=2000, batch=64, checkpoint_every=500, preview_every=100)
         p.add_argument("--licence", default="unknown", help="licence of the training data (goes in the card)")
         p.add_argument("--data-name", dest="data_name", default="", help="how the card names the data")
         p.add_argument("--notes", default="")
         p.add_argument("--fit", choices=("crop", "pad"), default="crop", help="how images are made square")
         p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
-        p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
         p.add_argument("--lr", type=float, default=2e-4)
         p.add_argument("--init", choices=("pytorch", "dcgan"), default="pytorch",
                        help="weight initialisation: PyTorch's default (as the paper) or DCGAN's N(0, 0.02)")
@@ -110,9 +102,6 @@ class CSGANFamily(Family):
         p.add_argument("--pca-samples", dest="pca_samples", type=int, default=2048,
                        help="latent samples for the GANSpace directions")
         p.add_argument("--pca-k", dest="pca_k", type=int, default=10, help="number of direction sliders")
-        from studio.metrics.training_kid import add_kid_arguments
-
-        add_kid_arguments(p)
 
     def make_job(self, name: str, **options: Any):
         if name != "train":

@@ -1,33 +1,28 @@
-"""The CSGAN training job: the paper's recipe on any folder of images, resumable and cancellable.
+"""CSGAN training on the shared Trainer: the paper's recipe on any folder of images.
 
-A run folder holds ``checkpoint.safetensors/.json`` (G, D, both Adam states, the RNG state — tensors
-only, never pickle) whose card's ``extra["run"]`` has the step counter and options. ``--resume``
-continues the step count from there. The job saves atomically every ``save_every`` steps, on Cancel and
-at the end, and then exports the generator with GANSpace directions as a model card.
+This module holds only what is CSGAN's own: the options, the networks, one step of the recipe
+(least squares on soft labels, D updated only above its loss threshold, stepwise learning-rate decay,
+optional DiffAugment), the preview, the KID sources and the export (BatchNorm recalibration and
+GANSpace directions). Run folder, resume, cadence, Cancel, precision, EMA and DDP are the Trainer's.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
-import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import torch
 
-from studio.core.checkpoint import (CheckpointError, ModelCard, TrainingInfo, load_checkpoint,
-                                    load_module_tensors, module_tensors, save_checkpoint)
-from studio.core.device import resolve_device
-from studio.core.errors import JobCancelled, StudioError
+from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
+from studio.core.errors import StudioError
 from studio.core.grid import tile, to_uint8
-from studio.core.history import TrainingHistory
-from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
 from studio.models.diffaugment import diff_augment, parse_policy
+from studio.train import KIDSource, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 from .data import load_folder, sample_batch
 from .networks import ARCHS, CSGANConfig, Discriminator, Generator, dcgan_init
@@ -37,63 +32,54 @@ PREVIEW_SEED = 1234
 
 
 @dataclass
-class TrainOptions:
-    """The options of ``studio train csgan`` (also accepted as keyword arguments from the GUI)."""
+class CSGANOptions:
+    """CSGAN's own options of ``studio train csgan`` (the shared ones are :class:`TrainerOptions`)."""
 
     data: str = ""
     arch: str = "dcgan64"
     width: float = 1.0
-    steps: int = 2000
-    batch: int = 64
     out: str | None = None
     run_dir: str | None = None
-    resume: bool = False
-    device: str = "auto"
-    seed: int = 0
-    precision: str = "fp32"
-    preview_every: int = 100
-    save_every: int = 500
     licence: str = "unknown"
     data_name: str = ""
     notes: str = ""
     fit: str = "crop"
     flip: bool = True
-    threads: int = 0
     pca_samples: int = 2048
     pca_k: int = 10
     bn_samples: int = 2048
-    command: str = ""
     init: str = "pytorch"
     augment: str = "none"
-    kid_every: int = 0
-    kid_samples: int = 256
-    kid_features: str = "mobilenet_v2"
     recipe: Recipe = field(default_factory=Recipe)
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> "TrainOptions":
+    def from_options(cls, options: Mapping[str, Any]) -> "CSGANOptions":
         known = {f.name for f in dataclasses.fields(cls)} - {"recipe"}
         opts = cls(**{k: v for k, v in options.items() if k in known and v is not None})
         rknown = {f.name for f in dataclasses.fields(Recipe)}
         opts.recipe = Recipe(**{k: v for k, v in options.items() if k in rknown and v is not None})
         return opts
 
-    def validate(self) -> None:
+    def validate(self, batch: int) -> None:
         if not self.data:
             raise StudioError("no training data: pass --data FOLDER")
         if self.arch not in ARCHS:
             raise StudioError(f"unknown architecture '{self.arch}' (use {' or '.join(ARCHS)})")
-        if self.precision not in ("fp32", "bf16"):
-            raise StudioError(f"unknown precision '{self.precision}' (use fp32 or bf16)")
-        if self.steps < 1 or self.batch < 2:
-            raise StudioError("--steps must be ≥ 1 and --batch ≥ 2 (BatchNorm needs a batch)")
+        if not (isinstance(self.width, (int, float)) and 0.01 <= float(self.width) <= 8):
+            raise StudioError(f"--width must be between 0.01 and 8 (got {self.width!r})")
+        if batch < 2:
+            raise StudioError("--batch must be at least 2 (BatchNorm needs a batch)")
         if self.recipe.loss not in LOSSES:
             raise StudioError(f"unknown --loss '{self.recipe.loss}' (use {' or '.join(LOSSES)})")
+        if not (self.recipe.lr > 0 and np.isfinite(self.recipe.lr)):
+            raise StudioError(f"--lr must be a positive number (got {self.recipe.lr!r})")
         parse_policy(self.augment)  # a bad policy raises a StudioError
         if self.init not in ("pytorch", "dcgan"):
             raise StudioError(f"unknown --init '{self.init}' (use pytorch or dcgan)")
         if self.fit not in ("crop", "pad"):
             raise StudioError(f"unknown --fit '{self.fit}' (use crop or pad)")
+        if self.pca_samples < max(2, self.pca_k) or self.pca_k < 1:
+            raise StudioError("--pca-samples must be at least --pca-k, and --pca-k at least 1")
 
     def out_stem(self) -> Path:
         """Where the exported model goes: a bare name goes to the user's model folder."""
@@ -107,30 +93,6 @@ class TrainOptions:
 
     def run_path(self) -> Path:
         return Path(self.run_dir) if self.run_dir else runs_dir() / self.out_stem().name
-
-
-def _opt_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[dict]]:
-    """Adam's state as flat tensors plus its param groups as JSON (so no pickle is ever needed)."""
-    sd = opt.state_dict()
-    tensors = {}
-    for idx, state in sd["state"].items():
-        for key, value in state.items():
-            tensors[f"{prefix}.{idx}.{key}"] = torch.as_tensor(value).detach().clone()
-    groups = json.loads(json.dumps(sd["param_groups"], default=lambda o: None))
-    return tensors, groups
-
-
-def _load_opt(prefix: str, opt: torch.optim.Optimizer, tensors: Mapping[str, torch.Tensor],
-              groups: list[dict]) -> None:
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith(prefix + "."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value
-    for g in groups:
-        if isinstance(g.get("betas"), list):
-            g["betas"] = tuple(g["betas"])
-    opt.load_state_dict({"state": state, "param_groups": groups})
 
 
 def recalibrate_bn(gen: Generator, latent_dim: int, device: torch.device, samples: int = 2048,
@@ -167,234 +129,171 @@ def gan_space(gen: Generator, latent_dim: int, device: torch.device, samples: in
     return principal_directions(z, torch.cat(feats), k)
 
 
-class CSGANTrainJob:
-    """Train a CSGAN content generator; outputs {"card": model card path, "run": run folder}."""
+class CSGANTask(TrainingTask):
+    """Train a CSGAN content generator (see the module docstring)."""
 
-    def __init__(self, **options: Any):
-        self.options = TrainOptions.from_options(options)
-        self.title = f"Train CSGAN ({self.options.arch}) on {Path(self.options.data).name or 'data'}"
+    family = "csgan"
 
-    # -- state ---------------------------------------------------------------------------------------
-    def _setup(self, reporter: Reporter) -> None:
+    def __init__(self, options: CSGANOptions, trainer: TrainerOptions):
+        self.options, self.trainer = options, trainer
+        self.title = f"Train CSGAN ({options.arch}) on {Path(options.data).name or 'data'}"
+        self.d_updates = 0
+
+    def steps_total(self) -> int:
+        return self.trainer.steps
+
+    def run_path(self) -> Path:
+        return self.options.run_path()
+
+    def out_path(self) -> Path:
+        return self.options.out_stem()
+
+    def config(self) -> dict[str, Any]:
+        return self.cfg.to_dict()
+
+    def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
         o = self.options
-        o.validate()
-        if o.threads and o.threads > 0:
-            torch.set_num_threads(int(o.threads))
-        self.device = resolve_device(o.device)
-        self.run = o.run_path()
-        self.run.mkdir(parents=True, exist_ok=True)
-        self.ckpt = self.run / "checkpoint"
-        self.bf16 = o.precision == "bf16" and self.device.type in ("cpu", "cuda")
-        self.step, self.prior_wall = 0, 0.0
+        o.validate(self.trainer.batch)
         self.cfg = CSGANConfig(arch=o.arch, width=float(o.width))
-        resume_extra = None
-        if o.resume and self.ckpt.with_suffix(".json").exists():
-            tensors, card = load_checkpoint(self.ckpt.with_suffix(".json"))
-            resume_extra = card.extra.get("run") or {}
-            self.cfg = CSGANConfig.from_dict(card.config)
+        if saved is not None:
+            self.cfg = CSGANConfig.from_dict(saved["config"])
             if self.cfg.arch != o.arch or abs(self.cfg.width - float(o.width)) > 1e-9:
-                reporter.message(f"resuming with the run's architecture {self.cfg.arch} × {self.cfg.width} "
-                                 f"(the options asked for {o.arch} × {o.width})")
-        elif o.resume:
-            reporter.message(f"no checkpoint in {self.run} yet: starting a new run")
-        torch.manual_seed(o.seed)
+                ctx.message(f"resuming with the run's architecture {self.cfg.arch} × {self.cfg.width} "
+                            f"(the options asked for {o.arch} × {o.width})")
         self.G, self.D = Generator(self.cfg), Discriminator(self.cfg)
-        if o.init == "dcgan" and resume_extra is None:
+        if o.init == "dcgan" and saved is None:
             dcgan_init(self.G)
             dcgan_init(self.D)
-        r = o.recipe
+        self.augment_policy = parse_policy(o.augment)
+        ctx.message(f"loading images from {o.data}…")
+        self.images = load_folder(o.data, self.cfg.image_size, o.fit, cache_dir=self.run_path(),
+                                  progress=ctx.message)
+        self.local_images = self.images[ctx.shard(self.images.shape[0])]
+        ctx.message(f"{self.images.shape[0]} images of {self.cfg.image_size} px; training on {ctx.device} "
+                    f"({self.trainer.precision})")
+        self.preview_z = seed_to_z(PREVIEW_SEED, self.cfg.latent_dim, 16)
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"G": self.G, "D": self.D}
+
+    def ema_networks(self) -> tuple[str, ...]:
+        return ("G",)
+
+    def optimizers(self, phase: str) -> dict[str, torch.optim.Optimizer]:
+        r = self.options.recipe
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=r.lr, betas=(r.beta1, r.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=r.lr, betas=(r.beta1, r.beta2))
-        self.rng = torch.Generator().manual_seed(int(o.seed))
-        self.augment_policy = parse_policy(o.augment)  # validated in o.validate()
-        self.d_updates = 0
-        self.history = TrainingHistory()
-        if resume_extra is not None:
-            path = self.ckpt.with_suffix(".safetensors")
-            load_module_tensors("G", self.G, tensors, path)
-            load_module_tensors("D", self.D, tensors, path)
-            try:
-                _load_opt("optG", self.opt_g, tensors, resume_extra["opt_g_groups"])
-                _load_opt("optD", self.opt_d, tensors, resume_extra["opt_d_groups"])
-                self.rng.set_state(tensors["rng.data"])
-                self.step = int(resume_extra["step"])
-                self.prior_wall = float(resume_extra.get("wall_time_s", 0.0))
-                self.d_updates = int(resume_extra.get("d_updates", 0))
-                self.history = TrainingHistory.from_dict(resume_extra.get("history"))
-                self.history.truncate(self.step)
-            except (KeyError, ValueError, RuntimeError) as exc:
-                raise CheckpointError(path, f"the run state cannot be resumed ({exc})")
-        self.G.to(self.device)
-        self.D.to(self.device)
-        if self.bf16:  # channels_last lets oneDNN/cuDNN pick the fast bf16 convolution kernels
-            self.G.to(memory_format=torch.channels_last)
-            self.D.to(memory_format=torch.channels_last)
-        # Adam's state follows the parameters' device after load_state_dict.
-        self.preview_z = seed_to_z(PREVIEW_SEED, self.cfg.latent_dim, 16).to(self.device)
+        return {"G": self.opt_g, "D": self.opt_d}
 
-    def _autocast(self):
-        if self.bf16:
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+    def state(self) -> dict[str, Any]:
+        return {"d_updates": self.d_updates}
 
-    def _wall(self) -> float:
-        return self.prior_wall + (time.perf_counter() - self._t0)
+    def load_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
+        self.d_updates = int(state.get("d_updates", 0))
 
-    def _save_run(self, losses: Mapping[str, float]) -> None:
-        tensors = {**module_tensors("G", self.G), **module_tensors("D", self.D)}
-        tg, groups_g = _opt_tensors("optG", self.opt_g)
-        td, groups_d = _opt_tensors("optD", self.opt_d)
-        tensors.update(tg)
-        tensors.update(td)
-        tensors["rng.data"] = self.rng.get_state()
+    # -- one step --------------------------------------------------------------------------------
+    def _augment(self, x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+        """DiffAugment of D's inputs (``--augment``), random per image from the run's RNG."""
+        return diff_augment(x, self.augment_policy, rng) if self.augment_policy else x
+
+    def train_step(self, ctx: TrainContext) -> dict[str, float]:
+        """One iteration of the recipe: a D update (only above the threshold), then a G update."""
+        r = self.options.recipe
+        rng = ctx.rng
+        n = ctx.local_batch(self.trainer.batch)
+        real = ctx.to_device(sample_batch(self.local_images, n, rng, self.options.flip))
+        set_lr(self.opt_g, lr_at(ctx.step, r.lr, r.g_decay, r.decay_every))
+        set_lr(self.opt_d, lr_at(ctx.step, r.lr, r.d_decay, r.decay_every))
+        z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
+        real_t = soft_labels(n, r.real_label, rng, ctx.device)
+        fake_t = soft_labels(n, r.fake_label, rng, ctx.device)
+        gan_loss = LOSSES[r.loss]
+        with ctx.autocast():
+            fake = self.G(z)
+            # D: pulled towards soft labels; stepped only while its loss is above the threshold
+            d_loss = (gan_loss(self.D(self._augment(real, rng)), real_t)
+                      + gan_loss(self.D(self._augment(fake.detach(), rng)), fake_t))
+        d_value = float(d_loss.detach())
+        if ctx.dist.enabled:  # every rank must take the same decision, or the parameters drift apart
+            d_value = ctx.dist.mean(d_value, ctx.device)
+        updated = should_update_d(d_value, r.d_threshold)
+        if updated:
+            self.opt_d.zero_grad(set_to_none=True)
+            ctx.backward(d_loss)
+            ctx.step_optimizer(self.opt_d)
+            self.d_updates += 1
+        # G: make D score its images as real
+        self.D.requires_grad_(False)
+        with ctx.autocast():
+            g_loss = gan_loss(self.D(self._augment(fake, rng)), 1.0)
+        self.opt_g.zero_grad(set_to_none=True)
+        ctx.backward(g_loss)
+        ctx.step_optimizer(self.opt_g)
+        self.D.requires_grad_(True)
+        return {"d": d_value, "g": float(g_loss.detach()), "d_step": 1.0 if updated else 0.0}
+
+    def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
+        return {"d_update_fraction": self.d_updates / max(1, ctx.step), "lr_g": self.opt_g.param_groups[0]["lr"]}
+
+    # -- looking at the model --------------------------------------------------------------------
+    def preview(self, ctx: TrainContext) -> np.ndarray:
+        self.G.eval()
+        with torch.no_grad(), ctx.autocast():
+            img = self.G(self.preview_z.to(ctx.device))
+        self.G.train()
+        return tile(to_uint8((img.float().cpu() + 1) / 2), 4, 4, pad=1)
+
+    def _samples(self, ctx: TrainContext, n: int) -> torch.Tensor:
+        """``n`` samples of the generator as it is now, with batch statistics (what the exported model,
+        whose BatchNorm is recalibrated, will draw); the running statistics are left untouched."""
+        gen = ctx.export_module("G")
+        z = torch.randn(n, self.cfg.latent_dim, generator=torch.Generator().manual_seed(ctx.step)).to(ctx.device)
+        buffers = {k: v.clone() for k, v in gen.state_dict().items() if "running_" in k or "num_batches" in k}
+        was = gen.training
+        gen.train()
+        with ctx.autocast():
+            img = gen(z).float()
+        gen.train(was)
+        gen.load_state_dict(buffers, strict=False)
+        return img
+
+    def kid_sources(self, ctx: TrainContext) -> list[KIDSource]:
+        # the same reference images at every measurement, from an RNG of their own (resume stays exact)
+        return [KIDSource(lambda n: sample_batch(self.images, n, torch.Generator().manual_seed(PREVIEW_SEED), False),
+                          lambda n: self._samples(ctx, n))]
+
+    # -- export ------------------------------------------------------------------------------------
+    def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
         o = self.options
-        run = {"step": self.step, "wall_time_s": self._wall(), "d_updates": self.d_updates,
-               "history": self.history.to_dict(), "opt_g_groups": groups_g, "opt_d_groups": groups_d,
-               "losses": dict(losses),
-               "scheduler": {"kind": "step", "every": o.recipe.decay_every, "g_decay": o.recipe.g_decay,
-                             "d_decay": o.recipe.d_decay, "last_step": self.step},
-               "options": {k: v for k, v in dataclasses.asdict(o).items() if k != "command"}}
-        card = ModelCard(name=f"{self.run.name} (run state)", family="csgan", config=self.cfg.to_dict(),
-                         image_size=self.cfg.image_size, latent_dim=self.cfg.latent_dim,
-                         training=self._training_info(), extra={"run": run})
-        save_checkpoint(self.ckpt, tensors, card)
-
-    def _training_info(self) -> TrainingInfo:
-        o = self.options
+        if summary.finished:
+            ctx.message("computing principal directions (GANSpace)…")
+        source = ctx.export_module("G")
+        gen = recalibrate_bn(source, self.cfg.latent_dim, ctx.device, o.bn_samples,
+                             batch=min(64, max(2, o.bn_samples)))
+        gen.to(memory_format=torch.contiguous_format)
+        dirs, stds = gan_space(gen, self.cfg.latent_dim, ctx.device, o.pca_samples, o.pca_k)
+        tensors = module_tensors("G", gen)
+        tensors["pca.directions"] = dirs
+        tensors["pca.stds"] = stds
         notes = o.notes or ""
         if self.cfg.width != 1.0:
             notes = (notes + " " if notes else "") + (f"width multiplier {self.cfg.width:g} "
                                                       "(channel counts scaled from the paper's)")
-        return TrainingInfo(data=o.data_name or str(o.data), licence=o.licence, command=o.command,
-                            steps=self.step, wall_time_s=round(self._wall(), 1),
-                            device=f"{self.device.type} ({o.precision})", notes=notes)
-
-    def _export(self, losses: Mapping[str, float], reporter: Reporter | None) -> Path:
-        o = self.options
-        if reporter is not None:
-            reporter.message("computing principal directions (GANSpace)…")
-        gen = recalibrate_bn(self.G.to(memory_format=torch.contiguous_format), self.cfg.latent_dim,
-                             self.device, o.bn_samples, batch=min(64, max(2, o.bn_samples)))
-        if self.bf16:
-            self.G.to(memory_format=torch.channels_last)
-        dirs, stds = gan_space(gen, self.cfg.latent_dim, self.device, o.pca_samples, o.pca_k)
-        tensors = module_tensors("G", gen)
-        tensors["pca.directions"] = dirs
-        tensors["pca.stds"] = stds
         stem = o.out_stem()
         card = ModelCard(name=stem.name, family="csgan", config=self.cfg.to_dict(),
                          image_size=self.cfg.image_size, latent_dim=self.cfg.latent_dim,
-                         training=self._training_info(),
-                         metrics={"final_losses": {k: round(float(v), 5) for k, v in losses.items()},
-                                  "d_update_fraction": round(self.d_updates / max(1, self.step), 4)},
-                         extra={"recipe": dataclasses.asdict(o.recipe), "batch": o.batch,
-                                "precision": o.precision, "pca_samples": o.pca_samples,
+                         training=ctx.training_info(summary, o.data_name or str(o.data), o.licence, notes),
+                         metrics={"final_losses": {k: round(float(v), 5) for k, v in summary.losses.items()},
+                                  "d_update_fraction": round(self.d_updates / max(1, summary.step), 4)},
+                         extra={"recipe": dataclasses.asdict(o.recipe), "batch": self.trainer.batch,
+                                "precision": self.trainer.precision, "pca_samples": o.pca_samples,
                                 "gan_space_layer": "first layer (Linear→BN→ReLU)",
-                                "loss_history": self.history.card_columns()})
+                                "training_run": ctx.training_record(summary),
+                                "loss_history": summary.history})
         return save_checkpoint(stem, tensors, card)
 
-    @staticmethod
-    def _kid_rng() -> torch.Generator:
-        """The same reference images at every measurement (and untouched training RNG, so resume stays exact)."""
-        return torch.Generator().manual_seed(PREVIEW_SEED)
 
-    def _samples(self, n: int) -> torch.Tensor:
-        """``n`` samples of the generator as it is now, with batch statistics (what the exported model,
-        whose BatchNorm is recalibrated, will draw); the running statistics are left untouched."""
-        z = torch.randn(n, self.cfg.latent_dim, generator=torch.Generator().manual_seed(self.step)).to(self.device)
-        buffers = {k: v.clone() for k, v in self.G.state_dict().items() if "running_" in k or "num_batches" in k}
-        with self._autocast():
-            img = self.G(z).float()
-        self.G.load_state_dict(buffers, strict=False)
-        return img
-
-    def _preview(self) -> Any:
-        self.G.eval()
-        with torch.no_grad(), self._autocast():
-            img = self.G(self.preview_z)
-        self.G.train()
-        return tile(to_uint8((img.float().cpu() + 1) / 2), 4, 4, pad=1)
-
-    # -- the loop ------------------------------------------------------------------------------------
-    def _augment(self, x: torch.Tensor) -> torch.Tensor:
-        """DiffAugment of D's inputs (``--augment``), random per image from the run's RNG."""
-        return diff_augment(x, self.augment_policy, self.rng) if self.augment_policy else x
-
-    def train_step(self, real: torch.Tensor) -> dict[str, float]:
-        """One iteration of the recipe on a batch of real images in [-1, 1] (already on the device)."""
-        r = self.options.recipe
-        n = real.shape[0]
-        set_lr(self.opt_g, lr_at(self.step, r.lr, r.g_decay, r.decay_every))
-        set_lr(self.opt_d, lr_at(self.step, r.lr, r.d_decay, r.decay_every))
-        z = torch.randn(n, self.cfg.latent_dim, generator=self.rng).to(self.device)
-        real_t = soft_labels(n, r.real_label, self.rng, self.device)
-        fake_t = soft_labels(n, r.fake_label, self.rng, self.device)
-        if self.bf16:
-            real = real.contiguous(memory_format=torch.channels_last)
-        aug = self._augment
-        gan_loss = LOSSES[r.loss]
-        with self._autocast():
-            fake = self.G(z)
-            # D: pulled towards soft labels (least squares or BCE); stepped only while its loss is above the threshold
-            d_loss = gan_loss(self.D(aug(real)), real_t) + gan_loss(self.D(aug(fake.detach())), fake_t)
-        d_value = float(d_loss.detach())
-        updated = should_update_d(d_value, r.d_threshold)
-        if updated:
-            self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.opt_d.step()
-            self.d_updates += 1
-        # G: make D score its images as real
-        self.D.requires_grad_(False)
-        with self._autocast():
-            g_loss = gan_loss(self.D(aug(fake)), 1.0)
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        self.D.requires_grad_(True)
-        self.step += 1
-        return {"d": d_value, "g": float(g_loss.detach()), "d_step": 1.0 if updated else 0.0}
-
-    def run(self, reporter: Reporter) -> dict[str, Any]:
-        self._t0 = time.perf_counter()
-        self._setup(reporter)
-        o = self.options
-        reporter.message(f"loading images from {o.data}…")
-        images = load_folder(o.data, self.cfg.image_size, o.fit, cache_dir=self.run,
-                             progress=reporter.message)
-        reporter.message(f"{images.shape[0]} images of {self.cfg.image_size} px; "
-                         f"training on {self.device} ({o.precision}) from step {self.step}")
-        self.G.train()
-        self.D.train()
-        losses: dict[str, float] = {}
-        from studio.metrics.training_kid import TrainingKID
-
-        kid = TrainingKID.from_options(o, self.device)
-        try:
-            while self.step < o.steps:
-                real = sample_batch(images, o.batch, self.rng, o.flip).to(self.device)
-                losses = self.train_step(real)
-                self.history.add(self.step, {"d": losses["d"], "g": losses["g"]})
-                scores = {}
-                if kid.due(self.step):
-                    scores = kid.measure(lambda n: sample_batch(images, n, self._kid_rng(), False),
-                                         self._samples, reporter.message)
-                    self.history.add_scores(self.step, scores)
-                preview = None
-                if o.preview_every and (self.step % o.preview_every == 0 or self.step == o.steps):
-                    preview = self._preview()
-                if o.save_every and self.step % o.save_every == 0 and self.step < o.steps:
-                    self._save_run(losses)
-                reporter.report(self.step, o.steps, losses={"d": losses["d"], "g": losses["g"]},
-                                preview=preview,
-                                metrics={"d_update_fraction": self.d_updates / max(1, self.step),
-                                         "lr_g": self.opt_g.param_groups[0]["lr"], **scores})
-        except JobCancelled:
-            self.history.flush(self.step)
-            self._save_run(losses)
-            card = self._export(losses, None)
-            raise cancelled_with({"card": str(card), "run": str(self.run), "step": self.step})
-        self.history.flush(self.step)
-        self._save_run(losses)
-        card = self._export(losses, reporter)
-        return {"card": str(card), "run": str(self.run), "step": self.step}
+def CSGANTrainJob(**options: Any) -> Trainer:
+    """``studio train csgan``: the CSGAN task on the shared Trainer (options as parsed by the CLI)."""
+    trainer = TrainerOptions.from_mapping(options, steps=2000, batch=64, checkpoint_every=500, preview_every=100)
+    return Trainer(CSGANTask(CSGANOptions.from_options(options), trainer), trainer)
