@@ -129,5 +129,19 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
     return res
 
 
+def run_quietly(job: Job) -> JobResult:
+    """Run a job without a progress bar (a DDP rank other than 0); SIGTERM still cancels it."""
+    import signal
+
+    cancel = CancelToken()
+    restore = cancel_on_sigterm(cancel)
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: cancel.cancel())
+    try:
+        return run_job(job, None, cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        restore()
+
+
 def exit_code(res: JobResult) -> int:
     return {"finished": 0, "cancelled": 130}.get(res.status, 1)

@@ -1,6 +1,7 @@
 """``studio train FAMILY ...``: train any family that offers a 'train' job, with a progress bar."""
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 
@@ -53,10 +54,42 @@ def _add_preview_option(parser) -> None:
 
 
 def run_named(args) -> int:
-    from studio.cli.progress import exit_code, run_with_progress
+    from studio.cli.progress import exit_code, run_quietly, run_with_progress
+    from studio.train.distributed import launched_by_torchrun
 
-    skip = ("func", "family_obj", "command", "family", "job", "job_name", "preview_png")
+    nproc = getattr(args, "nproc", 1) or 1
+    if nproc > 1 and not launched_by_torchrun():
+        return relaunch_with_torchrun(nproc)
+    skip = ("func", "family_obj", "command", "family", "job", "job_name", "preview_png", "nproc")
     options = {k: v for k, v in vars(args).items() if k not in skip}
     options["command"] = "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     job = args.family_obj.make_job(args.job_name, **options)
+    if int(os.environ.get("RANK", "0") or 0) > 0:  # DDP: rank 0 shows progress, the others stay quiet
+        return exit_code(run_quietly(job))
     return exit_code(run_with_progress(job, preview_png=getattr(args, "preview_png", None)))
+
+
+def relaunch_with_torchrun(nproc: int) -> int:
+    """``--nproc N``: run this same command under PyTorch's own launcher (torchrun), N processes on this
+    machine. For several machines, call ``torchrun`` yourself with its rendezvous flags (see README)."""
+    import subprocess
+
+    argv = []
+    skip_next = False
+    for a in sys.argv[1:]:
+        if skip_next:
+            skip_next = False
+            continue
+        if a == "--nproc":
+            skip_next = True
+            continue
+        if a.startswith("--nproc="):
+            continue
+        argv.append(a)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "studio", *argv]
+    print(f"starting {nproc} training processes with torchrun…", file=sys.stderr)
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:  # torchrun forwards the stop to its workers, which save and export
+        return 130
