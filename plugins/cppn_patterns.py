@@ -6,8 +6,10 @@ It shows the whole plugin API in one file: a typed config, a plain ``torch.nn.Mo
 rename the family, and replace the network to add your own generator to GAN Studio.
 
 A CPPN maps pixel coordinates (x, y, r) plus a latent code z to a colour, so any resolution works
-and nearby codes give smoothly related abstract patterns. It needs no training data: ``create``
-draws a random network from a seed.
+and nearby codes give smoothly related abstract patterns. ``create`` draws a random network from a
+seed (no data needed); ``train`` fits one as a small GAN to a folder of images on the studio's shared
+Trainer (``studio train cppn --data DIR``), which brings resume, Cancel, previews, KID, EMA,
+mixed precision and multi-process training with no code here. See ``docs/adding-a-family.md``.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from torch import nn
 
 from studio.core.checkpoint import ModelCard, TrainingInfo, load_module_tensors, module_tensors, save_checkpoint
 from studio.core.family import Family, LatentModel
-from studio.core.paths import user_models_dir
+from studio.core.paths import runs_dir, user_models_dir
+from studio.train import (KIDSource, Phase, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask,
+                          add_trainer_arguments)
 
 
 @dataclass
@@ -99,6 +103,134 @@ class CreateCPPNJob:
         return {"card": str(path)}
 
 
+# ------------------------------------------------------------------------------------------ training
+class PatchCritic(nn.Module):
+    """A small convolutional discriminator: image [N,3,S,S] in [0,1] -> one logit per image."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        w = width
+        self.body = nn.Sequential(
+            nn.Conv2d(3, w, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x * 2 - 1)
+
+
+def load_image_folder(folder: str | Path, size: int) -> torch.Tensor:
+    """Every readable image of a folder as uint8 [N,3,size,size] (through the studio's one image loader)."""
+    import numpy as np
+
+    from studio.core.errors import ImageLoadError, StudioError
+    from studio.core.images import fit_square, list_images, load_image
+
+    images = []
+    for path in list_images(folder):
+        try:
+            images.append(np.asarray(fit_square(load_image(path), size), dtype=np.uint8))
+        except ImageLoadError:
+            continue
+    if not images:
+        raise StudioError(f"{folder}: no readable images to train on")
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+
+
+class CPPNTrainTask(TrainingTask):
+    """A CPPN generator against a small critic, non-saturating GAN loss: all this family owns of training."""
+
+    family = "cppn"
+
+    def __init__(self, options: Mapping[str, Any], trainer: TrainerOptions):
+        known = {f.name for f in dataclasses.fields(CPPNConfig)}
+        self.cfg = CPPNConfig(**{k: v for k, v in options.items() if k in known and v is not None})
+        self.data, self.trainer = str(options.get("data") or ""), trainer
+        self.out = Path(options.get("out") or user_models_dir() / f"cppn-{Path(self.data).name or 'data'}")
+        self.run_dir = Path(options.get("run_dir") or runs_dir() / self.out.name)
+        self.lr = float(options.get("lr") or 2e-4)
+        self.title = f"Train CPPN on {Path(self.data).name or 'data'}"
+
+    def phases(self) -> list[Phase]:
+        return [Phase("train", self.trainer.steps)]
+
+    def run_path(self) -> Path:
+        return self.run_dir
+
+    def out_path(self) -> Path:
+        return self.out
+
+    def config(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.cfg)
+
+    def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
+        if saved is not None:
+            self.cfg = CPPNConfig(**saved["config"])
+        self.G, self.D = CPPN(self.cfg), PatchCritic()
+        self.images = load_image_folder(self.data, self.cfg.image_size)
+        self.local = self.images[ctx.shard(self.images.shape[0])]
+        self.preview_z = torch.randn(16, self.cfg.latent_dim, generator=torch.Generator().manual_seed(3))
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"G": self.G, "D": self.D}
+
+    def ema_networks(self) -> tuple[str, ...]:
+        return ("G",)
+
+    def optimizers(self, phase: str) -> dict[str, torch.optim.Optimizer]:
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=(0.5, 0.99))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr, betas=(0.5, 0.99))
+        return {"G": self.opt_g, "D": self.opt_d}
+
+    def train_step(self, ctx: TrainContext) -> dict[str, float]:
+        n = ctx.local_batch(self.trainer.batch)
+        idx = torch.randint(0, self.local.shape[0], (n,), generator=ctx.rng)
+        real = ctx.to_device(self.local[idx].float() / 255.0)
+        z = torch.randn(n, self.cfg.latent_dim, generator=ctx.rng).to(ctx.device)
+        softplus = nn.functional.softplus
+        with ctx.autocast():
+            fake = self.G(z)
+            d_loss = softplus(-self.D(real)).mean() + softplus(self.D(fake.detach())).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        ctx.backward(d_loss)
+        ctx.step_optimizer(self.opt_d)
+        self.D.requires_grad_(False)
+        with ctx.autocast():
+            g_loss = softplus(-self.D(fake)).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        ctx.backward(g_loss)
+        ctx.step_optimizer(self.opt_g)
+        self.D.requires_grad_(True)
+        return {"d": float(d_loss.detach()), "g": float(g_loss.detach())}
+
+    def preview(self, ctx: TrainContext) -> Any:
+        from studio.core.grid import tile, to_uint8
+
+        with torch.no_grad(), ctx.autocast():
+            img = ctx.export_module("G")(self.preview_z.to(ctx.device)).float().cpu()
+        return tile(to_uint8(img), 4, 4, pad=1)
+
+    def kid_sources(self, ctx: TrainContext) -> list[KIDSource]:
+        def reference(n: int) -> torch.Tensor:
+            return self.images[:n].float() / 255.0
+
+        def samples(n: int) -> torch.Tensor:
+            z = torch.randn(n, self.cfg.latent_dim, generator=torch.Generator().manual_seed(11))
+            with torch.no_grad():
+                return ctx.export_module("G")(z.to(ctx.device)).float()
+
+        return [KIDSource(reference, samples, value_range=(0.0, 1.0))]
+
+    def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
+        card = ModelCard(name=self.out.name, family=CPPNFamily.name, config=dataclasses.asdict(self.cfg),
+                         image_size=self.cfg.image_size, latent_dim=self.cfg.latent_dim,
+                         training=ctx.training_info(summary, f"{self.data} ({self.images.shape[0]} images)",
+                                                    "as supplied by the user", "CPPN GAN (example plugin)"),
+                         extra={"training_run": ctx.training_record(summary), "loss_history": summary.history})
+        return save_checkpoint(self.out, module_tensors("cppn", ctx.export_module("G")), card)
+
+
 class CPPNFamily(Family):
     name = "cppn"
     title = "CPPN patterns (example plugin)"
@@ -112,14 +244,27 @@ class CPPNFamily(Family):
         return CPPNModel(card, net, device)
 
     def jobs(self) -> dict[str, str]:
-        return {"create": "draw a random pattern network from a seed"}
+        return {"create": "draw a random pattern network from a seed",
+                "train": "fit a CPPN to a folder of images as a small GAN (shared Trainer)"}
 
     def add_job_arguments(self, name: str, parser) -> None:
         parser.add_argument("--out", help="output path stem")
+        if name == "train":
+            parser.add_argument("--data", required=True, help="folder of training images")
+            parser.add_argument("--image-size", dest="image_size", type=int, default=32)
+            parser.add_argument("--latent-dim", dest="latent_dim", type=int, default=8)
+            parser.add_argument("--hidden", type=int, default=32)
+            parser.add_argument("--lr", type=float, default=2e-4)
+            add_trainer_arguments(parser, steps=1000, batch=16, checkpoint_every=200, preview_every=50)
+            return
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--image-size", dest="image_size", type=int, default=64)
 
     def make_job(self, name: str, **options: Any):
+        if name == "train":
+            trainer = TrainerOptions.from_mapping(options, steps=1000, batch=16, checkpoint_every=200,
+                                                  preview_every=50)
+            return Trainer(CPPNTrainTask(options, trainer), trainer)
         if name != "create":
             return super().make_job(name, **options)
         return CreateCPPNJob(**options)

@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv or ["gui"])
+    args.argv = argv  # the command as typed, for model cards (not sys.argv: main() is called from Python too)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

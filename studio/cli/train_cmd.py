@@ -57,26 +57,27 @@ def run_named(args) -> int:
     from studio.cli.progress import exit_code, run_quietly, run_with_progress
     from studio.train.distributed import launched_by_torchrun
 
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
     nproc = getattr(args, "nproc", 1) or 1
     if nproc > 1 and not launched_by_torchrun():
-        return relaunch_with_torchrun(nproc)
-    skip = ("func", "family_obj", "command", "family", "job", "job_name", "preview_png", "nproc")
+        return relaunch_with_torchrun(nproc, argv)
+    skip = ("func", "family_obj", "command", "family", "job", "job_name", "preview_png", "nproc", "argv")
     options = {k: v for k, v in vars(args).items() if k not in skip}
-    options["command"] = "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    options["command"] = "studio " + " ".join(shlex.quote(a) for a in argv)
     job = args.family_obj.make_job(args.job_name, **options)
     if int(os.environ.get("RANK", "0") or 0) > 0:  # DDP: rank 0 shows progress, the others stay quiet
         return exit_code(run_quietly(job))
     return exit_code(run_with_progress(job, preview_png=getattr(args, "preview_png", None)))
 
 
-def relaunch_with_torchrun(nproc: int) -> int:
+def relaunch_with_torchrun(nproc: int, args: list[str]) -> int:
     """``--nproc N``: run this same command under PyTorch's own launcher (torchrun), N processes on this
     machine. For several machines, call ``torchrun`` yourself with its rendezvous flags (see README)."""
     import subprocess
 
     argv = []
     skip_next = False
-    for a in sys.argv[1:]:
+    for a in args:
         if skip_next:
             skip_next = False
             continue
