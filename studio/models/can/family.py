@@ -40,9 +40,15 @@ class CANFamily(Family):
                         pca)
 
     def jobs(self) -> dict[str, str]:
-        return {"train": "train a CAN on a folder with one subfolder of images per style"}
+        from .jobs import JOBS
+
+        return {"train": "train a CAN on a folder with one subfolder of images per style", **JOBS}
 
     def add_job_arguments(self, name: str, parser: Any) -> None:
+        from .jobs import JOBS, add_job_arguments
+
+        if name in JOBS:  # steer, sort (studio/models/can/jobs.py)
+            return add_job_arguments(name, parser)
         if name != "train":
             raise KeyError(f"family 'can' has no job '{name}'")
         t, c = TrainConfig(), CANConfig()
@@ -85,6 +91,10 @@ class CANFamily(Family):
         add_kid_arguments(p)
 
     def make_job(self, job_name: str, /, **options: Any):
+        from .jobs import JOBS, make_job
+
+        if job_name in JOBS:  # steer, sort (studio/models/can/jobs.py)
+            return make_job(job_name, options)
         if job_name != "train":
             raise KeyError(f"family 'can' has no job '{job_name}'")
         from .train import CANTrainJob

@@ -8,6 +8,8 @@ import torch
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
+from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS, add_job_arguments as add_translate_arguments
+from studio.models.translate_jobs import make_job as make_translate_job
 from studio.models.translate_common import (load_generator_pair, TrainOptions, TranslatorModel, add_common_arguments,
                                             options_from, validation_tensors)
 
@@ -51,9 +53,11 @@ class UGATITFamily(Family):
         return UGATITModel(card, device, gens, validation_tensors(tensors))
 
     def jobs(self) -> dict[str, str]:
-        return {"train": "train a U-GAT-IT between two image folders (--a DIR --b DIR)"}
+        return {"train": "train a U-GAT-IT between two image folders (--a DIR --b DIR)", **TRANSLATE_JOBS}
 
     def add_job_arguments(self, name: str, parser: Any) -> None:
+        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
+            return add_translate_arguments(name, parser)
         if name != "train":
             raise KeyError(f"family 'ugatit' has no job '{name}'")
         add_common_arguments(parser)
@@ -72,6 +76,8 @@ class UGATITFamily(Family):
         g.add_argument("--decay-start", type=float, help="fraction of the run after which lr decays to 0")
 
     def make_job(self, name: str, **options: Any):
+        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
+            return make_translate_job(name, options)
         if name != "train":
             raise KeyError(f"family 'ugatit' has no job '{name}'")
         keys = ("light", "ngf", "ndf", "n_res", "global_layers", "local_layers", "adv_weight", "cycle_weight",
