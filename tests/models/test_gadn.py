@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from studio.core.checkpoint import read_card
+from studio.core.checkpoint import load_checkpoint, read_card
 from studio.core.errors import StudioError
 from studio.core.jobs import CancelToken, run_job
 from studio.models.gadn.config import GADNConfig, TrainConfig
@@ -19,6 +19,7 @@ from studio.models.gadn.losses import (kl_standard_normal, negative_log_unlikeli
 from studio.models.gadn.networks import GADNNets, ResBlock
 from studio.models.gadn.train import (GADNTrainJob, classifier_step, freeze_encoder, make_optimisers,
                                       stage1_step, stage2_step)
+from studio.train import RunFolder
 
 ARTISTS = ["ann", "bob", "cy"]
 COLOURS = [(220, 40, 40), (40, 160, 40), (40, 40, 220)]
@@ -31,10 +32,14 @@ def tiny_cfg(**kw) -> GADNConfig:
 
 
 def tiny_train(**kw) -> TrainConfig:
-    base = dict(steps1=6, steps_cls=4, steps2=6, batch=6, batch_cls=6, lr1=2e-3, lr_cls=2e-3, lr2=1e-3,
-                preview_every=3, checkpoint_every=2)
+    base = dict(steps1=6, steps_cls=4, steps2=6, batch_cls=6, lr1=2e-3, lr_cls=2e-3, lr2=1e-3)
     base.update(kw)
     return TrainConfig(**base)
+
+
+# the job's options: the tiny architecture and schedule above, plus the shared Trainer's options
+TINY_JOB = dict(image_size=16, content_dim=8, style_dim=4, base_channels=4, fc_features=16,
+                **tiny_train().to_dict(), batch=6, preview_every=3, checkpoint_every=2, device="cpu", threads=1)
 
 
 @pytest.fixture(scope="module")
@@ -207,10 +212,11 @@ def test_stage2_freezes_the_encoder_and_trains_the_rest():
 
 
 # ----------------------------------------------------------------------------------------- job + resume
-def _job(folder, tmp_path, resume=False, **tkw):
-    return GADNTrainJob(data=folder, out=tmp_path / "models" / "tiny-gadn", run_dir=tmp_path / "run",
-                        resume=resume, device="cpu", model=tiny_cfg(), train=tiny_train(**tkw),
-                        command="pytest", name="tiny-gadn")
+def _job(folder, tmp_path, resume=False, **kw):
+    opts = dict(TINY_JOB, data=folder, out=tmp_path / "models" / "tiny-gadn", run_dir=tmp_path / "run",
+                resume=resume, command="pytest --resume" if resume else "pytest", model_name="tiny-gadn")
+    opts.update(kw)
+    return GADNTrainJob(**opts)
 
 
 def _cancel_at(step):
@@ -225,29 +231,139 @@ def _cancel_at(step):
     return token, steps, cb
 
 
-@pytest.mark.parametrize("stop_at,stage", [(3, "stage1"), (8, "cls"), (13, "stage2")])
-def test_resume_continues_each_stage(artist_folder, tmp_path, stop_at, stage):
+def _losses(events):
+    return {e.step: dict(e.losses) for e in events if e.losses}
+
+
+@pytest.fixture(scope="module")
+def straight_losses(artist_folder, tmp_path_factory):
+    """Every step's losses of an uninterrupted run (16 steps: 6 stage 1, 4 classifier, 6 stage 2)."""
+    events = []
+    res = run_job(_job(artist_folder, tmp_path_factory.mktemp("straight")), events.append)
+    assert res.ok, res.message
+    return _losses(events)
+
+
+def test_short_run_through_the_trainer_moves_losses_and_names_its_phases(artist_folder, tmp_path):
+    events = []
+    res = run_job(_job(artist_folder, tmp_path), events.append)
+    assert res.ok, res.message
+    assert set(res.outputs) >= {"card", "run_dir", "step", "status", "wall_time_s", "losses"}
+    assert res.outputs["step"] == 16 and res.outputs["status"] == "finished"
+    steps = [e for e in events if e.losses]
+    assert [e.step for e in steps] == list(range(1, 17)) and all(e.total == 16 for e in steps)
+    assert {e.message for e in steps[:6]} == {"stage 1 (content encoder)"}
+    assert {e.message for e in steps[6:10]} == {"classifier pre-training"}
+    assert {e.message for e in steps[10:]} == {"stage 2 (dual-conditional generator)"}
+    assert set(steps[0].losses) >= {"rec", "kl_c", "adv", "c1"} and set(steps[6].losses) == {"c2", "c2_acc"}
+    assert set(steps[-1].losses) >= {"d", "g_adv", "g_cls", "content", "c2_real"}
+    for name, part in (("rec", steps[:6]), ("c2", steps[6:10]), ("d", steps[10:])):
+        values = np.array([e.losses[name] for e in part])
+        assert np.isfinite(values).all() and values.std() > 1e-5, name  # the losses move
+    previews = [e.preview for e in events if e.preview is not None]
+    assert previews and previews[0].dtype == np.uint8 and previews[0].ndim == 3
+    card = read_card(res.outputs["card"])
+    assert card.training.steps == 16 and card.extra["training_run"]["engine"] == "studio.train.Trainer"
+    assert set(card.metrics["final_losses"]) == {"stage1", "cls", "stage2"}
+    assert {"rec", "d", "c2"} <= set(card.extra["loss_history"])
+    run = RunFolder(tmp_path / "run").load()[1]
+    assert (run["phase"], run["phase_step"], run["step"]) == ("stage2", 6, 16)
+
+
+def test_the_shared_steps_flag_is_refused_with_the_stage_flags_named(artist_folder, tmp_path):
+    with pytest.raises(StudioError, match="--steps1.*--steps-cls.*--steps2"):
+        _job(artist_folder, tmp_path, steps=100)
+
+
+@pytest.mark.parametrize("stop_at,stage,phase_step", [(3, "stage1", 3), (8, "cls", 2), (13, "stage2", 3)])
+def test_resume_continues_each_stage_exactly(artist_folder, tmp_path, straight_losses, stop_at, stage, phase_step):
     token, steps, cb = _cancel_at(stop_at)
     res = run_job(_job(artist_folder, tmp_path), cb, token)
     assert res.status == "cancelled" and "card" in res.outputs
-    run_card = read_card(tmp_path / "run" / "checkpoint.json")
-    assert run_card.extra["run"]["stage"] == stage
-    offsets = {"stage1": 0, "cls": 6, "stage2": 10}
-    assert offsets[stage] + run_card.extra["run"]["step"] == stop_at
-    assert run_card.extra["optimisers"]  # optimiser state saved as tensors + JSON
+    assert read_card(res.outputs["card"]).training.steps == stop_at  # Cancel exports a loadable model
+    from studio.core.store import load_model
+
+    model = load_model(res.outputs["card"], device="cpu")
+    assert model.render([model.default_state("tiny-gadn", 1)]).shape == (1, 3, 16, 16)
+    run = RunFolder(tmp_path / "run").load()[1]
+    assert (run["phase"], run["phase_step"], run["step"]) == (stage, phase_step, stop_at)
+    assert run["optimizers"]  # optimiser state saved as tensors + JSON
     # without --resume the run folder is protected
     assert run_job(_job(artist_folder, tmp_path)).status == "failed"
-    _, steps2, cb2 = _cancel_at(10 ** 9)
-    res2 = run_job(_job(artist_folder, tmp_path, resume=True), cb2)
+    events = []
+    res2 = run_job(_job(artist_folder, tmp_path, resume=True), events.append)
     assert res2.ok, res2.message
-    assert steps2[0] == stop_at + 1 and steps2[-1] == 16
+    resumed = _losses(events)
+    assert sorted(resumed) == list(range(stop_at + 1, 17))
+    for step, losses in resumed.items():  # a resumed run is the uninterrupted one, step for step
+        assert losses == straight_losses[step], step
     card = read_card(res2.outputs["card"])
     assert card.training.steps == 16 and card.labels["artists"] == ARTISTS
+    assert card.extra["commands"] == ["pytest", "pytest --resume"] and "continued with" in card.training.notes
     # a finished run can be extended: more stage-2 steps continue from step 6 of stage 2
     _, steps3, cb3 = _cancel_at(10 ** 9)
     assert run_job(_job(artist_folder, tmp_path, resume=True, steps2=8), cb3).ok
     assert steps3 == [17, 18]
-    assert card.extra["commands"] == ["pytest", "pytest"] and "continued with" in card.training.notes
+
+
+def test_a_nan_loss_stops_with_its_name_and_the_run_resumes_from_the_last_checkpoint(artist_folder, tmp_path,
+                                                                                     monkeypatch):
+    import studio.models.gadn.train as train_module
+
+    calls = []
+    real = train_module.pixel_distance
+
+    def broken(a, b):
+        calls.append(1)
+        out = real(a, b)
+        return out * float("nan") if len(calls) == 3 else out
+
+    monkeypatch.setattr(train_module, "pixel_distance", broken)
+    res = run_job(_job(artist_folder, tmp_path))
+    assert res.status == "failed" and "diverged" in res.message and "'rec'" in res.message
+    assert "step 3" in res.message
+    run = RunFolder(tmp_path / "run").load()[1]
+    assert (run["phase"], run["step"]) == ("stage1", 2)  # the checkpoint of step 2 (--checkpoint-every 2)
+    monkeypatch.setattr(train_module, "pixel_distance", real)
+    events = []
+    res2 = run_job(_job(artist_folder, tmp_path, resume=True), events.append)
+    assert res2.ok, res2.message
+    assert min(_losses(events)) == 3
+
+
+def test_ema_exports_the_averaged_generator_and_style_codes(artist_folder, tmp_path):
+    res = run_job(_job(artist_folder, tmp_path, ema=0.9))
+    assert res.ok, res.message
+    tensors, card = load_checkpoint(res.outputs["card"])
+    run_tensors, _ = RunFolder(tmp_path / "run").load()
+    assert card.extra["training_run"]["ema"]["decay"] == 0.9 and "EMA" in card.training.notes
+    for net in ("G", "S"):
+        names = [k[len("ema."):] for k in run_tensors if k.startswith(f"ema.{net}.")]
+        assert names
+        for k in names:
+            assert torch.equal(tensors[k], run_tensors["ema." + k]), k
+        assert any(not torch.equal(tensors[k], run_tensors["net." + k]) for k in names), net
+    # the encoder and the classifier are exported as trained
+    e_names = [k[len("net."):] for k in run_tensors if k.startswith("net.E.")]
+    assert e_names and all(torch.equal(tensors[k], run_tensors["net." + k]) for k in e_names)
+
+
+def test_cli_options_reach_the_task_and_the_trainer():
+    import argparse
+
+    from studio.models.gadn.family import GADNFamily
+
+    p = argparse.ArgumentParser()
+    GADNFamily().add_job_arguments("train", p)
+    args = p.parse_args(["--data", "d", "--steps1", "5", "--steps2", "7", "--batch", "4", "--save-every", "9",
+                         "--precision", "bf16", "--ema", "0.99", "--lr2", "1e-4", "--image-size", "32"])
+    assert args.steps is None
+    job = GADNFamily().make_job("train", **vars(args))
+    assert [(ph.name, ph.steps) for ph in job.task.phases()] == [("stage1", 5), ("cls", 1000), ("stage2", 7)]
+    assert job.options.batch == 4 and job.options.checkpoint_every == 9 and job.options.precision == "bf16"
+    assert job.options.ema == 0.99 and job.task.tc.lr2 == 1e-4 and job.task.options.arch["image_size"] == 32
+    with pytest.raises(StudioError, match="--steps1"):
+        GADNFamily().make_job("train", **vars(p.parse_args(["--data", "d", "--steps", "10"])))
 
 
 def test_trained_model_loads_renders_and_transfers(artist_folder, tmp_path):
@@ -312,9 +428,8 @@ def test_cli_transfer_writes_input_next_to_output(artist_folder, tmp_path, monke
 
 def test_kid_during_training_skips_the_classifier_stage_and_survives_resume(artist_folder, tmp_path, tiny_features):
     def job(resume=False):
-        return GADNTrainJob(data=artist_folder, out=tmp_path / "models" / "k", run_dir=tmp_path / "run",
-                            resume=resume, device="cpu", model=tiny_cfg(), train=tiny_train(), command="pytest",
-                            name="k", kid_every=5, kid_samples=8, kid_features=tiny_features)
+        return _job(artist_folder, tmp_path, resume=resume, out=tmp_path / "models" / "k", model_name="k",
+                    kid_every=5, kid_samples=8, kid_features=tiny_features)
 
     token, _, cb = _cancel_at(12)
     assert run_job(job(), cb, token).status == "cancelled"

@@ -16,7 +16,6 @@ pytest.importorskip("pytestqt")
 
 @pytest.fixture(scope="module")
 def gadn_models(tmp_path_factory):
-    from studio.models.gadn.config import GADNConfig, TrainConfig
     from studio.models.gadn.train import GADNTrainJob
 
     root = tmp_path_factory.mktemp("gadn_ui")
@@ -29,8 +28,8 @@ def gadn_models(tmp_path_factory):
             Image.fromarray(img).save(data / artist / f"c{j}.png")
     models = root / "models"
     job = GADNTrainJob(data=data, out=models / "tiny-gadn", run_dir=root / "run", device="cpu",
-                       model=GADNConfig(image_size=16, content_dim=8, style_dim=4, base_channels=4, fc_features=16),
-                       train=TrainConfig(steps1=2, steps_cls=1, steps2=2, batch=3, batch_cls=3), name="tiny-gadn")
+                       image_size=16, content_dim=8, style_dim=4, base_channels=4, fc_features=16,
+                       steps1=2, steps_cls=1, steps2=2, batch=3, batch_cls=3, model_name="tiny-gadn")
     assert run_job(job).ok
     return models, data
 

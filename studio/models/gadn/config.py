@@ -54,13 +54,13 @@ class GADNConfig:
 class TrainConfig:
     """Loss weights, learning rates and schedule. Defaults are the authors' (stage 1: Adam lr 5e-5,
     style-code lr 5e-3, reconstruction 1, KLs 1e-5, classifier 0.2; stage 2: RMSprop lr 2e-5,
-    style-code lr 2e-3, content 0.1, classifier 1, discriminator 1; batch 8, classifier pre-training
-    batch 16) except the step counts, which are sized for a CPU."""
+    style-code lr 2e-3, content 0.1, classifier 1, discriminator 1; classifier pre-training batch 16)
+    except the step counts, which are sized for a CPU. The stage-1/stage-2 batch (the authors' 8), the
+    seed and the preview/checkpoint cadence are the shared Trainer's options (``--batch``...)."""
 
     steps1: int = 4000
     steps_cls: int = 1000
     steps2: int = 4000
-    batch: int = 8
     batch_cls: int = 16
     lr1: float = 5e-5
     lr1_style: float = 5e-3
@@ -75,9 +75,6 @@ class TrainConfig:
     w_cls2: float = 1.0
     w_dis2: float = 1.0
     adversary1: str = "unlikelihood"  # E/G/S vs C1: "unlikelihood" = -log(1-p(a)); "likelihood" = +log p(a)
-    preview_every: int = 100
-    checkpoint_every: int = 500
-    seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

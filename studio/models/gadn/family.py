@@ -33,26 +33,24 @@ class GADNFamily(Family):
         return GADNModel(card, cfg, tensors, device)
 
     def jobs(self) -> dict[str, str]:
-        from .jobs import JOBS
-
-        return {"train": "train a GADN on a folder with one subfolder of images per artist", **JOBS}
+        return {"train": "train a GADN on a folder with one subfolder of images per artist"}
 
     def add_job_arguments(self, name: str, parser: Any) -> None:
-        from .jobs import JOBS, add_job_arguments
-
-        if name in JOBS:  # encode (studio/models/gadn/jobs.py)
-            return add_job_arguments(name, parser)
         if name != "train":
             return
         m, t = GADNConfig(), TrainConfig()
         parser.add_argument("--data", required=True, type=Path, help="folder with one subfolder per artist")
         parser.add_argument("--out", type=Path, help="model path stem (default: $STUDIO_HOME/models/gadn-DATA)")
-        parser.add_argument("--run-dir", type=Path, help="resumable run folder (default: $STUDIO_HOME/runs/NAME)")
-        parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-        parser.add_argument("--device", default="auto")
         parser.add_argument("--model-name", help="model name (default gadn-DATA)")
-        parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch default)")
         parser.add_argument("--max-per-artist", type=int, default=0, help="use at most N images per artist")
+        from studio.train import add_trainer_arguments
+
+        add_trainer_arguments(parser, steps=t.steps1 + t.steps_cls + t.steps2, batch=8, checkpoint_every=500,
+                              preview_every=100, kid_every=500)
+        for action in parser._actions:  # GADN's length is three numbers: the shared --steps is refused
+            if action.dest == "steps":
+                action.default = None
+                action.help = "not used by GADN (refused): give --steps1, --steps-cls and --steps2"
         g = parser.add_argument_group("architecture")
         g.add_argument("--image-size", type=int, default=m.image_size, help="64, 128 or 256")
         g.add_argument("--content-dim", type=int, default=m.content_dim)
@@ -64,35 +62,17 @@ class GADNFamily(Family):
         s.add_argument("--steps1", type=int, default=t.steps1, help="stage 1 steps")
         s.add_argument("--steps-cls", type=int, default=t.steps_cls, help="classifier pre-training steps")
         s.add_argument("--steps2", type=int, default=t.steps2, help="stage 2 steps")
-        s.add_argument("--batch", type=int, default=t.batch)
-        s.add_argument("--batch-cls", type=int, default=t.batch_cls)
+        s.add_argument("--batch-cls", type=int, default=t.batch_cls,
+                       help=f"classifier pre-training batch (default {t.batch_cls}; --batch is stages 1 and 2)")
         for field in ("lr1", "lr1_style", "lr_cls", "lr2", "lr2_style", "w_rec", "w_kl_content", "w_kl_style",
                       "w_cls1", "w_content2", "w_cls2", "w_dis2"):
             s.add_argument("--" + field.replace("_", "-"), type=float, default=getattr(t, field))
         s.add_argument("--adversary1", choices=["unlikelihood", "likelihood"], default=t.adversary1,
                        help="E/G/S against C1: -log(1-p(a)) or maximise C1's -log p(a)")
-        s.add_argument("--preview-every", type=int, default=t.preview_every)
-        s.add_argument("--checkpoint-every", type=int, default=t.checkpoint_every)
-        s.add_argument("--seed", type=int, default=t.seed)
-        from studio.metrics.training_kid import add_kid_arguments
-
-        add_kid_arguments(s)
 
     def make_job(self, name: str, **options: Any):
-        from .jobs import JOBS, make_job
-
-        if name in JOBS:  # encode (studio/models/gadn/jobs.py)
-            return make_job(name, options)
         if name != "train":
             return super().make_job(name, **options)
         from .train import GADNTrainJob
 
-        mfields = {f: options.pop(f) for f in ("image_size", "content_dim", "style_dim", "base_channels",
-                                               "fc_features", "width") if f in options}
-        tfields = {f: options.pop(f) for f in TrainConfig.__dataclass_fields__ if f in options}
-        model = GADNConfig(**{**GADNConfig().to_dict(), **mfields, "num_artists": 2})
-        train = TrainConfig(**tfields)
-        keep = ("data", "out", "run_dir", "resume", "device", "command", "threads", "max_per_artist",
-                "kid_every", "kid_samples", "kid_features")
-        return GADNTrainJob(model=model, train=train, name=options.get("model_name"),
-                            **{k: options[k] for k in keep if k in options})
+        return GADNTrainJob(**options)

@@ -1,29 +1,32 @@
-"""GADN training: stage 1 (style-free content encoder), classifier pre-training, stage 2 (dual-conditional
-generator), in that order, as one resumable job.
+"""GADN training on the shared Trainer: stage 1 (style-free content encoder), classifier pre-training and
+stage 2 (dual-conditional generator) are the Trainer's three phases ``stage1``, ``cls`` and ``stage2``.
 
-Resumability: the run folder holds ``checkpoint.safetensors`` + ``checkpoint.json`` written atomically by
-:func:`studio.core.checkpoint.save_checkpoint`: every network, every optimiser's tensors (the optimisers'
-scalar settings go into the card as JSON -- never a pickle), and the stage, the step within it and the
-wall time so far. Batches are drawn from a generator seeded by (seed, stage, step), so a resumed run
-draws the same batches it would have drawn.
+This module holds only what is GADN's own: the three steps and their optimizers, freezing the encoder
+for stage 2, the preview (contents × artists), the in-training KID source (training contents redrawn by
+another artist; stages 1 and 2 only) and the export (E, G, S, C2 and the content statistics the sliders
+draw from). Run folder, resume at any phase and step, cadence, Cancel, precision, EMA and DDP are the
+Trainer's (:mod:`studio.train`). All randomness of a step comes from the run's RNG (``ctx.rng``).
+
+``--steps`` (the shared flag) is refused: GADN's length is three numbers, ``--steps1``, ``--steps-cls``
+and ``--steps2``.
 """
 from __future__ import annotations
 
-import time
+import contextlib
+import dataclasses
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from studio.core.checkpoint import ModelCard, TrainingInfo, load_checkpoint, module_tensors, load_module_tensors, \
-    save_checkpoint
-from studio.core.device import resolve_device
-from studio.core.errors import JobCancelled, StudioError
+from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
+from studio.core.errors import CheckpointError, StudioError
 from studio.core.grid import tile, to_uint8
-from studio.core.history import TrainingHistory
-from studio.core.jobs import Reporter, cancelled_with
-from studio.metrics.training_kid import TrainingKID
+from studio.train import KIDSource, Phase, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 from .config import GADNConfig, TrainConfig
 from .data import ArtistImages, check_artists, load_artist_folder
@@ -34,105 +37,130 @@ from .networks import GADNNets
 STAGES = ("stage1", "cls", "stage2")
 STAGE_TITLES = {"stage1": "stage 1 (content encoder)", "cls": "classifier pre-training",
                 "stage2": "stage 2 (dual-conditional generator)"}
+STAGE_FLAGS = {"stage1": "--steps1", "cls": "--steps-cls", "stage2": "--steps2"}
+ARCH_FIELDS = ("image_size", "content_dim", "style_dim", "base_channels", "fc_features", "width")
+NETWORKS = ("E", "S", "G", "C1", "C2", "D")
+PREVIEW_SEED, KID_SEED = 1234, 4321
+STEPS_REFUSED = ("GADN trains in three stages, so --steps does not say how long: give --steps1 (stage 1, "
+                 "content encoder), --steps-cls (classifier pre-training) and --steps2 (stage 2) instead")
 
 
 # ----------------------------------------------------------------------------------------------- optimisers
+def stage_learning_rates(stage: str, tc: TrainConfig) -> dict[str, list[float]]:
+    """Each optimiser's learning rate per parameter group (see :func:`make_optimisers`)."""
+    return {"stage1": {"eg1": [tc.lr1, tc.lr1_style], "c1": [tc.lr1]},
+            "cls": {"c2pre": [tc.lr_cls]},
+            "stage2": {"g2": [tc.lr2, tc.lr2_style], "d2": [tc.lr2], "c2": [tc.lr2]}}.get(stage, {})
+
+
 def make_optimisers(nets: GADNNets, stage: str, tc: TrainConfig) -> dict[str, torch.optim.Optimizer]:
     """Stage 1: Adam; classifier pre-training: Adam; stage 2: RMSprop (momentum destabilises GANs).
     The style tables get their own (larger) learning rate, as in the authors' code."""
+    lr = stage_learning_rates(stage, tc)
     if stage == "stage1":
         return {"eg1": torch.optim.Adam([
-                    {"params": list(nets.E.parameters()) + list(nets.G.parameters()), "lr": tc.lr1},
-                    {"params": list(nets.S.parameters()), "lr": tc.lr1_style}]),
-                "c1": torch.optim.Adam(nets.C1.parameters(), lr=tc.lr1)}
+                    {"params": list(nets.E.parameters()) + list(nets.G.parameters()), "lr": lr["eg1"][0]},
+                    {"params": list(nets.S.parameters()), "lr": lr["eg1"][1]}]),
+                "c1": torch.optim.Adam(nets.C1.parameters(), lr=lr["c1"][0])}
     if stage == "cls":
-        return {"c2pre": torch.optim.Adam(nets.C2.parameters(), lr=tc.lr_cls)}
+        return {"c2pre": torch.optim.Adam(nets.C2.parameters(), lr=lr["c2pre"][0])}
     if stage == "stage2":
         return {"g2": torch.optim.RMSprop([
-                    {"params": list(nets.G.parameters()), "lr": tc.lr2},
-                    {"params": list(nets.S.parameters()), "lr": tc.lr2_style}]),
-                "d2": torch.optim.RMSprop(nets.D.parameters(), lr=tc.lr2),
-                "c2": torch.optim.RMSprop(nets.C2.parameters(), lr=tc.lr2)}
+                    {"params": list(nets.G.parameters()), "lr": lr["g2"][0]},
+                    {"params": list(nets.S.parameters()), "lr": lr["g2"][1]}]),
+                "d2": torch.optim.RMSprop(nets.D.parameters(), lr=lr["d2"][0]),
+                "c2": torch.optim.RMSprop(nets.C2.parameters(), lr=lr["c2"][0])}
     return {}
 
 
-def optimiser_to_flat(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Split an optimiser state into tensors (for safetensors) and JSON (settings, plain numbers)."""
-    sd = opt.state_dict()
-    tensors: dict[str, torch.Tensor] = {}
-    meta: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
-    for idx, state in sd["state"].items():
-        for key, value in state.items():
-            if torch.is_tensor(value):
-                tensors[f"optim.{name}.{idx}.{key}"] = value.detach().cpu().clone()
-            else:
-                meta["state"].setdefault(str(idx), {})[key] = value
-    return tensors, meta
-
-
-def optimiser_from_flat(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                        meta: dict[str, Any]) -> None:
-    state: dict[int, dict[str, Any]] = {}
-    prefix = f"optim.{name}."
-    for key, value in tensors.items():
-        if key.startswith(prefix):
-            idx, sub = key[len(prefix):].split(".", 1)
-            state.setdefault(int(idx), {})[sub] = value
-    for idx, extra in (meta.get("state") or {}).items():
-        state.setdefault(int(idx), {}).update(extra)
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-
-
 # ----------------------------------------------------------------------------------------------- steps
+class PlainSteps:
+    """What a step needs of the Trainer's context, for use without one (unit tests, the bench's plain
+    loop): fp32 autocast-free forward, plain backward and optimiser step, one process."""
+
+    @staticmethod
+    def autocast() -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    @staticmethod
+    def backward(loss: torch.Tensor) -> None:
+        loss.backward()
+
+    @staticmethod
+    def step_optimizer(optimizer: torch.optim.Optimizer) -> None:
+        optimizer.step()
+
+
+PLAIN = PlainSteps()
+
+
+@contextlib.contextmanager
+def frozen(*modules: torch.nn.Module) -> Iterator[None]:
+    """No weight gradients for ``modules`` (a judge while its opponent learns): the same update, less work."""
+    flags = [[p.requires_grad for p in m.parameters()] for m in modules]
+    for m in modules:
+        m.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for m, fl in zip(modules, flags):
+            for p, f in zip(m.parameters(), fl):
+                p.requires_grad_(f)
+
+
+def _step(tools: Any, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    tools.backward(loss)
+    tools.step_optimizer(opt)
+
+
 def stage1_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tc: TrainConfig,
-                gen: torch.Generator | None = None, trace: dict | None = None) -> dict[str, float]:
+                gen: torch.Generator | None = None, trace: dict | None = None, tools: Any = PLAIN) -> dict[str, float]:
     """One stage-1 update. C1 learns to find the true artist a in G(E(x), S(a')) with a' != a;
     E, G and S learn to reconstruct x from (E(x), S(a)) while making C1 fail."""
     A = nets.cfg.num_artists
     a_other = other_artists(a, A, gen)
-    c_mean, c_std = nets.E(x)
-    c = reparameterise(c_mean, c_std, gen)
-    s_mean, s_std = nets.S(a)
-    s = reparameterise(s_mean, s_std, gen)
-    so_mean, so_std = nets.S(a_other)
-    s_other = reparameterise(so_mean, so_std, gen)
-    recon = nets.G(c, s)
-    restyled = nets.G(c, s_other)
+    with tools.autocast():
+        c_mean, c_std = nets.E(x)
+        c = reparameterise(c_mean, c_std, gen)
+        s_mean, s_std = nets.S(a)
+        s = reparameterise(s_mean, s_std, gen)
+        so_mean, so_std = nets.S(a_other)
+        s_other = reparameterise(so_mean, so_std, gen)
+        recon = nets.G(c, s)
+        restyled = nets.G(c, s_other)
+        # C1: recognise the source artist of the content in an image restyled as someone else
+        c1_loss = F.cross_entropy(nets.C1(restyled.detach()).float(), a)
     if trace is not None:
         trace.update(source=a.clone(), styled_as=a_other.clone(), c1_input=restyled.detach().clone())
-
-    # C1: recognise the source artist of the content in an image restyled as someone else
-    c1_loss = F.cross_entropy(nets.C1(restyled.detach()), a)
-    opts["c1"].zero_grad(set_to_none=True)
-    c1_loss.backward()
-    opts["c1"].step()
+    _step(tools, opts["c1"], c1_loss)
 
     # E, G, S: reconstruct, stay close to N(0, 1), and fool C1
-    logits = nets.C1(restyled)
-    if tc.adversary1 == "likelihood":  # maximise C1's negative log-likelihood of the true artist
-        adv = -F.cross_entropy(logits, a)
-    else:  # minimise -log(1 - p_C1(a | .))
-        adv = negative_log_unlikelihood(logits, a)
-    rec = pixel_distance(recon, x)
-    kl_c = kl_standard_normal(c_mean, c_std)
-    kl_s = kl_standard_normal(torch.cat([s_mean, so_mean]), torch.cat([s_std, so_std]))
-    loss = tc.w_rec * rec + tc.w_kl_content * kl_c + tc.w_kl_style * kl_s + tc.w_cls1 * adv
-    opts["eg1"].zero_grad(set_to_none=True)
-    loss.backward()
-    opts["eg1"].step()
+    with frozen(nets.C1):
+        with tools.autocast():
+            logits = nets.C1(restyled).float()
+        if tc.adversary1 == "likelihood":  # maximise C1's negative log-likelihood of the true artist
+            adv = -F.cross_entropy(logits, a)
+        else:  # minimise -log(1 - p_C1(a | .))
+            adv = negative_log_unlikelihood(logits, a)
+        rec = pixel_distance(recon.float(), x.float())
+        kl_c = kl_standard_normal(c_mean.float(), c_std.float())
+        kl_s = kl_standard_normal(torch.cat([s_mean, so_mean]).float(), torch.cat([s_std, so_std]).float())
+        loss = tc.w_rec * rec + tc.w_kl_content * kl_c + tc.w_kl_style * kl_s + tc.w_cls1 * adv
+        _step(tools, opts["eg1"], loss)
     with torch.no_grad():
         acc = (logits.argmax(1) == a).float().mean()
     return {"rec": rec.item(), "kl_c": kl_c.item(), "kl_s": kl_s.item(), "adv": adv.item(),
             "c1": c1_loss.item(), "c1_acc": acc.item()}
 
 
-def classifier_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor) -> dict[str, float]:
+def classifier_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor,
+                    tools: Any = PLAIN) -> dict[str, float]:
     """Pre-train C2 on real images only (it should already know the artists when stage 2 starts)."""
-    logits = nets.C2(x)
+    with tools.autocast():
+        logits = nets.C2(x).float()
     loss = F.cross_entropy(logits, a)
-    opts["c2pre"].zero_grad(set_to_none=True)
-    loss.backward()
-    opts["c2pre"].step()
+    _step(tools, opts["c2pre"], loss)
     return {"c2": loss.item(), "c2_acc": (logits.argmax(1) == a).float().mean().item()}
 
 
@@ -144,40 +172,39 @@ def freeze_encoder(nets: GADNNets) -> None:
 
 
 def stage2_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tc: TrainConfig,
-                gen: torch.Generator | None = None) -> dict[str, float]:
+                gen: torch.Generator | None = None, tools: Any = PLAIN) -> dict[str, float]:
     """One stage-2 update: LSGAN D, adversarial classifier C2 ("not a'" on generated images),
     and G/S trained against both plus the content condition E(G(c, s)) ~ c."""
     A = nets.cfg.num_artists
-    with torch.no_grad():
+    with torch.no_grad(), tools.autocast():
         c_mean, c_std = nets.E(x)
         c = reparameterise(c_mean, c_std, gen)
     a_gen = torch.randint(0, A, a.shape, generator=gen).to(a.device)
-    s_mean, s_std = nets.S(a_gen)
-    s = reparameterise(s_mean, s_std, gen)
-    fake = nets.G(c, s)
+    with tools.autocast():
+        s_mean, s_std = nets.S(a_gen)
+        s = reparameterise(s_mean, s_std, gen)
+        fake = nets.G(c, s)
+        d_loss = lsgan_discriminator(nets.D(x).float(), nets.D(fake.detach()).float())
+    _step(tools, opts["d2"], d_loss)
 
-    d_loss = lsgan_discriminator(nets.D(x), nets.D(fake.detach()))
-    opts["d2"].zero_grad(set_to_none=True)
-    d_loss.backward()
-    opts["d2"].step()
-
-    real_logits = nets.C2(x)
+    with tools.autocast():
+        real_logits = nets.C2(x).float()
+        fake_scores = nets.C2(fake.detach()).float()
     c2_real = F.cross_entropy(real_logits, a)
-    c2_fake = negative_log_unlikelihood(nets.C2(fake.detach()), a_gen)
+    c2_fake = negative_log_unlikelihood(fake_scores, a_gen)
     c2_loss = c2_real + c2_fake
-    opts["c2"].zero_grad(set_to_none=True)
-    c2_loss.backward()
-    opts["c2"].step()
+    _step(tools, opts["c2"], c2_loss)
 
-    g_adv = lsgan_generator(nets.D(fake))
-    fake_logits = nets.C2(fake)
-    g_cls = F.cross_entropy(fake_logits, a_gen)
-    content = code_distance(nets.E(fake)[0], c)
-    kl_s = kl_standard_normal(s_mean, s_std)
-    g_loss = tc.w_dis2 * g_adv + tc.w_cls2 * g_cls + tc.w_content2 * content + tc.w_kl_style * kl_s
-    opts["g2"].zero_grad(set_to_none=True)
-    g_loss.backward()
-    opts["g2"].step()
+    with frozen(nets.D, nets.C2):
+        with tools.autocast():
+            g_adv = lsgan_generator(nets.D(fake).float())
+            fake_logits = nets.C2(fake).float()
+            content_of_fake = nets.E(fake)[0].float()
+        g_cls = F.cross_entropy(fake_logits, a_gen)
+        content = code_distance(content_of_fake, c.float())
+        kl_s = kl_standard_normal(s_mean.float(), s_std.float())
+        g_loss = tc.w_dis2 * g_adv + tc.w_cls2 * g_cls + tc.w_content2 * content + tc.w_kl_style * kl_s
+        _step(tools, opts["g2"], g_loss)
     with torch.no_grad():
         acc_gen = (fake_logits.argmax(1) == a_gen).float().mean()
     return {"d": d_loss.item(), "g_adv": g_adv.item(), "g_cls": g_cls.item(), "content": content.item(),
@@ -186,29 +213,31 @@ def stage2_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tc
 
 # ----------------------------------------------------------------------------------------------- helpers
 @torch.no_grad()
-def preview_grid(nets: GADNNets, x: torch.Tensor) -> "Any":
+def preview_grid(nets: GADNNets, x: torch.Tensor) -> np.ndarray:
     """Rows = fixed contents (first column: the real image), columns = every artist's style."""
-    was = nets.training
-    nets.eval()
+    training = {name: getattr(nets, name).training for name in ("E", "G", "S")}
+    for name in training:
+        getattr(nets, name).eval()
     c, _ = nets.E(x)
     A = nets.cfg.num_artists
     cells = []
     for i in range(x.shape[0]):
-        cells.append(x[i:i + 1])
-        cells.append(nets.G(c[i:i + 1].expand(A, -1), nets.S.mean))
-    nets.train(was)
+        cells.append(x[i:i + 1].float())
+        cells.append(nets.G(c[i:i + 1].expand(A, -1), nets.S.mean).float())
+    for name, was in training.items():
+        getattr(nets, name).train(was)
     imgs = (torch.cat(cells) + 1) / 2
     return tile(to_uint8(imgs.cpu()), x.shape[0], A + 1)
 
 
 @torch.no_grad()
-def content_statistics(nets: GADNNets, data: ArtistImages, device: torch.device, batch: int = 256,
+def content_statistics(encoder: torch.nn.Module, data: ArtistImages, device: torch.device, batch: int = 256,
                        max_images: int = 1500) -> dict[str, torch.Tensor]:
     """Mean, principal axes (rows, largest variance first) and variances of the training set's content
     codes (E's means): the content sliders and "sample new content" draw from this Gaussian.
     At most ``max_images`` (a fixed random subset) are encoded: enough for a 64-512-d covariance and
     it keeps the export cheap on a shared CPU."""
-    codes = encode_all(nets, data, device, batch, max_images)
+    codes = encode_all(encoder, data, device, batch, max_images)
     mean = codes.mean(0)
     centred = (codes - mean).double()
     cov = centred.T @ centred / max(1, codes.shape[0] - 1)
@@ -219,226 +248,284 @@ def content_statistics(nets: GADNNets, data: ArtistImages, device: torch.device,
 
 
 @torch.no_grad()
-def encode_all(nets: GADNNets, data: ArtistImages, device: torch.device, batch: int = 256,
+def encode_all(encoder: torch.nn.Module, data: ArtistImages, device: torch.device, batch: int = 256,
                max_images: int = 0) -> torch.Tensor:
-    nets.E.eval()
+    was = encoder.training
+    encoder.eval()
     order = torch.arange(len(data))
     if max_images and len(data) > max_images:
         order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:max_images]
     out = []
     for i in range(0, len(order), batch):
         x, _ = data.batch(order[i:i + batch])
-        out.append(nets.E(x.to(device))[0].cpu())
+        out.append(encoder(x.to(device))[0].float().cpu())
+    encoder.train(was)
     return torch.cat(out)
 
 
-def batch_generator(tc: TrainConfig, stage: str, step: int) -> torch.Generator:
-    return torch.Generator().manual_seed(tc.seed * 1_000_003 + STAGES.index(stage) * 10_000_019 + step)
+# ----------------------------------------------------------------------------------------------- options
+@dataclass
+class GADNOptions:
+    """GADN's own options of ``studio train gadn`` (the shared ones are :class:`TrainerOptions`)."""
 
+    data: str = ""
+    out: str | None = None
+    run_dir: str | None = None
+    model_name: str | None = None
+    max_per_artist: int = 0
+    arch: dict[str, Any] = field(default_factory=dict)  # the architecture options given (GADNConfig fields)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
-# ----------------------------------------------------------------------------------------------- the job
-class GADNTrainJob:
-    """``studio train gadn --data DIR``: stage 1, classifier pre-training, stage 2; resumable per stage."""
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> "GADNOptions":
+        get = {k: v for k, v in options.items() if v is not None}
+        tknown = {f.name for f in dataclasses.fields(TrainConfig)}
+        return cls(data=str(get.get("data", "")), out=str(get["out"]) if "out" in get else None,
+                   run_dir=str(get["run_dir"]) if "run_dir" in get else None,
+                   model_name=get.get("model_name") or get.get("name"),
+                   max_per_artist=int(get.get("max_per_artist", 0)),
+                   arch={k: get[k] for k in ARCH_FIELDS if k in get},
+                   train=TrainConfig(**{k: v for k, v in get.items() if k in tknown}))
 
-    def __init__(self, data: str | Path, out: str | Path | None = None, run_dir: str | Path | None = None,
-                 resume: bool = False, device: str = "auto", model: GADNConfig | None = None,
-                 train: TrainConfig | None = None, command: str = "", name: str | None = None,
-                 threads: int = 0, max_per_artist: int = 0, kid_every: int = 0, kid_samples: int = 256,
-                 kid_features: str = "mobilenet_v2"):
-        from studio.core.paths import runs_dir, user_models_dir
-
-        self.data_dir = Path(data)
-        self.name = name or f"gadn-{self.data_dir.name}"
-        self.out = Path(out) if out else user_models_dir() / self.name
-        self.run_dir = Path(run_dir) if run_dir else runs_dir() / self.name
-        self.resume = resume
-        self.device_name = device
-        self.mcfg = model or GADNConfig()
-        self.tc = train or TrainConfig()
-        self.command = command
-        self.threads = threads
-        self.max_per_artist = max_per_artist
-        self.title = f"Train GADN on {self.data_dir.name}"
-        self.commands = [command] if command else []  # every command that worked on this run, in order
-        self.kid_options = {"kid_every": kid_every, "kid_samples": kid_samples, "kid_features": kid_features}
-        self.curves = TrainingHistory()
-
-    # -- run-folder checkpoint -------------------------------------------------------------------------
     @property
-    def checkpoint_stem(self) -> Path:
-        return self.run_dir / "checkpoint"
+    def name(self) -> str:
+        if self.model_name:
+            return str(self.model_name)
+        if self.out:
+            p = Path(self.out)
+            return (p.with_suffix("") if p.suffix in (".json", ".safetensors") else p).name
+        return f"gadn-{Path(self.data).name or 'data'}"
 
-    def _save_run(self, nets: GADNNets, opts: dict, stage: str, step: int, wall: float,
-                  artists: list[str], history: dict) -> Path:
-        tensors = module_tensors("nets", nets)
-        optim_meta = {}
-        for name, opt in opts.items():
-            t, meta = optimiser_to_flat(name, opt)
-            tensors.update(t)
-            optim_meta[name] = meta
-        card = ModelCard(name=self.name + "-run", family="gadn", config=self.mcfg.to_dict(),
-                         image_size=self.mcfg.image_size, latent_dim=self.mcfg.content_dim,
-                         labels={"artists": list(artists)},
-                         extra={"run": {"stage": stage, "step": step, "wall_time_s": wall,
-                                        "train": self.tc.to_dict(), "data": str(self.data_dir),
-                                        "history": history, "commands": self.commands,
-                                        "curves": self.curves.to_dict()},
-                                "optimisers": optim_meta})
-        return save_checkpoint(self.checkpoint_stem, tensors, card)
+    def out_stem(self) -> Path:
+        from studio.core.paths import user_models_dir
 
-    def _load_run(self, nets: GADNNets) -> tuple[str, int, float, dict, dict[str, torch.Tensor], dict]:
-        tensors, card = load_checkpoint(self.checkpoint_stem.with_suffix(".json"))
-        load_module_tensors("nets", nets, tensors, self.checkpoint_stem.with_suffix(".safetensors"))
-        run = card.extra.get("run") or {}
-        self.curves = TrainingHistory.from_dict(run.get("curves"))
-        return (run.get("stage", "stage1"), int(run.get("step", 0)), float(run.get("wall_time_s", 0.0)),
-                run.get("history") or {}, tensors, card.extra.get("optimisers") or {})
+        return Path(self.out) if self.out else user_models_dir() / self.name
 
-    # -- main ------------------------------------------------------------------------------------------
-    def run(self, reporter: Reporter) -> dict[str, Any]:
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        device = resolve_device(self.device_name)
-        reporter.message(f"loading images from {self.data_dir} …")
-        data = load_artist_folder(self.data_dir, self.mcfg.image_size, self.max_per_artist)
-        self.mcfg.num_artists = len(data.artists)
-        self.mcfg.__post_init__()
-        torch.manual_seed(self.tc.seed)
-        nets = GADNNets(self.mcfg)
-        stage, step, wall, history = "stage1", 0, 0.0, {}
-        saved_tensors: dict[str, torch.Tensor] = {}
-        saved_optim: dict = {}
-        if self.resume:
-            if not self.checkpoint_stem.with_suffix(".json").exists():
-                raise StudioError(f"--resume: no run checkpoint in {self.run_dir}")
-            from studio.core.checkpoint import read_card
+    def run_path(self) -> Path:
+        from studio.core.paths import runs_dir
 
-            card = read_card(self.checkpoint_stem.with_suffix(".json"))
-            check_artists(data, card.labels.get("artists", []))
-            self.mcfg = GADNConfig.from_dict(card.config)
-            card_tc = TrainConfig.from_dict((card.extra.get("run") or {}).get("train") or {})
-            # schedule options given now win (a resumed run may be extended); weights stay as they were
-            for key in ("steps1", "steps_cls", "steps2", "preview_every", "checkpoint_every"):
-                setattr(card_tc, key, getattr(self.tc, key))
-            self.tc = card_tc
-            nets = GADNNets(self.mcfg)
-            stage, step, wall, history, saved_tensors, saved_optim = self._load_run(nets)
-            earlier = (card.extra.get("run") or {}).get("commands") or []
-            self.commands = list(earlier) + ([self.command] if self.command else [])
-            reporter.message(f"resuming at {STAGE_TITLES.get(stage, stage)}, step {step}")
-        elif self.checkpoint_stem.with_suffix(".json").exists():
-            raise StudioError(f"{self.run_dir} already holds a run: pass --resume to continue it, or choose "
-                              "another --run-dir")
-        nets.to(device).train()
-        pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(1234))[:6]
-        preview_x = data.batch(pick)[0].to(device)
-        steps = {"stage1": self.tc.steps1, "cls": self.tc.steps_cls, "stage2": self.tc.steps2}
-        offsets = {"stage1": 0, "cls": self.tc.steps1, "stage2": self.tc.steps1 + self.tc.steps_cls}
-        total = sum(steps.values())
-        if self.resume:
-            self.curves.truncate(offsets.get(stage, total) + step)
-        t0 = time.perf_counter()
-        opts: dict = {}
-        kid = TrainingKID.from_options(self.kid_options, device)
-        kid_pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(4321))
+        return Path(self.run_dir) if self.run_dir else runs_dir() / self.name
 
-        def kid_reference(n: int) -> torch.Tensor:
-            return data.batch(kid_pick[:n])[0]
-
-        def kid_samples(n: int) -> torch.Tensor:
-            """Training contents redrawn by another artist: what stage 2 learns to do."""
-            x, a = data.batch(kid_pick[-n:])
-            others = (a + 1 + torch.arange(n) % max(1, nets.cfg.num_artists - 1)) % nets.cfg.num_artists
-            was = nets.training
-            nets.eval()
-            content, _ = nets.E(x.to(device))
-            out = nets.G(content, nets.S.mean[others.to(device)])
-            nets.train(was)
-            return out
-
-        def elapsed() -> float:
-            return wall + time.perf_counter() - t0
-
+    def architecture(self, num_artists: int) -> GADNConfig:
         try:
-            for st in STAGES[STAGES.index(stage) if stage in STAGES else len(STAGES):]:
-                if st == "stage2":
-                    freeze_encoder(nets)
-                opts = make_optimisers(nets, st, self.tc)
-                if st == stage and saved_optim:
-                    for name, opt in opts.items():
-                        if name in saved_optim:
-                            optimiser_from_flat(name, opt, saved_tensors, saved_optim[name])
-                    saved_optim = {}
-                start = step if st == stage else 0
-                stage, step = st, start
-                bsz = self.tc.batch_cls if st == "cls" else self.tc.batch
-                while step < steps[st]:
-                    gen = batch_generator(self.tc, st, step)
-                    idx = torch.randint(0, len(data), (bsz,), generator=gen)
-                    x, a = data.batch(idx)
-                    x, a = x.to(device), a.to(device)
-                    if st == "stage1":
-                        losses = stage1_step(nets, opts, x, a, self.tc, gen)
-                    elif st == "cls":
-                        losses = classifier_step(nets, opts, x, a)
-                    else:
-                        losses = stage2_step(nets, opts, x, a, self.tc, gen)
-                    step += 1
-                    history.setdefault(st, {"first": losses})
-                    history[st]["last"] = losses
-                    here = offsets[st] + step
-                    self.curves.add(here, losses)
-                    scores: dict[str, float] = {}
-                    if st != "cls" and kid.due(here):
-                        scores = kid.measure(kid_reference, kid_samples, reporter.message)
-                        self.curves.add_scores(here, scores)
-                    preview = None
-                    if step % self.tc.preview_every == 0 or step == steps[st]:
-                        preview = preview_grid(nets, preview_x)
-                    reporter.report(here, total, losses=losses, preview=preview, metrics=scores,
-                                    message=STAGE_TITLES[st])
-                    if step % self.tc.checkpoint_every == 0 and step < steps[st]:
-                        self._save_run(nets, opts, st, step, elapsed(), data.artists, history)
-                # stage finished: the next one starts at step 0
-                if st != STAGES[-1]:
-                    self._save_run(nets, {}, STAGES[STAGES.index(st) + 1], 0, elapsed(), data.artists, history)
-            # a finished run rests at the end of stage 2 (with its optimisers), so --resume with a
-            # larger --steps2 trains stage 2 further
-            self.curves.flush(total)
-            self._save_run(nets, opts, "stage2", step, elapsed(), data.artists, history)
-            stage = "done"
-        except JobCancelled:
-            self.curves.flush(offsets.get(stage, total) + step)
-            if stage != "done":
-                self._save_run(nets, opts, stage, step, elapsed(), data.artists, history)
-            card = self.export(nets, data, device, elapsed(), offsets.get(stage, total) + step, history,
-                               finished=False)
-            raise cancelled_with({"card": str(card), "run": str(self.run_dir)})
-        card = self.export(nets, data, device, elapsed(), total, history, finished=True)
-        return {"card": str(card), "run": str(self.run_dir)}
+            return GADNConfig(**{**GADNConfig().to_dict(), **self.arch, "num_artists": num_artists})
+        except (TypeError, ValueError) as exc:
+            raise StudioError(f"invalid GADN architecture options: {exc}")
 
-    def export(self, nets: GADNNets, data: ArtistImages, device: torch.device, wall: float, steps: int,
-               history: dict, finished: bool) -> Path:
+    def validate(self) -> None:
+        t = self.train
+        if not self.data:
+            raise StudioError("no training data: pass --data FOLDER (one subfolder of images per artist)")
+        for stage in STAGES:
+            n = getattr(t, {"stage1": "steps1", "cls": "steps_cls", "stage2": "steps2"}[stage])
+            if not isinstance(n, int) or n < 0:
+                raise StudioError(f"{STAGE_FLAGS[stage]} must be a whole number ≥ 0 (got {n!r})")
+        if t.steps1 + t.steps_cls + t.steps2 < 1:
+            raise StudioError("nothing to train: --steps1, --steps-cls and --steps2 are all 0")
+        if not isinstance(t.batch_cls, int) or t.batch_cls < 1:
+            raise StudioError(f"--batch-cls must be a whole number ≥ 1 (got {t.batch_cls!r})")
+        if t.adversary1 not in ("unlikelihood", "likelihood"):
+            raise StudioError(f"unknown --adversary1 '{t.adversary1}' (use unlikelihood or likelihood)")
+        for name in ("lr1", "lr1_style", "lr_cls", "lr2", "lr2_style"):
+            v = getattr(t, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise StudioError(f"--{name.replace('_', '-')} must be a positive number (got {v!r})")
+        for name in ("w_rec", "w_kl_content", "w_kl_style", "w_cls1", "w_content2", "w_cls2", "w_dis2"):
+            v = getattr(t, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v)):
+                raise StudioError(f"--{name.replace('_', '-')} must be a number (got {v!r})")
+
+
+def _stage_steps(tc: TrainConfig, stage: str) -> int:
+    return {"stage1": tc.steps1, "cls": tc.steps_cls, "stage2": tc.steps2}[stage]
+
+
+# ----------------------------------------------------------------------------------------------- the task
+class GADNTask(TrainingTask):
+    """Train a GADN (see the module docstring)."""
+
+    family = "gadn"
+
+    def __init__(self, options: GADNOptions, trainer: TrainerOptions):
+        self.options, self.trainer = options, trainer
+        self.tc = options.train
+        self.title = f"Train GADN on {Path(options.data).name or 'data'}"
+        self.stage_losses: dict[str, dict[str, float]] = {}  # each stage's last losses (the card's metrics)
+        self.opts: dict[str, torch.optim.Optimizer] = {}
+
+    def phases(self) -> list[Phase]:
+        return [Phase(stage, _stage_steps(self.tc, stage), STAGE_TITLES[stage]) for stage in STAGES]
+
+    def run_path(self) -> Path:
+        return self.options.run_path()
+
+    def out_path(self) -> Path:
+        return self.options.out_stem()
+
+    def config(self) -> dict[str, Any]:
+        return {"model": self.cfg.to_dict(), "artists": list(self.data.artists), "train": self.tc.to_dict()}
+
+    # -- setup -----------------------------------------------------------------------------------------
+    def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
+        o = self.options
+        o.validate()
+        wanted = o.architecture(2)
+        self.cfg = wanted
+        if saved is not None:
+            self._resume_plan(ctx, saved, wanted)
+        ctx.message(f"loading images from {o.data} …")
+        self.data = load_artist_folder(o.data, self.cfg.image_size, o.max_per_artist)
+        if saved is not None:
+            check_artists(self.data, list(saved["config"].get("artists") or []))
+        self.cfg = dataclasses.replace(self.cfg, num_artists=len(self.data.artists))
+        self.nets = GADNNets(self.cfg).train()
+        self.local = ctx.shard(len(self.data))
+        pick = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(PREVIEW_SEED))[:6]
+        self.preview_x = self.data.batch(pick)[0]
+        ctx.message(f"{len(self.data)} images of {len(self.data.artists)} artists "
+                    f"({', '.join(self.data.artists)}) at {self.cfg.image_size} px; training on {ctx.device} "
+                    f"({self.trainer.precision})")
+
+    def _resume_plan(self, ctx: TrainContext, saved: Mapping[str, Any], wanted: GADNConfig) -> None:
+        """The run's architecture; its finished stages' lengths; the options' recipe (changes reported)."""
+        where = self.options.run_path()
+        config = saved.get("config") or {}
+        try:
+            self.cfg = GADNConfig.from_dict(config["model"])
+            saved_tc = TrainConfig.from_dict(config.get("train") or {})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(where, f"the run's GADN config is invalid ({exc})")
+        differ = [f for f in ARCH_FIELDS if getattr(self.cfg, f) != getattr(wanted, f)]
+        if differ:
+            ctx.message("resuming with the run's architecture (" + ", ".join(
+                f"{f} {getattr(self.cfg, f)}, not {getattr(wanted, f)}" for f in differ) + ")")
+        stage, done = saved.get("phase"), int(saved.get("phase_step", 0))
+        if stage in STAGES:
+            for earlier in STAGES[:STAGES.index(stage)]:  # a finished stage keeps the length it had
+                key = {"stage1": "steps1", "cls": "steps_cls", "stage2": "steps2"}[earlier]
+                if getattr(self.tc, key) != getattr(saved_tc, key):
+                    ctx.message(f"{STAGE_TITLES[earlier]} is finished with {getattr(saved_tc, key)} steps; "
+                                f"{STAGE_FLAGS[earlier]} {getattr(self.tc, key)} does not change it")
+                    setattr(self.tc, key, getattr(saved_tc, key))
+            if _stage_steps(self.tc, stage) < done:
+                raise StudioError(f"this run has done {done} steps of {STAGE_TITLES[stage]}; "
+                                  f"{STAGE_FLAGS[stage]} {_stage_steps(self.tc, stage)} would end it before "
+                                  f"that (pass {STAGE_FLAGS[stage]} {done} or more)")
+        schedule = {"steps1", "steps_cls", "steps2"}
+        changed = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in schedule
+                   and getattr(self.tc, f.name) != getattr(saved_tc, f.name)]
+        if changed:
+            ctx.message("the options change the run's " + ", ".join(
+                f"{k} {getattr(saved_tc, k)} → {getattr(self.tc, k)}" for k in changed))
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {name: getattr(self.nets, name) for name in NETWORKS}
+
+    def ema_networks(self) -> tuple[str, ...]:
+        return ("G", "S")  # the generator and the style codes it draws with
+
+    def optimizers(self, phase: str) -> dict[str, torch.optim.Optimizer]:
+        self.opts = make_optimisers(self.nets, phase, self.tc)
+        return self.opts
+
+    def start_phase(self, ctx: TrainContext) -> None:
+        if ctx.phase == "stage2":
+            freeze_encoder(self.nets)
+        else:
+            self.nets.E.train().requires_grad_(True)
+        # the options' learning rates, also over a resumed optimiser's saved ones
+        for name, lrs in stage_learning_rates(ctx.phase, self.tc).items():
+            for group, lr in zip(self.opts[name].param_groups, lrs):
+                group["lr"] = lr
+
+    def state(self) -> dict[str, Any]:
+        return {"stage_losses": self.stage_losses}
+
+    def load_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
+        self.stage_losses = {str(k): dict(v) for k, v in (state.get("stage_losses") or {}).items()}
+
+    # -- one step --------------------------------------------------------------------------------------
+    def train_step(self, ctx: TrainContext) -> dict[str, float]:
+        stage = ctx.phase
+        n = ctx.local_batch(self.tc.batch_cls if stage == "cls" else self.trainer.batch)
+        idx = self.local[torch.randint(0, len(self.local), (n,), generator=ctx.rng)]
+        x, a = self.data.batch(idx)
+        x, a = ctx.to_device(x), a.to(ctx.device)
+        if stage == "stage1":
+            losses = stage1_step(self.nets, self.opts, x, a, self.tc, ctx.rng, tools=ctx)
+        elif stage == "cls":
+            losses = classifier_step(self.nets, self.opts, x, a, tools=ctx)
+        else:
+            losses = stage2_step(self.nets, self.opts, x, a, self.tc, ctx.rng, tools=ctx)
+        self.stage_losses[stage] = losses
+        return losses
+
+    # -- looking at the model --------------------------------------------------------------------------
+    def preview(self, ctx: TrainContext) -> np.ndarray:
+        with ctx.autocast():
+            return preview_grid(self.nets, self.preview_x.to(ctx.device))
+
+    def kid_sources(self, ctx: TrainContext) -> list[KIDSource]:
+        pick = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(KID_SEED))
+        A = self.cfg.num_artists
+
+        def reference(n: int) -> torch.Tensor:
+            return self.data.batch(pick[:n])[0]
+
+        @torch.no_grad()
+        def samples(n: int) -> torch.Tensor:
+            """Training contents redrawn by another artist: what stage 2 learns to do."""
+            E, G, S = (ctx.export_module(k) for k in ("E", "G", "S"))
+            out = []
+            for chunk in pick[-n:].split(64):
+                x, a = self.data.batch(chunk)
+                others = (a + 1 + torch.arange(len(chunk)) % max(1, A - 1)) % A
+                with ctx.autocast():
+                    content, _ = E(x.to(ctx.device))
+                    out.append(G(content, S.mean[others.to(ctx.device)]).float())
+            return torch.cat(out)
+
+        return [KIDSource(reference, samples, phases=("stage1", "stage2"))]
+
+    # -- export ----------------------------------------------------------------------------------------
+    def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
         """Save the renderable model (E, G, S, C2 + content statistics) with its model card."""
-        stats = content_statistics(nets, data, device)
-        tensors = {}
+        o, tc = self.options, self.tc
+        ctx.message("computing the content statistics…")
+        tensors: dict[str, torch.Tensor] = {}
         for name in GADNNets.RENDER:
-            tensors.update(module_tensors(name, getattr(nets, name)))
-        tensors.update(stats)
-        info = data.info
-        notes = "finished" if finished else "stopped early (cancelled); resumable from the run folder"
-        if len(self.commands) > 1:
-            notes += "; continued with: " + " ; ".join(self.commands[1:])
+            tensors.update(module_tensors(name, ctx.export_module(name)))
+        tensors.update(content_statistics(ctx.export_module("E"), self.data, ctx.device))
+        info = self.data.info
+        notes = {"finished": "finished", "cancelled": "stopped early (cancelled); resumable from the run folder",
+                 "time_limit": "stopped at the time limit; resumable from the run folder"}.get(summary.status,
+                                                                                              summary.status)
+        if len(summary.commands) > 1:
+            notes += "; continued with: " + " ; ".join(summary.commands[1:])
+        notes += (f"; schedule stage1={tc.steps1}, classifier={tc.steps_cls}, stage2={tc.steps2} steps; "
+                  f"{len(self.data)} images")
         card = ModelCard(
-            name=self.name, family="gadn", config=self.mcfg.to_dict(), image_size=self.mcfg.image_size,
-            latent_dim=self.mcfg.content_dim, labels={"artists": list(data.artists)},
-            training=TrainingInfo(data=info.get("data") or str(self.data_dir), licence=info.get("licence", ""),
-                                  command=self.commands[0] if self.commands else self.command,
-                                  steps=int(steps), wall_time_s=round(wall, 1),
-                                  device=str(device),
-                                  notes=f"{notes}; schedule stage1={self.tc.steps1}, classifier={self.tc.steps_cls}, "
-                                        f"stage2={self.tc.steps2} steps; {len(data)} images"),
-            metrics={"final_losses": {k: v.get("last", {}) for k, v in history.items()}},
-            extra={"train": self.tc.to_dict(), "content_images": len(data), "commands": self.commands,
-                   "loss_history": self.curves.card_columns()})
-        return save_checkpoint(self.out, tensors, card)
+            name=o.name, family="gadn", config=self.cfg.to_dict(), image_size=self.cfg.image_size,
+            latent_dim=self.cfg.content_dim, labels={"artists": list(self.data.artists)},
+            training=ctx.training_info(summary, info.get("data") or str(o.data), info.get("licence", ""), notes),
+            metrics={"final_losses": {k: dict(v) for k, v in self.stage_losses.items()}},
+            extra={"train": tc.to_dict(), "batch": self.trainer.batch, "content_images": len(self.data),
+                   "commands": list(summary.commands), "training_run": ctx.training_record(summary),
+                   "loss_history": summary.history})
+        return save_checkpoint(o.out_stem(), tensors, card)
+
+
+def GADNTrainJob(**options: Any) -> Trainer:
+    """``studio train gadn``: the GADN task on the shared Trainer (options as parsed by the CLI).
+
+    The shared ``steps`` option is refused (GADN's length is ``steps1`` + ``steps_cls`` + ``steps2``)."""
+    if options.get("steps") is not None:
+        raise StudioError(STEPS_REFUSED)
+    gadn = GADNOptions.from_options(options)
+    t = gadn.train
+    shared = {k: v for k, v in options.items() if k != "steps"}
+    if shared.get("run_dir") is not None:  # the run state's JSON keeps the options: a path as text
+        shared["run_dir"] = str(shared["run_dir"])
+    trainer = TrainerOptions.from_mapping(shared, steps=max(1, t.steps1 + t.steps_cls + t.steps2), batch=8,
+                                          checkpoint_every=500, preview_every=100)
+    return Trainer(GADNTask(gadn, trainer), trainer)
