@@ -1,16 +1,20 @@
 """``studio finetune MODEL PAINTING``: CSGAN style fine-tune of a generator on one painting, with a bar.
 
 The child model is saved in the user models folder (or --models-dir) and is listed under its parent.
-Ctrl+C stops early and still saves a loadable child; --resume continues a stopped run.
+Ctrl+C stops early and still saves a loadable child; --resume continues a stopped run. The shared
+training flags (--steps, --batch, --checkpoint-every, --time-limit, --precision, --ema, …) are the
+Trainer's (``studio.train``), with the fine-tune's own defaults.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 
 
 def register(sub) -> None:
-    from studio.models.csgan.finetune import FinetuneConfig
+    from studio.models.csgan.finetune import TRAINER_DEFAULTS, FinetuneConfig
+    from studio.train import add_trainer_arguments
 
     d = FinetuneConfig()
     p = sub.add_parser("finetune", help="fine-tune a generator on one painting's style (CSGAN)")
@@ -18,21 +22,17 @@ def register(sub) -> None:
     p.add_argument("painting", help="the style image (any format/mode/size)")
     p.add_argument("--layers", type=int, default=d.layers, metavar="K",
                    help="train only the last K layers (0 = whole generator, default)")
-    p.add_argument("--steps", type=int, default=d.steps, help=f"optimisation steps (default {d.steps})")
-    p.add_argument("--batch", type=int, default=d.batch, help=f"z batch per step (default {d.batch})")
     p.add_argument("--style-weight", type=float, default=d.style_weight, help=f"default {d.style_weight}")
     p.add_argument("--content-weight", type=float, default=d.content_weight, help=f"default {d.content_weight}")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
     p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
     p.add_argument("--size", type=int, default=d.size,
                    help="image size fed to the loss network (default 0 = the generator's size)")
-    p.add_argument("--precision", choices=("fp32", "bf16"), default=d.precision,
-                   help="bf16 autocast is faster on CPUs with AMX and on GPUs")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--out", default=None, help="child model name (default: PARENT-PAINTING)")
     p.add_argument("--models-dir", default=None, help="where to save the child (default: user models)")
-    p.add_argument("--resume", action="store_true", help="continue a stopped run with the same --out")
+    # --steps, --batch, --checkpoint-every, --preview-every, --time-limit, --device, --precision, --threads,
+    # --seed, --resume (continue a stopped run with the same --out), --run-dir, --ema, --force, ...
+    add_trainer_arguments(p, **TRAINER_DEFAULTS)
     p.set_defaults(func=run)
 
 
@@ -40,8 +40,8 @@ def command_line(args) -> str:
     """The exact command that reproduces this run (built from the parsed options, so it is complete)."""
     parts = ["studio", "finetune", args.model, args.painting]
     for opt in ("layers", "steps", "batch", "style_weight", "content_weight", "tv_weight", "lr", "size",
-                "precision", "seed", "device", "out", "models_dir"):
-        value = getattr(args, opt)
+                "precision", "seed", "device", "out", "models_dir", "ema", "run_dir"):
+        value = getattr(args, opt, None)
         if value is not None:
             parts += ["--" + opt.replace("_", "-"), str(value)]
     return " ".join(shlex.quote(str(p)) for p in parts)
@@ -50,10 +50,20 @@ def command_line(args) -> str:
 def run(args) -> int:
     from studio.cli.progress import exit_code, run_with_progress
     from studio.models.csgan.finetune import make_finetune_job
+    from studio.train.distributed import launched_by_torchrun
 
-    options = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    nproc = getattr(args, "nproc", 1) or 1
+    if nproc > 1 and not launched_by_torchrun():  # --nproc N: the same command under torchrun, as 'studio train'
+        from studio.cli.train_cmd import relaunch_with_torchrun
+
+        return relaunch_with_torchrun(nproc)
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "nproc")}
     options["command"] = command_line(args)
     job = make_finetune_job(**options)
+    if int(os.environ.get("RANK", "0") or 0) > 0:  # DDP: rank 0 shows progress and writes, the others are quiet
+        from studio.cli.progress import run_quietly
+
+        return exit_code(run_quietly(job))
     res = run_with_progress(job)
     if res.outputs.get("card"):
         from studio.core.checkpoint import read_card

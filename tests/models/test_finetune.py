@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,11 +77,11 @@ def painting(tmp_path):
     return path
 
 
-def _job(parent, painting, tmp_path, out=None, **cfg):
+def _job(parent, painting, tmp_path, out=None, resume=False, trainer=None, **cfg):
     base = dict(steps=6, batch=4, preview_every=2, checkpoint_every=0, style_weight=10.0, size=32)
     base.update(cfg)
-    return FinetuneJob(parent, painting, FinetuneConfig(**base), out=out, device="cpu",
-                       models_dir=tmp_path / "user-models", loss_network=TinyFeatures())
+    return FinetuneJob(parent, painting, FinetuneConfig(**base), out=out, device="cpu", resume=resume,
+                       models_dir=tmp_path / "user-models", loss_network=TinyFeatures(), **(trainer or {}))
 
 
 def test_layer_groups_follow_forward_order():
@@ -168,6 +169,9 @@ def test_cancel_leaves_loadable_child_or_none(parent, painting, tmp_path):
     assert result2.status == "cancelled" and not result2.outputs
     assert not list((tmp_path / "user-models").glob("never*"))
     assert not list((tmp_path / "user-models").glob(".*tmp"))
+    from studio.core.paths import runs_dir
+
+    assert not (runs_dir() / "finetune-never").exists()  # nor a run state of nothing
 
 
 def test_resume_continues_step_count(parent, painting, tmp_path):
@@ -180,8 +184,7 @@ def test_resume_continues_step_count(parent, painting, tmp_path):
     first = run_job(_job(parent, painting, tmp_path, steps=6, out="resumed"), stop_at_3, cancel)
     assert first.status == "cancelled"
     steps = []
-    job = _job(parent, painting, tmp_path, steps=6, out="resumed")
-    job.resume = True
+    job = _job(parent, painting, tmp_path, steps=6, out="resumed", resume=True)
     second = run_job(job, lambda p: steps.append(p.step) if p.losses else None)
     assert second.ok, second.message
     assert steps[0] == 4 and steps[-1] == 6
@@ -223,3 +226,130 @@ def test_awkward_paintings(kind, parent, tmp_path):
     if kind in ("rgba", "1px"):  # the whole job too (the loader path is the same for the others)
         result = run_job(_job(parent, path, tmp_path, steps=1, batch=2))
         assert result.ok, result.message
+
+
+# ---------------------------------------------------------------------------- on the shared Trainer
+def _losses(events):
+    return {e.step: e.losses for e in events if e.losses}
+
+
+def test_resume_is_exact(parent, painting, tmp_path):
+    """Steps 4..6 of a run cancelled at step 3 and resumed report the losses of a straight run (fp32, 1 thread)."""
+    one = {"threads": 1}
+    straight = []
+    assert run_job(_job(parent, painting, tmp_path, out="straight", trainer=one), straight.append).ok
+    cancel = CancelToken()
+    first = run_job(_job(parent, painting, tmp_path, out="split", trainer=one),
+                    lambda p: cancel.cancel() if p.step >= 3 else None, cancel)
+    assert first.status == "cancelled" and first.outputs["step"] == 3
+    resumed = []
+    res = run_job(_job(parent, painting, tmp_path, out="split", resume=True, trainer=one), resumed.append)
+    assert res.ok, res.message
+    a, b = _losses(straight), _losses(resumed)
+    assert sorted(b) == [4, 5, 6]
+    for step in (4, 5, 6):
+        torch.testing.assert_close(torch.tensor(list(b[step].values()), dtype=torch.float64),
+                                   torch.tensor(list(a[step].values()), dtype=torch.float64), rtol=0, atol=1e-6)
+    ta, _ = load_checkpoint(straight_card := tmp_path / "user-models" / "straight.json")
+    tb, card = load_checkpoint(res.outputs["card"])
+    assert straight_card.exists() and card.training.steps == 6
+    assert all(torch.equal(ta[k], tb[k]) for k in ta if k.startswith("style."))
+
+
+def test_cancel_at_step_3_exports_and_resume_continues(parent, painting, tmp_path):
+    from studio.train import RunFolder
+
+    cancel = CancelToken()
+    res = run_job(_job(parent, painting, tmp_path, out="c3", steps=10),
+                  lambda p: cancel.cancel() if p.step >= 3 else None, cancel)
+    assert res.status == "cancelled" and res.outputs["step"] == 3 and res.outputs["status"] == "cancelled"
+    child = load_model(res.outputs["card"], "cpu")
+    assert child.card.training.steps == 3 and child.card.extra["training_run"]["status"] == "cancelled"
+    assert RunFolder(res.outputs["run_dir"]).load()[1]["step"] == 3
+    events = []
+    again = run_job(_job(parent, painting, tmp_path, out="c3", steps=5, resume=True), events.append)
+    assert again.ok, again.message
+    assert [e.step for e in events if e.losses] == [4, 5]
+
+
+def test_nan_stops_with_the_term_named_and_the_run_resumes(parent, painting, tmp_path, monkeypatch):
+    import studio.losses.perceptual as perceptual
+
+    real_tv, calls = perceptual.total_variation, [0]
+
+    def tv_goes_nan(images):
+        calls[0] += 1
+        out = real_tv(images)
+        return out * float("nan") if calls[0] == 4 else out
+
+    monkeypatch.setattr(perceptual, "total_variation", tv_goes_nan)
+    res = run_job(_job(parent, painting, tmp_path, out="nan", checkpoint_every=2))
+    assert res.status == "failed" and "diverged" in res.message and "'tv'" in res.message and "step 4" in res.message
+    assert not (tmp_path / "user-models" / "nan.json").exists()
+    monkeypatch.setattr(perceptual, "total_variation", real_tv)
+    events = []
+    again = run_job(_job(parent, painting, tmp_path, out="nan", checkpoint_every=2, resume=True), events.append)
+    assert again.ok, again.message
+    assert [e.step for e in events if e.losses] == [3, 4, 5, 6]
+
+
+def test_ema_generator_is_what_the_child_stores(parent, painting, tmp_path):
+    from studio.train import RunFolder
+
+    res = run_job(_job(parent, painting, tmp_path, out="ema", steps=4, lr=1e-2,
+                       trainer={"ema": 0.9, "run_dir": str(tmp_path / "ema-run")}))
+    assert res.ok, res.message
+    state, _ = RunFolder(tmp_path / "ema-run").load()
+    tensors, card = load_checkpoint(res.outputs["card"])
+    style = {k[len("style.generator."):]: v for k, v in tensors.items() if k.startswith("style.")}
+    raw = {k[len("net.G_S."):]: v for k, v in state.items() if k.startswith("net.G_S.")}
+    ema = {k[len("ema.G_S."):]: v for k, v in state.items() if k.startswith("ema.G_S.")}
+    assert set(style) == set(raw) == set(ema)
+    assert all(torch.equal(style[k], ema[k]) for k in style)
+    assert any(not torch.equal(style[k], raw[k]) for k in style if style[k].is_floating_point())
+    assert "EMA" in card.training.notes and card.extra["training_run"]["ema"]["decay"] == 0.9
+
+
+def test_resume_refuses_another_painting_or_layers(parent, painting, tmp_path):
+    cancel = CancelToken()
+    run_job(_job(parent, painting, tmp_path, out="r", layers=2), lambda p: cancel.cancel() if p.losses else None, cancel)
+    other = tmp_path / "other.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(other)
+    res = run_job(_job(parent, other, tmp_path, out="r", layers=2, resume=True))
+    assert res.status == "failed" and "another painting" in res.message and "stripes.png" in res.message
+    res = run_job(_job(parent, painting, tmp_path, out="r", resume=True))
+    assert res.status == "failed" and "--layers 2" in res.message
+    assert run_job(_job(parent, painting, tmp_path, out="r", layers=2, resume=True)).ok
+
+
+def test_default_names_stay_unique_and_out_refuses_an_existing_model(parent, painting, tmp_path):
+    from studio.core.paths import runs_dir
+
+    first = run_job(_job(parent, painting, tmp_path, steps=1))
+    second = run_job(_job(parent, painting, tmp_path, steps=1))
+    assert first.ok and second.ok
+    assert [Path(r.outputs["card"]).stem for r in (first, second)] == ["parent-stripes", "parent-stripes-2"]
+    assert Path(second.outputs["run_dir"]) == runs_dir() / "finetune-parent-stripes-2"
+    clash = run_job(_job(parent, painting, tmp_path, steps=1, out="parent-stripes"))
+    assert clash.status == "failed" and "already exists" in clash.message
+    # a run folder without its child (a killed run) is not taken over by a new run's default name
+    (tmp_path / "user-models" / "parent-stripes-2.json").unlink()
+    third = run_job(_job(parent, painting, tmp_path, steps=1))
+    assert third.ok and Path(third.outputs["card"]).stem == "parent-stripes-3"
+
+
+def test_cli_parses_the_shared_training_flags(parent, painting, tmp_path):
+    import argparse
+
+    from studio.cli.finetune_cmd import register
+    from studio.models.csgan.finetune import make_finetune_job
+
+    ap = argparse.ArgumentParser()
+    register(ap.add_subparsers())
+    args = ap.parse_args(["finetune", str(parent), str(painting), "--layers", "2", "--save-every", "7",
+                          "--ema", "0.99", "--time-limit", "3", "--precision", "bf16"])
+    assert (args.steps, args.batch, args.checkpoint_every, args.preview_every) == (100, 16, 7, 5)
+    opts = {k: v for k, v in vars(args).items() if k != "func"}
+    job = make_finetune_job(**opts)
+    assert job.options.ema == 0.99 and job.options.time_limit == 3 and job.options.precision == "bf16"
+    assert job.task.cfg.layers == 2 and job.task.cfg.checkpoint_every == 7 and job.task.cfg.precision == "bf16"

@@ -10,6 +10,11 @@ feeds it to both; the loss is
 through a frozen loss network φ (VGG-19, :mod:`studio.losses`), optimised with Adam 1e-4 over the whole
 generator or only its last K layers (the paper: the last layers carry the style).
 
+It runs on the shared :class:`~studio.train.Trainer` as :class:`FinetuneTask`: the run state holds G_S,
+its Adam moments (and its EMA copy with ``--ema``), the RNG that draws z and the first style loss. G_C is
+the parent's generator itself, so it is not saved: the run records a digest of it, and of the painting,
+and a resume with a different parent or painting is refused. The loss network is not run state either.
+
 The result is a *child model* (family ``csgan-style``, registered as an entry point) whose checkpoint
 holds the parent's tensors unchanged plus G_S's generator tensors under ``style.``. Its loaded model
 wraps the parent family's model and adds a **style strength** scalar control: the generator's weights
@@ -25,40 +30,43 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
-import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from studio.core.atomic import atomic_write_text
-from studio.core.checkpoint import ModelCard, TrainingInfo, load_checkpoint, save_checkpoint
-from studio.core.device import resolve_device
+from studio.core.checkpoint import ModelCard, card_path, load_checkpoint, save_checkpoint
 from studio.core.errors import CheckpointError, JobCancelled, StudioError
 from studio.core.family import Control, Family, LoadedModel, normalise_state
 from studio.core.grid import tile, to_uint8
 from studio.core.images import load_image, pil_to_tensor
-from studio.core.jobs import Reporter, cancelled_with
 from studio.core.latents import seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
 from studio.losses.perceptual import (FINETUNE_LOSS, FeatureNetwork, LossConfig, PerceptualLoss,
                                       build_loss_network, resize_for_loss)
+from studio.train import PRECISIONS, RunFolder, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 STYLE_FAMILY = "csgan-style"
 STYLE_PREFIX = "style."
 PREVIEW_COUNT = 8
 _MAX_PAINTING_SIDE = 1024  # paintings are shrunk to this right after loading (speed; 8000 px inputs)
+# the fine-tune's own defaults of the shared training options
+TRAINER_DEFAULTS = {"steps": 100, "batch": 16, "checkpoint_every": 25, "preview_every": 5}
+# FinetuneConfig fields that are shared training options (the Trainer runs them; the card keeps them)
+_SHARED = ("steps", "batch", "checkpoint_every", "preview_every", "seed", "precision")
 
 
 # --------------------------------------------------------------------------------------------- settings
 @dataclass
 class FinetuneConfig:
-    """Settings of one fine-tune (stored in the child card). Weights are for the normalised losses."""
+    """Settings of one fine-tune (stored in the child card). Weights are for the normalised losses.
+
+    ``steps`` … ``precision`` are the shared training options (see :data:`_SHARED`); the job hands them
+    to the Trainer, which is what runs them."""
 
     steps: int = 100
     batch: int = 16
@@ -71,7 +79,7 @@ class FinetuneConfig:
     preview_every: int = 5
     checkpoint_every: int = 25
     seed: int = 0
-    precision: str = "fp32"  # 'bf16' = bfloat16 autocast for the loss network (fast on AMX/CUDA)
+    precision: str = "fp32"  # bf16 = bfloat16 autocast (fast on AMX/CUDA); fp16 = GPU autocast + loss scaling
     loss: LossConfig = field(default_factory=lambda: copy.deepcopy(FINETUNE_LOSS))
 
     def __post_init__(self) -> None:
@@ -82,7 +90,7 @@ class FinetuneConfig:
                   (self.lr > 0, "the learning rate must be positive"),
                   (min(self.style_weight, self.content_weight, self.tv_weight) >= 0, "loss weights must be ≥ 0"),
                   (self.size == 0 or 16 <= self.size <= 1024, "size must be 0 (generator size) or 16–1024 px"),
-                  (self.precision in ("fp32", "bf16"), "precision must be 'fp32' or 'bf16'")]
+                  (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}")]
         for ok, msg in checks:
             if not ok:
                 raise StudioError(f"fine-tune settings: {msg}")
@@ -215,12 +223,18 @@ def safe_name(stem: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in stem).strip("-.") or "finetune"
 
 
-def unique_name(folder: Path, stem: str) -> str:
+def unique_name(folder: Path, stem: str, taken: Callable[[str], bool] | None = None) -> str:
+    """``stem`` made file-safe, with -2, -3… until no model in ``folder`` (nor ``taken(name)``) has it."""
     safe = safe_name(stem)
     name, i = safe, 2
-    while (folder / f"{name}.json").exists():
+    while (folder / f"{name}.json").exists() or (taken is not None and taken(name)):
         name, i = f"{safe}-{i}", i + 1
     return name
+
+
+def default_run_path(name: str) -> Path:
+    """Where a fine-tune named ``name`` keeps its resumable run unless --run-dir says otherwise."""
+    return runs_dir() / f"finetune-{name}"
 
 
 @dataclass
@@ -253,199 +267,258 @@ def _load_parent(model: str | Path, device: torch.device) -> _Parent:
     return _Parent(path.stem, path, card, tensors, loaded, prefix, gen)
 
 
-class FinetuneJob:
-    """The fine-tune as a studio job: resumable, previews every few steps, saves a child on cancel."""
+def module_digest(module: nn.Module) -> str:
+    """SHA-256 of a module's state (names, dtypes, shapes, bytes): identifies the parent generator."""
+    h = hashlib.sha256()
+    for key, value in module.state_dict().items():
+        t = value.detach().to("cpu").contiguous()
+        h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
-    def __init__(self, model: str | Path, painting: str | Path, config: FinetuneConfig | None = None,
-                 out: str | None = None, device: str | torch.device = "auto", command: str = "",
-                 resume: bool = False, models_dir: str | Path | None = None,
+
+class FinetuneTask(TrainingTask):
+    """The fine-tune on the shared Trainer: G_S trained (the run state), G_C frozen (the parent itself)."""
+
+    family = STYLE_FAMILY
+
+    def __init__(self, model: str | Path, painting: str | Path, config: FinetuneConfig, trainer: TrainerOptions,
+                 out: str | None = None, models_dir: str | Path | None = None,
                  loss_network: FeatureNetwork | None = None):
         self.model = model
         self.painting = Path(painting)
-        self.config = config or FinetuneConfig()
+        self.cfg = config
+        self.trainer = trainer
         self.out = out
-        self.device_name = device
-        self.command = command
-        self.resume = resume
         self.models_dir = Path(models_dir) if models_dir else None
         self.loss_network = loss_network
         self.title = f"Fine-tune on {self.painting.name}"
         self.trained_layers: list[str] = []
+        self.style_start: float | None = None
+        self._name: str | None = None
+        self._per_layer: dict[str, float] = {}
 
-    # the pieces are methods so the UI/bench can reuse them
-    def run(self, reporter: Reporter) -> dict[str, Any]:
-        cfg = self.config
-        device = resolve_device(self.device_name)
-        reporter.message("loading the model and the painting…")
-        parent = _load_parent(self.model, device)
+    # -- where things go -----------------------------------------------------------------------------
+    def models_folder(self) -> Path:
+        return self.models_dir or user_models_dir()
+
+    def name(self) -> str:
+        """The child's name: --out, else PARENT-PAINTING (made unique unless resuming)."""
+        if self._name is None:
+            if self.out:
+                # checked here, before the Trainer looks at the run folder (a finished run keeps its
+                # state), so --out NAME of an existing model gets this message, not "pass --resume"
+                existing = card_path(self.models_folder() / self.out)
+                if existing.exists() and not (self.trainer.resume or self.trainer.force):
+                    raise StudioError(f"a model called '{self.out}' already exists in {existing.parent}; "
+                                      "choose another --out name (or --force to replace it)")
+                self._name = self.out
+            else:
+                from studio.core.store import ModelStore
+
+                base = f"{ModelStore().resolve(str(self.model)).stem}-{self.painting.stem}"
+                if self.trainer.resume:  # a resumed run continues (and overwrites) the child its stopped run saved
+                    self._name = safe_name(base)
+                else:  # neither an existing child nor another run's folder
+                    taken = None if self.trainer.run_dir else \
+                        (lambda n: RunFolder(default_run_path(n)).has_state())
+                    self._name = unique_name(self.models_folder(), base, taken)
+        return self._name
+
+    def steps_total(self) -> int:
+        return self.trainer.steps
+
+    def run_path(self) -> Path:
+        return Path(self.trainer.run_dir) if self.trainer.run_dir else default_run_path(self.name())
+
+    def out_path(self) -> Path:
+        return self.models_folder() / self.name()
+
+    def config(self) -> dict[str, Any]:
+        return {"parent": self.parent.id, "parent_family": self.parent.card.family,
+                "generator_prefix": self.parent.prefix, "parent_generator_sha256": self.parent_digest,
+                "painting": self.painting.name, "painting_sha256": self.digest, "layers": int(self.cfg.layers)}
+
+    # -- setup ---------------------------------------------------------------------------------------
+    def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
+        cfg = self.cfg
+        ctx.message("loading the model and the painting…")
+        self.parent = parent = _load_parent(self.model, torch.device("cpu"))
+        self.parent_digest = module_digest(parent.generator)
         native = int(parent.card.image_size)
-        size = cfg.size or native
-        painting = load_painting(self.painting, native, size).to(device)
-        digest = file_sha256(self.painting)
-        net = self.loss_network or build_loss_network(cfg.loss, device)
-        loss = PerceptualLoss(net, cfg.loss)
-        loss.set_style(painting)
+        self.size = cfg.size or native
+        painting = load_painting(self.painting, native, self.size)
+        self.digest = file_sha256(self.painting)
+        if saved is not None:
+            self._check_resume(saved.get("config") or {})
+        net = self.loss_network or build_loss_network(cfg.loss, ctx.device)
+        if isinstance(net, nn.Module):
+            net = net.to(ctx.device)
+        self.loss = PerceptualLoss(net, cfg.loss)
+        self.loss.set_style(painting.to(ctx.device))
 
-        g_c = copy.deepcopy(parent.generator).to(device).eval().requires_grad_(False)
-        g_s = copy.deepcopy(parent.generator).to(device).eval()  # eval: BN uses the parent's statistics
-        self.trained_layers = select_trainable(g_s, cfg.layers)
-        params = [p for p in g_s.parameters() if p.requires_grad]
-        optim = torch.optim.Adam(params, lr=cfg.lr)
-
-        folder = self.models_dir or user_models_dir()
-        base = f"{parent.id}-{self.painting.stem}"
-        # a resumed run continues (and overwrites) the child its stopped run saved
-        name = self.out or (safe_name(base) if self.resume else unique_name(folder, base))
-        run_folder = runs_dir() / f"finetune-{name}"
-        start, elapsed_before, history = 0, 0.0, {}
-        if self.resume:
-            start, elapsed_before, history = self._load_run(run_folder, g_s, optim, parent)
-        elif (folder / f"{name}.json").exists():
-            raise StudioError(f"a model called '{name}' already exists in {folder}; choose another --out name")
-
-        z_fixed = seed_to_z(0, parent.card.latent_dim, PREVIEW_COUNT).to(device)
+        # G_C: the parent's generator, frozen, on the device (not run state); G_S: the trained copy, on
+        # the CPU until the Trainer moves it. Both in eval mode: BN uses the parent's statistics.
+        self.g_s = copy.deepcopy(parent.generator).cpu().eval()
+        self.g_c = copy.deepcopy(parent.generator).to(ctx.device).eval().requires_grad_(False)
+        ctx.precision.prepare(self.g_c)
+        self.trained_layers = select_trainable(self.g_s, cfg.layers)
+        self.latent_dim = int(parent.card.latent_dim)
+        self.z_fixed = seed_to_z(0, self.latent_dim, PREVIEW_COUNT).to(ctx.device)
         with torch.no_grad():
-            before = g_c(z_fixed)
-        amp = cfg.precision == "bf16"
-        t0 = time.perf_counter()
-        step = start
-        first_style = history.get("style_start")
-        last: dict[str, float] = {}
+            self.before = self.g_c(self.z_fixed).float().cpu()
+        what = "the whole generator" if cfg.layers <= 0 else "layers " + ", ".join(self.trained_layers)
+        ctx.message(f"fine-tuning {what} of '{parent.id}' on {self.painting.name} ({ctx.device}, "
+                    f"{self.trainer.precision})")
 
-        def save(final: bool) -> Path:
-            wall = elapsed_before + time.perf_counter() - t0
-            self._save_run(run_folder, g_s, optim, step, wall, history)
-            return self._save_child(folder, name, parent, g_c, g_s, step, wall, digest, device, last, history)
+    def _check_resume(self, old: Mapping[str, Any]) -> None:
+        """A resumed run must continue what it started: the same parent generator, painting and layers."""
+        if old.get("parent_generator_sha256") != self.parent_digest:
+            raise StudioError(f"this run fine-tuned another generator than '{self.parent.id}' holds now (was "
+                              f"the parent '{old.get('parent')}' replaced or retrained?); start a new run "
+                              "without --resume, or use another --out name")
+        if old.get("painting_sha256") != self.digest:
+            raise StudioError(f"this run was started on another painting ({old.get('painting')}, not this "
+                              f"{self.painting.name}); resume with that file, or start a new run")
+        if int(old.get("layers", 0)) != int(self.cfg.layers):
+            raise StudioError(f"this run trains --layers {old.get('layers')} (0 = the whole generator), "
+                              f"not {self.cfg.layers}; resume with --layers {old.get('layers')}")
 
+    def networks(self) -> dict[str, nn.Module]:
+        return {"G_S": self.g_s}
+
+    def ema_networks(self) -> tuple[str, ...]:
+        return ("G_S",)
+
+    def optimizers(self, phase: str) -> dict[str, torch.optim.Optimizer]:
+        self.opt = torch.optim.Adam([p for p in self.g_s.parameters() if p.requires_grad], lr=self.cfg.lr)
+        return {"G_S": self.opt}
+
+    def state(self) -> dict[str, Any]:
+        return {"style_start": self.style_start}
+
+    def load_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
+        value = state.get("style_start")
+        self.style_start = None if value is None else float(value)
+
+    # -- one step ------------------------------------------------------------------------------------
+    def train_step(self, ctx: TrainContext) -> dict[str, float]:
+        cfg = self.cfg
+        z = torch.randn(ctx.local_batch(self.trainer.batch), self.latent_dim, generator=ctx.rng).to(ctx.device)
+        with ctx.autocast():
+            with torch.no_grad():
+                content = self.loss.content_target(resize_for_loss(_to01(self.g_c(z)), self.size))
+            terms = self.loss(resize_for_loss(_to01(self.g_s(z)), self.size), content)
+        total = cfg.style_weight * terms.style + cfg.content_weight * terms.content + cfg.tv_weight * terms.tv
+        self.opt.zero_grad(set_to_none=True)
+        ctx.backward(total)
+        ctx.step_optimizer(self.opt)
+        # the terms before their sum, so a divergence message names the term that went bad
+        losses = {"style": float(terms.style.detach()), "content": float(terms.content.detach()),
+                  "tv": float(terms.tv.detach()), "total": float(total.detach())}
+        if self.style_start is None:
+            self.style_start = losses["style"]
+        self._per_layer = dict(terms.per_layer)
+        return losses
+
+    def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
+        return {f"style_{k}": v for k, v in self._per_layer.items()}
+
+    def preview(self, ctx: TrainContext) -> np.ndarray:
+        """G_C's samples above, G_S's (as trained, not the EMA) below; the same codes every time."""
+        with torch.no_grad():
+            after = self.g_s(self.z_fixed).float().cpu()
+        return preview_grid(self.before, after)
+
+    # -- export --------------------------------------------------------------------------------------
+    def _nothing_trained(self, summary: RunSummary) -> None:
+        """No step was ever taken: no child; the run state the Trainer just saved holds nothing either."""
+        folder = RunFolder(self.run_path())
+        folder.state_path.unlink(missing_ok=True)
         try:
-            for step in range(start, cfg.steps):
-                gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-                z = torch.randn(cfg.batch, parent.card.latent_dim, generator=gen).to(device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    with torch.no_grad():
-                        content = loss.content_target(resize_for_loss(_to01(g_c(z)), size))
-                    out = _to01(g_s(z))
-                    terms = loss(resize_for_loss(out, size), content)
-                total = (cfg.style_weight * terms.style + cfg.content_weight * terms.content
-                         + cfg.tv_weight * terms.tv)
-                optim.zero_grad(set_to_none=True)
-                total.backward()
-                optim.step()
-                last = {"total": float(total.detach()), "style": float(terms.style.detach()),
-                        "content": float(terms.content.detach()), "tv": float(terms.tv.detach())}
-                if first_style is None:
-                    first_style = history["style_start"] = last["style"]
-                history.setdefault("style", []).append(last["style"])
-                step += 1
-                preview = None
-                if step % max(1, cfg.preview_every) == 0 or step == cfg.steps or step == start + 1:
-                    with torch.no_grad():
-                        preview = preview_grid(before, g_s(z_fixed))
-                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
-                    self._save_run(run_folder, g_s, optim, step, elapsed_before + time.perf_counter() - t0,
-                                   history)
-                reporter.report(step, cfg.steps, losses=last, preview=preview,
-                                metrics={f"style_{k}": v for k, v in terms.per_layer.items()})
-        except JobCancelled:
-            if step > start or (self.resume and step > 0):
-                raise cancelled_with({"card": str(save(final=False)), "steps": step})
-            raise
-        card_path = save(final=True)
-        return {"card": str(card_path), "steps": step, "trained_layers": list(self.trained_layers)}
+            folder.path.rmdir()  # only when empty
+        except OSError:
+            pass
+        if summary.status == "cancelled":
+            raise JobCancelled()
+        raise StudioError("stopped before the first step: nothing was trained, no model was saved")
 
-    # -------------------------------------------------------------------------------- persistence
-    def _save_child(self, folder: Path, name: str, parent: _Parent, g_c: nn.Module, g_s: nn.Module,
-                    steps: int, wall: float, digest: str, device: torch.device, last: Mapping[str, float],
-                    history: Mapping[str, Any]) -> Path:
-        cfg = self.config
+    def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
+        if summary.step == 0:
+            self._nothing_trained(summary)
+        cfg, parent = self.cfg, self.parent
+        g_s = ctx.export_module("G_S")  # the EMA copy with --ema
         tensors = {k: v for k, v in parent.tensors.items() if not k.startswith(STYLE_PREFIX)}
         for k, v in g_s.state_dict().items():
-            tensors[f"{STYLE_PREFIX}{parent.prefix}.{k}"] = v
-        change = relative_change(g_c, g_s)
+            tensors[f"{STYLE_PREFIX}{parent.prefix}.{k}"] = v.detach().to("cpu").contiguous()
+        change = relative_change(self.g_c, g_s)
+        scope = "whole generator" if cfg.layers <= 0 else f"last {cfg.layers} layers"
+        training = ctx.training_info(
+            summary,
+            data=f"painting {self.painting.name} (sha256 {self.digest}); content from parent '{parent.id}' "
+                 f"({parent.card.training.data})",
+            licence=f"parent model: {parent.card.training.licence or 'see parent'}; painting: as supplied by "
+                    "the user",
+            notes=f"CSGAN style fine-tune, {scope}")
         card = ModelCard(
-            name=name, family=STYLE_FAMILY,
+            name=self.name(), family=STYLE_FAMILY,
             config={"parent_family": parent.card.family, "generator_prefix": parent.prefix,
                     "parent_card": parent.card.to_dict(), "finetune": cfg.to_dict()},
             image_size=parent.card.image_size, latent_dim=parent.card.latent_dim,
             labels=copy.deepcopy(parent.card.labels),
-            training=TrainingInfo(
-                data=f"painting {self.painting.name} (sha256 {digest}); content from parent '{parent.id}' "
-                     f"({parent.card.training.data})",
-                licence=f"parent model: {parent.card.training.licence or 'see parent'}; painting: as "
-                        "supplied by the user",
-                command=self.command or f"FinetuneJob({parent.id!r}, {self.painting.name!r})",
-                steps=int(steps), wall_time_s=round(float(wall), 2), device=str(device),
-                notes=f"CSGAN style fine-tune, {'whole generator' if cfg.layers <= 0 else f'last {cfg.layers} layers'}"),
-            metrics={"relative_change": change, "style_loss_start": history.get("style_start"),
-                     **{f"{k}_loss_end": v for k, v in last.items()}},
+            training=training,
+            metrics={"relative_change": change, "style_loss_start": self.style_start,
+                     **{f"{k}_loss_end": v for k, v in summary.losses.items()}},
             parent=parent.id,
-            extra={"painting": {"file": self.painting.name, "sha256": digest},
+            extra={"painting": {"file": self.painting.name, "sha256": self.digest},
                    "trained_layers": list(self.trained_layers),
-                   "all_layers": [g for g, _ in layer_groups(g_c)]},
+                   "all_layers": [g for g, _ in layer_groups(self.g_c)],
+                   "training_run": ctx.training_record(summary),
+                   "loss_history": summary.history},
         )
-        folder.mkdir(parents=True, exist_ok=True)
-        return save_checkpoint(folder / name, tensors, card)
-
-    @staticmethod
-    def _save_run(folder: Path, g_s: nn.Module, optim: torch.optim.Optimizer, step: int, wall: float,
-                  history: Mapping[str, Any]) -> None:
-        """Resumable state: G_S, Adam moments and the step counter, each file written atomically."""
-        from safetensors.torch import save_file
-        from studio.core.atomic import atomic_path
-
-        tensors = {f"g.{k}": v.detach().cpu().contiguous() for k, v in g_s.state_dict().items()}
-        state = optim.state_dict()
-        for idx, st in state["state"].items():
-            for key, value in st.items():
-                if torch.is_tensor(value):
-                    tensors[f"opt.{idx}.{key}"] = value.detach().cpu().reshape(value.shape).contiguous()
-        folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(folder / "state.safetensors") as tmp:
-            save_file(tensors, str(tmp))
-        atomic_write_text(folder / "state.json", json.dumps(
-            {"step": int(step), "wall_time_s": float(wall), "history": dict(history)}))
-
-    @staticmethod
-    def _load_run(folder: Path, g_s: nn.Module, optim: torch.optim.Optimizer,
-                  parent: _Parent) -> tuple[int, float, dict]:
-        from safetensors.torch import load_file
-
-        meta_path, tpath = folder / "state.json", folder / "state.safetensors"
-        if not meta_path.exists() or not tpath.exists():
-            raise StudioError(f"nothing to resume: {folder} holds no saved fine-tune state")
-        try:
-            meta = json.loads(meta_path.read_text())
-            tensors = load_file(str(tpath))
-        except Exception as exc:
-            raise CheckpointError(tpath, f"the saved fine-tune state cannot be read ({exc})")
-        g_state = {k[2:]: v for k, v in tensors.items() if k.startswith("g.")}
-        try:
-            g_s.load_state_dict(g_state, strict=True)
-        except RuntimeError:
-            raise CheckpointError(tpath, "the saved fine-tune state does not fit this model") from None
-        device = next(g_s.parameters()).device
-        params = [p for p in g_s.parameters() if p.requires_grad]
-        opt_state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in tensors.items():
-            if key.startswith("opt."):
-                _, idx, name = key.split(".", 2)
-                opt_state.setdefault(int(idx), {})[name] = value.to(device) if name != "step" else value
-        if opt_state:
-            sd = optim.state_dict()
-            sd["state"] = opt_state
-            if max(opt_state) >= len(params):
-                raise CheckpointError(tpath, "the saved fine-tune state used other layers; use the same --layers")
-            optim.load_state_dict(sd)
-        return int(meta.get("step", 0)), float(meta.get("wall_time_s", 0.0)), dict(meta.get("history") or {})
+        self.models_folder().mkdir(parents=True, exist_ok=True)
+        return save_checkpoint(self.out_path(), tensors, card)
 
 
-def make_finetune_job(**options: Any) -> FinetuneJob:
-    """Build a job from CLI-style options (model, painting, steps, batch, layers, ...)."""
-    known = {f.name for f in fields(FinetuneConfig)}
-    cfg = FinetuneConfig(**{k: v for k, v in options.items() if k in known and v is not None})
-    return FinetuneJob(options["model"], options["painting"], cfg, out=options.get("out"),
-                       device=options.get("device") or "auto", command=options.get("command", ""),
-                       resume=bool(options.get("resume")), models_dir=options.get("models_dir"))
+def _finetune_trainer(model: str | Path, painting: str | Path, cfg: FinetuneConfig, trainer: TrainerOptions,
+                      out: str | None, models_dir: str | Path | None,
+                      loss_network: FeatureNetwork | None) -> Trainer:
+    for name in _SHARED:  # the card's settings say what the Trainer ran
+        setattr(cfg, name, getattr(trainer, name))
+    if not trainer.command:
+        trainer.command = f"FinetuneJob({Path(str(model)).stem!r}, {Path(painting).name!r})"
+    task = FinetuneTask(model, painting, cfg, trainer, out=out, models_dir=models_dir, loss_network=loss_network)
+    return Trainer(task, trainer)
+
+
+def FinetuneJob(model: str | Path, painting: str | Path, config: FinetuneConfig | None = None,
+                out: str | None = None, device: str | torch.device = "auto", command: str = "",
+                resume: bool = False, models_dir: str | Path | None = None,
+                loss_network: FeatureNetwork | None = None, **trainer_options: Any) -> Trainer:
+    """The fine-tune as a studio job (a :class:`Trainer`): ``config`` holds the settings (its steps, batch,
+    preview/checkpoint cadence, seed and precision go to the Trainer); ``trainer_options`` are any other
+    shared training options (``ema``, ``time_limit``, ``threads``, ``run_dir``, ``force``…).
+    ``loss_network`` replaces VGG-19 (tests); ``models_dir`` is where the child goes."""
+    cfg = copy.deepcopy(config) if config is not None else FinetuneConfig()
+    known = {f.name for f in fields(TrainerOptions)}
+    unknown = sorted(set(trainer_options) - known)
+    if unknown:
+        raise TypeError(f"FinetuneJob() got unknown options: {', '.join(unknown)}")
+    shared: dict[str, Any] = {name: getattr(cfg, name) for name in _SHARED}
+    shared.update(device=str(device), command=command, resume=bool(resume))
+    shared.update({k: v for k, v in trainer_options.items() if v is not None})
+    trainer = TrainerOptions.from_mapping(shared, **TRAINER_DEFAULTS)
+    return _finetune_trainer(model, painting, cfg, trainer, out, models_dir, loss_network)
+
+
+def make_finetune_job(**options: Any) -> Trainer:
+    """Build the job from CLI-style options (model, painting, layers, … and the shared training flags)."""
+    trainer = TrainerOptions.from_mapping(options, **TRAINER_DEFAULTS)
+    own = {f.name for f in fields(FinetuneConfig)} - set(_SHARED)
+    cfg = FinetuneConfig(**{k: v for k, v in options.items() if k in own and v is not None},
+                         **{name: getattr(trainer, name) for name in _SHARED})
+    return _finetune_trainer(options["model"], options["painting"], cfg, trainer, options.get("out"),
+                             options.get("models_dir"), options.get("loss_network"))
 
 
 # -------------------------------------------------------------------------------------- child family
