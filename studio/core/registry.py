@@ -1,9 +1,16 @@
-"""Family discovery: built-ins and plugins go through the same two doors.
+"""Family and tool discovery: built-ins and plugins go through the same two doors.
 
-1. Python entry points in the group ``studio.families`` (the built-in families are registered this way
-   in our own pyproject.toml, so they prove the plugin API), and
+1. Python entry points: the group ``studio.families`` names Family classes, the group ``studio.tools``
+   names the window's tools (the built-in families and tools are registered this way in our own
+   pyproject.toml, so they prove the plugin API), and
 2. ``*.py`` files in plugin folders (the repo's ``plugins/``, ``$STUDIO_HOME/plugins`` and any folder in
-   ``$STUDIO_PLUGIN_PATH``), each defining ``FAMILIES = [SomeFamily, ...]``.
+   ``$STUDIO_PLUGIN_PATH``), each defining ``FAMILIES = [SomeFamily, ...]`` and/or
+   ``TOOLS = [ToolSpec(...), ...]``.
+
+A tool is a :class:`ToolSpec`: a menu entry plus a factory ``(main_window) -> QWidget``, and which models
+it serves (family names and/or capabilities). This module is Qt-free: a spec only *holds* the factory,
+which imports Qt when the window calls it, so a plugin file can declare tools without the CLI loading Qt.
+Tool entry points are only loaded by the window (:func:`discover_tools`), since they name Qt modules.
 
 A broken plugin never stops the studio: its error is kept in :attr:`Registry.errors` and shown.
 """
@@ -11,14 +18,89 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import types
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, Callable
 
 from .errors import UnknownFamily
 from .family import Family
 from .paths import plugin_dirs
 
 ENTRY_POINT_GROUP = "studio.families"
+TOOLS_ENTRY_POINT_GROUP = "studio.tools"
+TOOL_KINDS = ("dock", "dialog")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One window tool: a stable id, its menu text, an optional shortcut and ``factory(main_window) -> QWidget``.
+
+    ``kind``: "dock" (created once, wrapped in a dock widget) or "dialog" (created each time it is opened).
+    Which models it serves (the Tools menu shows it only for those): ``families`` (family names, e.g.
+    ``("can",)``), ``requires`` (attributes the loaded model must have, e.g. ``("style_posterior",)``) and
+    ``when`` (any predicate on the loaded model). All empty: the tool serves every model, and no model.
+    """
+
+    id: str
+    menu_title: str
+    shortcut: str | None
+    factory: Callable[[Any], Any]
+    kind: str = "dock"
+    help: str = ""
+    families: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    when: Callable[[Any], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in TOOL_KINDS:
+            raise ValueError(f"tool '{self.id}': kind must be 'dock' or 'dialog', not {self.kind!r}")
+        if not callable(self.factory):
+            raise TypeError(f"tool '{self.id}': factory must be callable")
+        for name in ("families", "requires"):  # a single string is one name, not its letters
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+
+    @property
+    def for_every_model(self) -> bool:
+        return not self.families and not self.requires and self.when is None
+
+    def serves(self, model: Any) -> bool:
+        """Whether the tool applies to a loaded model (None: no model on the canvas)."""
+        if self.for_every_model:
+            return True
+        if model is None:
+            return False
+        if self.families and getattr(getattr(model, "card", None), "family", None) not in self.families:
+            return False
+        if any(not hasattr(model, attr) for attr in self.requires):
+            return False
+        if self.when is not None:
+            try:
+                return bool(self.when(model))
+            except Exception:  # a predicate bug hides the tool, never breaks the window
+                return False
+        return True
+
+
+def tool_specs(obj: Any, source: str) -> list[ToolSpec]:
+    """The ToolSpecs a tool declaration stands for: a ToolSpec, a list of them, a module (its ``TOOLS``
+    list, or ``TOOL``), or a callable returning any of these. Raises TypeError for anything else."""
+    if isinstance(obj, ToolSpec):
+        return [obj]
+    if isinstance(obj, types.ModuleType):
+        declared = getattr(obj, "TOOLS", None)
+        if declared is None:
+            declared = getattr(obj, "TOOL", None)
+        if declared is None:
+            raise TypeError(f"{source}: module {obj.__name__} declares no TOOLS = [ToolSpec(...)] list")
+        return tool_specs(declared, source)
+    if isinstance(obj, (list, tuple)):
+        return [spec for item in obj for spec in tool_specs(item, source)]
+    if callable(obj) and not isinstance(obj, type):
+        return tool_specs(obj(), source)
+    raise TypeError(f"{source}: {obj!r} is not a ToolSpec")
 
 
 class Registry:
@@ -26,6 +108,7 @@ class Registry:
         self.families: dict[str, Family] = {}
         self.sources: dict[str, str] = {}
         self.errors: list[str] = []
+        self.tools: list[tuple[Any, str]] = []  # (declaration, source) from plugin files' TOOLS lists
 
     def add(self, family_cls: type, source: str) -> None:
         if not (isinstance(family_cls, type) and issubclass(family_cls, Family)):
@@ -77,9 +160,42 @@ def discover(extra_dirs: list[Path] | None = None, use_entry_points: bool = True
                 module = _load_plugin_file(path)
                 for fam in getattr(module, "FAMILIES", []):
                     reg.add(fam, f"plugin {path}")
+                for tool in getattr(module, "TOOLS", []):
+                    reg.tools.append((tool, f"plugin {path}"))
             except Exception as exc:
                 reg.errors.append(f"plugin {path.name}: {exc!r}")
     return reg
+
+
+def discover_tools(registry: Registry | None = None,
+                   use_entry_points: bool = True) -> tuple[list[ToolSpec], list[str]]:
+    """Every installed tool: the ``studio.tools`` entry points (sorted by name; each names a module with a
+    ``TOOLS`` list, a ToolSpec, or a callable returning specs), then the plugin files' ``TOOLS`` of
+    ``registry`` (default: the process-wide one). Returns (specs, problems); never raises. The first spec
+    of an id wins; a later one with the same id is reported and ignored."""
+    reg = registry if registry is not None else default_registry()
+    found: dict[str, ToolSpec] = {}
+    problems: list[str] = []
+
+    def add(obj: Any, source: str) -> None:
+        for spec in tool_specs(obj, source):
+            if spec.id in found:
+                problems.append(f"{source}: tool '{spec.id}' is already provided; ignored")
+            else:
+                found[spec.id] = spec
+
+    if use_entry_points:
+        for ep in sorted(entry_points(group=TOOLS_ENTRY_POINT_GROUP), key=lambda e: e.name):
+            try:
+                add(ep.load(), f"tool entry point '{ep.name}' ({ep.value})")
+            except Exception as exc:  # a broken tool must not stop the window
+                problems.append(f"tool entry point '{ep.name}' ({ep.value}) could not be loaded: {exc!r}")
+    for obj, source in reg.tools:
+        try:
+            add(obj, source)
+        except Exception as exc:
+            problems.append(f"{source}: a tool could not be loaded: {exc!r}")
+    return list(found.values()), problems
 
 
 _default: Registry | None = None

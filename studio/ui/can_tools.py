@@ -11,7 +11,12 @@
 
 Nothing heavy runs in the GUI thread: the meter is computed by a newest-wins background worker (a slider
 drag never builds a queue, stale answers are dropped), steering and sampling run as studio jobs in the
-job panel, and grid images come from the render engine.
+job panel (the Qt-free :class:`~studio.models.can.jobs.SteerJob` and
+:class:`~studio.models.can.jobs.SampleSortedJob`, also ``studio run can steer|sort``), and grid images
+come from the render engine.
+
+The tool is declared by :data:`TOOL` (it serves CAN models) and found through the ``studio.tools``
+entry point ``can``.
 """
 from __future__ import annotations
 
@@ -26,17 +31,13 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from studio.core.registry import ToolSpec
 from studio.engine.frames import array_to_qimage
-
-from .tools import ToolSpec, register_tool
+from studio.models.can.jobs import SampleSortedJob, SteerJob
 
 NEAREST_K = 5
 NEAREST_PX = 52
 GRID_PX = 64
-
-
-def is_can(model: Any) -> bool:
-    return model is not None and getattr(model.card, "family", "") == "can" and hasattr(model, "style_posterior")
 
 
 def pixmap_of(pixels: np.ndarray, size: int) -> QPixmap:
@@ -137,38 +138,6 @@ class StyleBars(QWidget):
             p.drawText(QRectF(label_w + bar_w + 4, y, value_w, 18), Qt.AlignmentFlag.AlignVCenter,
                        f"{v * 100:.0f}%")
         p.end()
-
-
-class SampleSortedJob:
-    """Draw many samples and keep the most ambiguous / most typical ones (a studio job)."""
-
-    def __init__(self, model: Any, model_id: str, count: int, by: str, pool: int, seed: int, truncation: float):
-        self.model, self.model_id = model, model_id
-        self.count, self.by, self.pool, self.seed, self.truncation = count, by, pool, seed, truncation
-        self.title = f"CAN: {count} most {'ambiguous' if by == 'ambiguity' else 'typical'} of {pool} samples"
-
-    def run(self, reporter) -> dict[str, Any]:
-        reporter.message(f"scoring {self.pool} samples…")
-        states = self.model.sample_sorted(self.count, by=self.by, pool=self.pool, seed=self.seed,
-                                          model_id=self.model_id, truncation=self.truncation)
-        scores = [float(v) for v in self.model.ambiguities(states)]
-        reporter.report(1, 1, message="sorted")
-        return {"states": states, "ambiguity": scores}
-
-
-class SteerJob:
-    """Gradient steps on z through the style head (a studio job; the result is a plain state)."""
-
-    def __init__(self, model: Any, state: dict, style_index: int, amount: float, towards: bool):
-        self.model, self.state = model, state
-        self.style_index, self.amount, self.towards = style_index, amount, towards
-        name = model.styles[style_index]
-        self.title = f"CAN: steer {'towards' if towards else 'away from'} {name}"
-
-    def run(self, reporter) -> dict[str, Any]:
-        new = self.model.steer(self.state, self.style_index, self.amount, self.towards)
-        reporter.report(1, 1, message="steered")
-        return {"state": new}
 
 
 class CANPanel(QWidget):
@@ -276,7 +245,7 @@ class CANPanel(QWidget):
     # ------------------------------------------------------------------------------ model / state
     def model(self):
         m = self.window.current_model()
-        return m if is_can(m) else None
+        return m if TOOL.serves(m) else None
 
     def model_changed(self) -> None:
         model = self.model()
@@ -429,6 +398,8 @@ def make_panel(window: Any) -> CANPanel:
     return CANPanel(window)
 
 
-TOOL = register_tool(ToolSpec("can", "CAN style meter && steering…", "Ctrl+Shift+Y", make_panel, kind="dock",
-                              help="style posterior, creativity score, nearest training images, style steering, "
-                                   "samples sorted by ambiguity"))
+TOOL = ToolSpec("can", "CAN style meter && steering…", "Ctrl+Shift+Y", make_panel, kind="dock",
+                help="style posterior, creativity score, nearest training images, style steering, "
+                     "samples sorted by ambiguity",
+                families=("can",), requires=("style_posterior", "steer", "sample_sorted"))
+TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'can' (pyproject.toml)

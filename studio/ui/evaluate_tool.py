@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from studio.core.errors import StudioError
 from studio.core.paths import studio_home
+from studio.core.registry import ToolSpec
 
-from .tools import ToolSpec, register_tool
 from .widgets import JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
@@ -222,6 +222,7 @@ def make_panel(window: Any) -> EvaluatePanel:
     return EvaluatePanel(window)
 
 
-TOOL = register_tool(ToolSpec("evaluate", "Evaluate models…", "Ctrl+Shift+E", make_panel, kind="dock",
-                              help="FID, KID, MiFID and IS-style scores against a reference folder; compare "
-                                   "checkpoints; HTML model report"))
+TOOL = ToolSpec("evaluate", "Evaluate models…", "Ctrl+Shift+E", make_panel, kind="dock",
+                help="FID, KID, MiFID and IS-style scores against a reference folder; compare "
+                     "checkpoints; HTML model report")
+TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'evaluate' (pyproject.toml)

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QLabel,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
+from studio.core.registry import ToolSpec
 
 from .loss_curve import LossCurve
 from .pixel_view import IMAGE_FILTER, PixelView
-from .tools import ToolSpec, register_tool
 from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
@@ -304,5 +304,6 @@ def make_panel(window: Any) -> FinetunePanel:
     return FinetunePanel(window)
 
 
-TOOL = register_tool(ToolSpec("finetune", "Fine-tune on this painting…", "Ctrl+Shift+F", make_panel, kind="dock",
-                              help="teach the current generator one painting's style (CSGAN), with live preview"))
+TOOL = ToolSpec("finetune", "Fine-tune on this painting…", "Ctrl+Shift+F", make_panel, kind="dock",
+                help="teach the current generator one painting's style (CSGAN), with live preview")
+TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'finetune' (pyproject.toml)

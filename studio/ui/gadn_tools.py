@@ -2,9 +2,13 @@
 ("this content × all artists", "this artist × many contents") and style transfer of a dropped image.
 
 Everything slow runs elsewhere: thumbnails and grids are render-engine requests (render thread),
-encoding a dropped image is a job (job thread). This widget only edits the canvas state: picking an
-artist sets labels.artist, the blend slider sets labels.artist2 + scalars.blend, and a transferred
-image's content code goes into state["content"] so every other control keeps working on it.
+encoding a dropped image is a job (job thread: the Qt-free :class:`~studio.models.gadn.jobs.EncodeImageJob`,
+also ``studio run gadn encode``). This widget only edits the canvas state: picking an artist sets
+labels.artist, the blend slider sets labels.artist2 + scalars.blend, and a transferred image's content
+code goes into state["content"] so every other control keeps working on it.
+
+The tool is declared by :data:`TOOL` (it serves GADN models) and found through the ``studio.tools``
+entry point ``gadn``.
 """
 from __future__ import annotations
 
@@ -19,32 +23,12 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, Q
                                QListWidgetItem, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.images import IMAGE_SUFFIXES
+from studio.core.registry import ToolSpec
 from studio.engine.frames import array_to_qimage
-
-from .tools import ToolSpec, register_tool
+from studio.models.gadn.jobs import EncodeImageJob
 
 THUMB_SEED = 7
 THUMB_PX = 56
-
-
-def is_gadn(model: Any) -> bool:
-    return model is not None and getattr(model.card, "family", "") == "gadn" and hasattr(model, "transfer")
-
-
-class EncodeImageJob:
-    """Encode a user image into the model's content space (E's mean): the first half of style transfer."""
-
-    def __init__(self, model: Any, path: Path):
-        self.model, self.path = model, Path(path)
-        self.title = f"Encode {self.path.name}"
-
-    def run(self, reporter) -> dict[str, Any]:
-        reporter.message(f"encoding {self.path.name} …")
-        tensor = self.model.image_tensor(self.path)  # safe loader: clear errors for bad files
-        code = self.model.encode(self.path)
-        pixels = ((tensor[0].permute(1, 2, 0).numpy() + 1) * 127.5 + 0.5).clip(0, 255).astype(np.uint8)
-        reporter.report(1, 1, message="encoded")
-        return {"content": [round(float(v), 6) for v in code], "input_pixels": pixels, "image": str(self.path)}
 
 
 class DropLabel(QLabel):
@@ -184,7 +168,7 @@ class GADNPanel(QWidget):
     # ------------------------------------------------------------------------------ model / state
     def model(self):
         m = self.window.current_model()
-        return m if is_gadn(m) else None
+        return m if TOOL.serves(m) else None
 
     def model_key(self):
         return self.window.current_model_path() or self.window.current_model_id()
@@ -376,5 +360,7 @@ def make_panel(window: Any) -> GADNPanel:
     return GADNPanel(window)
 
 
-TOOL = register_tool(ToolSpec("gadn", "GADN artists && style transfer…", "Ctrl+Shift+A", make_panel, kind="dock",
-                              help="pick an artist, blend styles, grids of content × artist, redraw your image"))
+TOOL = ToolSpec("gadn", "GADN artists && style transfer…", "Ctrl+Shift+A", make_panel, kind="dock",
+                help="pick an artist, blend styles, grids of content × artist, redraw your image",
+                families=("gadn",), requires=("transfer", "encode", "artists"))
+TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'gadn' (pyproject.toml)

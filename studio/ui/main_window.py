@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
         self._pending_id: str | None = None
         self._last_frame: Frame | None = None
         self._tool_docks: dict[str, QDockWidget] = {}
+        self._tool_actions: list[tuple[Any, QAction]] = []  # (ToolSpec, its Tools menu entry)
+        self._docks_hidden_for_model: set[str] = set()  # tool docks hidden because the model changed
         self._tool_windows: list[QWidget] = []
         self._tasks: set = set()
         self._external: dict[str, Any] = {}  # models opened from files outside the model folders
@@ -89,8 +91,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._connect()
-        if load_tools:
-            for problem in tool_registry.load_tool_modules():
+        if load_tools:  # the 'studio.tools' entry points and the plugin files' TOOLS
+            for problem in tool_registry.load_tools(self.registry):
                 self.show_message(problem)
         self._add_tool_actions()
         self._restore_settings()
@@ -420,6 +422,7 @@ class MainWindow(QMainWindow):
         self.settings.set("last_model", self._model_id)
         self._update_info()
         self.show_message(f"{self._model_id} ready on {model.device}", 4000)
+        self._update_tool_actions()
         self.modelChanged.emit(self._model_id)
         self._state_changed()
 
@@ -626,14 +629,45 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ tools
     def _add_tool_actions(self) -> None:
+        """One Tools menu entry per known tool; :meth:`_update_tool_actions` shows those that serve the model."""
         self.tools_menu.clear()
-        specs = tool_registry.registered_tools()
-        if not specs:
-            act = self.tools_menu.addAction("(no tools installed)")
-            act.setEnabled(False)
-        for spec in specs:
-            self.tools_menu.addAction(self._action(spec.menu_title, lambda _c=False, s=spec: self.open_tool(s),
-                                                   spec.shortcut, tip=spec.help))
+        for _spec, act in self._tool_actions:
+            self.removeAction(act)
+        self._tool_actions = []
+        for spec in tool_registry.registered_tools(discover=False):
+            act = self._action(spec.menu_title, lambda _c=False, s=spec: self.open_tool(s), spec.shortcut,
+                               tip=spec.help)
+            act.setObjectName(f"tool-action-{spec.id}")
+            self.tools_menu.addAction(act)
+            self._tool_actions.append((spec, act))
+        self._no_tools_action = self.tools_menu.addAction("(no tools for this model)")
+        self._no_tools_action.setEnabled(False)
+        self._update_tool_actions()
+
+    def _update_tool_actions(self) -> None:
+        """Show the tools that serve the current model (a spec's families / capabilities decide, not the
+        window); hide the docks of tools that do not, and bring back those hidden by an earlier switch."""
+        model = self._model
+        shown = 0
+        for spec, act in self._tool_actions:
+            ok = spec.serves(model)
+            act.setVisible(ok)
+            act.setEnabled(ok)  # a hidden entry's shortcut must not open it either
+            shown += ok
+            dock = self._tool_docks.get(spec.id)
+            if dock is None:
+                continue
+            if not ok and dock.isVisible():
+                dock.hide()
+                self._docks_hidden_for_model.add(spec.id)
+            elif ok and spec.id in self._docks_hidden_for_model:
+                self._docks_hidden_for_model.discard(spec.id)
+                dock.show()
+        self._no_tools_action.setVisible(shown == 0)
+
+    def visible_tools(self) -> list:
+        """The ToolSpecs the Tools menu offers for the current model."""
+        return [spec for spec, act in self._tool_actions if act.isVisible()]
 
     def open_tool(self, spec) -> QWidget | None:
         """Show a registered tool (docks are created once, dialogs each time). Errors are shown."""

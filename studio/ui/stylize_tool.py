@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPro
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
+from studio.core.registry import ToolSpec
 
 from .pixel_view import IMAGE_FILTER, PixelView
 from .loss_curve import LossCurve
-from .tools import ToolSpec, register_tool
 from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
@@ -218,5 +218,6 @@ def make_panel(window: Any) -> StylizePanel:
     return StylizePanel(window)
 
 
-TOOL = register_tool(ToolSpec("stylize", "Stylize a photo…", "Ctrl+Shift+P", make_panel, kind="dock",
-                              help="repaint a photo in a painting's style (Gatys et al., VGG-19)"))
+TOOL = ToolSpec("stylize", "Stylize a photo…", "Ctrl+Shift+P", make_panel, kind="dock",
+                help="repaint a photo in a painting's style (Gatys et al., VGG-19)")
+TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'stylize' (pyproject.toml)

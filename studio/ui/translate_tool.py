@@ -2,8 +2,10 @@
 input and output side by side at the image's own resolution, save the result with its metadata.
 
 The widget only collects choices and shows pixels. The work — loading the translator and translating,
-in overlapping tiles for large images (one progress step per tile, cancellable between tiles) — is a
-studio job run through ``window.start_job``; the same core call ``studio translate`` makes.
+in overlapping tiles for large images (one progress step per tile, cancellable between tiles) — is the
+Qt-free :class:`~studio.models.translate_jobs.ModelTranslateJob` run through ``window.start_job``; the
+same job ``studio run cyclegan translate`` runs. Translators are the models whose family offers a
+'translate' job, so a plugin translator family is listed too.
 """
 from __future__ import annotations
 
@@ -15,41 +17,16 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
+from studio.core.registry import ToolSpec
+from studio.models.translate_jobs import ModelTranslateJob
 
 from .pixel_view import PixelView
-from .tools import ToolSpec, register_tool
 from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
-TRANSLATOR_FAMILIES = ("cyclegan", "ugatit")
+TRANSLATE_JOB = "translate"  # models whose family offers this job are listed (CycleGAN, U-GAT-IT, plugins…)
 AUTO_TILE_ABOVE = 768  # images with a side above this are translated in tiles (bounded memory)
 AUTO_TILE = 384
-
-
-class _ModelTranslateJob:
-    """Load (once, cached by card path) and translate: keeps even model loading off the UI thread."""
-
-    def __init__(self, cache: dict, card_path: Path, device: str, image, direction: str, tile: int):
-        self.cache, self.card_path, self.device = cache, card_path, device
-        self.image, self.direction, self.tile = image, direction, tile
-        self.title = f"Translate {direction} with {card_path.stem}"
-
-    def run(self, reporter) -> dict[str, Any]:
-        from studio.core.store import load_model
-        from studio.models.translate_common import TranslateImageJob, TranslatorModel
-
-        key = (str(self.card_path), self.device)
-        model = self.cache.get(key)
-        if model is None:
-            reporter.message(f"loading {self.card_path.stem}…")
-            model = load_model(self.card_path, self.device)
-            if not isinstance(model, TranslatorModel):
-                raise StudioError(f"{self.card_path.name}: not an image translator")
-            self.cache.clear()
-            self.cache[key] = model
-        out = TranslateImageJob(model, self.image, self.direction, self.tile).run(reporter)
-        out["model"] = self.card_path.stem
-        return out
 
 
 class TranslatePanel(AcceptsFileDrops, QWidget):
@@ -118,8 +95,12 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         current = self.translator.currentData()
         self.translator.blockSignals(True)
         self.translator.clear()
-        for mid, entry in self._store().entries.items():
-            if entry.card.family in TRANSLATOR_FAMILIES:
+        store = self._store()
+        families = getattr(store, "registry", None)
+        families = families.families if families is not None else {}
+        for mid, entry in store.entries.items():
+            family = families.get(entry.card.family)
+            if family is not None and TRANSLATE_JOB in family.jobs():
                 self.translator.addItem(f"{mid} ({entry.card.family})", str(entry.path))
         idx = self.translator.findData(current) if current else 0
         self.translator.setCurrentIndex(max(0, idx))
@@ -204,8 +185,8 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         if self.jobs.running:
             self.jobs.cancel()  # a newer request replaces this one
         device = window_device(self.window)
-        job = _ModelTranslateJob(self.cache, path, device, self.source_image, self.direction.currentData(),
-                                 self.tile_size())
+        job = ModelTranslateJob(path, self.source_image, self.direction.currentData(), self.tile_size(),
+                                device=device, cache=self.cache)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
@@ -279,5 +260,6 @@ def make_panel(window: Any) -> TranslatePanel:
     return TranslatePanel(window)
 
 
-TOOL = register_tool(ToolSpec("translate", "Translate image…", "Ctrl+Shift+T", make_panel, kind="dock",
-                              help="apply a CycleGAN / U-GAT-IT translator to any image"))
+TOOL = ToolSpec("translate", "Translate image…", "Ctrl+Shift+T", make_panel, kind="dock",
+                help="apply a CycleGAN / U-GAT-IT translator to any image")  # any model: it lists the translators
+TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'translate' (pyproject.toml)

@@ -43,13 +43,16 @@ def panel(can_window, qtbot):
     return p
 
 
-def test_tool_is_registered():
-    from studio.ui import tools
+def test_tool_is_found_through_its_entry_point_and_serves_can_models(can_window):
+    from importlib.metadata import entry_points
 
-    assert "studio.ui.can_tools" in tools.TOOL_MODULES
-    import studio.ui.can_tools  # noqa: F401
+    from studio.ui import can_tools, tools
 
-    assert any(t.id == "can" for t in tools.registered_tools())
+    assert any(ep.value == "studio.ui.can_tools" for ep in entry_points(group="studio.tools"))
+    assert not tools.load_tools()
+    spec = next(t for t in tools.registered_tools() if t.id == "can")
+    assert spec is can_tools.TOOL and spec.factory is can_tools.make_panel
+    assert spec.serves(can_window.current_model()) and not spec.serves(None)
 
 
 def test_style_meter_shows_posterior_creativity_and_neighbours(panel):

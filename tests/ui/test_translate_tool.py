@@ -51,13 +51,15 @@ def _image(path, size=(37, 22)):
     return path
 
 
-def test_tool_is_registered():
-    from studio.ui import tools
+def test_tool_is_found_through_its_entry_point():
+    from importlib.metadata import entry_points
 
-    assert "studio.ui.translate_tool" in tools.TOOL_MODULES
-    import studio.ui.translate_tool  # noqa: F401
+    from studio.ui import tools, translate_tool
 
-    assert any(t.id == "translate" for t in tools.registered_tools())
+    assert any(ep.value == "studio.ui.translate_tool" for ep in entry_points(group="studio.tools"))
+    assert not tools.load_tools()
+    spec = next(t for t in tools.registered_tools() if t.id == "translate")
+    assert spec is translate_tool.TOOL and spec.serves(None)  # it lists the translators itself
 
 
 def test_lists_translators_with_domain_names(panel):
