@@ -33,9 +33,15 @@ class GADNFamily(Family):
         return GADNModel(card, cfg, tensors, device)
 
     def jobs(self) -> dict[str, str]:
-        return {"train": "train a GADN on a folder with one subfolder of images per artist"}
+        from .jobs import JOBS
+
+        return {"train": "train a GADN on a folder with one subfolder of images per artist", **JOBS}
 
     def add_job_arguments(self, name: str, parser: Any) -> None:
+        from .jobs import JOBS, add_job_arguments
+
+        if name in JOBS:  # encode (studio/models/gadn/jobs.py)
+            return add_job_arguments(name, parser)
         if name != "train":
             return
         m, t = GADNConfig(), TrainConfig()
@@ -71,6 +77,10 @@ class GADNFamily(Family):
                        help="E/G/S against C1: -log(1-p(a)) or maximise C1's -log p(a)")
 
     def make_job(self, name: str, **options: Any):
+        from .jobs import JOBS, make_job
+
+        if name in JOBS:  # encode (studio/models/gadn/jobs.py)
+            return make_job(name, options)
         if name != "train":
             return super().make_job(name, **options)
         from .train import GADNTrainJob
