@@ -1,9 +1,11 @@
-"""Training throughput of the translator jobs next to a plain-PyTorch loop of the same networks.
+"""Training throughput of the translator jobs on the shared Trainer next to a plain-PyTorch loop of the
+same networks.
 
     python bench/bench_train_translate.py [--sizes 64 128] [--steps 5] [--batch 2] [--device cpu]
 
-For each family and size it builds the studio job (real folders of generated images, the resumable
-loop with data sampling, reporter and loss bookkeeping; previews and checkpoints off) and a bare loop
+For each family and size it builds the studio job (real folders of generated images, the shared
+``studio.train.Trainer`` with data sampling from the run's RNG, device copies, precision hooks, the
+NaN check, reporter and loss history; previews and checkpoints off) and a bare loop
 (random tensors already on the device, zero_grad / forward / backward / step, same losses, same
 networks), and prints images/s of both and their ratio, measured in the same run. The first step of
 each is a warm-up and is not timed.
@@ -41,9 +43,9 @@ def make_folder(path: Path, n: int, size: int, seed: int) -> Path:
     return path
 
 
-def studio_steps(family, options: dict, steps: int) -> list[float]:
-    """Seconds of each timed step of the studio job (step 1 is the warm-up)."""
-    job = family.make_job("train", **options)
+def studio_steps(family, options: dict, steps: int, where: Path) -> list[float]:
+    """Seconds of each timed step of the studio job (step 1 is the warm-up); a fresh run in ``where``."""
+    job = family.make_job("train", **dict(options, run_dir=str(where / "run"), out=str(where / "model")))
     times: dict[int, float] = {}
     res = run_job(job, lambda p: times.__setitem__(p.step, time.perf_counter()) if p.losses else None)
     if not res.ok:
@@ -152,8 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             a = make_folder(root / f"a{size}", 8, size + size // 8, 1)
             b = make_folder(root / f"b{size}", 8, size + size // 8, 2)
             common = dict(a=str(a), b=str(b), size=size, steps=args.steps, batch=args.batch, device=args.device,
-                          out=str(root / f"out{size}"), run_dir=str(root / f"run{size}"), preview_every=0,
-                          checkpoint_every=0, command="bench")
+                          preview_every=0, checkpoint_every=0, kid_every=0, threads=args.threads, command="bench")
             for fam in args.families:
                 if fam == "cyclegan":
                     family = CycleGANFamily()
@@ -163,11 +164,11 @@ def main(argv: list[str] | None = None) -> int:
                     family = UGATITFamily()
                     opts = dict(common, ngf=args.ug_ngf, ndf=args.ug_ngf, light=True)
                     plain_fn = plain_ugatit
-                cfg = family.make_job("train", **opts).config
+                cfg = family.make_job("train", **opts).task.cfg
                 ours_t: list[float] = []
                 plain_t: list[float] = []
-                for _ in range(max(1, args.rounds)):
-                    ours_t += studio_steps(family, opts, args.steps)
+                for r in range(max(1, args.rounds)):
+                    ours_t += studio_steps(family, opts, args.steps, root / f"{fam}{size}-{r}")
                     plain_t += plain_fn(cfg, size, args.steps, args.batch, device)
                 best_o, best_p = args.batch / min(ours_t), args.batch / min(plain_t)
                 mean_o, mean_p = args.batch / np.mean(ours_t), args.batch / np.mean(plain_t)

@@ -1,4 +1,5 @@
-"""CycleGAN: shapes, image pool, cycle loss, training/resume/cancel, tiling, loading."""
+"""CycleGAN: shapes, image pool, cycle loss, training on the shared Trainer (exact resume, Cancel, NaN
+stop, EMA), tiling, loading."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,11 @@ from studio.models.cyclegan.config import CycleGANConfig
 from studio.models.cyclegan.family import CycleGANFamily
 from studio.models.cyclegan.networks import (DnCNNGenerator, ECEDiscriminator, PatchDiscriminator,
                                              ResnetGenerator, build_generator)
-from studio.models.cyclegan.train import cycle_loss
-from studio.models.translate_common import ImagePool, linear_decay, tiled_apply
+from studio.models.cyclegan.train import CycleGANTrainJob, cycle_loss
+from studio.models.translate.data import ImagePool
+from studio.models.translate.tiling import tiled_apply
+from studio.models.translate.train import linear_decay
+from studio.train import RunFolder
 
 
 def make_domains(root, n=6, size=36, seed=0):
@@ -39,9 +43,14 @@ def make_domains(root, n=6, size=36, seed=0):
     return a, b
 
 
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
+
+
 def tiny_job(a, b, tmp_path, steps=6, preset="ece", **kw):
     opts = dict(a=str(a), b=str(b), size=16, steps=steps, batch=2, out=str(tmp_path / "out" / "cg"),
-                run_dir=str(tmp_path / "run"), device="cpu", preview_every=3, checkpoint_every=3,
+                run_dir=str(tmp_path / "run"), device="cpu", preview_every=3, checkpoint_every=3, threads=1,
                 channels=8, depth=2, n_blocks=1, ndf=8, d_channels=[4, 8, 8, 8], d_strides=[2, 2, 1, 1, 1],
                 preset=preset, command="pytest")
     opts.update(kw)
@@ -67,18 +76,28 @@ def test_residual_dncnn_starts_as_identity_and_cycle_loss_of_identity_pair_is_ze
     assert cycle_loss(DnCNNGenerator(8, 2, residual=False), g, x, y).item() > 0.0
 
 
-def test_image_pool_returns_a_mix_of_old_and_new_fakes():
-    pool = ImagePool(size=4, seed=0)
+def test_image_pool_returns_a_mix_of_old_and_new_fakes_and_restores_exactly():
+    pool = ImagePool(size=4)
+    rng = torch.Generator().manual_seed(0)
     first = torch.arange(4, dtype=torch.float32).view(4, 1, 1, 1)
-    assert torch.equal(pool.query(first), first)  # filling: the new fakes come straight back
+    assert torch.equal(pool.query(first, rng), first)  # filling: the new fakes come straight back
     old, new = 0, 0
     for k in range(1, 40):
         batch = torch.full((4, 1, 1, 1), 100.0 + k)
-        out = pool.query(batch)
+        out = pool.query(batch, rng)
         new += int((out == 100.0 + k).sum())
         old += int((out != 100.0 + k).sum())
     assert old > 20 and new > 20
-    assert ImagePool(size=0).query(first) is first
+    assert ImagePool(size=0).query(first, rng) is first
+    # the stored fakes and the generator's state are all a resumed pool needs
+    copy = ImagePool(size=4)
+    copy.restore(pool.contents())
+    state = rng.get_state()
+    batch = torch.full((4, 1, 1, 1), -1.0)
+    expected = pool.query(batch, rng)
+    assert torch.equal(copy.query(batch, torch.Generator().set_state(state)), expected)
+    assert torch.equal(copy.contents(), pool.contents())
+    assert ImagePool(size=4).contents() is None
 
 
 def test_linear_decay_schedule():
@@ -150,51 +169,149 @@ def test_resume_continues_the_step_count(tmp_path):
     assert res.ok, res.message
     steps = [e.step for e in events if e.losses]
     assert steps == [7, 8, 9, 10]
-    tensors, card = load_checkpoint(tmp_path / "run" / "state.json")
-    assert card.extra["run"]["step"] == 10 and read_card(res.outputs["card"]).training.steps == 10
-    adam_steps = {float(v) for k, v in tensors.items() if k.startswith("opt_G.") and k.endswith(".step")}
+    tensors, run = RunFolder(tmp_path / "run").load()
+    assert run["family"] == "cyclegan" and run["step"] == 10 and read_card(res.outputs["card"]).training.steps == 10
+    adam_steps = {float(v) for k, v in tensors.items() if k.startswith("opt.G.") and k.endswith(".step")}
     assert adam_steps == {10.0}
+    assert res.outputs["run_dir"] == str(tmp_path / "run") and res.outputs["status"] == "finished"
 
 
-def test_resume_without_a_run_and_with_another_config_fail_clearly(tmp_path):
+def _interrupted_losses(job_fn, stop_at, tmp_path):
+    """Losses of a run cancelled after step ``stop_at`` and resumed to the end, by step."""
+    token = CancelToken()
+
+    def cb(p):
+        if p.step >= stop_at:
+            token.cancel()
+
+    first = run_job(job_fn(tmp_path), cb, token)
+    assert first.status == "cancelled" and first.outputs["step"] == stop_at
+    events = []
+    res = run_job(job_fn(tmp_path, resume=True), events.append)
+    assert res.ok, res.message
+    return {e.step: e.losses for e in events if e.losses}
+
+
+def test_resume_is_exact_with_image_pools_and_lr_decay(tmp_path):
+    """Stopped at step 4 and resumed: steps 5..8 lose exactly what an uninterrupted run loses (the pools'
+    stored fakes, their random choices, Adam's moments and the decaying lr all continue)."""
     a, b = make_domains(tmp_path / "data")
-    res = run_job(tiny_job(a, b, tmp_path, steps=3, resume=True))
-    assert res.status == "failed" and "no saved run" in res.message
-    assert run_job(tiny_job(a, b, tmp_path, steps=3)).ok
+
+    def job(root, **kw):
+        return tiny_job(a, b, root, steps=8, pool_size=3, decay_start=0.25, lambda_identity=0.5, **kw)
+
+    events = []
+    assert run_job(job(tmp_path / "straight"), events.append).ok
+    straight = {e.step: e.losses for e in events if e.losses}
+    resumed = _interrupted_losses(job, 4, tmp_path / "stopped")
+    assert sorted(resumed) == [5, 6, 7, 8]
+    assert set(straight[5]) == {"G_adv", "cycle", "identity", "D_a", "D_b"}
+    for step in (5, 6, 7, 8):
+        assert resumed[step] == straight[step], step
+    # the pool did swap old fakes in before the stop (3 images, batch 2), and was saved with the run
+    tensors, _ = RunFolder(tmp_path / "stopped" / "run").load()
+    assert tensors["task.pool.a"].shape == (3, 3, 16, 16)
+
+
+def test_resume_without_a_run_starts_one_and_another_config_fails_clearly(tmp_path):
+    a, b = make_domains(tmp_path / "data")
+    events = []
+    res = run_job(tiny_job(a, b, tmp_path, steps=3, resume=True), events.append)
+    assert res.ok, res.message
+    assert any("no saved run" in (e.message or "") for e in events)
+    res = run_job(tiny_job(a, b, tmp_path, steps=5))  # a new run over a saved one needs --resume
+    assert res.status == "failed" and "--resume" in res.message
     res = run_job(tiny_job(a, b, tmp_path, steps=5, resume=True, channels=16))
-    assert res.status == "failed" and "different architecture" in res.message
+    assert res.status == "failed" and "different architecture" in res.message and "channels" in res.message
     res = run_job(tiny_job(a, b, tmp_path, steps=5, resume=True, d_norm="none"))
     assert res.status == "failed" and "d_norm" in res.message
 
 
 def test_resume_of_a_run_saved_before_a_config_key_existed(tmp_path):
-    """A run state whose card lacks a key added later (here d_norm) resumes with that key's default."""
-    import json
-
+    """A run state whose config lacks a key added later (here d_norm) resumes with that key's default."""
     a, b = make_domains(tmp_path / "data")
     assert run_job(tiny_job(a, b, tmp_path, steps=3)).ok
-    state = tmp_path / "run" / "state.json"
-    card = json.loads(state.read_text())
-    del card["config"]["d_norm"]
-    state.write_text(json.dumps(card))
+    folder = RunFolder(tmp_path / "run")
+    tensors, meta = folder.load()
+    del meta["config"]["d_norm"]
+    folder.save(tensors, meta)
     res = run_job(tiny_job(a, b, tmp_path, steps=4, resume=True))
     assert res.ok, res.message
     res = run_job(tiny_job(a, b, tmp_path, steps=5, resume=True, d_norm="none"))
     assert res.status == "failed" and "d_norm" in res.message
 
 
-def test_cancel_saves_a_loadable_checkpoint(tmp_path):
+def test_cancel_saves_a_loadable_model_and_resume_continues(tmp_path):
     a, b = make_domains(tmp_path / "data")
     token = CancelToken()
 
     def cb(p):
-        if p.step >= 2:
+        if p.step >= 3:
             token.cancel()
 
     res = run_job(tiny_job(a, b, tmp_path, steps=50), cb, token)
-    assert res.status == "cancelled" and res.outputs["step"] == 2
+    assert res.status == "cancelled" and res.outputs["step"] == 3
     model = load_model(res.outputs["card"], "cpu")
-    assert model.card.training.steps == 2
+    assert model.card.training.steps == 3
+    assert model.translate(torch.rand(3, 20, 20), "a2b").shape == (3, 20, 20)
+    events = []
+    res = run_job(tiny_job(a, b, tmp_path, steps=5, resume=True), events.append)
+    assert res.ok, res.message
+    assert [e.step for e in events if e.losses] == [4, 5]
+
+
+def test_a_nan_stops_the_run_clearly_and_the_run_stays_resumable(tmp_path):
+    a, b = make_domains(tmp_path / "data")
+    job = tiny_job(a, b, tmp_path, steps=8, checkpoint_every=2)
+
+    def poison(p):
+        if p.step == 3:
+            with torch.no_grad():
+                next(job.task.nets["G_ab"].parameters()).fill_(float("nan"))
+
+    res = run_job(job, poison)
+    assert res.status == "failed" and "diverged" in res.message and "'G_adv'" in res.message
+    assert "step 4" in res.message and "keeps step 2" in res.message
+    events = []
+    res = run_job(tiny_job(a, b, tmp_path, steps=5, checkpoint_every=2, resume=True), events.append)
+    assert res.ok, res.message
+    assert [e.step for e in events if e.losses] == [3, 4, 5]
+    assert all(np.isfinite(v) for e in events if e.losses for v in e.losses.values())
+
+
+def test_ema_generators_are_exported(tmp_path):
+    a, b = make_domains(tmp_path / "data")
+    res = run_job(tiny_job(a, b, tmp_path, steps=4, ema=0.9))
+    assert res.ok, res.message
+    exported, card = load_checkpoint(res.outputs["card"])
+    state, run = RunFolder(tmp_path / "run").load()
+    assert run["step"] == 4 and card.extra["training_run"]["ema"]["decay"] == 0.9
+    assert "EMA" in card.training.notes
+    for g in ("G_ab", "G_ba"):
+        keys = [k for k in exported if k.startswith(g + ".")]
+        assert keys
+        for k in keys:
+            assert torch.equal(exported[k], state["ema." + k]), k
+        weights = [k for k in keys if k.endswith("weight")]
+        assert any(not torch.equal(exported[k], state["net." + k]) for k in weights)
+    assert not any(k.startswith(("D_a", "D_b")) for k in exported)
+
+
+def test_cli_flags_reach_the_trainer_and_the_task():
+    import argparse
+
+    p = argparse.ArgumentParser()
+    CycleGANFamily().add_job_arguments("train", p)
+    args = p.parse_args(["--a", "x", "--b", "y", "--preset", "standard", "--save-every", "7", "--precision", "bf16",
+                         "--time-limit", "2.5", "--ema", "0.99", "--run-dir", "r", "--pool-size", "5"])
+    job = CycleGANFamily().make_job("train", **vars(args))
+    assert (job.options.checkpoint_every, job.options.precision, job.options.time_limit, job.options.ema) == \
+           (7, "bf16", 2.5, 0.99)
+    assert (job.options.steps, job.options.batch, job.options.kid_every) == (10000, 1, 500)
+    assert job.task.cfg.generator == "resnet" and job.task.cfg.pool_size == 5
+    assert str(job.task.run_path()) == "r" and job.task.name == "cyclegan-x2y"
+    direct = CycleGANTrainJob(a="x", b="y")
+    assert direct.options.kid_every == 0 and direct.task.cfg.generator == "dncnn"
 
 
 def test_patchgan_on_too_small_crops_is_a_clear_error(tmp_path):

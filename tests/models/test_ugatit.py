@@ -1,19 +1,28 @@
-"""U-GAT-IT: shapes, AdaLIN ρ clipping, CAM outputs, training/resume, attention preview, config errors."""
+"""U-GAT-IT: shapes, AdaLIN ρ clipping, CAM outputs, training on the shared Trainer (exact resume, Cancel,
+NaN stop, EMA), attention preview, config errors."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from studio.core.checkpoint import read_card
+from studio.core.checkpoint import load_checkpoint, read_card
 from studio.core.errors import StudioError
-from studio.core.jobs import run_job
+from studio.core.jobs import CancelToken, run_job
 from studio.core.store import load_model
 from studio.models.ugatit.config import UGATITConfig
 from studio.models.ugatit.family import UGATITFamily, UGATITModel
 from studio.models.ugatit.networks import AdaLIN, LIN, UGATITDiscriminator, UGATITGenerator
+from studio.train import RunFolder, TrainContext
+from studio.train.distributed import Distributed
+from studio.train.precision import Precision
 
-from test_cyclegan import make_domains  # same folder (pytest prepends it to sys.path)
+from test_cyclegan import _interrupted_losses, make_domains  # same folder (pytest prepends it to sys.path)
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
 
 
 def tiny_cfg(size=16, light=True, **kw):
@@ -22,7 +31,7 @@ def tiny_cfg(size=16, light=True, **kw):
 
 def tiny_job(a, b, tmp_path, steps=4, **kw):
     opts = dict(a=str(a), b=str(b), size=16, steps=steps, batch=2, out=str(tmp_path / "out" / "ug"),
-                run_dir=str(tmp_path / "run"), device="cpu", preview_every=2, checkpoint_every=2,
+                run_dir=str(tmp_path / "run"), device="cpu", preview_every=2, checkpoint_every=2, threads=1,
                 ngf=4, ndf=4, n_res=1, light=True, command="pytest")
     opts.update(kw)
     return UGATITFamily().make_job("train", **opts)
@@ -61,8 +70,12 @@ def test_adalin_interpolates_instance_and_layer_norm():
 def test_rho_stays_in_unit_interval_after_optimiser_steps(tmp_path):
     a, b = make_domains(tmp_path / "data", size=20)
     job = tiny_job(a, b, tmp_path, lr=0.5)  # a huge lr pushes ρ far outside [0, 1] without the clip
-    job.build(torch.device("cpu"))
-    rhos = [m.rho for g in (job.nets["G_ab"], job.nets["G_ba"]) for m in g.modules() if isinstance(m, (AdaLIN, LIN))]
+    task = job.task
+    ctx = TrainContext(job.options, torch.device("cpu"), Precision("fp32", torch.device("cpu")), Distributed(),
+                       torch.Generator().manual_seed(0), message=lambda text: None)
+    task.setup(ctx, None)
+    task.optimizers("train")
+    rhos = [m.rho for g in (task.nets["G_ab"], task.nets["G_ba"]) for m in g.modules() if isinstance(m, (AdaLIN, LIN))]
     with torch.no_grad():
         for i, r in enumerate(rhos):
             r.fill_(0.999 if i % 2 else 0.001)
@@ -70,11 +83,11 @@ def test_rho_stays_in_unit_interval_after_optimiser_steps(tmp_path):
     before = [r.detach().clone() for r in rhos]
     for step in range(3):
         x, y = torch.rand(2, 3, 16, 16, generator=gen) * 2 - 1, torch.rand(2, 3, 16, 16, generator=gen) * 2 - 1
-        job.train_step(x, y, step)
+        task.step(ctx, x, y)
     assert any(not torch.equal(r0, r) for r0, r in zip(before, rhos))  # ρ did get updated
     for r in rhos:
-        assert float(r.min()) >= 0.0 and float(r.max()) <= 1.0
-    assert any(float(r.min()) == 0.0 or float(r.max()) == 1.0 for r in rhos)  # and the clip was needed
+        assert float(r.detach().min()) >= 0.0 and float(r.detach().max()) <= 1.0
+    assert any(float(r.detach().min()) == 0.0 or float(r.detach().max()) == 1.0 for r in rhos)  # and the clip was needed
 
 
 def test_config_defaults_and_errors():
@@ -113,3 +126,72 @@ def test_short_run_moves_losses_resumes_and_loads(tmp_path):
     assert model.attention(img, "b2a").shape == img.shape
     tiled = model.translate(img, "a2b", tile=16, overlap=8)
     assert tiled.shape == img.shape and float((tiled - model.translate(img, "a2b")).abs().mean()) < 0.25
+
+
+def test_resume_is_exact_with_lr_decay(tmp_path):
+    """Stopped at step 3 and resumed: steps 4..6 (lr decaying from step 3) lose exactly what an
+    uninterrupted run loses."""
+    a, b = make_domains(tmp_path / "data", size=20)
+
+    def job(root, **kw):
+        return tiny_job(a, b, root, steps=6, decay_start=0.5, lr=2e-3, **kw)
+
+    events = []
+    assert run_job(job(tmp_path / "straight"), events.append).ok
+    straight = {e.step: e.losses for e in events if e.losses}
+    resumed = _interrupted_losses(job, 3, tmp_path / "stopped")
+    assert sorted(resumed) == [4, 5, 6]
+    for step in (4, 5, 6):
+        assert resumed[step] == straight[step], step
+
+
+def test_cancel_saves_a_loadable_model_and_resume_continues(tmp_path):
+    a, b = make_domains(tmp_path / "data", size=20)
+    token = CancelToken()
+
+    def cb(p):
+        if p.step >= 3:
+            token.cancel()
+
+    res = run_job(tiny_job(a, b, tmp_path, steps=40), cb, token)
+    assert res.status == "cancelled" and res.outputs["step"] == 3
+    model = load_model(res.outputs["card"], "cpu")
+    assert isinstance(model, UGATITModel) and model.card.training.steps == 3
+    events = []
+    assert run_job(tiny_job(a, b, tmp_path, steps=4, resume=True), events.append).ok
+    assert [e.step for e in events if e.losses] == [4]
+
+
+def test_a_nan_stops_the_run_clearly_and_the_run_stays_resumable(tmp_path, monkeypatch):
+    from studio.models.ugatit import train
+
+    a, b = make_domains(tmp_path / "data", size=20)
+    calls = {"n": 0}
+    real_bce = train.bce
+
+    def bce_going_nan(logit, target):  # 4 CAM terms per step: NaN from the 3rd step on
+        calls["n"] += 1
+        out = real_bce(logit, target)
+        return out * float("nan") if calls["n"] > 8 else out
+
+    monkeypatch.setattr(train, "bce", bce_going_nan)
+    res = run_job(tiny_job(a, b, tmp_path, steps=6))
+    assert res.status == "failed" and "diverged" in res.message and "'cam'" in res.message
+    assert "step 3" in res.message and "keeps step 2" in res.message
+    monkeypatch.setattr(train, "bce", real_bce)
+    events = []
+    assert run_job(tiny_job(a, b, tmp_path, steps=4, resume=True), events.append).ok
+    assert [e.step for e in events if e.losses] == [3, 4]
+
+
+def test_ema_generators_are_exported(tmp_path):
+    a, b = make_domains(tmp_path / "data", size=20)
+    res = run_job(tiny_job(a, b, tmp_path, steps=3, ema=0.9, lr=2e-3))
+    assert res.ok, res.message
+    exported, card = load_checkpoint(res.outputs["card"])
+    state, _ = RunFolder(tmp_path / "run").load()
+    assert card.extra["training_run"]["ema"]["decay"] == 0.9
+    for g in ("G_ab", "G_ba"):
+        keys = [k for k in exported if k.startswith(g + ".")]
+        assert keys and all(torch.equal(exported[k], state["ema." + k]) for k in keys)
+        assert any(not torch.equal(exported[k], state["net." + k]) for k in keys if k.endswith("weight"))

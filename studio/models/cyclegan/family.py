@@ -10,8 +10,9 @@ from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
 from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS, add_job_arguments as add_translate_arguments
 from studio.models.translate_jobs import make_job as make_translate_job
-from studio.models.translate_common import (load_generator_pair, TrainOptions, TranslatorModel, add_common_arguments,
-                                            options_from, receptive_radius_of, validation_tensors)
+from studio.models.translate.model import (TranslatorModel, load_generator_pair, receptive_radius_of,
+                                          validation_tensors)
+from studio.models.translate.train import add_common_arguments
 
 from .config import D_NORMS, CycleGANConfig
 from .networks import build_generator
@@ -84,10 +85,6 @@ class CycleGANFamily(Family):
             return make_translate_job(name, options)
         if name != "train":
             raise KeyError(f"family 'cyclegan' has no job '{name}'")
-        keys = ("generator", "channels", "depth", "residual", "n_blocks", "skips", "discriminator",
-                "d_channels", "d_strides", "ndf", "d_norm", "lambda_cycle", "lambda_identity", "pool_size", "lr",
-                "decay_start")
-        cfg = CycleGANConfig.preset(options.get("preset") or "ece", **{k: options.get(k) for k in keys})
         from .train import CycleGANTrainJob
 
-        return CycleGANTrainJob(cfg, options_from(TrainOptions, options))
+        return CycleGANTrainJob(**options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from studio.models.translate_common import pad_to_multiple
+from studio.models.translate.tiling import pad_to_multiple
 
 from .config import CycleGANConfig
 

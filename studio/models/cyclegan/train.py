@@ -1,5 +1,5 @@
-"""CycleGAN training: one step of the generator pair and the two discriminators, in the resumable
-loop of :class:`studio.models.translate_common.TranslatorTrainJob`.
+"""CycleGAN training on the shared Trainer: the networks, optimisers, losses and one step (the rest of
+a translator run is :class:`studio.models.translate.train.TranslatorTask`'s and the Trainer's).
 
 Generators (one Adam for both): MSE adversarial (fakes scored as real) + λ_cycle·L1 cycle
 (+ λ_identity·λ_cycle·L1 identity in the standard configuration). Each discriminator has its own Adam:
@@ -8,17 +8,22 @@ MSE of real→1 and fake→0, fakes drawn through the image pool (size 0 = the n
 from __future__ import annotations
 
 import itertools
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 
 from studio.core.errors import StudioError
-
-from studio.models.translate_common import (ImagePool, TranslatorTrainJob, from_model_range,
-                                            set_requires_grad)
+from studio.models.translate.data import ImagePool, from_model_range
+from studio.models.translate.train import TranslatorTask, TranslatorTrainJob, set_requires_grad
+from studio.train import TrainContext, Trainer
 
 from .config import CycleGANConfig
 from .networks import build_discriminator, build_generator, init_weights
+
+# the options that override the preset (CLI flags of the 'train' job)
+CONFIG_KEYS = ("generator", "channels", "depth", "residual", "n_blocks", "skips", "discriminator", "d_channels",
+               "d_strides", "ndf", "d_norm", "lambda_cycle", "lambda_identity", "pool_size", "lr", "decay_start")
 
 
 def cycle_loss(g_ab: torch.nn.Module, g_ba: torch.nn.Module, real_a: torch.Tensor,
@@ -31,66 +36,74 @@ def lsgan(pred: torch.Tensor, target: float) -> torch.Tensor:
     return F.mse_loss(pred, torch.full_like(pred, target))
 
 
-class CycleGANTrainJob(TranslatorTrainJob):
+def config_from_options(options: Mapping[str, Any]) -> CycleGANConfig:
+    """``--preset`` (ece or standard) with the flags given on top of it."""
+    return CycleGANConfig.preset(options.get("preset") or "ece", **{k: options.get(k) for k in CONFIG_KEYS})
+
+
+class CycleGANTask(TranslatorTask):
     family = "cyclegan"
     config_cls = CycleGANConfig
 
-    def build(self, device: torch.device) -> None:
-        cfg: CycleGANConfig = self.config
-        if cfg.discriminator == "patch" and self.opts.size < 32:
-            raise StudioError(f"the 70×70 PatchGAN needs crops of at least 32 px (got --size {self.opts.size}); "
+    def build(self) -> dict[str, torch.nn.Module]:
+        cfg: CycleGANConfig = self.cfg
+        if cfg.discriminator == "patch" and self.options.size < 32:
+            raise StudioError(f"the 70×70 PatchGAN needs crops of at least 32 px (got --size {self.options.size}); "
                               "use a larger --size or the ECE discriminator")
-        torch.manual_seed(self.opts.seed)
-        self.nets = {"G_ab": build_generator(cfg), "G_ba": build_generator(cfg),
-                     "D_a": build_discriminator(cfg), "D_b": build_discriminator(cfg)}
-        for net in self.nets.values():
+        nets = {"G_ab": build_generator(cfg), "G_ba": build_generator(cfg),
+                "D_a": build_discriminator(cfg), "D_b": build_discriminator(cfg)}
+        for net in nets.values():
             init_weights(net)
-            net.to(device).train()
-        betas = (cfg.beta1, cfg.beta2)
-        self.optims = {
-            "G": torch.optim.Adam(itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters()),
-                                  lr=cfg.lr, betas=betas),
-            "D_a": torch.optim.Adam(self.nets["D_a"].parameters(), lr=cfg.lr, betas=betas),
-            "D_b": torch.optim.Adam(self.nets["D_b"].parameters(), lr=cfg.lr, betas=betas)}
-        for opt in self.optims.values():
-            for g in opt.param_groups:
-                g["initial_lr"] = cfg.lr
-        self.pool_a = ImagePool(cfg.pool_size, self.opts.seed + 1)
-        self.pool_b = ImagePool(cfg.pool_size, self.opts.seed + 2)
+        self.pools = {"a": ImagePool(cfg.pool_size), "b": ImagePool(cfg.pool_size)}
+        return nets
 
-    def train_step(self, real_a: torch.Tensor, real_b: torch.Tensor, step: int) -> dict[str, float]:
-        cfg: CycleGANConfig = self.config
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        cfg: CycleGANConfig = self.cfg
+        betas = (cfg.beta1, cfg.beta2)
+        gens = itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters())
+        return {"G": torch.optim.Adam(gens, lr=cfg.lr, betas=betas),
+                "D_a": torch.optim.Adam(self.nets["D_a"].parameters(), lr=cfg.lr, betas=betas),
+                "D_b": torch.optim.Adam(self.nets["D_b"].parameters(), lr=cfg.lr, betas=betas)}
+
+    def step(self, ctx: TrainContext, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
+        cfg: CycleGANConfig = self.cfg
         g_ab, g_ba, d_a, d_b = (self.nets[k] for k in ("G_ab", "G_ba", "D_a", "D_b"))
         # generators
         set_requires_grad([d_a, d_b], False)
         self.optims["G"].zero_grad(set_to_none=True)
-        fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-        adv = lsgan(d_b(fake_b), 1.0) + lsgan(d_a(fake_a), 1.0)
-        cyc = F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b)
-        loss_g = adv + cfg.lambda_cycle * cyc
-        idt = torch.zeros(())
-        if cfg.lambda_identity > 0:
-            idt = F.l1_loss(g_ab(real_b), real_b) + F.l1_loss(g_ba(real_a), real_a)
-            loss_g = loss_g + cfg.lambda_identity * cfg.lambda_cycle * idt
-        loss_g.backward()
-        self.optims["G"].step()
-        # discriminators
+        with ctx.autocast():
+            fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+            adv = lsgan(d_b(fake_b), 1.0) + lsgan(d_a(fake_a), 1.0)
+            cyc = F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b)
+            loss_g = adv + cfg.lambda_cycle * cyc
+            if cfg.lambda_identity > 0:
+                idt = F.l1_loss(g_ab(real_b), real_b) + F.l1_loss(g_ba(real_a), real_a)
+                loss_g = loss_g + cfg.lambda_identity * cfg.lambda_cycle * idt
+        ctx.backward(loss_g)
+        ctx.step_optimizer(self.optims["G"])
         set_requires_grad([d_a, d_b], True)
-        scale = 0.5 if cfg.d_loss_half else 1.0
-        out = {"G_adv": adv.item(), "cycle": cyc.item()}
+        out = {"G_adv": float(adv.detach()), "cycle": float(cyc.detach())}
         if cfg.lambda_identity > 0:
-            out["identity"] = idt.item()
-        for name, d, real, fake, pool in (("D_a", d_a, real_a, fake_a, self.pool_a),
-                                          ("D_b", d_b, real_b, fake_b, self.pool_b)):
+            out["identity"] = float(idt.detach())
+        # discriminators, on the newest fakes or older ones from the pools
+        scale = 0.5 if cfg.d_loss_half else 1.0
+        for name, d, real, fake, pool in (("D_a", d_a, real_a, fake_a, self.pools["a"]),
+                                          ("D_b", d_b, real_b, fake_b, self.pools["b"])):
             self.optims[name].zero_grad(set_to_none=True)
-            loss_d = scale * (lsgan(d(real), 1.0) + lsgan(d(pool.query(fake.detach())), 0.0))
-            loss_d.backward()
-            self.optims[name].step()
-            out[name] = loss_d.item()
+            with ctx.autocast():
+                loss_d = scale * (lsgan(d(real), 1.0) + lsgan(d(pool.query(fake.detach(), ctx.rng)), 0.0))
+            ctx.backward(loss_d)
+            ctx.step_optimizer(self.optims[name])
+            out[name] = float(loss_d.detach())
         return out
 
     def preview_rows(self, val_a: torch.Tensor, val_b: torch.Tensor) -> list[torch.Tensor]:
         """Rows: A, A→B, A→B→A, B, B→A, B→A→B."""
         g_ab, g_ba = self.nets["G_ab"], self.nets["G_ba"]
         ab, ba = g_ab(val_a), g_ba(val_b)
-        return [from_model_range(t) for t in (val_a, ab, g_ba(ab), val_b, ba, g_ab(ba))]
+        return [from_model_range(t.float()) for t in (val_a, ab, g_ba(ab), val_b, ba, g_ab(ba))]
+
+
+def CycleGANTrainJob(**options: Any) -> Trainer:
+    """``studio train cyclegan``: the CycleGAN task on the shared Trainer (options as parsed by the CLI)."""
+    return TranslatorTrainJob(CycleGANTask, config_from_options(options), options)

@@ -10,8 +10,8 @@ from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
 from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS, add_job_arguments as add_translate_arguments
 from studio.models.translate_jobs import make_job as make_translate_job
-from studio.models.translate_common import (load_generator_pair, TrainOptions, TranslatorModel, add_common_arguments,
-                                            options_from, validation_tensors)
+from studio.models.translate.model import TranslatorModel, load_generator_pair, validation_tensors
+from studio.models.translate.train import add_common_arguments
 
 from .config import UGATITConfig
 from .networks import UGATITGenerator
@@ -80,9 +80,6 @@ class UGATITFamily(Family):
             return make_translate_job(name, options)
         if name != "train":
             raise KeyError(f"family 'ugatit' has no job '{name}'")
-        keys = ("light", "ngf", "ndf", "n_res", "global_layers", "local_layers", "adv_weight", "cycle_weight",
-                "identity_weight", "cam_weight", "lr", "weight_decay", "decay_start")
-        cfg = UGATITConfig.for_size(int(options.get("size") or 64), **{k: options.get(k) for k in keys})
         from .train import UGATITTrainJob
 
-        return UGATITTrainJob(cfg, options_from(TrainOptions, options))
+        return UGATITTrainJob(**options)

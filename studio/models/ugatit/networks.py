@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from studio.models.translate_common import pad_to_multiple
+from studio.models.translate.tiling import pad_to_multiple
 
 from .config import UGATITConfig
 

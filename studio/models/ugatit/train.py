@@ -1,20 +1,27 @@
-"""U-GAT-IT training step (Kim et al.): four discriminators (global + local per domain), each with a CAM
-head; losses weighted adversarial 1, cycle 10, identity 10, CAM 1000 (LSGAN adversarial terms, BCE on
-the generators' CAM logits: "is this from the other domain?"). Adam 1e-4, weight decay 1e-4; ρ clipped
-to [0, 1] after every generator step."""
+"""U-GAT-IT training on the shared Trainer (Kim et al.): four discriminators (global + local per
+domain), each with a CAM head; losses weighted adversarial 1, cycle 10, identity 10, CAM 1000 (LSGAN
+adversarial terms, BCE on the generators' CAM logits: "is this from the other domain?"). Adam 1e-4,
+weight decay 1e-4; ρ clipped to [0, 1] after every generator step. The rest of a translator run is
+:class:`studio.models.translate.train.TranslatorTask`'s and the Trainer's."""
 from __future__ import annotations
 
 import itertools
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 
-from studio.models.translate_common import TranslatorTrainJob, from_model_range, set_requires_grad
+from studio.models.translate.data import from_model_range
+from studio.models.translate.train import TranslatorTask, TranslatorTrainJob, set_requires_grad
+from studio.train import TrainContext, Trainer
 
 from .config import UGATITConfig
 from .networks import UGATITDiscriminator, UGATITGenerator, clip_rho
 
 DISCS = ("D_ga", "D_la", "D_gb", "D_lb")
+# the options that override the defaults for the crop size (CLI flags of the 'train' job)
+CONFIG_KEYS = ("light", "ngf", "ndf", "n_res", "global_layers", "local_layers", "adv_weight", "cycle_weight",
+               "identity_weight", "cam_weight", "lr", "weight_decay", "decay_start")
 
 
 def mse(pred: torch.Tensor, target: float) -> torch.Tensor:
@@ -32,73 +39,78 @@ def heatmap_image(heatmap: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(hm, size=size, mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
 
 
-class UGATITTrainJob(TranslatorTrainJob):
+def config_from_options(options: Mapping[str, Any]) -> UGATITConfig:
+    """The defaults for ``--size`` (discriminator depths capped to fit) with the flags given on top."""
+    return UGATITConfig.for_size(int(options.get("size") or 64), **{k: options.get(k) for k in CONFIG_KEYS})
+
+
+class UGATITTask(TranslatorTask):
     family = "ugatit"
     config_cls = UGATITConfig
 
-    def build(self, device: torch.device) -> None:
-        cfg: UGATITConfig = self.config
-        torch.manual_seed(self.opts.seed)
-        self.nets = {"G_ab": UGATITGenerator(cfg), "G_ba": UGATITGenerator(cfg),
-                     "D_ga": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
-                     "D_gb": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
-                     "D_la": UGATITDiscriminator(cfg.ndf, cfg.local_layers),
-                     "D_lb": UGATITDiscriminator(cfg.ndf, cfg.local_layers)}
-        for net in self.nets.values():
-            net.to(device).train()
-        kw = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-        self.optims = {
-            "G": torch.optim.Adam(itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters()), **kw),
-            "D": torch.optim.Adam(itertools.chain(*(self.nets[k].parameters() for k in DISCS)), **kw)}
-        for opt in self.optims.values():
-            for g in opt.param_groups:
-                g["initial_lr"] = cfg.lr
+    def build(self) -> dict[str, torch.nn.Module]:
+        cfg: UGATITConfig = self.cfg
+        return {"G_ab": UGATITGenerator(cfg), "G_ba": UGATITGenerator(cfg),
+                "D_ga": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
+                "D_gb": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
+                "D_la": UGATITDiscriminator(cfg.ndf, cfg.local_layers),
+                "D_lb": UGATITDiscriminator(cfg.ndf, cfg.local_layers)}
 
-    def train_step(self, real_a: torch.Tensor, real_b: torch.Tensor, step: int) -> dict[str, float]:
-        cfg: UGATITConfig = self.config
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        cfg: UGATITConfig = self.cfg
+        kw: dict[str, Any] = {"lr": cfg.lr, "betas": (cfg.beta1, cfg.beta2), "weight_decay": cfg.weight_decay}
+        gens = itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters())
+        return {"G": torch.optim.Adam(gens, **kw),
+                "D": torch.optim.Adam(itertools.chain(*(self.nets[k].parameters() for k in DISCS)), **kw)}
+
+    def step(self, ctx: TrainContext, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
+        cfg: UGATITConfig = self.cfg
         g_ab, g_ba = self.nets["G_ab"], self.nets["G_ba"]
         d_ga, d_la, d_gb, d_lb = (self.nets[k] for k in DISCS)
         discs = [d_ga, d_la, d_gb, d_lb]
 
         # discriminators
         self.optims["D"].zero_grad(set_to_none=True)
-        with torch.no_grad():
-            fake_b = g_ab(real_a)[0]
-            fake_a = g_ba(real_b)[0]
-        loss_d = real_a.new_zeros(())
-        for d, real, fake in ((d_ga, real_a, fake_a), (d_la, real_a, fake_a),
-                              (d_gb, real_b, fake_b), (d_lb, real_b, fake_b)):
-            r_logit, r_cam, _ = d(real)
-            f_logit, f_cam, _ = d(fake)
-            loss_d = loss_d + cfg.adv_weight * (mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1) + mse(f_cam, 0))
-        loss_d.backward()
-        self.optims["D"].step()
+        with ctx.autocast():
+            with torch.no_grad():
+                fake_b = g_ab(real_a)[0]
+                fake_a = g_ba(real_b)[0]
+            loss_d = real_a.new_zeros((), dtype=torch.float32)
+            for d, real, fake in ((d_ga, real_a, fake_a), (d_la, real_a, fake_a),
+                                  (d_gb, real_b, fake_b), (d_lb, real_b, fake_b)):
+                r_logit, r_cam, _ = d(real)
+                f_logit, f_cam, _ = d(fake)
+                loss_d = loss_d + cfg.adv_weight * (mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1)
+                                                    + mse(f_cam, 0))
+        ctx.backward(loss_d)
+        ctx.step_optimizer(self.optims["D"])
 
         # generators
         set_requires_grad(discs, False)
         self.optims["G"].zero_grad(set_to_none=True)
-        fake_b, cam_ab, _ = g_ab(real_a)
-        fake_a, cam_ba, _ = g_ba(real_b)
-        rec_a = g_ba(fake_b)[0]
-        rec_b = g_ab(fake_a)[0]
-        idt_a, cam_aa, _ = g_ba(real_a)
-        idt_b, cam_bb, _ = g_ab(real_b)
-        adv = real_a.new_zeros(())
-        for d, fake in ((d_ga, fake_a), (d_la, fake_a), (d_gb, fake_b), (d_lb, fake_b)):
-            f_logit, f_cam, _ = d(fake)
-            adv = adv + mse(f_logit, 1) + mse(f_cam, 1)
-        cyc = F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b)
-        idt = F.l1_loss(idt_a, real_a) + F.l1_loss(idt_b, real_b)
-        cam = bce(cam_ba, 1) + bce(cam_aa, 0) + bce(cam_ab, 1) + bce(cam_bb, 0)
-        loss_g = (cfg.adv_weight * adv + cfg.cycle_weight * cyc + cfg.identity_weight * idt
-                  + cfg.cam_weight * cam)
-        loss_g.backward()
-        self.optims["G"].step()
+        with ctx.autocast():
+            fake_b, cam_ab, _ = g_ab(real_a)
+            fake_a, cam_ba, _ = g_ba(real_b)
+            rec_a = g_ba(fake_b)[0]
+            rec_b = g_ab(fake_a)[0]
+            idt_a, cam_aa, _ = g_ba(real_a)
+            idt_b, cam_bb, _ = g_ab(real_b)
+            adv = real_a.new_zeros((), dtype=torch.float32)
+            for d, fake in ((d_ga, fake_a), (d_la, fake_a), (d_gb, fake_b), (d_lb, fake_b)):
+                f_logit, f_cam, _ = d(fake)
+                adv = adv + mse(f_logit, 1) + mse(f_cam, 1)
+            cyc = F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b)
+            idt = F.l1_loss(idt_a, real_a) + F.l1_loss(idt_b, real_b)
+            cam = bce(cam_ba, 1) + bce(cam_aa, 0) + bce(cam_ab, 1) + bce(cam_bb, 0)
+            loss_g = (cfg.adv_weight * adv + cfg.cycle_weight * cyc + cfg.identity_weight * idt
+                      + cfg.cam_weight * cam)
+        ctx.backward(loss_g)
+        ctx.step_optimizer(self.optims["G"])
         set_requires_grad(discs, True)
         clip_rho(g_ab)
         clip_rho(g_ba)
-        return {"G_adv": adv.item(), "cycle": cyc.item(), "identity": idt.item(), "cam": cam.item(),
-                "D": loss_d.item()}
+        return {"G_adv": float(adv.detach()), "cycle": float(cyc.detach()), "identity": float(idt.detach()),
+                "cam": float(cam.detach()), "D": float(loss_d.detach())}
 
     def preview_rows(self, val_a: torch.Tensor, val_b: torch.Tensor) -> list[torch.Tensor]:
         """Rows: A, attention(A→B), A→B, A→B→A, then the same for B."""
@@ -106,6 +118,11 @@ class UGATITTrainJob(TranslatorTrainJob):
         for x, g, back in ((val_a, self.nets["G_ab"], self.nets["G_ba"]),
                            (val_b, self.nets["G_ba"], self.nets["G_ab"])):
             y, _, hm = g(x)
-            rows += [from_model_range(x), heatmap_image(hm, x.shape[-2:]), from_model_range(y),
-                     from_model_range(back(y)[0])]
+            rows += [from_model_range(x), heatmap_image(hm.float(), (x.shape[-2], x.shape[-1])), from_model_range(y.float()),
+                     from_model_range(back(y)[0].float())]
         return rows
+
+
+def UGATITTrainJob(**options: Any) -> Trainer:
+    """``studio train ugatit``: the U-GAT-IT task on the shared Trainer (options as parsed by the CLI)."""
+    return TranslatorTrainJob(UGATITTask, config_from_options(options), options)

@@ -1,0 +1,166 @@
+"""The translator the studio loads: which generator translates which way, rendering the stored
+validation images, translating any picture at its own size (tiled when large), and the job that does
+it with a progress bar."""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+from PIL import Image
+
+from studio.core.checkpoint import ModelCard, load_module_tensors
+from studio.core.errors import StudioError
+from studio.core.family import Control, LoadedModel, normalise_state
+from studio.core.grid import to_uint8
+from studio.core.images import pil_to_tensor
+from studio.core.jobs import Reporter
+
+from .data import from_model_range, to_model_range
+from .tiling import tiled_apply
+
+DIRECTIONS = ("a2b", "b2a")
+
+
+class TranslatorModel(LoadedModel):
+    """A loaded translator. Not a latent generator: its controls are the direction (a2b/b2a) and a
+    choice of stored validation image; ``render`` translates those stored images, and ``translate``
+    applies the model to any picture at its own resolution.
+
+    Subclasses set ``self.generators = {"a2b": module, "b2a": module}`` (in eval mode) and may
+    override :meth:`forward` (e.g. U-GAT-IT returns attention maps too).
+    """
+
+    #: receptive-field radius in px (for the exact-tiling margin); subclasses refine it.
+    receptive_radius: int = 16
+
+    def __init__(self, card: ModelCard, device: torch.device, generators: Mapping[str, torch.nn.Module],
+                 validation: Mapping[str, torch.Tensor] | None = None):
+        super().__init__(card, device)
+        self.generators = {k: g.to(device).eval() for k, g in generators.items()}
+        self.validation = dict(validation or {})  # "a"/"b" -> [N,3,S,S] float [0,1]
+        self.domains = list(card.labels.get("domains", ["A", "B"]))[:2] or ["A", "B"]
+
+    # -- what the canvas sees
+    def controls(self) -> list[Control]:
+        n = max((v.shape[0] for v in self.validation.values()), default=0)
+        ctl = [Control("choice", "direction", "Direction", default="a2b", options=DIRECTIONS,
+                       help=f"a2b: {self.domains[0]} → {self.domains[-1]}; b2a: the reverse")]
+        if n:
+            ctl.append(Control("seed", "seed", "Validation image", 0, max(0, n - 1), 0,
+                               help="which stored validation image to translate"))
+        return ctl
+
+    def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
+        outs = []
+        for st in states:
+            s = normalise_state(st)
+            direction = s["labels"].get("direction", "a2b")
+            if direction not in DIRECTIONS:
+                direction = "a2b"
+            src = self.validation.get("a" if direction == "a2b" else "b")
+            if src is None or src.shape[0] == 0:
+                outs.append(torch.zeros(3, self.image_size, self.image_size))
+                continue
+            img = src[int(s["seed"]) % src.shape[0]]
+            outs.append(self.translate_tensor(img, direction))
+        return torch.stack(outs)
+
+    # -- the main API
+    def forward(self, x: torch.Tensor, direction: str) -> torch.Tensor:
+        """[N,3,H,W] in [-1,1] on the model's device -> translated [N,3,H,W] in [-1,1]."""
+        return self.generators[direction](x)
+
+    def translate_tensor(self, image: torch.Tensor, direction: str = "a2b", tile: int = 0,
+                         overlap: int | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+        """[3,H,W] float [0,1] -> [3,H,W] float [0,1] on the CPU, at the same resolution."""
+        if direction not in DIRECTIONS:
+            raise StudioError(f"unknown direction '{direction}': use a2b or b2a")
+        if image.dim() != 3 or image.shape[0] != 3:
+            raise StudioError(f"expected a [3,H,W] image tensor, got {tuple(image.shape)}")
+        x = to_model_range(image.float().unsqueeze(0))
+
+        def fn(part: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                return self.forward(part.to(self.device), direction).float().cpu()
+
+        if tile and tile > 0:
+            ov = overlap if overlap is not None else max(8, min(tile // 4, 4 * self.receptive_radius))
+            margin = min(self.receptive_radius, ov // 2)
+            y = tiled_apply(fn, x, tile, ov, margin=margin, progress=progress)
+        else:
+            if progress:
+                progress(0, 1)
+            y = fn(x)
+            if progress:
+                progress(1, 1)
+        return from_model_range(y[0])
+
+    def translate(self, image: Image.Image | torch.Tensor, direction: str = "a2b", tile: int = 0,
+                  overlap: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Image.Image | torch.Tensor:
+        """Translate a PIL image (-> PIL image) or a [3,H,W] tensor in [0,1] (-> tensor) at its size."""
+        if isinstance(image, Image.Image):
+            out = self.translate_tensor(pil_to_tensor(image.convert("RGB")), direction, tile, overlap, progress)
+            return Image.fromarray(to_uint8(out)[0])
+        return self.translate_tensor(image, direction, tile, overlap, progress)
+
+
+class TranslateImageJob:
+    """Translate one image as a job, so the GUI shows a progress bar (one step per tile) and can cancel
+    between tiles. Outputs {"image": HxWx3 uint8 ndarray, "direction": ..., "tiles": n}."""
+
+    def __init__(self, model: TranslatorModel, image: Image.Image | torch.Tensor, direction: str = "a2b",
+                 tile: int = 0, overlap: int | None = None):
+        self.model, self.image, self.direction = model, image, direction
+        self.tile, self.overlap = tile, overlap
+        self.title = f"Translate ({direction})"
+
+    def run(self, reporter: Reporter) -> dict[str, Any]:
+        count = [0]
+
+        def progress(done: int, total: int) -> None:
+            count[0] = total
+            reporter.report(done, total, message=f"tile {done}/{total}")
+
+        img = self.image if isinstance(self.image, torch.Tensor) else pil_to_tensor(self.image.convert("RGB"))
+        out = self.model.translate_tensor(img, self.direction, self.tile, self.overlap, progress)
+        return {"image": to_uint8(out)[0], "direction": self.direction, "tiles": count[0]}
+
+
+def load_generator_pair(build: Callable[[], torch.nn.Module], tensors: Mapping[str, torch.Tensor],
+                        card: ModelCard) -> dict[str, torch.nn.Module]:
+    """Both directions' generators ({'a2b': G_ab, 'b2a': G_ba}) built by ``build`` and loaded from a checkpoint."""
+    gens = {}
+    for direction, prefix in (("a2b", "G_ab"), ("b2a", "G_ba")):
+        g = build()
+        load_module_tensors(prefix, g, tensors, card.name + ".safetensors")
+        gens[direction] = g
+    return gens
+
+
+def validation_tensors(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The stored validation images ("val.a"/"val.b", uint8) as float [0,1]."""
+    out = {}
+    for d in ("a", "b"):
+        t = tensors.get(f"val.{d}")
+        if t is not None:
+            out[d] = t.float() / 255.0
+    return out
+
+
+def receptive_radius_of(module: torch.nn.Module) -> int:
+    """A rough receptive-field radius: half the sum of (kernel-1)*dilation*stride products."""
+    radius, scale = 0, 1
+    for m in module.modules():
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            k = m.kernel_size[0]
+            radius += (k - 1) // 2 * m.dilation[0] * scale
+            if isinstance(m, torch.nn.Conv2d):
+                scale *= m.stride[0]
+            else:
+                scale = max(1, scale // m.stride[0])
+        elif isinstance(m, torch.nn.Upsample):
+            factor = m.scale_factor[0] if isinstance(m.scale_factor, tuple) else m.scale_factor
+            scale = max(1, int(scale // (factor or 1)))
+    return max(1, radius)
