@@ -1,15 +1,18 @@
 """Example plugin family: CPPN patterns (compositional pattern-producing networks).
 
 It shows the whole plugin API in one file: a typed config, a plain ``torch.nn.Module``, a
-``LoadedModel`` built on the shared latent logic, a job that writes a checkpoint, and the
-``FAMILIES`` list that the studio's registry reads from every ``plugins/*.py`` file. Copy this file,
-rename the family, and replace the network to add your own generator to GAN Studio.
+``LoadedModel`` built on the shared latent logic, jobs (one writes a checkpoint, one renders a PNG),
+a window tool, and the ``FAMILIES`` and ``TOOLS`` lists that the studio's registry reads from every
+``plugins/*.py`` file. Copy this file, rename the family, and replace the network to add your own
+generator to GAN Studio.
 
 A CPPN maps pixel coordinates (x, y, r) plus a latent code z to a colour, so any resolution works
 and nearby codes give smoothly related abstract patterns. ``create`` draws a random network from a
 seed (no data needed); ``train`` fits one as a small GAN to a folder of images on the studio's shared
 Trainer (``studio train cppn --data DIR``), which brings resume, Cancel, previews, KID, EMA,
-mixed precision and multi-process training with no code here. See ``docs/adding-a-family.md``.
+mixed precision and multi-process training with no code here; ``render`` draws a pattern at any size
+(``studio run cppn render MODEL --size 512``), and the "CPPN at any size…" tool runs the same job in
+the window for CPPN models only. See ``docs/adding-a-family.md``.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from torch import nn
 from studio.core.checkpoint import ModelCard, TrainingInfo, load_module_tensors, module_tensors, save_checkpoint
 from studio.core.family import Family, LatentModel
 from studio.core.paths import runs_dir, user_models_dir
+from studio.core.registry import ToolSpec
 from studio.train import (KIDSource, Phase, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask,
                           add_trainer_arguments)
 
@@ -231,6 +235,110 @@ class CPPNTrainTask(TrainingTask):
         return save_checkpoint(self.out, module_tensors("cppn", ctx.export_module("G")), card)
 
 
+# ------------------------------------------------------------------------------- render job + tool
+MAX_RENDER = 1024  # px per side: the whole grid goes through the network at once
+
+
+class RenderPatternJob:
+    """Render one canvas state at any resolution (a CPPN is a function of pixel coordinates, so a bigger
+    grid is more detail, not blown-up pixels). The window's "CPPN at any size" tool runs it without
+    ``out`` (outputs the pixels); ``studio run cppn render MODEL --size 512 -o big.png`` writes a PNG."""
+
+    def __init__(self, model: Any, state: Mapping[str, Any] | None = None, size: int = 512,
+                 out: str | Path | None = None, force: bool = False, device: str = "auto", seed: int = 0,
+                 command: str = ""):
+        from studio.core.errors import StudioError
+
+        if not 8 <= int(size) <= MAX_RENDER:
+            raise StudioError(f"--size must be between 8 and {MAX_RENDER} px, not {size}")
+        self.model, self.state, self.size = model, state, int(size)
+        self.out, self.force, self.device, self.seed, self.command = out, force, device, int(seed), command
+        self.title = f"CPPN: render at {self.size} px"
+
+    def run(self, reporter) -> dict[str, Any]:
+        from studio.core.errors import StudioError
+        from studio.core.export import save_png
+        from studio.core.grid import to_uint8
+        from studio.models.job_common import check_output, model_id_of, resolve_model
+
+        out = check_output(self.out, self.force, (".png",)) if self.out else None
+        model = resolve_model(self.model, self.device, reporter)
+        if not isinstance(model, CPPNModel):
+            raise StudioError(f"'{model.card.name}' is a {model.card.family} model, not a CPPN")
+        state = dict(self.state) if self.state else model.default_state(model_id_of(self.model), self.seed)
+        reporter.message(f"rendering {self.size}×{self.size}…")
+        with torch.no_grad():
+            z = model.latents_for([state]).to(model.device)
+            pixels = to_uint8(model.net(z, self.size).float().cpu())[0]
+        reporter.report(1, 1, message="rendered")
+        if out is None:
+            return {"image": pixels, "state": state}
+        save_png(out, pixels, dict(state, render_size=self.size))
+        return {"out": str(out), "size": self.size}
+
+
+def make_render_panel(window: Any):
+    """The tool's widget (Qt is imported here, when the window opens the tool, never by the CLI)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPixmap
+    from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+    from studio.engine.frames import array_to_qimage
+
+    class RenderPanel(QWidget):
+        def __init__(self) -> None:
+            super().__init__()
+            self.result: dict[str, Any] | None = None
+            self.handle = None
+            self.size = QSpinBox()
+            self.size.setRange(8, MAX_RENDER)
+            self.size.setSingleStep(64)
+            self.size.setValue(512)
+            self.size.setSuffix(" px")
+            self.render_button = QPushButton("Render")
+            self.render_button.clicked.connect(self.render)
+            self.save_button = QPushButton("Save PNG…")
+            self.save_button.setEnabled(False)
+            self.save_button.clicked.connect(self.save_dialog)
+            self.view = QLabel("the canvas pattern, at any size")
+            self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.view.setMinimumSize(200, 200)
+            row = QHBoxLayout()
+            for w in (self.size, self.render_button, self.save_button):
+                row.addWidget(w)
+            lay = QVBoxLayout(self)
+            lay.addLayout(row)
+            lay.addWidget(self.view, 1)
+
+        def render(self) -> None:
+            model = window.current_model()
+            if not isinstance(model, CPPNModel):
+                window.show_error("Open a CPPN model first.")
+                return
+            self.handle = window.start_job(RenderPatternJob(model, window.current_state(), self.size.value()))
+            self.handle.finished.connect(self._done)
+
+        def _done(self, result) -> None:
+            if not result.ok:
+                window.show_error(result.message)
+                return
+            self.result = dict(result.outputs, size=self.size.value())
+            pm = QPixmap.fromImage(array_to_qimage(self.result["image"]))
+            self.view.setPixmap(pm.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+            self.save_button.setEnabled(True)
+
+        def save_dialog(self) -> None:
+            from studio.core.export import save_png
+
+            path, _ = QFileDialog.getSaveFileName(self, "Save pattern", "pattern.png", "PNG (*.png)")
+            if path and self.result:
+                save_png(path, self.result["image"], dict(self.result["state"], render_size=self.result["size"]))
+                window.show_message(f"saved {path}")
+
+    return RenderPanel()
+
+
 class CPPNFamily(Family):
     name = "cppn"
     title = "CPPN patterns (example plugin)"
@@ -245,9 +353,19 @@ class CPPNFamily(Family):
 
     def jobs(self) -> dict[str, str]:
         return {"create": "draw a random pattern network from a seed",
+                "render": "render a pattern at any resolution (up to 1024 px) to a PNG",
                 "train": "fit a CPPN to a folder of images as a small GAN (shared Trainer)"}
 
     def add_job_arguments(self, name: str, parser) -> None:
+        if name == "render":
+            from studio.models.job_common import add_model_argument, add_output_arguments
+
+            add_model_argument(parser, "CPPN model")
+            parser.add_argument("--size", type=int, default=512, help="output side in px (default 512)")
+            parser.add_argument("--seed", type=int, default=0, help="the pattern's seed")
+            parser.add_argument("--state", default=None, help="render the state of an exported PNG instead")
+            add_output_arguments(parser, (".png",), "MODEL-SIZE.png")
+            return
         parser.add_argument("--out", help="output path stem")
         if name == "train":
             parser.add_argument("--data", required=True, help="folder of training images")
@@ -261,6 +379,15 @@ class CPPNFamily(Family):
         parser.add_argument("--image-size", dest="image_size", type=int, default=64)
 
     def make_job(self, name: str, **options: Any):
+        if name == "render":
+            from studio.core.export import read_state
+            from studio.models.job_common import model_id_of
+
+            state = read_state(options["state"]) if options.get("state") else None
+            size = int(options.get("size") or 512)
+            out = options.get("out") or f"{model_id_of(options['model'])}-{size}.png"
+            return RenderPatternJob(options["model"], state, size, out=out, force=bool(options.get("force")),
+                                    device=options.get("device") or "auto", seed=int(options.get("seed") or 0))
         if name == "train":
             trainer = TrainerOptions.from_mapping(options, steps=1000, batch=16, checkpoint_every=200,
                                                   preview_every=50)
@@ -271,3 +398,9 @@ class CPPNFamily(Family):
 
 
 FAMILIES = [CPPNFamily]
+
+# The window's Tools menu offers this tool while a CPPN model is on the canvas (the spec is Qt-free;
+# make_render_panel imports Qt only when the tool opens).
+TOOLS = [ToolSpec("cppn-render", "CPPN at any size…", None, make_render_panel, kind="dock",
+                  help="render the canvas pattern at up to 1024 px (a CPPN has no fixed resolution)",
+                  families=(CPPNFamily.name,))]

@@ -167,3 +167,15 @@ def test_translate_job_from_python_and_cli(picture, tmp_path, capsys):
     assert code == 1 and "--force" in text
     code, text = _run_cli(["run", "ugatit", "translate", GADN, str(picture), "-o", str(tmp_path / "g.png")], capsys)
     assert code == 1 and "not an image translator" in text
+
+
+# ------------------------------------------------------------------------------------------------ plugin
+def test_example_plugin_render_job_through_the_cli(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
+    assert main(["run", "cppn", "create", "--seed", "1", "--out", str(tmp_path / "home" / "models" / "pat")]) == 0
+    out = tmp_path / "big.png"
+    code, text = _run_cli(["run", "cppn", "render", "pat", "--size", "80", "--seed", "4", "-o", str(out)], capsys)
+    assert code == 0, text
+    assert Image.open(out).size == (80, 80) and read_state(out)["render_size"] == 80
+    code, text = _run_cli(["run", "cppn", "render", "pat", "-o", str(out)], capsys)
+    assert code == 1 and "--force" in text

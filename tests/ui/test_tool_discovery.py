@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
+from studio.core.jobs import run_job
 from studio.core.paths import bundled_models_dir
 from studio.core.registry import ToolSpec, default_registry, discover, reset_default_registry
 from studio.ui import tools
@@ -67,7 +68,7 @@ def test_a_plugin_files_tool_appears_only_for_its_family(tool_window, qtbot):
     titles = {a.text() for a in w.tools_menu.actions() if a.isVisible()}
     assert "Tiny plugin tool…" in titles
     ids = {spec.id for spec in w.visible_tools()}
-    assert "plugin-tiny" in ids and not {"can", "gadn"} & ids
+    assert "plugin-tiny" in ids and not {"can", "gadn", "cppn-render"} & ids
     assert {"evaluate", "finetune", "stylize", "translate"} <= ids  # tools for every model
 
     dock_widget = w.open_tool(next(s for s in w.visible_tools() if s.id == "plugin-tiny"))
@@ -94,6 +95,28 @@ def test_builtin_tools_show_for_their_families(tool_window, qtbot):
     assert not can_action.isEnabled()  # a hidden tool's shortcut does not open it either
 
 
+def test_the_example_plugin_brings_a_tool_for_its_own_models(qtbot, tmp_path, tiny_models_dir):
+    from studio.ui.main_window import MainWindow
+
+    reg = default_registry()
+    folder = tmp_path / "cppn-models"
+    assert run_job(reg.get("cppn").make_job("create", out=folder / "pattern", seed=3)).ok
+    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   store_folders=[folder, tiny_models_dir], load_tools=True, model="pattern", device="cpu")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.current_model_id() == "pattern", timeout=15000)
+    spec = next(s for s in w.visible_tools() if s.id == "cppn-render")
+    assert "plugin" in str(spec.factory.__module__)  # from plugins/cppn_patterns.py, no edit under studio/
+    panel = w.open_tool(spec)
+    panel.size.setValue(96)
+    panel.render_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=15000)
+    assert panel.result["image"].shape == (96, 96, 3)
+    assert "cppn-render" not in _switch(w, qtbot, "tiny")  # only for the family it serves
+    w.close()
+
+
 def test_plugin_tools_are_discovered_with_families_and_reported_when_broken(tmp_path):
     (tmp_path / "good.py").write_text(PLUGIN)
     (tmp_path / "bad_tools.py").write_text("TOOLS = ['not a spec']\n")
@@ -102,7 +125,7 @@ def test_plugin_tools_are_discovered_with_families_and_reported_when_broken(tmp_
     from studio.core.registry import discover_tools
 
     specs, problems = discover_tools(reg, use_entry_points=False)
-    assert [s.id for s in specs] == ["plugin-tiny"]
+    assert {s.id for s in specs} == {"plugin-tiny", "cppn-render"}  # the temp plugin + plugins/cppn_patterns.py
     text = "\n".join(problems + reg.errors)
     assert "not a ToolSpec" in text and "tool plugin bug" in text
 
