@@ -31,13 +31,19 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.core.device import resolve_device  # noqa: E402
-from studio.core.jobs import run_job  # noqa: E402
-from studio.models.gadn.config import GADNConfig, TrainConfig  # noqa: E402
-from studio.models.gadn.data import load_artist_folder  # noqa: E402
-from studio.models.gadn.networks import GADNNets  # noqa: E402
-from studio.models.gadn.train import (GADNTrainJob, classifier_step, freeze_encoder, make_optimisers,  # noqa: E402
-                                      stage1_step, stage2_step)
+from studio.core.device import resolve_device
+from studio.core.jobs import run_job
+from studio.models.gadn.config import GADNConfig, TrainConfig
+from studio.models.gadn.data import load_artist_folder
+from studio.models.gadn.networks import GADNNets
+from studio.models.gadn.train import (
+    GADNTrainJob,
+    classifier_step,
+    freeze_encoder,
+    make_optimisers,
+    stage1_step,
+    stage2_step,
+)
 
 ARTISTS = 3
 

@@ -14,11 +14,21 @@ from studio.core.checkpoint import load_checkpoint, read_card
 from studio.core.errors import StudioError
 from studio.core.jobs import CancelToken, run_job
 from studio.models.gadn.config import GADNConfig, TrainConfig
-from studio.models.gadn.losses import (kl_standard_normal, negative_log_unlikelihood, other_artists,
-                                       pixel_distance)
+from studio.models.gadn.losses import (
+    kl_standard_normal,
+    negative_log_unlikelihood,
+    other_artists,
+    pixel_distance,
+)
 from studio.models.gadn.networks import GADNNets, ResBlock
-from studio.models.gadn.train import (GADNTrainJob, classifier_step, freeze_encoder, make_optimisers,
-                                      stage1_step, stage2_step)
+from studio.models.gadn.train import (
+    GADNTrainJob,
+    classifier_step,
+    freeze_encoder,
+    make_optimisers,
+    stage1_step,
+    stage2_step,
+)
 from studio.train import RunFolder
 
 ARTISTS = ["ann", "bob", "cy"]
@@ -277,7 +287,7 @@ def test_the_shared_steps_flag_is_refused_with_the_stage_flags_named(artist_fold
 
 @pytest.mark.parametrize("stop_at,stage,phase_step", [(3, "stage1", 3), (8, "cls", 2), (13, "stage2", 3)])
 def test_resume_continues_each_stage_exactly(artist_folder, tmp_path, straight_losses, stop_at, stage, phase_step):
-    token, steps, cb = _cancel_at(stop_at)
+    token, _, cb = _cancel_at(stop_at)
     res = run_job(_job(artist_folder, tmp_path), cb, token)
     assert res.status == "cancelled" and "card" in res.outputs
     assert read_card(res.outputs["card"]).training.steps == stop_at  # Cancel exports a loadable model

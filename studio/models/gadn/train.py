@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,12 +28,28 @@ import torch.nn.functional as F
 from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.grid import tile, to_uint8
-from studio.train import KIDSource, Phase, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
+from studio.train import (
+    KIDSource,
+    Phase,
+    RunSummary,
+    TrainContext,
+    Trainer,
+    TrainerOptions,
+    TrainingTask,
+)
 
 from .config import GADNConfig, TrainConfig
 from .data import ArtistImages, check_artists, load_artist_folder
-from .losses import (code_distance, kl_standard_normal, lsgan_discriminator, lsgan_generator,
-                     negative_log_unlikelihood, other_artists, pixel_distance, reparameterise)
+from .losses import (
+    code_distance,
+    kl_standard_normal,
+    lsgan_discriminator,
+    lsgan_generator,
+    negative_log_unlikelihood,
+    other_artists,
+    pixel_distance,
+    reparameterise,
+)
 from .networks import GADNNets
 
 STAGES = ("stage1", "cls", "stage2")
@@ -277,7 +295,7 @@ class GADNOptions:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> "GADNOptions":
+    def from_options(cls, options: Mapping[str, Any]) -> GADNOptions:
         get = {k: v for k, v in options.items() if v is not None}
         tknown = {f.name for f in dataclasses.fields(TrainConfig)}
         return cls(data=str(get.get("data", "")), out=str(get["out"]) if "out" in get else None,
@@ -482,7 +500,8 @@ class GADNTask(TrainingTask):
                 others = (a + 1 + torch.arange(len(chunk)) % max(1, A - 1)) % A
                 with ctx.autocast():
                     content, _ = E(x.to(ctx.device))
-                    out.append(G(content, S.mean[others.to(ctx.device)]).float())
+                    means = typing.cast(torch.Tensor, S.mean)  # S or its EMA copy: a StyleTable
+                    out.append(G(content, means[others.to(ctx.device)]).float())
             return torch.cat(out)
 
         return [KIDSource(reference, samples, phases=("stage1", "stage2"))]
