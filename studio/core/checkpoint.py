@@ -5,8 +5,11 @@ the JSON card says what the tensors are (family, architecture config, labels) an
 (data, licence, command, steps, wall time, metrics, parent model), so every model can be reproduced.
 
 Loading validates both files and raises one error type, :class:`CheckpointError`, naming the file
-and the problem. Saving is atomic: the tensors are written first, then the card, whose recorded
-SHA-256 of the tensors ties the pair together (a crash between the two writes is detected on load).
+and the problem. The pair is saved as one unit: the new tensors go to a temp file, the new card (with
+the SHA-256 of those tensors) to ``.NAME.json.pending``, then the tensors are renamed into place and
+then the card. A kill before the first rename leaves the old pair; after it, the load finds the new
+tensors, sees that the old card does not match them, finds the pending card that does, and finishes
+the save (rolls forward). So a reader sees the old pair or the new one, never a mix.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,9 +185,14 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
     if not tpath.exists():
         raise CheckpointError(tpath, "the checkpoint's tensors file is missing (expected next to its card)")
     _check_safetensors_header(tpath)
-    if verify_hash and card.tensors_sha256 and _sha256(tpath) != card.tensors_sha256:
-        raise CheckpointError(tpath, "the tensors do not match their model card (the file was changed or a "
-                                     "save was interrupted)")
+    if verify_hash and card.tensors_sha256:
+        actual = _sha256(tpath)
+        if actual != card.tensors_sha256:
+            finished = _roll_forward(tpath, card_path(path), actual)
+            if finished is None:
+                raise CheckpointError(tpath, "the tensors do not match their model card (the file was changed "
+                                             "or a save was interrupted)")
+            card = finished
     try:
         tensors = load_file(str(tpath), device=str(device))
     except Exception as exc:  # safetensors raises its own SafetensorError / OSError types
@@ -191,22 +200,53 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
     return tensors, card
 
 
+def pending_card_path(path: str | Path) -> Path:
+    """Where a save keeps the new card until its tensors are in place (see the module docstring)."""
+    cpath = card_path(path)
+    return cpath.with_name(f".{cpath.name}.pending")
+
+
+def _roll_forward(tpath: Path, cpath: Path, actual_sha: str) -> ModelCard | None:
+    """The card of a save that was killed between its two renames, if that is what happened here."""
+    pending = pending_card_path(cpath)
+    if not pending.is_file():
+        return None
+    try:
+        card = ModelCard.from_dict(json.loads(pending.read_text(encoding="utf-8")), pending)
+    except (CheckpointError, ValueError, UnicodeDecodeError, RecursionError, OSError):
+        return None
+    if card.tensors_sha256 != actual_sha:
+        return None
+    try:
+        os.replace(pending, cpath)  # finish the interrupted save
+    except OSError:
+        pass  # a read-only folder: use the matching card without repairing the pair
+    return card
+
+
 def save_checkpoint(path: str | Path, tensors: Mapping[str, torch.Tensor], card: ModelCard) -> Path:
-    """Atomically write ``path``'s ``.safetensors`` and ``.json``; returns the card path."""
+    """Save ``path``'s ``.safetensors`` and ``.json`` as one unit; returns the card path."""
     from safetensors.torch import save_file
 
     tpath, cpath = tensors_path(path), card_path(path)
+    pending = pending_card_path(path)
     flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     try:
         with atomic_path(tpath) as tmp:
             save_file(flat, str(tmp))
-            digest = _sha256(tmp)
-        card.tensors_sha256 = digest
-        if not card.created:
-            card.created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-        atomic_write_text(cpath, json.dumps(card.to_dict(), indent=2, sort_keys=False) + "\n")
+            card.tensors_sha256 = _sha256(tmp)
+            if not card.created:
+                card.created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+            atomic_write_text(pending, json.dumps(card.to_dict(), indent=2, sort_keys=False) + "\n")
+        # the tensors are in place: the pending card is now the valid one
+        with open(pending, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(pending, cpath)
     except OSError as exc:
         raise CheckpointError(cpath, f"could not save the checkpoint ({exc.strerror or exc})")
+    finally:
+        if pending.exists() and not tpath.exists():
+            pending.unlink(missing_ok=True)
     return cpath
 
 

@@ -146,3 +146,41 @@ def test_import_legacy_reads_tensors_and_refuses_objects(tmp_path):
     torch.save({"w": Evil()}, evil)
     with pytest.raises(CheckpointError, match="weights-only"):
         import_legacy(evil)
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, not even except/finally clean-up of the caller's."""
+
+
+@pytest.mark.parametrize("kill_at, expect", [(1, "old"), (2, "new")])
+def test_a_kill_between_the_two_renames_leaves_the_old_or_the_new_pair(tmp_path, monkeypatch, kill_at, expect):
+    import os
+
+    import studio.core.atomic as atomic
+    import studio.core.checkpoint as checkpoint
+
+    _save(tmp_path)
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        # renames: 1 the pending card file into place, 2 the tensors, 3 the card
+        if len(calls) == kill_at + 1:
+            raise _Killed()
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    monkeypatch.setattr(checkpoint.os, "replace", replace)
+    new = {"g.w": torch.full((2, 3), 7.0)}
+    with pytest.raises(_Killed):
+        save_checkpoint(tmp_path / "m", new, _card(name="m", metrics={"v": 2}))
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    monkeypatch.setattr(checkpoint.os, "replace", real_replace)
+    tensors, card = load_checkpoint(tmp_path / "m.json")
+    if expect == "old":
+        assert torch.equal(tensors["g.w"], torch.arange(6, dtype=torch.float32).reshape(2, 3)) and not card.metrics
+    else:
+        assert torch.equal(tensors["g.w"], new["g.w"]) and card.metrics == {"v": 2}
+        assert read_card(tmp_path / "m.json").metrics == {"v": 2}  # the save was finished on load
+    assert load_checkpoint(tmp_path / "m.json")[1].metrics == card.metrics

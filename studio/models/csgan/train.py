@@ -166,7 +166,8 @@ class CSGANTask(TrainingTask):
             dcgan_init(self.D)
         self.augment_policy = parse_policy(o.augment)
         ctx.message(f"loading images from {o.data}…")
-        self.images = load_folder(o.data, self.cfg.image_size, o.fit, cache_dir=self.run_path(),
+        self.images = load_folder(o.data, self.cfg.image_size, o.fit,
+                                  cache_dir=self.run_path() if ctx.is_main else None,  # one writer
                                   progress=ctx.message)
         self.local_images = self.images[ctx.shard(self.images.shape[0])]
         ctx.message(f"{self.images.shape[0]} images of {self.cfg.image_size} px; training on {ctx.device} "
