@@ -43,6 +43,8 @@ class TrainerOptions:
         if options.get("save_every") is not None and options.get("checkpoint_every") is None:
             values["checkpoint_every"] = options["save_every"]
         values.update({k: v for k, v in options.items() if k in known and v is not None})
+        if values.get("run_dir") is not None:  # saved in the run state's JSON: a path as text
+            values["run_dir"] = str(values["run_dir"])
         out = cls(**values)
         out.validate()
         return out
@@ -67,12 +69,17 @@ class TrainerOptions:
             raise bad("--ema", f"must be a decay in [0, 1), e.g. 0.999 (got {self.ema!r}); 0 turns it off")
 
 
-def add_trainer_arguments(parser: Any, *, steps: int = 2000, batch: int = 64, checkpoint_every: int = 500,
+def add_trainer_arguments(parser: Any, *, steps: int | None = 2000, batch: int = 64, checkpoint_every: int = 500,
                           preview_every: int = 100, kid_every: int = 0, seed: int = 0) -> None:
-    """The shared training flags, with per-family defaults."""
+    """The shared training flags, with per-family defaults. ``steps=None``: the family counts its steps
+    per phase with flags of its own, so ``--steps`` is listed as not used (the family refuses it)."""
     p = parser
-    p.add_argument("--steps", type=int, default=steps, help=f"training steps in all (default {steps}); a "
-                   "resumed run continues up to this count")
+    if steps is None:
+        p.add_argument("--steps", type=int, default=None, help="not used by this family: give its per-phase "
+                       "step counts instead")
+    else:
+        p.add_argument("--steps", type=int, default=steps, help=f"training steps in all (default {steps}); a "
+                       "resumed run continues up to this count")
     p.add_argument("--batch", type=int, default=batch, help=f"images per step, over all processes (default {batch})")
     p.add_argument("--checkpoint-every", "--save-every", dest="checkpoint_every", type=int,
                    default=checkpoint_every, help=f"save the run state every N steps (default {checkpoint_every}; "

@@ -51,12 +51,8 @@ class GADNFamily(Family):
         parser.add_argument("--max-per-artist", type=int, default=0, help="use at most N images per artist")
         from studio.train import add_trainer_arguments
 
-        add_trainer_arguments(parser, steps=t.steps1 + t.steps_cls + t.steps2, batch=8, checkpoint_every=500,
-                              preview_every=100, kid_every=500)
-        for action in parser._actions:  # GADN's length is three numbers: the shared --steps is refused
-            if action.dest == "steps":
-                action.default = None
-                action.help = "not used by GADN (refused): give --steps1, --steps-cls and --steps2"
+        # GADN's length is three numbers (--steps1, --steps-cls, --steps2): the shared --steps is refused
+        add_trainer_arguments(parser, steps=None, batch=8, checkpoint_every=500, preview_every=100, kid_every=500)
         g = parser.add_argument_group("architecture")
         g.add_argument("--image-size", type=int, default=m.image_size, help="64, 128 or 256")
         g.add_argument("--content-dim", type=int, default=m.content_dim)

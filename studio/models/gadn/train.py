@@ -543,8 +543,6 @@ def GADNTrainJob(**options: Any) -> Trainer:
     gadn = GADNOptions.from_options(options)
     t = gadn.train
     shared = {k: v for k, v in options.items() if k != "steps"}
-    if shared.get("run_dir") is not None:  # the run state's JSON keeps the options: a path as text
-        shared["run_dir"] = str(shared["run_dir"])
     trainer = TrainerOptions.from_mapping(shared, steps=max(1, t.steps1 + t.steps_cls + t.steps2), batch=8,
                                           checkpoint_every=500, preview_every=100)
     return Trainer(GADNTask(gadn, trainer), trainer)
