@@ -1,4 +1,5 @@
-"""CAN training job and loaded model, on tiny networks and generated style folders."""
+"""CAN training on the shared Trainer and the loaded model, on tiny networks and generated style folders:
+losses move, resume is exact, Cancel and a NaN leave a resumable run, EMA is what is exported."""
 from __future__ import annotations
 
 import math
@@ -9,14 +10,17 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from studio.core.checkpoint import read_card
+from studio.core.checkpoint import load_checkpoint, read_card
 from studio.core.errors import StudioError
 from studio.core.jobs import CancelToken, run_job
 from studio.core.store import load_model
+from studio.models.can import train as can_train
 from studio.models.can.config import CANConfig, TrainConfig
 from studio.models.can.family import CANFamily
 from studio.models.can.losses import generator_loss
 from studio.models.can.networks import build_networks
+from studio.models.can.train import CANTrainJob
+from studio.train import RunFolder
 
 TINY = dict(image_size=16, width=0.25, fc_dim=32, use_vgg=False, eval_samples=32, index_size=12,
             preview_every=5, checkpoint_every=5, batch=8, threads=0, device="cpu", lr_d=1e-3)
@@ -187,6 +191,12 @@ def test_cancel_saves_a_usable_model(styles_dir, tmp_path):
     assert res.status == "cancelled" and Path(res.outputs["card"]).exists()
     assert read_card(res.outputs["card"]).training.steps == 3
     assert load_model(res.outputs["card"], device="cpu").render([{"seed": 1}]).shape == (1, 3, 16, 16)
+    assert res.outputs["step"] == 3 and RunFolder(tmp_path / "run").load()[1]["step"] == 3
+    events = []
+    more = run_job(CANFamily().make_job("train", data=str(styles_dir), name="c", out=str(tmp_path / "c"),
+                                        run_dir=str(tmp_path / "run"), steps=5, resume=True, **TINY), events.append)
+    assert more.ok, more.message
+    assert [e.step for e in events if e.losses] == [4, 5]
 
 
 def test_bad_data_folders_get_clear_errors(tmp_path):
@@ -240,3 +250,118 @@ def test_augmented_training_runs_and_a_bad_policy_is_a_clear_error(styles_dir, t
     assert read_card(res.outputs["card"]).extra["train"]["augment"] == "translation,cutout"
     with pytest.raises(StudioError, match="unknown augmentation"):
         TrainConfig(augment="rotate")
+
+
+def _opts(styles_dir, tmp_path, **kw):
+    opts = dict(TINY, data=str(styles_dir), name="m", out=str(tmp_path / "m"), run_dir=str(tmp_path / "run"),
+                command="studio train can")
+    opts.update(kw)
+    return opts
+
+
+def _losses(events):
+    return {e.step: e.losses for e in events if e.losses}
+
+
+@pytest.mark.parametrize("arch", ["report", "dcgan"])
+def test_resume_is_exact(styles_dir, tmp_path, arch):
+    """The losses of steps 7..10 of a run stopped at 6 and resumed equal those of a straight run (fp32, 1
+    thread); previews and checkpoints at different steps in the two runs change nothing."""
+    kw = {"threads": 1, "arch": arch, "image_size": 32 if arch == "dcgan" else 16, "augment": "translation,cutout"}
+    straight = []
+    assert run_job(CANTrainJob(**_opts(styles_dir, tmp_path / "a", steps=10, **kw)), straight.append).ok
+    assert run_job(CANTrainJob(**_opts(styles_dir, tmp_path / "b", steps=6, checkpoint_every=4, **kw))).ok
+    resumed = []
+    res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path / "b", steps=10, resume=True, **kw)), resumed.append)
+    assert res.ok, res.message
+    a, b = _losses(straight), _losses(resumed)
+    assert sorted(b) == [7, 8, 9, 10]
+    for step in b:
+        torch.testing.assert_close(b[step], a[step], rtol=0, atol=1e-6)
+    wa = load_checkpoint(str(tmp_path / "a" / "m"))[0]
+    wb = load_checkpoint(str(tmp_path / "b" / "m"))[0]
+    for k in wa:
+        if k.startswith("G."):
+            torch.testing.assert_close(wb[k], wa[k], rtol=0, atol=1e-6)
+
+
+def test_an_injected_nan_stops_the_run_and_leaves_it_resumable(styles_dir, tmp_path, monkeypatch):
+    real = can_train.discriminator_loss
+    calls = {"n": 0}
+
+    def nan_at_step_7(*args, **kw):
+        out = real(*args, **kw)
+        calls["n"] += 1
+        if calls["n"] == 7:
+            out["total"] = out["total"] * float("nan")
+        return out
+
+    monkeypatch.setattr(can_train, "discriminator_loss", nan_at_step_7)
+    res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=20, checkpoint_every=5)))
+    assert res.status == "failed"
+    assert "diverged" in res.message and "d_loss" in res.message and "step 7" in res.message
+    assert not (tmp_path / "m.json").exists()  # nothing exported from a diverged run
+    monkeypatch.setattr(can_train, "discriminator_loss", real)
+    events = []
+    more = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=8, checkpoint_every=5, resume=True)),
+                   events.append)
+    assert more.ok, more.message
+    assert [e.step for e in events if e.losses] == [6, 7, 8]  # from the checkpoint at step 5
+
+
+def test_ema_generator_is_what_is_exported(styles_dir, tmp_path):
+    res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=6, ema=0.9)))
+    assert res.ok, res.message
+    exported, card = load_checkpoint(res.outputs["card"])
+    state = RunFolder(tmp_path / "run").load()[0]
+    g_keys = [k for k in exported if k.startswith("G.")]
+    assert g_keys
+    assert any(not torch.equal(exported[k], state["net." + k]) for k in g_keys if k.endswith("weight"))
+    for k in g_keys:
+        assert torch.equal(exported[k], state["ema." + k]), k
+    for k in (k for k in exported if k.startswith("D.")):  # D is exported as trained
+        assert torch.equal(exported[k], state["net." + k]), k
+    assert card.extra["training_run"]["ema"]["decay"] == 0.9 and "EMA" in card.training.notes
+    assert load_model(res.outputs["card"], device="cpu").render([{"seed": 2}]).shape == (1, 3, 16, 16)
+
+
+def test_resume_keeps_the_runs_architecture_and_refuses_a_contradiction(styles_dir, tmp_path):
+    assert run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=2, kernel=3))).ok
+    # an option left at its default gives way to the run's value
+    events = []
+    more = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=3, resume=True, kernel=5)), events.append)
+    assert more.ok, more.message
+    assert read_card(more.outputs["card"]).config["kernel"] == 3
+    assert any("run's architecture" in (e.message or "") for e in events)
+    clash = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=4, resume=True, kernel=7)))
+    assert clash.status == "failed" and "--kernel 7" in clash.message and "--run-dir" in clash.message
+
+
+def test_a_run_folder_of_the_old_loop_is_refused_clearly(styles_dir, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "state.json").write_text("{}")
+    res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=2, resume=True)))
+    assert res.status == "failed" and "older GAN Studio" in res.message
+
+
+def test_cli_flags_are_the_shared_trainers(styles_dir, tmp_path):
+    import argparse
+
+    p = argparse.ArgumentParser()
+    CANFamily().add_job_arguments("train", p)
+    args = p.parse_args(["--data", str(styles_dir), "--name", "cli", "--save-every", "7", "--time-limit", "2",
+                         "--precision", "bf16", "--ema", "0.99", "--ratio", "1", "--run-dir", str(tmp_path / "r")])
+    job = CANFamily().make_job("train", **vars(args))
+    o = job.options
+    assert (o.checkpoint_every, o.time_limit, o.precision, o.ema, o.steps, o.batch) == (7, 2.0, "bf16", 0.99, 2000, 64)
+    assert (o.preview_every, o.kid_every) == (50, 500)  # CAN's defaults
+    assert job.task.options.name == "cli" and job.task.options.recipe.ratio == 1
+    assert job.task.run_path() == tmp_path / "r"
+    defaults = p.parse_args(["--data", "d"])
+    assert defaults.checkpoint_every == 200 and defaults.time_limit == 0.0
+
+
+def test_bf16_training_runs(styles_dir, tmp_path):
+    res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=3, precision="bf16")))
+    assert res.ok, res.message
+    assert read_card(res.outputs["card"]).extra["training_run"]["precision"] == "bf16"

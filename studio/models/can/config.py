@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from studio.core.errors import StudioError
@@ -70,10 +70,12 @@ class CANConfig:
 
 @dataclass
 class TrainConfig:
-    """How a CAN is trained. Defaults follow the report: Adam, G lr 1e-3, D lr 1e-4, 2 G steps per D step."""
+    """CAN's own training recipe. Defaults follow the report: Adam, G lr 1e-3, D lr 1e-4, 2 G steps per D step.
 
-    steps: int = 2000
-    batch: int = 64
+    Steps, batch, seed, cadence and the time limit are the shared Trainer's options
+    (:class:`studio.train.TrainerOptions`), not the recipe's.
+    """
+
     ratio: int = 2  # generator updates per discriminator update
     lr_g: float = 1e-3
     lr_d: float = 1e-4
@@ -81,24 +83,19 @@ class TrainConfig:
     beta2: float = 0.999
     ambiguity_weight: float = 1.0
     style_weight: float = 1.0
-    seed: int = 0
     holdout: float = 0.1  # fraction of each style kept out of training, for the style-accuracy metric
-    preview_every: int = 50
-    checkpoint_every: int = 200
     collapse_threshold: float = 0.25  # preview diversity / real diversity below this warns of mode collapse
     collapse_warmup: int = 100  # no warning before this step (a freshly initialised G draws one grey blur)
     index_size: int = 256  # training images stored in the checkpoint for "nearest training images"
-    time_limit: float = 0.0  # minutes this session may take, loading included; 0 = until --steps (stops cleanly)
     half: bool = False  # store the final model's float weights as float16 (halves the file)
     augment: str = "none"  # DiffAugment of D's inputs, e.g. "translation,cutout" (colour is a style cue)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.steps < 0 or self.batch < 1 or self.ratio < 1:
-            raise StudioError("steps must be ≥ 0, batch and ratio ≥ 1")
+        if not isinstance(self.ratio, int) or self.ratio < 1:
+            raise StudioError(f"--ratio must be a whole number ≥ 1 (got {self.ratio!r})")
         if not (0.0 <= self.holdout < 0.9):
             raise StudioError(f"holdout must be in [0, 0.9), not {self.holdout}")
-        if self.lr_g <= 0 or self.lr_d <= 0:
+        if not (self.lr_g > 0 and self.lr_d > 0):
             raise StudioError("learning rates must be positive")
         from studio.models.diffaugment import parse_policy
 

@@ -56,12 +56,10 @@ class CANFamily(Family):
         p.add_argument("--data", required=True, help="folder with one subfolder of images per style")
         p.add_argument("--name", dest="model_name", default="can", help="model name (default: can)")
         p.add_argument("--out", default=None, help="where to save the model (default: your models folder)")
-        p.add_argument("--run-dir", default=None, help="resumable run folder (default: runs/NAME)")
-        p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-        p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-        p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = torch's default)")
-        p.add_argument("--steps", type=int, default=t.steps, help=f"total discriminator steps (default {t.steps})")
-        p.add_argument("--batch", type=int, default=t.batch)
+        from studio.train import add_trainer_arguments
+
+        # --steps counts discriminator steps; --run-dir defaults to runs/NAME
+        add_trainer_arguments(p, steps=2000, batch=64, checkpoint_every=200, preview_every=50, kid_every=500)
         p.add_argument("--ratio", type=int, default=t.ratio, help="generator updates per discriminator update")
         p.add_argument("--lr-g", type=float, default=t.lr_g)
         p.add_argument("--lr-d", type=float, default=t.lr_d)
@@ -74,21 +72,13 @@ class CANFamily(Family):
         p.add_argument("--width", type=float, default=c.width, help="channel multiplier")
         p.add_argument("--fc-dim", type=int, default=c.fc_dim, help="width of the fully connected layers")
         p.add_argument("--kernel", type=int, default=c.kernel, help="discriminator conv kernel size (odd)")
-        p.add_argument("--time-limit", type=float, default=0.0,
-                       help="stop cleanly after this many minutes (resumable); 0 = run all --steps")
         p.add_argument("--output-map", choices=OUTPUT_MAPS, default=c.output_map)
         p.add_argument("--holdout", type=float, default=t.holdout, help="fraction of each style kept for evaluation")
         p.add_argument("--max-per-style", type=int, default=0)
         p.add_argument("--index-size", type=int, default=t.index_size,
                        help="training images stored with the model for 'nearest training images'")
         p.add_argument("--half", action="store_true", help="store weights as float16 (half the file size)")
-        p.add_argument("--preview-every", type=int, default=t.preview_every)
-        p.add_argument("--checkpoint-every", type=int, default=t.checkpoint_every)
-        p.add_argument("--seed", type=int, default=t.seed)
         p.add_argument("--licence", default="", help="licence of the data (default: read DATA/LICENCE.txt)")
-        from studio.metrics.training_kid import add_kid_arguments
-
-        add_kid_arguments(p)
 
     def make_job(self, job_name: str, /, **options: Any):
         from .jobs import JOBS, make_job
