@@ -365,3 +365,14 @@ def test_bf16_training_runs(styles_dir, tmp_path):
     res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=3, precision="bf16")))
     assert res.ok, res.message
     assert read_card(res.outputs["card"]).extra["training_run"]["precision"] == "bf16"
+
+
+def test_collapse_warning_is_a_status_line_and_diversity_goes_in_the_card(styles_dir, tmp_path):
+    events = []
+    res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=3, preview_every=1, collapse_threshold=100.0,
+                                      collapse_warmup=2)), events.append)
+    assert res.ok, res.message
+    warned = [e.message for e in events if "possible mode collapse" in (e.message or "")]
+    assert warned and "at step 2 " in warned[0]  # not before the warm-up
+    card = read_card(res.outputs["card"])
+    assert card.metrics["diversity"] > 0 and card.extra["diversity_features"].startswith("pixels")
