@@ -26,9 +26,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.core.jobs import run_job  # noqa: E402
-from studio.models.csgan.networks import CSGANConfig, Discriminator, Generator  # noqa: E402
-from studio.models.csgan.train import CSGANTrainJob  # noqa: E402
+from studio.core.jobs import run_job
+from studio.models.csgan.networks import CSGANConfig, Discriminator, Generator
+from studio.models.csgan.train import CSGANTrainJob
 
 
 def make_data(folder: Path, n: int = 64, size: int = 64) -> None:

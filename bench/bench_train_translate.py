@@ -67,7 +67,7 @@ def plain_cyclegan(cfg, size: int, steps: int, batch: int, device) -> list[float
     a = torch.rand(batch, 3, size, size, device=device) * 2 - 1
     b = torch.rand(batch, 3, size, size, device=device) * 2 - 1
     marks = []
-    for step in range(steps):
+    for _step in range(steps):
         opt_g.zero_grad()
         fb, fa = g_ab(a), g_ba(b)
         pb, pa = d_b(fb), d_a(fa)
@@ -97,7 +97,7 @@ def plain_ugatit(cfg, size: int, steps: int, batch: int, device) -> list[float]:
     mse = lambda p, t: F.mse_loss(p, torch.full_like(p, t))  # noqa: E731
     bce = lambda p, t: F.binary_cross_entropy_with_logits(p, torch.full_like(p, t))  # noqa: E731
     marks = []
-    for step in range(steps):
+    for _step in range(steps):
         opt_d.zero_grad()
         with torch.no_grad():
             fb, fa = g_ab(a)[0], g_ba(b)[0]

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,8 +30,16 @@ from studio.core.checkpoint import ModelCard, TrainingInfo, load_module_tensors,
 from studio.core.family import Family, LatentModel
 from studio.core.paths import runs_dir, user_models_dir
 from studio.core.registry import ToolSpec
-from studio.train import (KIDSource, Phase, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask,
-                          add_trainer_arguments)
+from studio.train import (
+    KIDSource,
+    Phase,
+    RunSummary,
+    TrainContext,
+    Trainer,
+    TrainerOptions,
+    TrainingTask,
+    add_trainer_arguments,
+)
 
 
 @dataclass

@@ -46,11 +46,14 @@ STYLES = {
     "google": {"package": "emoji-datasource-google", "version": "16.0.0", "prefix": "package/img/google/64/",
                "suffix": ".png", "licence": "Apache-2.0", "source": "Noto Emoji (Google), npm emoji-datasource-google"},
     "twitter": {"package": "emoji-datasource-twitter", "version": "16.0.0", "prefix": "package/img/twitter/64/",
-                "suffix": ".png", "licence": "CC-BY-4.0", "source": "Twemoji (Twitter), npm emoji-datasource-twitter"},
+                "suffix": ".png", "licence": "CC-BY-4.0",
+                "source": "Twemoji (Twitter), npm emoji-datasource-twitter"},
     "fluent3d": {"package": "@lobehub/fluent-emoji-3d", "version": "1.1.0", "prefix": "package/assets/",
-                 "suffix": ".webp", "licence": "MIT", "source": "Microsoft Fluent Emoji 3D, npm @lobehub/fluent-emoji-3d"},
+                 "suffix": ".webp", "licence": "MIT",
+                 "source": "Microsoft Fluent Emoji 3D, npm @lobehub/fluent-emoji-3d"},
     "fluentflat": {"package": "@lobehub/fluent-emoji-flat", "version": "1.1.0", "prefix": "package/assets/",
-                   "suffix": ".svg", "licence": "MIT", "source": "Microsoft Fluent Emoji Flat, npm @lobehub/fluent-emoji-flat"},
+                   "suffix": ".svg", "licence": "MIT",
+                   "source": "Microsoft Fluent Emoji Flat, npm @lobehub/fluent-emoji-flat"},
 }
 
 
@@ -115,7 +118,7 @@ def _svg_to_image(data: bytes, size: int) -> Image.Image:
     painter.end()
     buf = bytes(img.constBits())
     pil = Image.frombytes("RGBA", (render_size, render_size), buf, "raw", "RGBA", img.bytesPerLine())
-    return pil.convert("RGB").resize((size, size), Image.LANCZOS)
+    return pil.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
 
 
 def to_rgb(data: bytes, suffix: str, size: int) -> Image.Image:
@@ -127,7 +130,7 @@ def to_rgb(data: bytes, suffix: str, size: int) -> Image.Image:
     base = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     rgb = Image.alpha_composite(base, rgba).convert("RGB")
     if rgb.size != (size, size):
-        rgb = rgb.resize((size, size), Image.LANCZOS)
+        rgb = rgb.resize((size, size), Image.Resampling.LANCZOS)
     return rgb
 
 

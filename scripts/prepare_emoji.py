@@ -60,7 +60,7 @@ def category_images(tarball: Path, categories: list[str]) -> set[str]:
         with tarfile.open(tarball, "r:gz") as tar:
             meta = json.load(tar.extractfile("package/emoji.json"))
     except (tarfile.TarError, OSError, KeyError, ValueError) as exc:
-        raise SystemExit(f"{tarball}: cannot read package/emoji.json ({exc})")
+        raise SystemExit(f"{tarball}: cannot read package/emoji.json ({exc})") from exc
     known = sorted({e.get("category", "") for e in meta})
     missing = [c for c in categories if c not in known]
     if missing:
@@ -84,7 +84,7 @@ def extract(tarball: Path, vendor: str, size: int, dest: Path, only: set[str] | 
     try:
         tar = tarfile.open(tarball, "r:gz")
     except (tarfile.TarError, OSError) as exc:
-        raise SystemExit(f"{tarball}: not a readable npm tarball ({exc})")
+        raise SystemExit(f"{tarball}: not a readable npm tarball ({exc})") from exc
     with tar:
         for member in tar:
             if not member.isfile() or not _safe_member(member.name):

@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     bad = [v for v in args.vendors if v in FORBIDDEN or v not in PACKAGES]
     if bad:
-        sys.exit(f"unsupported vendor(s) {bad}: choose from {sorted(PACKAGES)} (apple/facebook are not licensed for reuse)")
+        sys.exit(f"unsupported vendor(s) {bad}: choose from {sorted(PACKAGES)} "
+                 "(apple/facebook are not licensed for reuse)")
     files: dict[str, dict[str, bytes]] = {}
     for v in args.vendors:
         pkg, _, prefix, suffix = PACKAGES[v]
@@ -100,13 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         for key in common:
             img = Image.open(io.BytesIO(files[v][key])).convert("RGBA")
             if img.size != (args.size, args.size):
-                img = img.resize((args.size, args.size), Image.LANCZOS)
+                img = img.resize((args.size, args.size), Image.Resampling.LANCZOS)
             with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as fh:
                 img.save(fh, format="PNG")
             Path(fh.name).replace(folder / f"{key}.png")
     info = {
         "data": "emoji drawn by " + ", ".join(f"{v} ({PACKAGES[v][0]})" for v in args.vendors)
-                + f", {len(common)} emoji each at {args.size} px, fetched with npm pack by scripts/prepare_gadn_data.py",
+                + f", {len(common)} emoji each at {args.size} px,"
+                " fetched with npm pack by scripts/prepare_gadn_data.py",
         "licence": "; ".join(f"{v}: {PACKAGES[v][1]}" for v in args.vendors),
         "vendors": args.vendors,
         "count": len(common),

@@ -10,11 +10,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-from studio.engine.refguard import install as _install_refguard  # noqa: E402
+from studio.engine.refguard import install as _install_refguard
 
 _install_refguard()  # PySide6 6.12 on Python 3.11 drops refs to None/True/False (see refguard.py)
 
-from typing import Any, Mapping, Sequence  # noqa: E402
+from collections.abc import Mapping, Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

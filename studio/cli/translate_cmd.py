@@ -28,10 +28,10 @@ def run(args) -> int:
     import numpy as np
 
     from studio.cli.progress import TextProgress, exit_code
-    from studio.core.jobs import run_job
     from studio.core.errors import StudioError
     from studio.core.export import save_png
     from studio.core.images import load_image
+    from studio.core.jobs import run_job
     from studio.core.store import ModelStore, load_model
     from studio.models.translate_common import TranslateImageJob, TranslatorModel
 

@@ -19,9 +19,10 @@ import hashlib
 import json
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -69,7 +70,7 @@ class ModelCard:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], path: str | Path = "<card>") -> "ModelCard":
+    def from_dict(cls, data: Mapping[str, Any], path: str | Path = "<card>") -> ModelCard:
         if not isinstance(data, Mapping):
             raise CheckpointError(path, "the model card is not a JSON object")
         if data.get("format") != FORMAT_NAME:
@@ -125,7 +126,7 @@ def sniff_foreign(path: Path, head: bytes) -> str | None:
     if head[:1] == b"\x80" and len(head) > 1 and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return ("this is a Python pickle, not a safetensors checkpoint; GAN Studio never unpickles "
                 "user files — convert it with 'studio models import'")
-    if head.startswith(b"\x89HDF") or head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8"):
+    if head.startswith((b"\x89HDF", b"\x89PNG", b"\xff\xd8")):
         return "this is not a checkpoint (it looks like an HDF5 or image file)"
     return None
 
@@ -147,16 +148,16 @@ def _check_safetensors_header(path: Path) -> None:
         raw = fh.read(header_len)
     try:
         header = json.loads(raw)
-    except ValueError:
-        raise CheckpointError(path, "the safetensors header is not valid JSON (damaged or not a checkpoint)")
+    except ValueError as exc:
+        raise CheckpointError(path, "the safetensors header is not valid JSON (damaged or not a checkpoint)") from exc
     end = 0
     for key, info in header.items():
         if key == "__metadata__":
             continue
         try:
             end = max(end, int(info["data_offsets"][1]))
-        except (KeyError, TypeError, IndexError, ValueError):
-            raise CheckpointError(path, f"the safetensors entry '{key}' is malformed")
+        except (KeyError, TypeError, IndexError, ValueError) as exc:
+            raise CheckpointError(path, f"the safetensors entry '{key}' is malformed") from exc
     if 8 + header_len + end > size:
         raise CheckpointError(path, f"the file is truncated: {size} bytes, {8 + header_len + end} expected")
 
@@ -168,10 +169,10 @@ def read_card(path: str | Path) -> ModelCard:
         raise CheckpointError(cpath, "model card not found")
     try:
         data = json.loads(cpath.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise CheckpointError(cpath, "the model card is not UTF-8 text (is it really a .json card?)")
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(cpath, "the model card is not UTF-8 text (is it really a .json card?)") from exc
     except ValueError as exc:
-        raise CheckpointError(cpath, f"the model card is not valid JSON ({exc})")
+        raise CheckpointError(cpath, f"the model card is not valid JSON ({exc})") from exc
     return ModelCard.from_dict(data, cpath)
 
 
@@ -196,7 +197,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
     try:
         tensors = load_file(str(tpath), device=str(device))
     except Exception as exc:  # safetensors raises its own SafetensorError / OSError types
-        raise CheckpointError(tpath, f"could not read the tensors ({exc})")
+        raise CheckpointError(tpath, f"could not read the tensors ({exc})") from exc
     return tensors, card
 
 
@@ -236,14 +237,14 @@ def save_checkpoint(path: str | Path, tensors: Mapping[str, torch.Tensor], card:
             save_file(flat, str(tmp))
             card.tensors_sha256 = _sha256(tmp)
             if not card.created:
-                card.created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+                card.created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
             atomic_write_text(pending, json.dumps(card.to_dict(), indent=2, sort_keys=False) + "\n")
         # the tensors are in place: the pending card is now the valid one
         with open(pending, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(pending, cpath)
     except OSError as exc:
-        raise CheckpointError(cpath, f"could not save the checkpoint ({exc.strerror or exc})")
+        raise CheckpointError(cpath, f"could not save the checkpoint ({exc.strerror or exc})") from exc
     finally:
         if pending.exists() and not tpath.exists():
             pending.unlink(missing_ok=True)
@@ -269,7 +270,7 @@ def import_legacy(pt_path: str | Path) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(pt_path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CheckpointError(pt_path, f"could not import as a weights-only PyTorch file ({exc})")
+        raise CheckpointError(pt_path, f"could not import as a weights-only PyTorch file ({exc})") from exc
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -293,4 +294,4 @@ def load_module_tensors(prefix: str, module: torch.nn.Module, tensors: Mapping[s
     except RuntimeError as exc:
         first = str(exc).splitlines()[0:3]
         raise CheckpointError(path, f"the '{prefix}' tensors do not fit the architecture in the model card: "
-                                    + " ".join(first))
+                                    + " ".join(first)) from exc

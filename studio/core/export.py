@@ -37,13 +37,13 @@ def read_state(path: str | Path) -> dict[str, Any]:
             text = getattr(img, "text", {}) or {}
             raw = text.get(STATE_KEY)
     except (UnidentifiedImageError, OSError) as exc:
-        raise ImageLoadError(path, f"could not read the PNG ({exc})")
+        raise ImageLoadError(path, f"could not read the PNG ({exc})") from exc
     if raw is None:
         raise ImageLoadError(path, "this image holds no GAN Studio state (it was not exported by GAN Studio)")
     try:
         state = json.loads(raw)
-    except ValueError:
-        raise ImageLoadError(path, "the GAN Studio state in this image is damaged")
+    except ValueError as exc:
+        raise ImageLoadError(path, "the GAN Studio state in this image is damaged") from exc
     if not isinstance(state, dict):
         raise ImageLoadError(path, "the GAN Studio state in this image is damaged")
     return state

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 import torch
 
@@ -169,7 +170,7 @@ class Family(ABC):
         """Job names this family offers, with a one-line description each (e.g. {'train': ...})."""
         return {}
 
-    def add_job_arguments(self, name: str, parser: Any) -> None:
+    def add_job_arguments(self, name: str, parser: Any) -> None:  # noqa: B027 (an optional hook, empty by design)
         """Add the CLI options of job ``name`` to an argparse parser (the GUI builds forms from jobs too)."""
 
     def make_job(self, name: str, **options: Any):

@@ -10,7 +10,8 @@ The stored form is the one :func:`studio.metrics.curves.loss_history` reads: ``{
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class TrainingHistory:
@@ -58,7 +59,7 @@ class TrainingHistory:
         return {"every": self.every, "series": {k: [list(p) for p in v] for k, v in self.series.items()}}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, every: int = 10, max_points: int = 1000) -> "TrainingHistory":
+    def from_dict(cls, data: Mapping[str, Any] | None, every: int = 10, max_points: int = 1000) -> TrainingHistory:
         """Restore from :meth:`to_dict` output (a run state); anything malformed starts a fresh history."""
         history = cls(every, max_points)
         if not isinstance(data, Mapping):

@@ -74,24 +74,24 @@ def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS,
                 return _to_rgb(img, background).copy()
     except ImageLoadError:
         raise
-    except UnidentifiedImageError:
-        raise ImageLoadError(path, "not an image file (or a format Pillow cannot read)")
+    except UnidentifiedImageError as exc:
+        raise ImageLoadError(path, "not an image file (or a format Pillow cannot read)") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(path, f"refused as a possible decompression bomb ({exc})")
+        raise ImageLoadError(path, f"refused as a possible decompression bomb ({exc})") from exc
     except OSError as exc:
         msg = str(exc)
         if "truncated" in msg.lower() or "broken" in msg.lower():
-            raise ImageLoadError(path, "the image file is truncated or damaged")
-        raise ImageLoadError(path, f"could not read the image ({msg})")
+            raise ImageLoadError(path, "the image file is truncated or damaged") from exc
+        raise ImageLoadError(path, f"could not read the image ({msg})") from exc
     except (ValueError, SyntaxError) as exc:  # PIL raises these for some malformed headers
-        raise ImageLoadError(path, f"the image file is damaged ({exc})")
+        raise ImageLoadError(path, f"the image file is damaged ({exc})") from exc
 
 
 def fit_square(img: Image.Image, size: int, mode: str = "crop") -> Image.Image:
     """Resize to size×size: ``crop`` takes the centre square, ``pad`` letterboxes on white."""
     if mode == "pad":
-        return ImageOps.pad(img, (size, size), Image.LANCZOS, color=(255, 255, 255))
-    return ImageOps.fit(img, (size, size), Image.LANCZOS)
+        return ImageOps.pad(img, (size, size), Image.Resampling.LANCZOS, color=(255, 255, 255))
+    return ImageOps.fit(img, (size, size), Image.Resampling.LANCZOS)
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:

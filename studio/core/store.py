@@ -20,7 +20,6 @@ from .family import LoadedModel
 from .paths import bundled_models_dir, user_models_dir
 from .registry import Registry, default_registry
 
-
 DEFAULT_MODEL_ID = "emoji-dcgan"  # the bundled starter CSGAN (resources/models/emoji-dcgan.json)
 
 

@@ -18,7 +18,7 @@ from studio.core.jobs import CancelToken, JobResult, Progress, quality_scores, r
 
 
 class _JobThread(QThread):
-    def __init__(self, handle: "JobHandle") -> None:
+    def __init__(self, handle: JobHandle) -> None:
         super().__init__()
         self.handle = handle
         self.setObjectName(f"studio-job-{handle.title}")
@@ -59,7 +59,7 @@ class JobHandle(QObject):
         self._flush_timer.setInterval(200)
         self._flush_timer.timeout.connect(self._flush)
 
-    def start(self) -> "JobHandle":
+    def start(self) -> JobHandle:
         self.started_at = time.perf_counter()
         self._thread.start()
         self._flush_timer.start()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from studio.core.device import resolve_device
 from studio.core.family import LoadedModel

@@ -18,9 +18,10 @@ import asyncio
 import itertools
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot

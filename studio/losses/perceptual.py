@@ -14,8 +14,9 @@ Why these layers:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -63,7 +64,7 @@ class LossConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "LossConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> LossConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

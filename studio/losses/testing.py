@@ -6,7 +6,7 @@ features. Two tests still use the real VGG-19.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn

@@ -11,9 +11,9 @@ expect: BGR, 0–255, minus the ImageNet mean pixel [103.939, 116.779, 123.68].
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import torch
 from torch import nn
@@ -62,7 +62,7 @@ class VGG19Features(nn.Module):
         self.pooling = pooling
         self.names: list[str] = list(LAYER_NAMES[:LAYER_NAMES.index(last_layer) + 1])
         layers: list[nn.Module] = []
-        for b, n, cin, cout in _BLOCKS:
+        for _block, n, cin, cout in _BLOCKS:
             for i in range(1, n + 1):
                 layers += [nn.Conv2d(cin if i == 1 else cout, cout, 3, padding=1), nn.ReLU(inplace=False)]
             layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))

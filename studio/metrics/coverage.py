@@ -39,6 +39,6 @@ def precision_recall_coverage(real, fake, k: int = 3) -> dict[str, float]:
     covered = []
     for s in range(0, r.shape[0], 2048):
         d = torch.cdist(r[s:s + 2048], f)
-        covered.append((d.min(dim=1).values <= r_rad[s:s + 2048]))
+        covered.append(d.min(dim=1).values <= r_rad[s:s + 2048])
     coverage = torch.cat(covered).double().mean()
     return {"precision": float(precision), "recall": float(recall), "coverage": float(coverage)}

@@ -8,7 +8,8 @@ Other engineers' layouts found under ``extra["history"]`` / ``extra["run"]["hist
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw

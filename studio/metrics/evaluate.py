@@ -158,7 +158,7 @@ class EvaluationJob:
                       "image_size": card.image_size, "first_seed": FIRST_SEED,
                       # which weights were scored: a retrained model keeps stale scores detectable
                       "model_steps": card.training.steps, "tensors_sha256": card.tensors_sha256[:16],
-                      "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                      "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                       "eval_seconds": round(time.perf_counter() - t0, 1)}
             ev = ModelEvaluation(card_path.stem, card_path, result, grid, states, memo, ref, card)
             ev.extra_images = self._flagged_images(model, ev)

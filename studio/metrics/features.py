@@ -11,8 +11,8 @@ Tests and plugins can add networks with :func:`register_feature_net`.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import torch
 import torch.nn.functional as F

@@ -96,9 +96,9 @@ def load_fid_inception(path: str | Path) -> FIDInceptionV3:
         raise FileProblem(path, f"weights file not found (the standard FID weights are {STANDARD_FILE})")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
+    except Exception as exc:
         raise FileProblem(path, f"not a weights-only PyTorch file, so not the FID Inception weights "
-                                f"{STANDARD_FILE} (damaged, truncated, or another kind of file)")
+                                f"{STANDARD_FILE} (damaged, truncated, or another kind of file)") from exc
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

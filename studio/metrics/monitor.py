@@ -6,8 +6,8 @@ the samples plus a few small kernel matrices.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 

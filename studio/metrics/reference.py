@@ -8,9 +8,9 @@ network's name, so editing, adding or removing any image invalidates it. Files l
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

@@ -8,8 +8,8 @@ import base64
 import html
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -86,7 +86,7 @@ def _pairs(ev) -> str:
         except Exception:
             continue
         pair = np.concatenate([ev.extra_images[int(i)], np.full((size, 4, 3), 255, np.uint8), train_px], axis=1)
-        pair = np.asarray(Image.fromarray(pair).resize((pair.shape[1] * 96 // size, 96), Image.NEAREST))
+        pair = np.asarray(Image.fromarray(pair).resize((pair.shape[1] * 96 // size, 96), Image.Resampling.NEAREST))
         items.append(f'<div class="pair">{_img(pair, "sample and nearest training image")}<br>'
                      f"seed {ev.states[int(i)]['seed']} ↔ {html.escape(ref.files[j].name)}<br>"
                      f"d = {memo.per_sample[i]:.4f}</div>")

@@ -5,7 +5,8 @@ sample sizes are different quantities; :func:`check_comparable` enforces that be
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 

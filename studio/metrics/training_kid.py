@@ -14,7 +14,8 @@ never be compared, so the name carries it); the job panel plots every metric who
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -51,7 +52,7 @@ class TrainingKID:
 
     @classmethod
     def from_options(cls, options: Any, device: str | torch.device = "cpu",
-                     value_range: tuple[float, float] = (-1.0, 1.0), label: str = "") -> "TrainingKID":
+                     value_range: tuple[float, float] = (-1.0, 1.0), label: str = "") -> TrainingKID:
         """Build from an object or mapping with kid_every / kid_samples / kid_features."""
         get = options.get if isinstance(options, dict) else (lambda k, d=None: getattr(options, k, d))
         return cls(get("kid_every", 0), get("kid_samples", DEFAULT_SAMPLES),

@@ -8,8 +8,9 @@ numbers), because the CLI prints every output line.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from studio.core.atomic import atomic_write_text
 from studio.core.errors import StudioError

@@ -12,11 +12,24 @@ from studio.train.optim_state import load_optimizer as load_optimizer_tensors
 from studio.train.optim_state import optimizer_tensors
 
 from .translate.data import ImagePool, UnpairedImages, from_model_range, load_folder, to_model_range
-from .translate.model import (DIRECTIONS, TranslateImageJob, TranslatorModel, load_generator_pair,
-                              receptive_radius_of, validation_tensors)
+from .translate.model import (
+                              DIRECTIONS,
+                              TranslateImageJob,
+                              TranslatorModel,
+                              load_generator_pair,
+                              receptive_radius_of,
+                              validation_tensors,
+)
 from .translate.tiling import pad_to_multiple, tiled_apply
-from .translate.train import (TrainOptions, TranslatorTask, TranslatorTrainJob, add_common_arguments,
-                              linear_decay, options_from, set_requires_grad)
+from .translate.train import (
+                              TrainOptions,
+                              TranslatorTask,
+                              TranslatorTrainJob,
+                              add_common_arguments,
+                              linear_decay,
+                              options_from,
+                              set_requires_grad,
+)
 
 __all__ = ["DIRECTIONS", "ImagePool", "TrainOptions", "TranslateImageJob", "TranslatorModel", "TranslatorTask",
            "TranslatorTrainJob", "UnpairedImages", "add_common_arguments", "from_model_range", "linear_decay",

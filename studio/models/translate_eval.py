@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -62,7 +63,7 @@ def evaluate_translator(model: TranslatorModel, dir_a: str | Path, dir_b: str | 
     f_a, f_b = feats(imgs_a), feats(imgs_b)
     result: dict[str, Any] = {"feature_net": net.name, "test_a": str(dir_a), "test_b": str(dir_b),
                               "n_a": len(names_a), "n_b": len(names_b),
-                              "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+                              "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     for direction, src, f_src, f_tgt, names_src, names_tgt, tgt in (
             ("a2b", imgs_a, f_a, f_b, names_a, names_b, imgs_b),
             ("b2a", imgs_b, f_b, f_a, names_b, names_a, imgs_a)):
@@ -72,7 +73,8 @@ def evaluate_translator(model: TranslatorModel, dir_a: str | Path, dir_b: str | 
         half = max(2, min(1000, min(len(f_src), len(f_tgt)) // 2))  # subsets of half: a meaningful spread
         before, before_sd = kid(f_src, f_tgt, subsets=subsets, subset_size=half)
         after, after_sd = kid(f_out, f_tgt, subsets=subsets, subset_size=half)
-        entry: dict[str, Any] = {"kid_subset_size": half, "kid_source_to_target": round(before, 5), "kid_source_to_target_std": round(before_sd, 5),
+        entry: dict[str, Any] = {"kid_subset_size": half, "kid_source_to_target": round(before, 5),
+                                 "kid_source_to_target_std": round(before_sd, 5),
                                  "kid_translated_to_target": round(after, 5),
                                  "kid_translated_to_target_std": round(after_sd, 5),
                                  "kid_ratio": round(after / before, 3) if before > 0 else None}

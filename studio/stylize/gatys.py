@@ -13,9 +13,10 @@ keeps the result free of high-frequency noise.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -69,7 +70,7 @@ class StylizeConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "StylizeConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> StylizeConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -81,7 +82,7 @@ def _load(path: str | Path, longer_side: int) -> torch.Tensor:
     img = load_image(path)
     w, h = img.size
     scale = longer_side / max(w, h)
-    img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
+    img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
     return pil_to_tensor(img).unsqueeze(0)
 
 
@@ -190,7 +191,7 @@ class StylizeJob:
             steps = getattr(exc, "steps", 0)
             if self.save_on_cancel and steps > 0:
                 path = self._save(exc.image, steps, time.perf_counter() - t0, {})  # type: ignore[attr-defined]
-                raise cancelled_with({"image": str(path), "steps": steps})
+                raise cancelled_with({"image": str(path), "steps": steps}) from exc
             raise
         path = self._save(image, cfg.steps, time.perf_counter() - t0, last)
         return {"image": str(path), "steps": cfg.steps, **{f"{k}_loss": v for k, v in last.items()}}

@@ -1,8 +1,10 @@
 """What a family's training step sees of the Trainer: device, RNG, precision, phase, step, DDP rank."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager
+from typing import Any
 
 import torch
 
@@ -43,7 +45,7 @@ class TrainContext:
     _networks: dict[str, torch.nn.Module] = field(default_factory=dict)
 
     # -- the step's tools
-    def autocast(self) -> ContextManager[Any]:
+    def autocast(self) -> AbstractContextManager[Any]:
         return self.precision.autocast()
 
     def backward(self, loss: torch.Tensor) -> None:

@@ -21,7 +21,7 @@ flags (``--nnodes``, ``--rdzv-endpoint``...).
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 import torch.distributed as dist
@@ -39,7 +39,7 @@ class Distributed:
         self._owns_group = owns_group
 
     @classmethod
-    def from_environment(cls, device_type: str) -> "Distributed":
+    def from_environment(cls, device_type: str) -> Distributed:
         if not launched_by_torchrun():
             return cls()
         if not dist.is_initialized():

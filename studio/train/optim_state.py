@@ -8,7 +8,8 @@ values) goes into a JSON-able dict stored in the run's metadata.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -62,4 +63,4 @@ def load_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: Mapping[str
             groups.append(g)
         opt.load_state_dict({"state": state, "param_groups": groups})
     except (ValueError, KeyError, RuntimeError, TypeError, AttributeError) as exc:
-        raise CheckpointError(path, f"the saved optimizer '{prefix}' does not fit this run ({exc})")
+        raise CheckpointError(path, f"the saved optimizer '{prefix}' does not fit this run ({exc})") from exc

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 
 import torch
 
@@ -22,7 +23,7 @@ class Precision:
         # channels_last lets oneDNN / cuDNN pick their fast reduced-precision convolution kernels
         self.channels_last = self.dtype is not None and device.type in ("cpu", "cuda")
 
-    def autocast(self) -> ContextManager[Any]:
+    def autocast(self) -> AbstractContextManager[Any]:
         if self.dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.dtype)

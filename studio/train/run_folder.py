@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -79,7 +80,7 @@ class RunFolder:
             with atomic_path(self.state_path) as tmp:
                 save_file(flat, str(tmp), metadata={META_KEY: text})
         except OSError as exc:
-            raise CheckpointError(self.state_path, f"could not save the run state ({exc.strerror or exc})")
+            raise CheckpointError(self.state_path, f"could not save the run state ({exc.strerror or exc})") from exc
         return self.state_path
 
     def load(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -93,7 +94,7 @@ class RunFolder:
         try:
             tensors = load_file(str(path))
         except Exception as exc:  # safetensors raises its own error types
-            raise CheckpointError(path, f"could not read the run state ({exc})")
+            raise CheckpointError(path, f"could not read the run state ({exc})") from exc
         return tensors, meta
 
 
@@ -110,16 +111,16 @@ def read_run_meta(path: Path) -> dict[str, Any]:
                 raise CheckpointError(path, "the run state's header is damaged or the file is truncated")
             header = json.loads(fh.read(n))
     except OSError as exc:
-        raise CheckpointError(path, f"could not read the run state ({exc.strerror or exc})")
-    except (ValueError, RecursionError):
-        raise CheckpointError(path, "the run state's header is not valid JSON (damaged file?)")
+        raise CheckpointError(path, f"could not read the run state ({exc.strerror or exc})") from exc
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(path, "the run state's header is not valid JSON (damaged file?)") from exc
     text = (header.get("__metadata__") or {}).get(META_KEY) if isinstance(header, dict) else None
     if not isinstance(text, str):
         raise CheckpointError(path, "this file is not a GAN Studio run state")
     try:
         meta = json.loads(text)
-    except (ValueError, RecursionError):
-        raise CheckpointError(path, "the run state's metadata is not valid JSON")
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(path, "the run state's metadata is not valid JSON") from exc
     if not isinstance(meta, dict):
         raise CheckpointError(path, "the run state's metadata is not a JSON object")
     version = meta.get("format_version")

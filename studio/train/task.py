@@ -7,15 +7,16 @@ A family subclasses :class:`TrainingTask`; see ``docs/adding-a-family.md`` for a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from .context import TrainContext, RunSummary
+    from .context import RunSummary, TrainContext
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class TrainingTask(ABC):
         """The exported model's stem (``NAME`` for ``NAME.safetensors`` + ``NAME.json``)."""
 
     @abstractmethod
-    def setup(self, ctx: "TrainContext", saved: Mapping[str, Any] | None) -> None:
+    def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
         """Load data and build the networks (on the CPU). ``saved`` is the run's saved metadata when
         resuming (``saved["config"]`` is what :meth:`config` returned), so the architecture can be
         rebuilt as it was; raise a StudioError when the options contradict it."""
@@ -80,12 +81,12 @@ class TrainingTask(ABC):
         """Fresh optimizers for ``phase`` (the Trainer restores their saved state when resuming)."""
 
     @abstractmethod
-    def train_step(self, ctx: "TrainContext") -> dict[str, float]:
+    def train_step(self, ctx: TrainContext) -> dict[str, float]:
         """One step of ``ctx.phase``; return the losses as floats. Use ``ctx.rng`` for all randomness,
         ``ctx.autocast()``, ``ctx.backward(loss)`` and ``ctx.step(optimizer)``."""
 
     @abstractmethod
-    def export(self, ctx: "TrainContext", summary: "RunSummary") -> Path:
+    def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
         """Save the renderable model and its card (use ``ctx.export_module(name)`` for EMA);
         return the card path."""
 
@@ -94,17 +95,17 @@ class TrainingTask(ABC):
         """Networks that get an exponential moving average when ``--ema`` is on (the generator)."""
         return ()
 
-    def start_phase(self, ctx: "TrainContext") -> None:
+    def start_phase(self, ctx: TrainContext) -> None:  # noqa: B027 (optional hook)
         """Called when ``ctx.phase`` starts or resumes (e.g. freeze an encoder)."""
 
-    def preview(self, ctx: "TrainContext") -> np.ndarray | None:
+    def preview(self, ctx: TrainContext) -> np.ndarray | None:
         """An HxWx3 uint8 image of the model as it is now, or None."""
         return None
 
-    def kid_sources(self, ctx: "TrainContext") -> list[KIDSource]:
+    def kid_sources(self, ctx: TrainContext) -> list[KIDSource]:
         return []
 
-    def step_metrics(self, ctx: "TrainContext") -> dict[str, float]:
+    def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
         """Extra numbers shown with each progress report (not recorded in the history)."""
         return {}
 
@@ -116,5 +117,5 @@ class TrainingTask(ABC):
         """Extra tensors that resume needs (an image pool...)."""
         return {}
 
-    def load_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
+    def load_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:  # noqa: B027
         """Restore :meth:`state` / :meth:`state_tensors` (tensors without their ``task.`` prefix)."""

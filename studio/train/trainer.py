@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -107,9 +108,8 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------ the job
     def run(self, reporter: Reporter) -> dict[str, Any]:
-        o, task = self.options, self.task
         self._threads()
-        dist = Distributed.from_environment(resolve_device(o.device).type)
+        dist = Distributed.from_environment(resolve_device(self.options.device).type)
         try:
             return self._run(reporter, dist)
         finally:

@@ -23,13 +23,27 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.registry import ToolSpec
 from studio.engine.frames import array_to_qimage
@@ -101,10 +115,10 @@ class StyleBars(QWidget):
         self.setFixedHeight(max(60, 22 * len(self.names) + 8))
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(240, max(60, 22 * len(self.names) + 8))
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
@@ -290,7 +304,9 @@ class CANPanel(QWidget):
         if model is None or not state:
             return
 
-        def analyse(m=model, s=dict(state)):
+        snapshot = dict(state)  # the worker thread reads its own copy
+
+        def analyse(m=model, s=snapshot):
             post = m.style_posterior(s)
             amb = float(-(post * np.log(np.clip(post, 1e-12, 1.0))).sum())
             near = m.nearest_training_images(s, NEAREST_K) if m.has_index else []

@@ -96,7 +96,7 @@ class CanvasView(QWidget):
         self.smooth = bool(smooth)
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         if self._image.isNull():
             p.setPen(QColor(220, 220, 225))
@@ -108,7 +108,7 @@ class CanvasView(QWidget):
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         p.drawImage(rect, self._image)
 
-    def wheelEvent(self, event) -> None:  # noqa: N802
+    def wheelEvent(self, event) -> None:
         if self._image.isNull():
             return
         if event.angleDelta().y() > 0:
@@ -116,18 +116,18 @@ class CanvasView(QWidget):
         elif event.angleDelta().y() < 0:
             self.zoom_out()
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         if self._zoom > 0 and event.button() == Qt.MouseButton.LeftButton:
             self._drag_from = event.position()
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event) -> None:
         if self._drag_from is not None:
             self._offset += event.position() - self._drag_from
             self._drag_from = event.position()
             self.update()
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event) -> None:
         self._drag_from = None
 
-    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+    def mouseDoubleClickEvent(self, event) -> None:
         self.zoom_fit()

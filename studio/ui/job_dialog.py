@@ -11,8 +11,20 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.errors import StudioError
 from studio.core.registry import Registry
@@ -111,7 +123,7 @@ class _Field:
             try:
                 return a.type(text)
             except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
-                raise StudioError(f"'{a.dest}': {text!r} is not valid ({exc})")
+                raise StudioError(f"'{a.dest}': {text!r} is not valid ({exc})") from exc
         if a.choices:
             for c in a.choices:
                 if str(c) == text:

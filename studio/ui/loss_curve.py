@@ -48,7 +48,7 @@ class LossCurve(QWidget):
             out.append((chunk[-1][0], sum(v for _, v in chunk) / len(chunk)))
         return out
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor(30, 30, 34))

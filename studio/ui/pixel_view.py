@@ -30,7 +30,7 @@ class PixelView(QLabel):
         self.pixels = pixels
         self._update()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._update()
 

@@ -13,14 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.errors import StudioError
 from studio.core.registry import ToolSpec
 
-from .pixel_view import IMAGE_FILTER, PixelView
 from .loss_curve import LossCurve
+from .pixel_view import IMAGE_FILTER, PixelView
 from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
@@ -171,8 +180,8 @@ class StylizePanel(QWidget):
         if p.preview is not None:
             self.preview.set_pixels(p.preview)
         if p.losses:
-            self.curves.set_history([(s, {k: v for k, v in l.items() if k in ("content", "style")})
-                                     for s, l in self.handle.history])
+            self.curves.set_history([(s, {k: v for k, v in losses.items() if k in ("content", "style")})
+                                     for s, losses in self.handle.history])
             self.status.setText(f"step {p.step}/{p.total}  " +
                                 "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
         elif p.message:

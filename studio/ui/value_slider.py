@@ -63,5 +63,5 @@ class ValueSlider(QWidget):
         self.readout.setText(f"{v:+.2f}" if self.minimum < 0 else f"{v:.2f}")
         self.valueEdited.emit(v, self.slider.isSliderDown())
 
-    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+    def mouseDoubleClickEvent(self, event) -> None:
         self.slider.setValue(self._to_pos(self.default))

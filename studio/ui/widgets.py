@@ -1,7 +1,7 @@
 """Small builders for the tool panels' forms and button rows (every tool had its own copy of them)."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QPushButton, QWidget
 
@@ -35,11 +35,11 @@ class AcceptsFileDrops:
     """Mixin for a QWidget (list it before the Qt class): accepts dragged local files and hands the
     first one to ``self.file_dropped(path) -> bool`` (True when the file was taken)."""
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
+    def dragEnterEvent(self, event) -> None:
         if any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
+    def dropEvent(self, event) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths and self.file_dropped(paths[0]):
             event.acceptProposedAction()

@@ -94,9 +94,9 @@ def test_ctrl_c_cancels_the_job_and_waits_for_its_result(monkeypatch):
                 for i in range(10_000):
                     _time.sleep(0.01)
                     reporter.report(i, 10_000)
-            except JobCancelled:
+            except JobCancelled as exc:
                 _time.sleep(0.3)  # saving takes a while
-                raise cancelled_with({"card": "saved.json"})
+                raise cancelled_with({"card": "saved.json"}) from exc
 
     real_sleep = _time.sleep
     calls = {"n": 0}
@@ -135,8 +135,8 @@ def test_sigterm_cancels_the_job_so_it_saves_its_work():
                 for i in range(2_000):
                     _time.sleep(0.01)
                     reporter.report(i, 2_000)
-            except JobCancelled:
-                raise cancelled_with({"card": "saved.json"})
+            except JobCancelled as exc:
+                raise cancelled_with({"card": "saved.json"}) from exc
             return {}
 
     start = _time.monotonic()

@@ -25,7 +25,8 @@ def tiny_translator(tmp_path):
     with torch.no_grad():
         inv.net[-1].weight.normal_(0, 0.2)
     tensors = {**module_tensors("G_ab", inv), **module_tensors("G_ba", ident),
-               "val.a": torch.zeros(2, 3, 8, 8, dtype=torch.uint8), "val.b": torch.full((2, 3, 8, 8), 255, dtype=torch.uint8)}
+               "val.a": torch.zeros(2, 3, 8, 8, dtype=torch.uint8),
+               "val.b": torch.full((2, 3, 8, 8), 255, dtype=torch.uint8)}
     card = ModelCard(name="tiny-translator", family="cyclegan", config=dataclasses.asdict(cfg), image_size=8,
                      labels={"domains": ["light", "dark"]}, training=TrainingInfo(command="tests"))
     return save_checkpoint(tmp_path / "translators" / "tiny-translator", tensors, card)

@@ -5,8 +5,18 @@ import pickle
 import pytest
 import torch
 
-from studio.core.checkpoint import (FORMAT_VERSION, ModelCard, TrainingInfo, import_legacy, load_checkpoint,
-                                    load_module_tensors, module_tensors, read_card, save_checkpoint, update_card)
+from studio.core.checkpoint import (
+    FORMAT_VERSION,
+    ModelCard,
+    TrainingInfo,
+    import_legacy,
+    load_checkpoint,
+    load_module_tensors,
+    module_tensors,
+    read_card,
+    save_checkpoint,
+    update_card,
+)
 from studio.core.errors import CheckpointError
 
 

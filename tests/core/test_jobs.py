@@ -59,8 +59,8 @@ def test_job_that_saves_on_cancel_reports_its_outputs():
             try:
                 for i in range(100):
                     reporter.report(i, 100)
-            except JobCancelled:
-                raise cancelled_with({"card": "/x/y.json"})
+            except JobCancelled as exc:
+                raise cancelled_with({"card": "/x/y.json"}) from exc
 
     cancel = CancelToken()
     cancel.cancel()

@@ -29,8 +29,8 @@ class LoopJob:
                 self.last_step = step
                 preview = np.full((8, 8, 3), step % 255, np.uint8) if step % 10 == 0 else None
                 reporter.report(step + 1, self.steps, losses={"g": 1.0 / (step + 1)}, preview=preview)
-        except StudioError:
-            raise cancelled_with({"card": "saved.json"})
+        except StudioError as exc:
+            raise cancelled_with({"card": "saved.json"}) from exc
         return {"card": "done.json"}
 
 

@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from studio.core.errors import StudioError
-from studio.losses import (LossConfig, PerceptualLoss, content_distance, gram_matrix, style_distance,
-                           total_variation)
+from studio.losses import LossConfig, PerceptualLoss, content_distance, gram_matrix, style_distance, total_variation
 from studio.losses.testing import TinyFeatures
 
 

@@ -5,9 +5,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QObject, Signal  # noqa: E402
+from PySide6.QtCore import QObject, Signal
 
-from studio.core.store import ModelStore  # noqa: E402
+from studio.core.store import ModelStore
 
 
 class FakeWindow(QObject):
@@ -50,7 +50,7 @@ def panel(qtbot, tiny_models_dir, tiny_family, tiny_features):
 
 
 def test_tool_is_registered():
-    from studio.ui import evaluate_tool  # noqa: F401
+    from studio.ui import evaluate_tool
     from studio.ui.tools import _TOOLS
 
     assert _TOOLS["evaluate"].factory is evaluate_tool.make_panel

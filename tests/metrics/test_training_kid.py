@@ -13,7 +13,7 @@ def _images(n, shift=0.0, seed=0):
 
 def test_schedule():
     kid = TrainingKID(every=10, n=16)
-    assert [s for s in range(0, 41) if kid.due(s)] == [10, 20, 30, 40]
+    assert [s for s in range(41) if kid.due(s)] == [10, 20, 30, 40]
     assert not any(TrainingKID(every=0).due(s) for s in range(100))
 
 

@@ -8,8 +8,14 @@ import torch
 from torch import nn
 
 from studio.models.csgan.networks import CSGANConfig, Discriminator, Generator
-from studio.models.csgan.recipe import (FAKE_LABEL_RANGE, REAL_LABEL_RANGE, lr_at, lsgan_loss,
-                                        should_update_d, soft_labels)
+from studio.models.csgan.recipe import (
+    FAKE_LABEL_RANGE,
+    REAL_LABEL_RANGE,
+    lr_at,
+    lsgan_loss,
+    should_update_d,
+    soft_labels,
+)
 
 
 @pytest.mark.parametrize("arch,size,latent", [("dcgan64", 64, 100), ("lsgan112", 112, 1024)])

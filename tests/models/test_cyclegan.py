@@ -13,8 +13,13 @@ from studio.core.jobs import CancelToken, run_job
 from studio.core.store import load_model
 from studio.models.cyclegan.config import CycleGANConfig
 from studio.models.cyclegan.family import CycleGANFamily
-from studio.models.cyclegan.networks import (DnCNNGenerator, ECEDiscriminator, PatchDiscriminator,
-                                             ResnetGenerator, build_generator)
+from studio.models.cyclegan.networks import (
+    DnCNNGenerator,
+    ECEDiscriminator,
+    PatchDiscriminator,
+    ResnetGenerator,
+    build_generator,
+)
 from studio.models.cyclegan.train import CycleGANTrainJob, cycle_loss
 from studio.models.translate.data import ImagePool
 from studio.models.translate.tiling import tiled_apply

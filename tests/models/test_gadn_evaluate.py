@@ -3,13 +3,19 @@ independent classifier never mixes contents across its split, and the C.2 accura
 from __future__ import annotations
 
 import torch
+from test_gadn import artist_folder, tiny_cfg  # noqa: F401  (the fixture is shared)
 
 from studio.models.gadn.data import load_artist_folder
-from studio.models.gadn.evaluate import (class_mean_distance, colour_transfer, content_space_measures,
-                                         generated_accuracy, naive_bayes, principal_projection,
-                                         split_by_content, train_independent_classifier)
-
-from test_gadn import artist_folder, tiny_cfg  # noqa: F401  (the fixture is shared)
+from studio.models.gadn.evaluate import (
+    class_mean_distance,
+    colour_transfer,
+    content_space_measures,
+    generated_accuracy,
+    naive_bayes,
+    principal_projection,
+    split_by_content,
+    train_independent_classifier,
+)
 
 
 def _clustered_codes(n_per: int = 60, classes: int = 3, spread: float = 0.1, seed: int = 0):

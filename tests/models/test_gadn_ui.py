@@ -5,11 +5,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pytest
+from PIL import Image
 
-from studio.core.jobs import run_job  # noqa: E402
+from studio.core.jobs import run_job
 
 pytest.importorskip("pytestqt")
 
@@ -20,7 +20,7 @@ def gadn_models(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("gadn_ui")
     data = root / "data"
-    for k, (artist, colour) in enumerate([("anna", (200, 30, 30)), ("bert", (30, 200, 30)), ("cleo", (30, 30, 200))]):
+    for artist, colour in [("anna", (200, 30, 30)), ("bert", (30, 200, 30)), ("cleo", (30, 30, 200))]:
         (data / artist).mkdir(parents=True)
         for j in range(3):
             img = np.full((16, 16, 3), 255, np.uint8)
@@ -98,7 +98,7 @@ def test_grids(window_and_panel, qtbot):
 
 
 def test_style_transfer_by_drop(window_and_panel, qtbot, tmp_path):
-    from PySide6.QtCore import QMimeData, QPointF, QUrl, Qt
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
     w, panel = window_and_panel

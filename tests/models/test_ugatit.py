@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_cyclegan import _interrupted_losses, make_domains  # same folder (pytest prepends it to sys.path)
 
 from studio.core.checkpoint import load_checkpoint, read_card
 from studio.core.errors import StudioError
@@ -12,12 +13,10 @@ from studio.core.jobs import CancelToken, run_job
 from studio.core.store import load_model
 from studio.models.ugatit.config import UGATITConfig
 from studio.models.ugatit.family import UGATITFamily, UGATITModel
-from studio.models.ugatit.networks import AdaLIN, LIN, UGATITDiscriminator, UGATITGenerator
+from studio.models.ugatit.networks import LIN, AdaLIN, UGATITDiscriminator, UGATITGenerator
 from studio.train import RunFolder, TrainContext
 from studio.train.distributed import Distributed
 from studio.train.precision import Precision
-
-from test_cyclegan import _interrupted_losses, make_domains  # same folder (pytest prepends it to sys.path)
 
 
 @pytest.fixture(autouse=True)
@@ -81,13 +80,14 @@ def test_rho_stays_in_unit_interval_after_optimiser_steps(tmp_path):
             r.fill_(0.999 if i % 2 else 0.001)
     gen = torch.Generator().manual_seed(0)
     before = [r.detach().clone() for r in rhos]
-    for step in range(3):
+    for _step in range(3):
         x, y = torch.rand(2, 3, 16, 16, generator=gen) * 2 - 1, torch.rand(2, 3, 16, 16, generator=gen) * 2 - 1
         task.step(ctx, x, y)
     assert any(not torch.equal(r0, r) for r0, r in zip(before, rhos))  # ρ did get updated
     for r in rhos:
         assert float(r.detach().min()) >= 0.0 and float(r.detach().max()) <= 1.0
-    assert any(float(r.detach().min()) == 0.0 or float(r.detach().max()) == 1.0 for r in rhos)  # and the clip was needed
+    # and the clip was needed
+    assert any(float(r.detach().min()) == 0.0 or float(r.detach().max()) == 1.0 for r in rhos)
 
 
 def test_config_defaults_and_errors():
@@ -109,7 +109,7 @@ def test_short_run_moves_losses_resumes_and_loads(tmp_path):
     assert res.ok, res.message
     losses = [e.losses for e in events if e.losses]
     assert len(losses) == 12 and set(losses[0]) == {"G_adv", "cycle", "identity", "cam", "D"}
-    assert np.mean([l["cam"] for l in losses[-4:]]) < np.mean([l["cam"] for l in losses[:2]])
+    assert np.mean([step["cam"] for step in losses[-4:]]) < np.mean([step["cam"] for step in losses[:2]])
     previews = [e.preview for e in events if e.preview is not None]
     assert previews and previews[0].shape[0] > previews[0].shape[1]  # 8 rows incl. attention maps, 4 columns
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.train.toy_task
 
-import torch  # noqa: E402
+import torch
 
-from studio.core.jobs import run_job  # noqa: E402
-from tests.train.toy_task import toy_job  # noqa: E402
+from studio.core.jobs import run_job
+from tests.train.toy_task import toy_job
 
 
 def main() -> int:

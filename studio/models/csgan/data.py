@@ -7,8 +7,8 @@ tensor is also cached in the run folder, keyed by a fingerprint of the file list
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

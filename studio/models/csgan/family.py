@@ -1,7 +1,8 @@
 """CSGAN as a studio family: load a generator checkpoint, render states, offer the 'train' job."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -56,7 +57,7 @@ class CSGANFamily(Family):
         try:
             config = CSGANConfig.from_dict(card.config)
         except (TypeError, ValueError) as exc:
-            raise CheckpointError(where, f"the model card's CSGAN config is invalid ({exc})")
+            raise CheckpointError(where, f"the model card's CSGAN config is invalid ({exc})") from exc
         if config.image_size != card.image_size:
             raise CheckpointError(where, f"the card says {card.image_size} px but architecture "
                                          f"'{config.arch}' makes {config.image_size} px images")

@@ -31,9 +31,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,8 +47,14 @@ from studio.core.grid import tile, to_uint8
 from studio.core.images import load_image, pil_to_tensor
 from studio.core.latents import seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
-from studio.losses.perceptual import (FINETUNE_LOSS, FeatureNetwork, LossConfig, PerceptualLoss,
-                                      build_loss_network, resize_for_loss)
+from studio.losses.perceptual import (
+    FINETUNE_LOSS,
+    FeatureNetwork,
+    LossConfig,
+    PerceptualLoss,
+    build_loss_network,
+    resize_for_loss,
+)
 from studio.train import PRECISIONS, RunFolder, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 STYLE_FAMILY = "csgan-style"
@@ -99,7 +106,7 @@ class FinetuneConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FinetuneConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> FinetuneConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -195,7 +202,7 @@ def load_painting(path: str | Path, native_size: int, loss_size: int) -> torch.T
     img = load_image(path)
     w, h = img.size
     if max(w, h) > _MAX_PAINTING_SIDE:
-        img.thumbnail((_MAX_PAINTING_SIDE, _MAX_PAINTING_SIDE), Image.LANCZOS)
+        img.thumbnail((_MAX_PAINTING_SIDE, _MAX_PAINTING_SIDE), Image.Resampling.LANCZOS)
         w, h = img.size
     if max(w, h) > 4 * min(w, h):  # a strip: pad to 4:1 so the short side can be scaled sensibly
         side = max(w, h)
@@ -203,7 +210,7 @@ def load_painting(path: str | Path, native_size: int, loss_size: int) -> torch.T
         img = ImageOps.pad(img, target, color=(255, 255, 255))
         w, h = img.size
     scale = native_size / min(w, h)
-    img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
+    img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
     x = pil_to_tensor(img).unsqueeze(0)
     return resize_for_loss(x, loss_size) if loss_size and loss_size != native_size else x
 

@@ -15,8 +15,9 @@ stays small; ``width=1`` is the paper's size.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, asdict, fields
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import torch
 from torch import nn
@@ -52,7 +53,7 @@ class CSGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CSGANConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> CSGANConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

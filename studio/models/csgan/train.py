@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,7 +54,7 @@ class CSGANOptions:
     recipe: Recipe = field(default_factory=Recipe)
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> "CSGANOptions":
+    def from_options(cls, options: Mapping[str, Any]) -> CSGANOptions:
         known = {f.name for f in dataclasses.fields(cls)} - {"recipe"}
         opts = cls(**{k: v for k, v in options.items() if k in known and v is not None})
         rknown = {f.name for f in dataclasses.fields(Recipe)}

@@ -8,8 +8,9 @@ optional encoder→decoder skip connections), 70×70 PatchGAN, cycle 10, identit
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 from studio.core.errors import StudioError
 
@@ -41,7 +42,7 @@ class CycleGANConfig:
     decay_start: float = 1.0         # fraction of the run after which lr decays linearly to 0 (1 = never)
     d_loss_half: bool = False        # halve the discriminator loss (Zhu et al.) — slows D relative to G
 
-    def validate(self) -> "CycleGANConfig":
+    def validate(self) -> CycleGANConfig:
         if self.generator not in GENERATORS:
             raise StudioError(f"unknown CycleGAN generator '{self.generator}' (use {', '.join(GENERATORS)})")
         if self.discriminator not in DISCRIMINATORS:
@@ -56,7 +57,7 @@ class CycleGANConfig:
         return self
 
     @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "CycleGANConfig":
+    def preset(cls, name: str, **overrides: Any) -> CycleGANConfig:
         base: dict[str, Any]
         if name == "ece":
             base = {}
@@ -69,7 +70,7 @@ class CycleGANConfig:
         return cls.from_dict(base)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CycleGANConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> CycleGANConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

@@ -8,7 +8,8 @@ MSE of real→1 and fake→0, fakes drawn through the image pool (size 0 = the n
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F

@@ -75,7 +75,7 @@ def load_artist_folder(folder: str | Path, size: int, max_per_artist: int = 0) -
         try:
             info = json.loads(meta.read_text(encoding="utf-8"))
         except ValueError as exc:
-            raise FileProblem(meta, f"not valid JSON ({exc})")
+            raise FileProblem(meta, f"not valid JSON ({exc})") from exc
     return ArtistImages(images, torch.tensor(labels, dtype=torch.long), [n for n, _ in per_artist], keys, info,
                         skipped)
 

@@ -25,8 +25,9 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -37,7 +38,7 @@ from .data import ArtistImages, load_artist_folder
 def class_mean_distance(codes: torch.Tensor, labels: Sequence) -> float:
     """Average Euclidean distance of each code to the mean of its class."""
     classes = sorted(set(labels))
-    index = torch.tensor([classes.index(l) for l in labels])
+    index = torch.tensor([classes.index(label) for label in labels])
     total = 0.0
     for k in range(len(classes)):
         members = codes[index == k]
@@ -67,7 +68,7 @@ def naive_bayes(codes: torch.Tensor, labels: Sequence, folds: int = 2, seed: int
     fitted on the other folds: with a few thousand codes and up to 64 dimensions a fit on the scored
     samples themselves would overstate every accuracy."""
     classes = sorted(set(labels))
-    index = torch.tensor([classes.index(l) for l in labels])
+    index = torch.tensor([classes.index(label) for label in labels])
     x = codes.double()
     fold = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed)) % max(1, folds)
     log_post = torch.empty(x.shape[0], len(classes), dtype=torch.float64)
@@ -321,7 +322,7 @@ def summary(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from studio.core.checkpoint import update_card, read_card
+    from studio.core.checkpoint import read_card, update_card
     from studio.core.errors import StudioError
     from studio.core.store import ModelStore, load_model
 

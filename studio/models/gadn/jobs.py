@@ -14,8 +14,14 @@ from typing import Any
 import numpy as np
 
 from studio.core.errors import StudioError
-from studio.models.job_common import (add_model_argument, add_output_arguments, check_output, model_id_of,
-                                      resolve_model, write_json)
+from studio.models.job_common import (
+    add_model_argument,
+    add_output_arguments,
+    check_output,
+    model_id_of,
+    resolve_model,
+    write_json,
+)
 
 JOBS = {"encode": "encode an image into the model's content code: JSON, or a PNG of it redrawn by artists"}
 SUFFIXES = (".json", ".png")

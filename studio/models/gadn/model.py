@@ -9,8 +9,9 @@ State mapping:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from studio.core.family import Control, LoadedModel, normalise_state
 from studio.core.latents import seed_to_z
 
 from .config import GADNConfig
-from .networks import Encoder, Generator, Classifier, StyleTable
+from .networks import Classifier, Encoder, Generator, StyleTable
 
 MAX_DIRECTIONS = 12
 
@@ -171,7 +172,7 @@ class GADNModel(LoadedModel):
         return self.render(states)
 
     # ----------------------------------------------------------------------------------- images
-    def image_tensor(self, image: "str | Path | Any") -> torch.Tensor:
+    def image_tensor(self, image: str | Path | Any) -> torch.Tensor:
         """A user image (path or PIL image) as [1, 3, H, W] in [-1, 1], through the safe loader."""
         from PIL import Image
 
@@ -182,11 +183,11 @@ class GADNModel(LoadedModel):
         return pil_to_tensor(img).unsqueeze(0) * 2 - 1
 
     @torch.no_grad()
-    def encode(self, image: "str | Path | Any") -> torch.Tensor:
+    def encode(self, image: str | Path | Any) -> torch.Tensor:
         """Content code [D] of any image (the mean of E's distribution)."""
         return self.E(self.image_tensor(image).to(self.device))[0][0].cpu()
 
-    def transfer(self, image: "str | Path | Any", artist: str, blend_with: str | None = None,
+    def transfer(self, image: str | Path | Any, artist: str, blend_with: str | None = None,
                  blend: float = 0.0) -> torch.Tensor:
         """Redraw an image's content in an artist's style: [3, H, W] in [0, 1]."""
         state = {"content": self.encode(image).tolist(), "labels": {"artist": artist}, "scalars": {}}
@@ -195,7 +196,7 @@ class GADNModel(LoadedModel):
             state["scalars"]["blend"] = float(blend)
         return self.render([state])[0]
 
-    def transfer_state(self, image: "str | Path | Any", artist: str) -> dict[str, Any]:
+    def transfer_state(self, image: str | Path | Any, artist: str) -> dict[str, Any]:
         """The canvas state that shows ``image`` redrawn by ``artist`` (content stored explicitly)."""
         state = self.default_state(self.card.name)
         state["content"] = [round(float(v), 6) for v in self.encode(image)]

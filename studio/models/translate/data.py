@@ -2,8 +2,8 @@
 pool of older fakes their discriminators see."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch

@@ -3,7 +3,8 @@ validation images, translating any picture at its own size (tiled when large), a
 it with a progress bar."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 from PIL import Image

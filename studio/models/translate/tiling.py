@@ -2,7 +2,7 @@
 network's stride, and overlapping tiles blended so there are no seams."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -12,8 +12,9 @@ Trainer's.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,8 +24,16 @@ from studio.core.errors import StudioError
 from studio.core.grid import tile as tile_grid
 from studio.core.grid import to_uint8
 from studio.core.paths import runs_dir, user_models_dir
-from studio.train import (KIDSource, Phase, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask,
-                          add_trainer_arguments)
+from studio.train import (
+    KIDSource,
+    Phase,
+    RunSummary,
+    TrainContext,
+    Trainer,
+    TrainerOptions,
+    TrainingTask,
+    add_trainer_arguments,
+)
 
 from .data import ImagePool, UnpairedImages, load_folder, to_model_range
 

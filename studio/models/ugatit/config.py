@@ -7,8 +7,9 @@ The discriminators' depths shrink for small images: each needs its last map to b
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from studio.core.errors import StudioError
 
@@ -32,7 +33,7 @@ class UGATITConfig:
     beta2: float = 0.999
     decay_start: float = 0.5
 
-    def validate(self) -> "UGATITConfig":
+    def validate(self) -> UGATITConfig:
         if self.ngf < 1 or self.ndf < 1 or self.n_res < 1:
             raise StudioError("U-GAT-IT ngf, ndf and n_res must be at least 1")
         if self.img_size < 16 or self.img_size % 4:
@@ -47,7 +48,7 @@ class UGATITConfig:
         return self
 
     @classmethod
-    def for_size(cls, size: int, **overrides: Any) -> "UGATITConfig":
+    def for_size(cls, size: int, **overrides: Any) -> UGATITConfig:
         """Defaults adapted to ``size``: discriminator depths capped so they fit."""
         values: dict[str, Any] = {"img_size": size}
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -57,7 +58,7 @@ class UGATITConfig:
         return cls.from_dict(values)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "UGATITConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> UGATITConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

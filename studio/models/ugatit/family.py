@@ -1,17 +1,19 @@
 """The U-GAT-IT family: builds a translator from a card, offers the 'train' job."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
-from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS, add_job_arguments as add_translate_arguments
-from studio.models.translate_jobs import make_job as make_translate_job
 from studio.models.translate.model import TranslatorModel, load_generator_pair, validation_tensors
 from studio.models.translate.train import add_common_arguments
+from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS
+from studio.models.translate_jobs import add_job_arguments as add_translate_arguments
+from studio.models.translate_jobs import make_job as make_translate_job
 
 from .config import UGATITConfig
 from .networks import UGATITGenerator
@@ -39,7 +41,7 @@ def config_from_card(card: ModelCard) -> UGATITConfig:
     try:
         return UGATITConfig.from_dict(card.config)
     except (StudioError, TypeError) as exc:
-        raise CheckpointError(card.name + ".json", f"not a valid U-GAT-IT config ({exc})")
+        raise CheckpointError(card.name + ".json", f"not a valid U-GAT-IT config ({exc})") from exc
 
 
 class UGATITFamily(Family):

@@ -6,7 +6,8 @@ weight decay 1e-4; ρ clipped to [0, 1] after every generator step. The rest of 
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -118,8 +119,8 @@ class UGATITTask(TranslatorTask):
         for x, g, back in ((val_a, self.nets["G_ab"], self.nets["G_ba"]),
                            (val_b, self.nets["G_ba"], self.nets["G_ab"])):
             y, _, hm = g(x)
-            rows += [from_model_range(x), heatmap_image(hm.float(), (x.shape[-2], x.shape[-1])), from_model_range(y.float()),
-                     from_model_range(back(y)[0].float())]
+            rows += [from_model_range(x), heatmap_image(hm.float(), (x.shape[-2], x.shape[-1])),
+                     from_model_range(y.float()), from_model_range(back(y)[0].float())]
         return rows
 
 
