@@ -32,7 +32,15 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise StudioError(f"device '{name}' was asked for, but no CUDA GPU is available here")
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+        except RuntimeError as exc:
+            raise StudioError(f"unknown device '{name}': use auto, cpu, cuda, cuda:N or mps") from exc
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise StudioError(f"device '{name}' was asked for, but this machine has {count} CUDA GPU(s) "
+                              f"(cuda:0 to cuda:{count - 1})")
+        return device
     if name == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():

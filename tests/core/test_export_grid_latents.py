@@ -1,8 +1,12 @@
 """PNG state metadata, grid tiling and latent utilities."""
+import io
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from studio.core.errors import ImageLoadError
@@ -28,13 +32,27 @@ def test_png_without_state_and_non_png(tmp_path):
         read_state(tmp_path / "x.png")
 
 
-def test_export_does_not_overwrite_on_failure(tmp_path):
+def test_export_does_not_overwrite_on_failure(tmp_path, monkeypatch):
     target = tmp_path / "keep.png"
-    target.write_bytes(b"original")
-    with pytest.raises(Exception):
-        save_png(target, np.zeros((2, 2, 7), np.uint8), {})  # 7 channels cannot be a PNG
-    assert target.read_bytes() == b"original"
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
+    save_png(target, np.full((4, 4, 3), 9, np.uint8), {"seed": 1})
+    before = target.read_bytes()
+    real_save = Image.Image.save
+
+    def half_then_fail(self, fp, format=None, **params):
+        """Write the first half of the real PNG to the file Pillow was given, then fail (a full disk)."""
+        buffer = io.BytesIO()
+        real_save(self, buffer, format=format, **params)
+        data = buffer.getvalue()
+        Path(fp).write_bytes(data[: len(data) // 2])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_png(target, np.zeros((4, 4, 3), np.uint8), {"seed": 2})
+    monkeypatch.undo()
+    assert target.read_bytes() == before
+    assert read_state(target) == {"seed": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]  # no temp file left either
 
 
 def test_tile_places_cells():

@@ -1,12 +1,13 @@
 """Family discovery (entry points and plugin files through the same door) and the shared state logic."""
 import textwrap
+from importlib.metadata import entry_points
 
 import torch
 
 from studio.core.family import LatentModel, normalise_state
 from studio.core.jobs import run_job
 from studio.core.paths import plugin_dirs
-from studio.core.registry import discover
+from studio.core.registry import ENTRY_POINT_GROUP, discover
 from studio.core.store import ModelStore, load_model
 
 
@@ -23,11 +24,17 @@ def test_example_plugin_is_discovered_and_works(tmp_path):
     assert (imgs[0] - imgs[1]).abs().mean() > 0.01
 
 
+BUILTIN_FAMILIES = {"csgan", "csgan-style", "can", "gadn", "cyclegan", "ugatit"}
+
+
 def test_builtin_families_come_from_entry_points():
     reg = discover(extra_dirs=[])
-    for name, source in reg.sources.items():
-        if name != "cppn":
-            assert source.startswith("entry point")
+    assert not reg.errors
+    assert BUILTIN_FAMILIES <= set(reg.families)  # every built-in is found...
+    for name in BUILTIN_FAMILIES:  # ...through the studio.families entry points, like any installed plugin
+        assert reg.sources[name].startswith(f"entry point '{name}' (studio.models."), reg.sources[name]
+        assert reg.get(name).name == name
+    assert {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} >= BUILTIN_FAMILIES
 
 
 def test_broken_plugin_is_reported_not_fatal(tmp_path):
