@@ -56,7 +56,7 @@ def run(args) -> int:
     if nproc > 1 and not launched_by_torchrun():  # --nproc N: the same command under torchrun, as 'studio train'
         from studio.cli.train_cmd import relaunch_with_torchrun
 
-        return relaunch_with_torchrun(nproc)
+        return relaunch_with_torchrun(nproc, list(getattr(args, "argv", None) or sys.argv[1:]))
     options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "nproc")}
     options["command"] = command_line(args)
     job = make_finetune_job(**options)
