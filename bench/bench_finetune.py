@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Speed of the CSGAN style fine-tune on this machine (all numbers from one run, so ratios compare).
 
-Measures, through the real FinetuneJob and the real VGG-19:
+Measures, through the real FinetuneJob (the shared Trainer) and the real VGG-19:
+* images/s of the job against a minimal plain PyTorch loop with the same networks, losses and optimizer
+  (no Trainer: no run folder, reporter, previews or RNG bookkeeping), rounds interleaved (A B A B…) so a
+  shared, noisy machine biases neither; prints the ratio job / plain (target ≥ 0.95);
 * seconds per step at batch 16 and 32, whole generator vs last-K layers, fp32 vs bf16 autocast;
 * wall time until the style loss has fallen to half its first value (batch 16, whole generator);
 and prints them with the ratios (last-K / whole, bf16 / fp32, per-image cost of batch 32 / 16) and the
 issue's targets (visibly stylised preview within 60 s, 100 steps within 180 s at batch 16).
 
 Usage: python bench/bench_finetune.py [--model ID|CARD] [--painting FILE] [--threads 2] [--layers 2]
+                                      [--ratio-only] [--ratio-steps 8] [--rounds 2]
 Without --model it uses the bundled emoji-dcgan if present, else a random dcgan64 of the same width.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -54,6 +59,86 @@ def painting_file(arg: str | None, folder: Path) -> str:
     return str(folder / "noise.png")
 
 
+def _sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def job_rate(model: str, painting: str, folder: Path, steps: int, batch: int, device: str = "cpu") -> float:
+    """Images/s of the real job (shared Trainer) over steps 2..steps-1: setup, the previews at step 1
+    and at the end, and the export are outside the timed span; no checkpoint inside it."""
+    from studio.core.jobs import run_job
+    from studio.models.csgan.finetune import FinetuneConfig, FinetuneJob
+
+    times: dict[int, float] = {}
+
+    def cb(p):
+        if p.losses:  # the job reads every loss as a float, so the step is done on the device too
+            times[p.step] = time.perf_counter()
+
+    job = FinetuneJob(model, painting, FinetuneConfig(steps=steps, batch=batch, preview_every=10**6,
+                                                      checkpoint_every=0),
+                      out=f"bench-{time.time_ns()}", device=device, models_dir=folder / "models",
+                      run_dir=str(folder / f"run-{time.time_ns()}"))
+    res = run_job(job, cb)
+    if res.status == "failed":
+        raise SystemExit(res.message + "\n" + res.outputs.get("traceback", ""))
+    first, last = 2, steps - 1
+    return (last - first) * batch / (times[last] - times[first])
+
+
+def plain_rate(model: str, painting: str, steps: int, batch: int, device: str = "cpu") -> float:
+    """The same fine-tune in a bare loop: the parent's generator twice (G_C frozen, G_S trained, both in
+    eval mode), the same VGG-19 losses and weights, Adam; timed over the same steps 2..steps-1."""
+    import copy
+
+    import torch
+    from studio.losses.perceptual import PerceptualLoss, build_loss_network, resize_for_loss
+    from studio.models.csgan.finetune import FinetuneConfig, _load_parent, load_painting
+
+    cfg = FinetuneConfig()
+    dev = torch.device(device)
+    parent = _load_parent(model, torch.device("cpu"))
+    size = native = int(parent.card.image_size)
+    loss = PerceptualLoss(build_loss_network(cfg.loss, dev), cfg.loss)
+    loss.set_style(load_painting(painting, native, size).to(dev))
+    g_c = copy.deepcopy(parent.generator).to(dev).eval().requires_grad_(False)
+    g_s = copy.deepcopy(parent.generator).to(dev).eval()
+    opt = torch.optim.Adam(g_s.parameters(), lr=cfg.lr)
+    latent = int(parent.card.latent_dim)
+    t = {}
+    for step in range(1, steps + 1):
+        z = torch.randn(batch, latent).to(dev)
+        with torch.no_grad():
+            content = loss.content_target(resize_for_loss((g_c(z) + 1) * 0.5, size))
+        terms = loss(resize_for_loss((g_s(z) + 1) * 0.5, size), content)
+        total = cfg.style_weight * terms.style + cfg.content_weight * terms.content + cfg.tv_weight * terms.tv
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        float(total.detach())  # the job reads every loss as a float too (a device sync)
+        _sync(device)
+        t[step] = time.perf_counter()
+    first, last = 2, steps - 1
+    return (last - first) * batch / (t[last] - t[first])
+
+
+def ratio(model: str, painting: str, folder: Path, steps: int, batch: int, rounds: int,
+          device: str = "cpu") -> float:
+    jobs, plains = [], []
+    for _ in range(rounds):
+        jobs.append(job_rate(model, painting, folder, steps, batch, device))
+        plains.append(plain_rate(model, painting, steps, batch, device))
+    job, plain = statistics.median(jobs), statistics.median(plains)
+    print(f"fine-tune on {device}, batch {batch} fp32, steps 2..{steps - 1} of {steps}, {rounds} rounds interleaved:")
+    print(f"  plain loop:          {plain:7.2f} img/s   (rounds: {', '.join(f'{x:.2f}' for x in plains)})")
+    print(f"  job (shared Trainer): {job:6.2f} img/s   (rounds: {', '.join(f'{x:.2f}' for x in jobs)})")
+    print(f"  ratio job / plain: {job / plain:.3f}  (target >= 0.95)", flush=True)
+    return job / plain
+
+
 def run(model: str, painting: str, folder: Path, steps: int, stop_at_half: bool = False, **cfg):
     from studio.core.jobs import CancelToken, run_job
     from studio.models.csgan.finetune import FinetuneConfig, FinetuneJob
@@ -86,6 +171,11 @@ def main() -> int:
     ap.add_argument("--layers", type=int, default=2, help="K for the last-K rows")
     ap.add_argument("--steps", type=int, default=4, help="timed steps per configuration (after 1 warm-up)")
     ap.add_argument("--half-max-steps", type=int, default=80)
+    ap.add_argument("--ratio-only", action="store_true", help="only the job / plain loop ratio")
+    ap.add_argument("--ratio-steps", type=int, default=8, help="steps per ratio run (timed: 2..N-1)")
+    ap.add_argument("--ratio-batch", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the ratio (median)")
+    ap.add_argument("--device", default="cpu", help="device of the ratio runs (cpu, cuda…); the table is CPU")
     args = ap.parse_args()
     import torch
 
@@ -95,6 +185,9 @@ def main() -> int:
     model, painting = parent_model(args.model, folder), painting_file(args.painting, folder)
     print(f"model {Path(model).name}, painting {Path(painting).name}, torch {torch.__version__}, "
           f"{args.threads} threads, load average {os.getloadavg()[0]:.1f}")
+    ratio(model, painting, folder, max(4, args.ratio_steps), args.ratio_batch, max(1, args.rounds), args.device)
+    if args.ratio_only:
+        return 0
     rows = {}
     for batch in (16, 32):
         for layers in (0, args.layers):

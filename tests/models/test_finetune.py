@@ -353,3 +353,13 @@ def test_cli_parses_the_shared_training_flags(parent, painting, tmp_path):
     job = make_finetune_job(**opts)
     assert job.options.ema == 0.99 and job.options.time_limit == 3 and job.options.precision == "bf16"
     assert job.task.cfg.layers == 2 and job.task.cfg.checkpoint_every == 7 and job.task.cfg.precision == "bf16"
+
+
+def test_a_run_folder_of_the_old_loop_is_refused_clearly(parent, painting, tmp_path):
+    from studio.core.paths import runs_dir
+
+    old = runs_dir() / "finetune-old"
+    old.mkdir(parents=True)
+    (old / "state.json").write_text('{"step": 3}')
+    res = run_job(_job(parent, painting, tmp_path, out="old", resume=True))
+    assert res.status == "failed" and "older GAN Studio" in res.message
