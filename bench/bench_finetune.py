@@ -35,6 +35,7 @@ def parent_model(arg: str | None, folder: Path) -> str:
     if bundled.exists():
         return str(bundled)
     import torch
+
     from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
     from studio.models.csgan.networks import CSGANConfig, Generator
 
@@ -95,6 +96,7 @@ def plain_rate(model: str, painting: str, steps: int, batch: int, device: str = 
     import copy
 
     import torch
+
     from studio.losses.perceptual import PerceptualLoss, build_loss_network, resize_for_loss
     from studio.models.csgan.finetune import FinetuneConfig, _load_parent, load_painting
 

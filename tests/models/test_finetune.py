@@ -15,8 +15,7 @@ from studio.core.jobs import CancelToken, run_job
 from studio.core.registry import default_registry
 from studio.core.store import load_model
 from studio.losses.testing import TinyFeatures
-from studio.models.csgan.finetune import (CSGANStyleFamily, FinetuneConfig, FinetuneJob, layer_groups,
-                                          select_trainable)
+from studio.models.csgan.finetune import CSGANStyleFamily, FinetuneConfig, FinetuneJob, layer_groups, select_trainable
 from studio.models.csgan.networks import CSGANConfig, Generator
 
 WIDTH = 1 / 64  # 16-8-4-4 channels: a real dcgan64 layout, tiny
@@ -312,7 +311,8 @@ def test_ema_generator_is_what_the_child_stores(parent, painting, tmp_path):
 
 def test_resume_refuses_another_painting_or_layers(parent, painting, tmp_path):
     cancel = CancelToken()
-    run_job(_job(parent, painting, tmp_path, out="r", layers=2), lambda p: cancel.cancel() if p.losses else None, cancel)
+    run_job(_job(parent, painting, tmp_path, out="r", layers=2),
+            lambda p: cancel.cancel() if p.losses else None, cancel)
     other = tmp_path / "other.png"
     Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(other)
     res = run_job(_job(parent, other, tmp_path, out="r", layers=2, resume=True))
