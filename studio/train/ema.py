@@ -19,7 +19,7 @@ class EMA:
     @torch.no_grad()
     def update(self, module: torch.nn.Module) -> None:
         live = [p.detach() for p in module.parameters()]
-        mine = list(self.shadow.parameters())
+        mine: list[torch.Tensor] = list(self.shadow.parameters())
         torch._foreach_lerp_(mine, live, 1.0 - self.decay)
         for b_mine, b_live in zip(self.shadow.buffers(), module.buffers()):
             b_mine.copy_(b_live)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from studio.core.errors import StudioError
 
@@ -36,7 +37,7 @@ class TrainerOptions:
     force: bool = False  # replace an existing exported model of the same name
 
     @classmethod
-    def from_mapping(cls, options: Mapping[str, Any], **defaults: Any) -> "TrainerOptions":
+    def from_mapping(cls, options: Mapping[str, Any], **defaults: Any) -> TrainerOptions:
         """The shared options out of a larger mapping; ``save_every`` is the old name of checkpoint_every."""
         values = dict(defaults)
         known = {f.name for f in dataclasses.fields(cls)}

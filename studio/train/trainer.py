@@ -61,9 +61,9 @@ class Trainer:
     def _check_outputs(self, folder: RunFolder) -> None:
         o, task = self.options, self.task
         folder.refuse_legacy()
-        if folder.has_state() and not o.resume:
-            raise StudioError(f"{folder.path} already holds a run: pass --resume to continue it, or choose "
-                              "another --run-dir")
+        if folder.has_state() and not o.resume and not o.force:
+            raise StudioError(f"{folder.path} already holds a run: pass --resume to continue it, --force to "
+                              "start it over, or choose another --run-dir")
         out = card_path(task.out_path())
         if out.exists() and not o.resume and not o.force:
             raise StudioError(f"a model '{out.stem}' already exists at {out.parent}; choose another --out name "
@@ -208,7 +208,8 @@ class Trainer:
             return wall_before + time.perf_counter() - t0
 
         limit_s = o.time_limit * 60.0
-        losses: dict[str, float] = {}
+        # a resumed run that stops before its first new step still reports the losses it was saved with
+        losses: dict[str, float] = dict(saved.get("losses") or {}) if saved is not None else {}
         opts: dict[str, torch.optim.Optimizer] = {}
         phase = phases[start_phase] if phases else Phase("train", 0)
         first_step = ctx.step
@@ -278,6 +279,12 @@ class Trainer:
         except JobCancelled:  # raised by a family's own check (e.g. a long data load)
             status = "cancelled"
         history.flush(ctx.step)
+        if status != "finished" and saved is None and ctx.step == 0:  # a new run stopped before its first step
+            say("stopped before the first step: nothing was trained, nothing saved")
+            dist.barrier()
+            if status == "cancelled":
+                raise JobCancelled()
+            raise StudioError("stopped before the first step (time limit): nothing was trained, no model was saved")
         if status == "finished" and phases:  # a finished run rests at the end of its last phase
             self._save(ctx, folder, phase, ctx.phase_step, wall(), opts, history, commands, losses)
         elif status != "finished":

@@ -209,3 +209,19 @@ def test_bad_options_are_clear_errors(bad, words):
 def test_save_every_is_an_alias_of_checkpoint_every():
     assert TrainerOptions.from_mapping({"save_every": 7}).checkpoint_every == 7
     assert TrainerOptions.from_mapping({"save_every": 7, "checkpoint_every": 3}).checkpoint_every == 3
+
+
+def test_a_new_run_cancelled_before_its_first_step_saves_nothing(tmp_path):
+    token = CancelToken()
+    token.cancel()
+    res = run_job(toy_job(tmp_path, steps=5), None, token)
+    assert res.status == "cancelled" and not res.outputs
+    assert not (tmp_path / "run" / "run.safetensors").exists() and not (tmp_path / "models").exists()
+
+
+def test_force_starts_a_saved_run_over(tmp_path):
+    assert run_job(toy_job(tmp_path, steps=6)).ok
+    events = []
+    res = run_job(toy_job(tmp_path, steps=3, force=True), events.append)
+    assert res.ok, res.message
+    assert sorted(_losses(events)) == [1, 2, 3] and RunFolder(tmp_path / "run").load()[1]["step"] == 3

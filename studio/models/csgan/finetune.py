@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from studio.core.checkpoint import ModelCard, card_path, load_checkpoint, save_checkpoint
-from studio.core.errors import CheckpointError, JobCancelled, StudioError
+from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Control, Family, LoadedModel, normalise_state
 from studio.core.grid import tile, to_uint8
 from studio.core.images import load_image, pil_to_tensor
@@ -438,21 +438,7 @@ class FinetuneTask(TrainingTask):
         return preview_grid(self.before, after)
 
     # -- export --------------------------------------------------------------------------------------
-    def _nothing_trained(self, summary: RunSummary) -> None:
-        """No step was ever taken: no child; the run state the Trainer just saved holds nothing either."""
-        folder = RunFolder(self.run_path())
-        folder.state_path.unlink(missing_ok=True)
-        try:
-            folder.path.rmdir()  # only when empty
-        except OSError:
-            pass
-        if summary.status == "cancelled":
-            raise JobCancelled()
-        raise StudioError("stopped before the first step: nothing was trained, no model was saved")
-
     def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
-        if summary.step == 0:
-            self._nothing_trained(summary)
         cfg, parent = self.cfg, self.parent
         g_s = ctx.export_module("G_S")  # the EMA copy with --ema
         tensors = {k: v for k, v in parent.tensors.items() if not k.startswith(STYLE_PREFIX)}
