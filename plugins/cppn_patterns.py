@@ -105,6 +105,7 @@ class CreateCPPNJob:
         torch.manual_seed(self.seed)
         net = CPPN(self.cfg)
         for layer in net.hidden:  # wide weights give rich patterns
+            assert isinstance(layer, nn.Linear)
             nn.init.normal_(layer.weight, std=1.5 / layer.in_features ** 0.5 * 2)
         card = ModelCard(name=self.out.name, family=CPPNFamily.name, config=dataclasses.asdict(self.cfg),
                          image_size=self.cfg.image_size, latent_dim=self.cfg.latent_dim,
@@ -293,19 +294,20 @@ def make_render_panel(window: Any):
     from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
     from studio.engine.frames import array_to_qimage
+    from studio.engine.jobs import JobHandle
 
     class RenderPanel(QWidget):
         def __init__(self) -> None:
             super().__init__()
             self.result: dict[str, Any] | None = None
-            self.handle = None
-            self.size = QSpinBox()
-            self.size.setRange(8, MAX_RENDER)
-            self.size.setSingleStep(64)
-            self.size.setValue(512)
-            self.size.setSuffix(" px")
+            self.handle: JobHandle | None = None
+            self.size_box = QSpinBox()
+            self.size_box.setRange(8, MAX_RENDER)
+            self.size_box.setSingleStep(64)
+            self.size_box.setValue(512)
+            self.size_box.setSuffix(" px")
             self.render_button = QPushButton("Render")
-            self.render_button.clicked.connect(self.render)
+            self.render_button.clicked.connect(self.render_pattern)
             self.save_button = QPushButton("Save PNG…")
             self.save_button.setEnabled(False)
             self.save_button.clicked.connect(self.save_dialog)
@@ -313,25 +315,26 @@ def make_render_panel(window: Any):
             self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.view.setMinimumSize(200, 200)
             row = QHBoxLayout()
-            for w in (self.size, self.render_button, self.save_button):
+            for w in (self.size_box, self.render_button, self.save_button):
                 row.addWidget(w)
             lay = QVBoxLayout(self)
             lay.addLayout(row)
             lay.addWidget(self.view, 1)
 
-        def render(self) -> None:
+        def render_pattern(self) -> None:  # not render(): QWidget.render paints the widget
             model = window.current_model()
             if not isinstance(model, CPPNModel):
                 window.show_error("Open a CPPN model first.")
                 return
-            self.handle = window.start_job(RenderPatternJob(model, window.current_state(), self.size.value()))
-            self.handle.finished.connect(self._done)
+            handle = window.start_job(RenderPatternJob(model, window.current_state(), self.size_box.value()))
+            handle.finished.connect(self._done)
+            self.handle = handle
 
         def _done(self, result) -> None:
             if not result.ok:
                 window.show_error(result.message)
                 return
-            self.result = dict(result.outputs, size=self.size.value())
+            self.result = dict(result.outputs, size=self.size_box.value())
             pm = QPixmap.fromImage(array_to_qimage(self.result["image"]))
             self.view.setPixmap(pm.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio,
                                           Qt.TransformationMode.SmoothTransformation))

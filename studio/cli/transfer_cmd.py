@@ -30,11 +30,12 @@ def run(args) -> int:
     from studio.core.export import save_png
     from studio.core.grid import resize_cells, tile, to_uint8
     from studio.core.store import ModelStore, load_model
+    from studio.models.gadn.model import GADNModel
 
     store = ModelStore()
     path = store.resolve(args.model)
     model = load_model(path, device=args.device, registry=store.registry)
-    if not hasattr(model, "transfer"):
+    if not isinstance(model, GADNModel):
         raise StudioError(f"'{args.model}' is a {model.card.family} model; style transfer needs a GADN model")
     artists = args.artist or list(model.artists)
     for name in artists:

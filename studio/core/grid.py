@@ -34,5 +34,5 @@ def resize_cells(images: np.ndarray, size: int) -> np.ndarray:
 
     if images.shape[1] == size and images.shape[2] == size:
         return images
-    resample = Image.NEAREST if size >= images.shape[1] else Image.LANCZOS
+    resample = Image.Resampling.NEAREST if size >= images.shape[1] else Image.Resampling.LANCZOS
     return np.stack([np.asarray(Image.fromarray(im).resize((size, size), resample)) for im in images])

@@ -70,8 +70,8 @@ def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS,
                     img.load()
                 finally:
                     ImageFile.LOAD_TRUNCATED_IMAGES = prev
-                img = ImageOps.exif_transpose(img) or img
-                return _to_rgb(img, background).copy()
+                upright = ImageOps.exif_transpose(img) or img
+                return _to_rgb(upright, background).copy()
     except ImageLoadError:
         raise
     except UnidentifiedImageError as exc:

@@ -63,8 +63,8 @@ class ModelStore:
         for mid in (os.environ.get("STUDIO_DEFAULT_MODEL"), DEFAULT_MODEL_ID):
             if mid and mid in self.entries:
                 return mid
-        bundled = [e.id for e in self.entries.values() if e.bundled]
-        return (bundled or list(self.entries) or [None])[0]
+        candidates = [e.id for e in self.entries.values() if e.bundled] or list(self.entries)
+        return candidates[0] if candidates else None
 
     def ids(self) -> list[str]:
         return list(self.entries)

@@ -6,6 +6,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
+
 from studio.core.device import resolve_device
 from studio.core.family import LoadedModel
 from studio.core.store import load_model
@@ -22,7 +24,7 @@ def model_key(path: str | Path) -> str:
 class ModelCache:
     """Thread-safe; loads through :func:`studio.core.store.load_model` (the same call the CLI uses)."""
 
-    def __init__(self, capacity: int = 4, loader: Callable[[str, object], LoadedModel] | None = None):
+    def __init__(self, capacity: int = 4, loader: Callable[[str, torch.device], LoadedModel] | None = None):
         self.capacity = max(1, int(capacity))
         self._loader = loader or (lambda path, device: load_model(path, device))
         self._items: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()

@@ -128,11 +128,13 @@ class PerceptualLoss:
     def style_loss(self, feats: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         if not self.style_targets:
             raise RuntimeError("PerceptualLoss.set_style() must be called before style_loss()")
-        total, per = None, {}
+        total: torch.Tensor | None = None
+        per: dict[str, float] = {}
         for name, weight in self.config.layer_weights.items():
             term = style_distance(gram_matrix(feats[name]), self.style_targets[name])
             per[name] = float(term.detach())
             total = weight * term if total is None else total + weight * term
+        assert total is not None  # LossConfig refuses an empty list of style layers
         return total, per
 
     def __call__(self, images01: torch.Tensor, content_features: torch.Tensor | None) -> LossTerms:

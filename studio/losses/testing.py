@@ -26,6 +26,7 @@ class TinyFeatures(nn.Module):
             conv = nn.Conv2d(a, b, 3, padding=1)
             with torch.no_grad():
                 conv.weight.copy_(torch.randn(conv.weight.shape, generator=gen) * (2.0 / (a * 9)) ** 0.5)
+                assert conv.bias is not None
                 conv.bias.zero_()
             self.convs.append(conv)
         self.requires_grad_(False).eval()

@@ -53,6 +53,8 @@ def weights_file() -> Path:
 class VGG19Features(nn.Module):
     """VGG-19 conv/pool stack that returns the named layers' activations in one forward pass."""
 
+    mean: torch.Tensor  # a buffer (register_buffer below)
+
     def __init__(self, pooling: str = "max", last_layer: str = "relu5_4"):
         super().__init__()
         if pooling not in ("max", "avg"):
@@ -98,6 +100,7 @@ def _load_weights(net: VGG19Features) -> None:
     for name, layer in zip(net.names, net.layers):
         if not name.startswith("conv"):
             continue
+        assert isinstance(layer, nn.Conv2d) and layer.bias is not None
         b, i = name[4:].split("_")
         key = f"block{b}_conv{i}"
         try:

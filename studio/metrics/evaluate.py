@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def sample_states(model, model_id: str, n: int, first_seed: int = FIRST_SEED) ->
 class EvaluationJob:
     """``studio eval``'s job. Outputs: {"report": html path, "cards": [...]}; results in ``self.evaluations``."""
 
-    def __init__(self, models: list[str | Path], data: str | Path, n: int = 1000,
+    def __init__(self, models: Sequence[str | Path], data: str | Path, n: int = 1000,
                  features: str = DEFAULT_FEATURES, report: str | Path | None = None, write_card: bool = False,
                  train: str | Path | None = None, device: str = "auto", batch_size: int = 32,
                  reference_limit: int = 0, kid_subsets: int = 100, compare: bool = False,
@@ -147,7 +148,7 @@ class EvaluationJob:
 
                 ref_is = inception_score(ref.logits)[0]
                 half_fid = fid(ref.features[0::2], ref.features[1::2])
-            result = {**{k: (float(f"{v:.7g}") if isinstance(v, float) and math.isfinite(v) else v)
+            result: dict[str, Any] = {**{k: (float(f"{v:.7g}") if isinstance(v, float) and math.isfinite(v) else v)
                          for k, v in scores.items()},
                       "feature_net": net.name, "feature_net_description": net.description,
                       "n_generated": len(states), "n_reference": len(ref.files),

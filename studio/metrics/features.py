@@ -31,6 +31,8 @@ class FeatureNet(nn.Module):
 
     name: str = "features"
     description: str = ""
+    mean: torch.Tensor  # buffers (register_buffer in __init__)
+    std: torch.Tensor
 
     def __init__(self, name: str, description: str, body: Callable[[torch.Tensor], torch.Tensor],
                  head: nn.Module, modules: nn.Module, input_size: int = 224,

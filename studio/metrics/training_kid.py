@@ -15,7 +15,7 @@ never be compared, so the name carries it); the job panel plots every metric who
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -23,6 +23,9 @@ from studio.core.errors import StudioError
 from studio.core.jobs import SCORE_PREFIX
 
 from .features import DEFAULT_FEATURES
+
+if TYPE_CHECKING:
+    from .monitor import KIDMonitor
 
 DEFAULT_EVERY = 500
 DEFAULT_SAMPLES = 256
@@ -47,7 +50,7 @@ class TrainingKID:
         self.every, self.n = max(0, int(every or 0)), max(8, int(n or DEFAULT_SAMPLES))
         self.label = label
         self.features, self.device, self.value_range = str(features or DEFAULT_FEATURES), device, value_range
-        self._monitor = None
+        self._monitor: KIDMonitor | None = None
         self.disabled_reason = ""
 
     @classmethod

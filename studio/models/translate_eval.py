@@ -81,8 +81,7 @@ def evaluate_translator(model: TranslatorModel, dir_a: str | Path, dir_b: str | 
         index = {n: i for i, n in enumerate(names_tgt)}
         pairs = [(i, index[n]) for i, n in enumerate(names_src) if n in index]
         if pairs:
-            si, ti = zip(*pairs)
-            si, ti = torch.tensor(si), torch.tensor(ti)
+            si, ti = (torch.tensor(column) for column in zip(*pairs))
             entry["paired_l1_before"] = round(float((src[si] - tgt[ti]).abs().mean()), 4)
             entry["paired_l1_after"] = round(float((out[si] - tgt[ti]).abs().mean()), 4)
             entry["pairs"] = len(pairs)

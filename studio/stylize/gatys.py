@@ -139,7 +139,7 @@ def stylize(content: torch.Tensor, style: torch.Tensor, config: StylizeConfig, n
         for step in range(1, cfg.steps + 1):
             evaluations[0] = 0
             before = x.detach().clone()
-            opt.step(closure)
+            opt.step(closure)  # type: ignore[arg-type]  # torch types closures as -> float; a loss tensor works
             with torch.no_grad():
                 x.clamp_(0, 1)
             if last.get("total", float("inf")) < best[0]:  # 'last' scored the image we started from

@@ -12,6 +12,7 @@ import asyncio
 import os
 import sys
 import traceback
+from typing import cast
 
 os.environ.setdefault("QT_API", "pyside6")
 
@@ -53,7 +54,8 @@ def run_app(model: str | None = None, device: str | None = None) -> int:
 
     from .main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    # instance() is typed as QCoreApplication; the studio only ever creates a QApplication
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv))
     app.setApplicationName("GAN Studio")
     app.setOrganizationName("GAN Studio")
     icon = resources_dir() / "icons" / "studio.png"

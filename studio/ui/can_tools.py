@@ -159,7 +159,7 @@ class CANPanel(QWidget):
 
     def __init__(self, window: Any):
         super().__init__()
-        self.window = window
+        self.main_window = window
         self.runner = LatestRunner()
         self.runner.done.connect(self._on_analysis)
         self._asked: dict[str, int] = {}
@@ -258,7 +258,7 @@ class CANPanel(QWidget):
 
     # ------------------------------------------------------------------------------ model / state
     def model(self):
-        m = self.window.current_model()
+        m = self.main_window.current_model()
         return m if TOOL.serves(m) else None
 
     def model_changed(self) -> None:
@@ -277,13 +277,14 @@ class CANPanel(QWidget):
         if model is not None:
             self.nearest_note.setText("" if model.has_index else
                                       "this model stores no training images to compare with")
-            self.state_changed(self.window.current_state())
+            self.state_changed(self.main_window.current_state())
 
     def _rebuild_steering(self, model) -> None:
         while self.steer_grid.count():
             item = self.steer_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.steer_buttons = []
         if model is None:
             return
@@ -321,7 +322,7 @@ class CANPanel(QWidget):
         if model is None:
             return
         if error:
-            self.window.show_message(f"style meter: {error}")
+            self.main_window.show_message(f"style meter: {error}")
             return
         post, amb, near = result
         self.last_posterior, self.last_ambiguity, self.last_nearest = post, amb, near
@@ -343,43 +344,43 @@ class CANPanel(QWidget):
     # ------------------------------------------------------------------------------ steering
     def steer(self, style_index: int, towards: bool) -> None:
         model = self.model()
-        state = self.window.current_state()
+        state = self.main_window.current_state()
         if model is None or not state:
-            self.window.show_error("Open a CAN model first.")
+            self.main_window.show_error("Open a CAN model first.")
             return
-        handle = self.window.start_job(SteerJob(model, state, style_index, self.amount.value(), towards))
+        handle = self.main_window.start_job(SteerJob(model, state, style_index, self.amount.value(), towards))
         handle.finished.connect(self._steered)
         self.handles.append(handle)
 
     def _steered(self, result) -> None:
         self.handles = [h for h in self.handles if h.running]
         if not result.ok:
-            self.window.show_error(result.message)
+            self.main_window.show_error(result.message)
             return
         if self.model() is not None:
-            self.window.set_state(result.outputs["state"], undoable=True)
+            self.main_window.set_state(result.outputs["state"], undoable=True)
 
     # ------------------------------------------------------------------------------ sample many
     def sample_many(self) -> None:
         model = self.model()
         if model is None:
-            self.window.show_error("Open a CAN model first.")
+            self.main_window.show_error("Open a CAN model first.")
             return
-        state = self.window.current_state()
+        state = self.main_window.current_state()
         count = self.count.value()
         pool = max(count, self.pool.value())
         seed = int(state.get("seed", 0)) if state else 0
         truncation = float(state.get("truncation", 1.0)) if state else 1.0
-        job = SampleSortedJob(model, self.window.current_model_id() or model.card.name, count,
+        job = SampleSortedJob(model, self.main_window.current_model_id() or model.card.name, count,
                               self.sort_by.currentData(), pool, seed, truncation)
-        handle = self.window.start_job(job)
+        handle = self.main_window.start_job(job)
         handle.finished.connect(self._sampled)
         self.handles.append(handle)
 
     def _sampled(self, result) -> None:
         self.handles = [h for h in self.handles if h.running]
         if not result.ok:
-            self.window.show_error(result.message)
+            self.main_window.show_error(result.message)
             return
         model = self.model()
         if model is None:
@@ -392,10 +393,10 @@ class CANPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setToolTip(f"seed {state['seed']}: creativity {score:.3f} nats")
             self.grid.addItem(item)
-        key = self.window.current_model_path() or self.window.current_model_id()
+        key = self.main_window.current_model_path() or self.main_window.current_model_id()
         cols = max(1, int(math.ceil(math.sqrt(len(self.grid_states)))))
         rows = int(math.ceil(len(self.grid_states) / cols))
-        self._grid_stamp = self.window.engine.request(key, self.grid_states, "can-sorted", rows, cols)
+        self._grid_stamp = self.main_window.engine.request(key, self.grid_states, "can-sorted", rows, cols)
 
     def _on_frame(self, frame) -> None:
         if frame.channel != "can-sorted" or frame.stamp != self._grid_stamp:
@@ -407,7 +408,7 @@ class CANPanel(QWidget):
     def _grid_clicked(self, item: QListWidgetItem) -> None:
         i = item.data(Qt.ItemDataRole.UserRole)
         if i is not None and 0 <= i < len(self.grid_states):
-            self.window.set_state(self.grid_states[i], undoable=True)
+            self.main_window.set_state(self.grid_states[i], undoable=True)
 
 
 def make_panel(window: Any) -> CANPanel:

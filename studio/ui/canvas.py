@@ -100,8 +100,8 @@ class CanvasView(QWidget):
         p = QPainter(self)
         if self._image.isNull():
             p.setPen(QColor(220, 220, 225))
-            rect = self.rect().adjusted(24, 24, -24, -24)
-            p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
+            text_rect = self.rect().adjusted(24, 24, -24, -24)
+            p.drawText(text_rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
             return
         rect = self.image_rect()
         smooth = self.smooth or self.effective_zoom() < 1.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -40,6 +40,9 @@ from studio.core.registry import ToolSpec
 from .widgets import JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
+if TYPE_CHECKING:
+    from studio.metrics.evaluate import EvaluationJob
+
 INCEPTION_CHOICE = "FID Inception-v3 weights file…"
 
 
@@ -48,9 +51,9 @@ class EvaluatePanel(QWidget):
         super().__init__()
         from studio.metrics.features import DEFAULT_FEATURES, feature_net_names
 
-        self.window = window
+        self.main_window = window
         self.jobs = JobSlot(window, self._on_progress, self._on_finished)
-        self.job = None
+        self.job: EvaluationJob | None = None
         self.report_path: Path | None = None
         self.inception_path: str | None = None
 
@@ -103,7 +106,7 @@ class EvaluatePanel(QWidget):
 
     # -- options -----------------------------------------------------------------------------------
     def _store(self):
-        store = getattr(self.window, "store", None)
+        store = getattr(self.main_window, "store", None)
         if store is None:
             from studio.core.store import ModelStore
 
@@ -113,7 +116,7 @@ class EvaluatePanel(QWidget):
     def populate(self) -> None:
         """List the installed models; keep ticks, tick the canvas model when nothing is ticked."""
         ticked = set(self.selected_ids())
-        current = self.window.current_model_id() if hasattr(self.window, "current_model_id") else None
+        current = self.main_window.current_model_id() if hasattr(self.main_window, "current_model_id") else None
         self.models.clear()
         for mid in self._store().ids():
             item = QListWidgetItem(mid)
@@ -151,27 +154,27 @@ class EvaluatePanel(QWidget):
 
         ids = self.selected_ids()
         if not ids:
-            self.window.show_error("Tick at least one model to evaluate.")
+            self.main_window.show_error("Tick at least one model to evaluate.")
             return
         folder = self.folder.text().strip()
         if not folder:
-            self.window.show_error("Choose a folder of reference images (usually the model's training data).")
+            self.main_window.show_error("Choose a folder of reference images (usually the model's training data).")
             return
         spec = self.feature_spec()
         if not spec:
-            self.window.show_error("Choose the FID Inception weights file, or another feature network.")
+            self.main_window.show_error("Choose the FID Inception weights file, or another feature network.")
             return
         store = self._store()
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         report = studio_home() / "reports" / f"{'-'.join(ids)[:60]}-{stamp}.html"
-        device = window_device(self.window)
+        device = window_device(self.main_window)
         try:
             paths = [store.resolve(i) for i in ids]
             self.job = EvaluationJob(paths, folder, n=self.count.value(), features=spec, report=report,
                                      write_card=self.write_card.isChecked(), device=device,
                                      registry=getattr(store, "registry", None))
         except StudioError as exc:
-            self.window.show_error(str(exc))
+            self.main_window.show_error(str(exc))
             return
         self.report_path = None
         self.report_button.setEnabled(False)
@@ -198,16 +201,17 @@ class EvaluatePanel(QWidget):
         self.status.setText(result.message)
         if not result.ok:
             if result.status == "failed":
-                self.window.show_error(result.message)
+                self.main_window.show_error(result.message)
             return
         self.progress.setValue(1000)
+        assert self.job is not None  # a result comes from the job start() made
         self.show_results(self.job.evaluations)
         report = result.outputs.get("report")
         if report:
             self.report_path = Path(report)
             self.report_button.setEnabled(True)
-        if self.write_card.isChecked() and hasattr(self.window, "refresh_models"):
-            self.window.refresh_models()
+        if self.write_card.isChecked() and hasattr(self.main_window, "refresh_models"):
+            self.main_window.refresh_models()
 
     def show_results(self, evaluations) -> None:
         from studio.metrics.scores import COLUMNS, format_value

@@ -80,7 +80,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
 
     def __init__(self, window: Any):
         super().__init__()
-        self.window = window
+        self.main_window = window
         self.jobs = JobSlot(window, self._on_progress, self._on_finished)
         self.painting: Path | None = None
         self.loss_network = None  # tests inject a tiny network; None = VGG-19
@@ -105,15 +105,15 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.style_weight = self._dspin(0, 1e6, d.style_weight, "weight of the Gram style loss")
         self.content_weight = self._dspin(0, 1e6, d.content_weight, "weight of the content loss vs G_C")
         self.tv_weight = self._dspin(0, 1e6, d.tv_weight, "weight of the total-variation (smoothness) loss")
-        self.size = self._spin(0, 1024, d.size, "image size fed to VGG-19 (0 = the generator's size)")
-        self.size.setSpecialValueText("model size")
+        self.size_box = self._spin(0, 1024, d.size, "image size fed to VGG-19 (0 = the generator's size)")
+        self.size_box.setSpecialValueText("model size")
         self.precision = QComboBox()
         self.precision.addItems(["fp32", "bf16"])
         self.precision.setToolTip("bf16 autocast: faster on CPUs with AMX and on GPUs")
         form = make_form([("Model", self.model_label), ("Steps", self.steps), ("Batch", self.batch),
                           ("Layers", self.layers), ("", self.trained_label), ("Style weight", self.style_weight),
                           ("Content weight", self.content_weight), ("TV weight", self.tv_weight),
-                          ("Loss image size", self.size), ("Precision", self.precision)])
+                          ("Loss image size", self.size_box), ("Precision", self.precision)])
 
         self.start_button = button("Fine-tune", self.start)
         self.cancel_button = button("Cancel", self.cancel, enabled=False)
@@ -158,11 +158,11 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
 
     # -- model and layers ----------------------------------------------------------------------------
     def model_path(self) -> Path | None:
-        getter = getattr(self.window, "current_model_path", None)
+        getter = getattr(self.main_window, "current_model_path", None)
         path = getter() if callable(getter) else None
-        if path is None and callable(getattr(self.window, "current_model_id", None)):
-            mid = self.window.current_model_id()
-            store = getattr(self.window, "store", None)
+        if path is None and callable(getattr(self.main_window, "current_model_id", None)):
+            mid = self.main_window.current_model_id()
+            store = getattr(self.main_window, "store", None)
             if mid and store is not None and mid in store.entries:
                 path = store.entries[mid].path
         return Path(path) if path else None
@@ -170,7 +170,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
     def refresh_model(self) -> None:
         from studio.models.csgan.finetune import generator_layer_names
 
-        model = self.window.current_model() if callable(getattr(self.window, "current_model", None)) else None
+        model = self.main_window.current_model() if callable(getattr(self.main_window, "current_model", None)) else None
         names = generator_layer_names(model) if model is not None else []
         self.layer_names = names
         self.layers.blockSignals(True)
@@ -181,7 +181,8 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.layers.setCurrentIndex(0)
         self.layers.blockSignals(False)
         ok = bool(names)
-        mid = self.window.current_model_id() if callable(getattr(self.window, "current_model_id", None)) else None
+        model_id = getattr(self.main_window, "current_model_id", None)
+        mid = model_id() if callable(model_id) else None
         self.model_label.setText(mid or "(no model)" if ok else f"{mid or 'no model'}: cannot be fine-tuned")
         self.start_button.setEnabled(ok)
         self._show_trained()
@@ -204,7 +205,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         try:
             img = load_image(path)
         except StudioError as exc:
-            self.window.show_error(str(exc))
+            self.main_window.show_error(str(exc))
             return False
         img.thumbnail((512, 512))
         self.painting = Path(path)
@@ -221,28 +222,28 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
 
         return FinetuneConfig(steps=self.steps.value(), batch=self.batch.value(), layers=self.layers.currentData() or 0,
                               style_weight=self.style_weight.value(), content_weight=self.content_weight.value(),
-                              tv_weight=self.tv_weight.value(), size=self.size.value(),
+                              tv_weight=self.tv_weight.value(), size=self.size_box.value(),
                               precision=self.precision.currentText())
 
     def start(self) -> None:
         from studio.models.csgan.finetune import FinetuneJob
 
         if self.painting is None:
-            self.window.show_error("Open or drop a painting first.")
+            self.main_window.show_error("Open or drop a painting first.")
             return
         path = self.model_path()
         if path is None:
-            self.window.show_error("Open a model to fine-tune first.")
+            self.main_window.show_error("Open a model to fine-tune first.")
             return
         if self.jobs.running:
-            self.window.show_error("A fine-tune is already running; cancel it first.")
+            self.main_window.show_error("A fine-tune is already running; cancel it first.")
             return
         try:
             cfg = self.config()
         except StudioError as exc:
-            self.window.show_error(str(exc))
+            self.main_window.show_error(str(exc))
             return
-        device = window_device(self.window)
+        device = window_device(self.main_window)
         job = FinetuneJob(path, self.painting, cfg, device=device, models_dir=self.models_dir,
                           loss_network=self.loss_network,
                           command=f"GUI: Fine-tune on this painting ({self.painting.name})")
@@ -286,7 +287,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.curves.set_history(list(self.handle.history))
         card = result.outputs.get("card")
         if result.status == "failed":
-            self.window.show_error(result.message)
+            self.main_window.show_error(result.message)
         self.status.setText(result.message + (f" — saved {Path(card).stem}" if card else ""))
         if not card:
             return
@@ -295,17 +296,17 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         try:
             child = read_card(card)
         except StudioError as exc:
-            self.window.show_error(str(exc))
+            self.main_window.show_error(str(exc))
             return
         self.result = {"card": card, "id": Path(card).stem}
         self.chart.set_values(child.metrics.get("relative_change", {}), child.extra.get("trained_layers"))
         self.open_child_button.setEnabled(True)
-        if callable(getattr(self.window, "refresh_models", None)):
-            self.window.refresh_models()
+        if callable(getattr(self.main_window, "refresh_models", None)):
+            self.main_window.refresh_models()
 
     def open_child(self) -> None:
-        if self.result and callable(getattr(self.window, "open_model", None)):
-            self.window.open_model(self.result["id"] if self.models_dir is None else self.result["card"])
+        if self.result and callable(getattr(self.main_window, "open_model", None)):
+            self.main_window.open_model(self.result["id"] if self.models_dir is None else self.result["card"])
 
 
 def make_panel(window: Any) -> FinetunePanel:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from studio.core.images import IMAGE_SUFFIXES
 from studio.core.registry import ToolSpec
 from studio.engine.frames import array_to_qimage
+from studio.engine.jobs import JobHandle
 from studio.models.gadn.jobs import EncodeImageJob
 
 THUMB_SEED = 7
@@ -87,12 +88,12 @@ class GADNPanel(QWidget):
 
     def __init__(self, window: Any):
         super().__init__()
-        self.window = window
+        self.main_window = window
         self.artists: list[str] = []
         self._model_key = None
         self._stamps: dict[str, int] = {}
         self.last_grid_cells = 0
-        self.transfer_handle = None
+        self.transfer_handle: JobHandle | None = None
         self._build()
         window.modelChanged.connect(lambda _id: self.model_changed())
         window.stateChanged.connect(self.state_changed)
@@ -180,11 +181,11 @@ class GADNPanel(QWidget):
 
     # ------------------------------------------------------------------------------ model / state
     def model(self):
-        m = self.window.current_model()
+        m = self.main_window.current_model()
         return m if TOOL.serves(m) else None
 
     def model_key(self):
-        return self.window.current_model_path() or self.window.current_model_id()
+        return self.main_window.current_model_path() or self.main_window.current_model_id()
 
     def model_changed(self) -> None:
         model = self.model()
@@ -205,7 +206,7 @@ class GADNPanel(QWidget):
         self.output_view.clear()
         if model is not None:
             self.request_thumbnails()
-            self.state_changed(self.window.current_state())
+            self.state_changed(self.main_window.current_state())
 
     def state_changed(self, state: dict) -> None:
         if self.model() is None or not state:
@@ -232,11 +233,11 @@ class GADNPanel(QWidget):
             self._request("gadn-transfer", [state])
 
     def _edit(self, change, undoable: bool = True) -> None:
-        state = self.window.current_state()
+        state = self.main_window.current_state()
         if not state:
             return
         change(state)
-        self.window.set_state(state, undoable=undoable)
+        self.main_window.set_state(state, undoable=undoable)
 
     # ------------------------------------------------------------------------------ artist + blend
     def filter_artists(self, text: str) -> None:
@@ -277,7 +278,7 @@ class GADNPanel(QWidget):
         self._edit(change)
 
     def content_grid_states(self) -> list[dict]:
-        base = self.window.current_state()
+        base = self.main_window.current_state()
         out = []
         for name in self.artists:
             s = dict(base)
@@ -287,7 +288,7 @@ class GADNPanel(QWidget):
         return out
 
     def artist_grid_states(self) -> list[dict]:
-        base = self.window.current_state()
+        base = self.main_window.current_state()
         start = int(base.get("seed", 0))
         out = []
         for i in range(self.grid_count.value()):
@@ -307,7 +308,7 @@ class GADNPanel(QWidget):
 
     def request_thumbnails(self) -> None:
         model = self.model()
-        base = model.default_state(self.window.current_model_id() or "", THUMB_SEED)
+        base = model.default_state(self.main_window.current_model_id() or "", THUMB_SEED)
         states = []
         for name in self.artists:
             s = dict(base)
@@ -318,7 +319,7 @@ class GADNPanel(QWidget):
     def _request(self, channel: str, states: list[dict], rows: int = 1, cols: int = 1) -> None:
         if self.model() is None or not states:
             return
-        self._stamps[channel] = self.window.engine.request(self.model_key(), states, channel, rows, cols)
+        self._stamps[channel] = self.main_window.engine.request(self.model_key(), states, channel, rows, cols)
 
     def _on_frame(self, frame) -> None:
         if self._stamps.get(frame.channel) != frame.stamp:
@@ -338,7 +339,7 @@ class GADNPanel(QWidget):
 
     def _on_failed(self, failure) -> None:
         if self._stamps.get(failure.channel) == failure.stamp:
-            self.window.show_error(failure.message)
+            self.main_window.show_error(failure.message)
 
     # ------------------------------------------------------------------------------ style transfer
     def _choose_file(self) -> None:
@@ -351,14 +352,15 @@ class GADNPanel(QWidget):
         """Encode ``path`` in a job; when done, its content goes onto the canvas in the picked style."""
         model = self.model()
         if model is None:
-            self.window.show_error("Open a GADN model first.")
+            self.main_window.show_error("Open a GADN model first.")
             return
-        self.transfer_handle = self.window.start_job(EncodeImageJob(model, Path(path)))
-        self.transfer_handle.finished.connect(self._encoded)
+        handle = self.main_window.start_job(EncodeImageJob(model, Path(path)))
+        handle.finished.connect(self._encoded)
+        self.transfer_handle = handle
 
     def _encoded(self, result) -> None:
         if not result.ok:
-            self.window.show_error(result.message)
+            self.main_window.show_error(result.message)
             return
         self.drop.setPixmap(pixmap_of(result.outputs["input_pixels"], 96))
 

@@ -56,6 +56,7 @@ class StateHistory:
         self.commit()
         if not self._undo:
             return None
+        assert self._committed is not None  # undo steps exist only once a state was committed
         self._redo.append(self._committed)
         self._committed = self._undo.pop()
         self.current = copy.deepcopy(self._committed)
@@ -64,6 +65,7 @@ class StateHistory:
     def redo(self) -> dict[str, Any] | None:
         if self.pending or not self._redo:
             return None
+        assert self._committed is not None  # redo steps exist only after an undo restored a state
         self._undo.append(self._committed)
         self._committed = self._redo.pop()
         self.current = copy.deepcopy(self._committed)

@@ -63,8 +63,9 @@ class _Field:
         default = action.default if action.default is not argparse.SUPPRESS else None
         self.browse: QPushButton | None = None
         self.kind: str | None = None
+        self.widget: QCheckBox | QComboBox | QLineEdit
         if _is_flag(action):
-            self.widget: QWidget = QCheckBox()
+            self.widget = QCheckBox()
             self.widget.setChecked(bool(default))
             self.row: QWidget = self.widget
         elif action.dest == "device" and not action.choices:
@@ -97,6 +98,7 @@ class _Field:
             self.row.setToolTip(action.help)
 
     def _browse(self) -> None:
+        assert isinstance(self.widget, QLineEdit)  # only text fields get a Browse button
         start = self.widget.text() or (self.settings.folder("data") if self.settings else "")
         title = f"Choose {self.action.dest.replace('_', ' ')}"
         if self.kind == "folder":
@@ -112,7 +114,7 @@ class _Field:
 
     def value(self) -> Any:
         a = self.action
-        if _is_flag(a):
+        if isinstance(self.widget, QCheckBox):  # a flag
             return self.widget.isChecked()
         text = self.widget.currentText() if isinstance(self.widget, QComboBox) else self.widget.text().strip()
         if text == "":
@@ -205,7 +207,10 @@ class JobDialog(QDialog):
 
     def options(self) -> dict[str, Any]:
         """The options as make_job gets them, with 'command' = the equivalent CLI command."""
-        fam, job = self.selected()
+        selected = self.selected()
+        if selected is None:
+            raise StudioError("choose a job first")
+        fam, job = selected
         options: dict[str, Any] = {}
         words = ["studio", job if job == "train" else "run", fam] + ([] if job == "train" else [job])
         for f in self.fields:

@@ -50,24 +50,25 @@ class LatentPanel(QWidget):
         """Replace every widget with ones for these controls, showing ``state``."""
         while self._layout.count():
             item = self._layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.sliders.clear()
         self.combos.clear()
         self.seed_box = None
         self._controls = list(controls)
         self._state = normalise_state(state)
-        groups: dict[str, QGroupBox] = {}
+        groups: dict[str, QVBoxLayout] = {}
 
         def group(title: str) -> QVBoxLayout:
             if title not in groups:
                 box = QGroupBox(title)
-                box.setLayout(QVBoxLayout())
-                box.layout().setContentsMargins(6, 4, 6, 4)
-                box.layout().setSpacing(2)
-                groups[title] = box
+                layout = QVBoxLayout(box)
+                layout.setContentsMargins(6, 4, 6, 4)
+                layout.setSpacing(2)
+                groups[title] = layout
                 self._layout.addWidget(box)
-            return groups[title].layout()
+            return groups[title]
 
         for c in controls:
             if c.kind == "seed":

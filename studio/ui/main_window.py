@@ -172,8 +172,9 @@ class MainWindow(QMainWindow):
         self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom_in(), "Ctrl++")
         self.act_zoom_out = self._action("Zoom &out", lambda: self.canvas.zoom_out(), "Ctrl+-")
         self.act_zoom_fit = self._action("&Fit to window", lambda: self.canvas.zoom_fit(), "Ctrl+0")
-        self.act_smooth = self._action("&Smooth magnification", lambda: self.canvas.set_smooth(
-            self.act_smooth.isChecked()), checkable=True, tip="blend pixels when zoomed in (off: crisp pixels)")
+        self.act_smooth: QAction = self._action(
+            "&Smooth magnification", lambda: self.canvas.set_smooth(self.act_smooth.isChecked()), checkable=True,
+            tip="blend pixels when zoomed in (off: crisp pixels)")
         self.act_help_models = self._action("Getting models", lambda: QMessageBox.information(
             self, "Getting models", no_models_text()))
         self.act_about = self._action("About GAN Studio", lambda: QMessageBox.about(
@@ -416,6 +417,7 @@ class MainWindow(QMainWindow):
             return  # a newer load was asked for since
         model = ready.model
         self._model = model
+        assert self._pending_id is not None  # open_model() named the model it asked for with this stamp
         self._model_id = self._pending_id
         self._model_path = Path(ready.model_key)
         if self._pending_state is not None:

@@ -1,7 +1,7 @@
 """The model list: bundled and user models from the ModelStore, fine-tunes shown under their parent."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from studio.core.store import ModelStore
@@ -109,7 +109,10 @@ class ModelList(QWidget):
     def select(self, model_id: str | None) -> None:
         item = self._items.get(model_id or "")
         self.tree.blockSignals(True)
-        self.tree.setCurrentItem(item)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+        else:
+            self.tree.setCurrentIndex(QModelIndex())  # no current item
         self.tree.blockSignals(False)
 
     def _activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:

@@ -33,16 +33,18 @@ class StudioSettings:
         return value if isinstance(value, str) else default
 
     def get_int(self, key: str, default: int, lo: int = -2**31, hi: int = 2**31 - 1) -> int:
+        raw = self.q.value(key, default)
         try:
-            value = int(self.q.value(key, default))
-        except (TypeError, ValueError):
+            value = int(raw) if isinstance(raw, (int, float, str)) else default
+        except ValueError:
             return default
         return min(hi, max(lo, value))
 
     def get_float(self, key: str, default: float) -> float:
+        raw = self.q.value(key, default)
         try:
-            return float(self.q.value(key, default))
-        except (TypeError, ValueError):
+            return float(raw) if isinstance(raw, (int, float, str)) else default
+        except ValueError:
             return default
 
     def get_bool(self, key: str, default: bool = False) -> bool:

@@ -54,7 +54,7 @@ class StylizePanel(QWidget):
         from studio.stylize import StylizeConfig
 
         d = StylizeConfig()
-        self.window = window
+        self.main_window = window
         self.jobs = JobSlot(window, self._on_progress, self._on_finished)
         self.paths: dict[str, Path | None] = {"content": None, "style": None}
         self.loss_network = None  # tests inject a tiny network; None = VGG-19
@@ -79,15 +79,15 @@ class StylizePanel(QWidget):
         self.optimizer.addItems(["lbfgs", "adam"])
         self.init = QComboBox()
         self.init.addItems(["content", "noise"])
-        self.size = QSpinBox()
-        self.size.setRange(16, 2048)
-        self.size.setValue(d.size)
-        self.size.setToolTip("output's longer side in px")
+        self.size_box = QSpinBox()
+        self.size_box.setRange(16, 2048)
+        self.size_box.setValue(d.size)
+        self.size_box.setToolTip("output's longer side in px")
         self.steps = QSpinBox()
         self.steps.setRange(1, 5000)
         self.steps.setValue(d.steps)
         form = make_form([("Ratio", self.ratio), ("Optimizer", self.optimizer), ("Start from", self.init),
-                          ("Size", self.size), ("Steps", self.steps)])
+                          ("Size", self.size_box), ("Steps", self.steps)])
 
         self.start_button = button("Stylize", self.start)
         self.cancel_button = button("Cancel", self.cancel, enabled=False)
@@ -120,7 +120,7 @@ class StylizePanel(QWidget):
         try:
             img = load_image(path)
         except StudioError as exc:
-            self.window.show_error(str(exc))
+            self.main_window.show_error(str(exc))
             return False
         img.thumbnail((512, 512))
         self.paths[role] = Path(path)
@@ -135,7 +135,7 @@ class StylizePanel(QWidget):
         except ValueError:
             raise StudioError(f"ratio must be a number such as 1e3, not '{self.ratio.currentText()}'") from None
         return StylizeConfig(ratio=ratio, optimizer=self.optimizer.currentText(), init=self.init.currentText(),
-                             size=self.size.value(), steps=self.steps.value())
+                             size=self.size_box.value(), steps=self.steps.value())
 
     def start(self) -> None:
         from studio.core.paths import studio_home
@@ -143,18 +143,18 @@ class StylizePanel(QWidget):
 
         content, style = self.paths["content"], self.paths["style"]
         if content is None or style is None:
-            self.window.show_error("Choose both a photo and a style image first.")
+            self.main_window.show_error("Choose both a photo and a style image first.")
             return
         if self.jobs.running:
-            self.window.show_error("A stylisation is already running; cancel it first.")
+            self.main_window.show_error("A stylisation is already running; cancel it first.")
             return
         try:
             cfg = self.config()
         except StudioError as exc:
-            self.window.show_error(str(exc))
+            self.main_window.show_error(str(exc))
             return
         out = studio_home() / "stylized" / f"{content.stem}-{style.stem}-{self.ratio.currentText()}.png"
-        device = window_device(self.window)
+        device = window_device(self.main_window)
         job = StylizeJob(content, style, out, cfg, device=device, loss_network=self.loss_network)
         self.curves.clear()
         self.output = None
@@ -191,7 +191,7 @@ class StylizePanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.start_button.setEnabled(True)
         if result.status == "failed":
-            self.window.show_error(result.message)
+            self.main_window.show_error(result.message)
         image = result.outputs.get("image")
         self.status.setText(result.message + (f" — {image}" if image else ""))
         if image:
@@ -213,14 +213,15 @@ class StylizePanel(QWidget):
         return Path(path)
 
     def save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the stylised image", str(Path.cwd() / self.output.name),
+        name = self.output.name if self.output is not None else "stylised.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save the stylised image", str(Path.cwd() / name),
                                               "PNG (*.png)")
         if path:
             try:
                 self.save_as(path if path.lower().endswith(".png") else path + ".png")
-                self.window.show_message(f"saved {path}")
+                self.main_window.show_message(f"saved {path}")
             except (StudioError, OSError) as exc:
-                self.window.show_error(f"could not save {path}: {exc}")
+                self.main_window.show_error(f"could not save {path}: {exc}")
 
 
 def make_panel(window: Any) -> StylizePanel:

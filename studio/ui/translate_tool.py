@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,11 +42,11 @@ AUTO_TILE = 384
 class TranslatePanel(AcceptsFileDrops, QWidget):
     def __init__(self, window: Any):
         super().__init__()
-        self.window = window
+        self.main_window = window
         self.cache: dict = {}
         self.jobs = JobSlot(window, self._on_progress, self._on_finished)
         self.source_path: Path | None = None
-        self.source_image = None  # PIL RGB
+        self.source_image: Image.Image | None = None  # RGB
         self.result: dict[str, Any] | None = None
         self.setAcceptDrops(True)
 
@@ -92,7 +93,7 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
 
     # -- choices -----------------------------------------------------------------------------------
     def _store(self):
-        store = getattr(self.window, "store", None)
+        store = getattr(self.main_window, "store", None)
         if store is None:
             from studio.core.store import ModelStore
 
@@ -156,7 +157,7 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         try:
             img = load_image(path)
         except StudioError as exc:
-            self.window.show_error(str(exc))
+            self.main_window.show_error(str(exc))
             return False
         self.source_path, self.source_image = Path(path), img
         self.input_view.set_pixels(np.asarray(img, dtype=np.uint8))
@@ -185,15 +186,15 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
 
     def start(self) -> None:
         if self.source_image is None:
-            self.window.show_error("Open or drop an image to translate first.")
+            self.main_window.show_error("Open or drop an image to translate first.")
             return
         path = self.card_path()
         if path is None:
-            self.window.show_error("No translator installed: train one with 'studio train cyclegan'.")
+            self.main_window.show_error("No translator installed: train one with 'studio train cyclegan'.")
             return
         if self.jobs.running:
             self.jobs.cancel()  # a newer request replaces this one
-        device = window_device(self.window)
+        device = window_device(self.main_window)
         job = ModelTranslateJob(path, self.source_image, self.direction.currentData(), self.tile_size(),
                                 device=device, cache=self.cache)
         self.progress.setRange(0, 1)
@@ -221,7 +222,7 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.cancel_button.setEnabled(False)
         if not result.ok:
             if result.status == "failed":
-                self.window.show_error(result.message)
+                self.main_window.show_error(result.message)
             self.status.setText(result.message)
             return
         self.result = dict(result.outputs)
@@ -255,14 +256,15 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
 
     def save_dialog(self) -> None:
         stem = self.source_path.stem if self.source_path else "translated"
-        suggestion = str(Path.cwd() / f"{stem}-{self.result.get('model', '')}-{self.result.get('direction', '')}.png")
+        r = self.result or {}
+        suggestion = str(Path.cwd() / f"{stem}-{r.get('model', '')}-{r.get('direction', '')}.png")
         path, _ = QFileDialog.getSaveFileName(self, "Save translation", suggestion, "PNG (*.png)")
         if path:
             try:
                 self.save(path if path.lower().endswith(".png") else path + ".png")
-                self.window.show_message(f"saved {path}")
+                self.main_window.show_message(f"saved {path}")
             except (StudioError, OSError) as exc:
-                self.window.show_error(f"could not save {path}: {exc}")
+                self.main_window.show_error(f"could not save {path}: {exc}")
 
 
 def make_panel(window: Any) -> TranslatePanel:

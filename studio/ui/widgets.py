@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLayout, QPushButton, QWidget
 
 
 def button(text: str, slot: Callable[[], object], enabled: bool = True, tooltip: str = "") -> QPushButton:
@@ -23,7 +23,7 @@ def button_row(*buttons: QWidget) -> QHBoxLayout:
     return row
 
 
-def form(rows: Sequence[tuple[str, QWidget]]) -> QFormLayout:
+def form(rows: Sequence[tuple[str, QWidget | QLayout]]) -> QFormLayout:
     """A form from (label, widget) pairs; an empty label spans a checkbox or note under the fields."""
     layout = QFormLayout()
     for label, widget in rows:

@@ -51,9 +51,11 @@ def panel(qtbot, tiny_models_dir, tiny_family, tiny_features):
 
 def test_tool_is_registered():
     from studio.ui import evaluate_tool
-    from studio.ui.tools import _TOOLS
+    from studio.ui.tools import registered_tools
 
-    assert _TOOLS["evaluate"].factory is evaluate_tool.make_panel
+    # found through the 'studio.tools' entry point, not registered by hand
+    spec = next(t for t in registered_tools() if t.id == "evaluate")
+    assert spec.factory is evaluate_tool.make_panel
 
 
 def test_evaluate_runs_and_shows_table(panel, qtbot, reference_dir):
@@ -63,7 +65,7 @@ def test_evaluate_runs_and_shows_table(panel, qtbot, reference_dir):
     panel.features.setCurrentText("tiny-random")
     panel.write_card.setChecked(True)
     panel.start()
-    handle = panel.window.handles[0]
+    handle = panel.main_window.handles[0]
     qtbot.waitUntil(lambda: handle.result is not None, timeout=60000)
     qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=5000)
     assert handle.result.ok, handle.result.message
@@ -71,19 +73,19 @@ def test_evaluate_runs_and_shows_table(panel, qtbot, reference_dir):
     assert panel.table.item(0, 0).text() not in ("", "–")
     assert panel.report_button.isEnabled() and panel.report_path.is_file()
     assert "tiny-random" in panel.caption.text()
-    assert "evaluation" in panel.window.store.get("tiny").card.metrics
+    assert "evaluation" in panel.main_window.store.get("tiny").card.metrics
 
 
 def test_missing_folder_and_cancel(panel, qtbot, reference_dir):
     panel.start()
-    assert panel.window.errors and "reference" in panel.window.errors[-1]
+    assert panel.main_window.errors and "reference" in panel.main_window.errors[-1]
     panel.folder.setText(str(reference_dir))
     panel.count.setValue(5000)
     panel.features.setCurrentText("tiny-random")
     panel.start()
     assert panel.cancel_button.isEnabled()
     panel.cancel()
-    handle = panel.window.handles[-1]
+    handle = panel.main_window.handles[-1]
     qtbot.waitUntil(lambda: handle.result is not None, timeout=60000)
     assert handle.result.status == "cancelled"
     qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=5000)

@@ -104,7 +104,7 @@ def test_finetune_tool_runs_and_shows_child(qtbot, parent, tmp_path):
     panel.loss_network, panel.models_dir = TinyFeatures(), tmp_path / "children"
     panel.steps.setValue(3)
     panel.batch.setValue(2)
-    panel.size.setValue(32)
+    panel.size_box.setValue(32)
     panel.start()
     qtbot.waitUntil(lambda: panel.result is not None, timeout=60000)
     assert panel.preview.pixels is not None and panel.curves.series
@@ -126,7 +126,7 @@ def test_stylize_tool_runs_and_cancels(qtbot, tmp_path):
     panel.loss_network = TinyFeatures()
     assert panel.set_image("content", _png(tmp_path / "photo.png", 1))
     assert panel.set_image("style", _png(tmp_path / "style.png", 2))
-    panel.size.setValue(24)
+    panel.size_box.setValue(24)
     panel.steps.setValue(3)
     panel.start()
     qtbot.waitUntil(lambda: panel.output is not None, timeout=60000)

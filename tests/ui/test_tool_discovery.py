@@ -109,7 +109,7 @@ def test_the_example_plugin_brings_a_tool_for_its_own_models(qtbot, tmp_path, ti
     spec = next(s for s in w.visible_tools() if s.id == "cppn-render")
     assert "plugin" in str(spec.factory.__module__)  # from plugins/cppn_patterns.py, no edit under studio/
     panel = w.open_tool(spec)
-    panel.size.setValue(96)
+    panel.size_box.setValue(96)
     panel.render_button.click()
     qtbot.waitUntil(lambda: panel.result is not None, timeout=15000)
     assert panel.result["image"].shape == (96, 96, 3)

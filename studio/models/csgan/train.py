@@ -270,6 +270,7 @@ class CSGANTask(TrainingTask):
         if summary.finished:
             ctx.message("computing principal directions (GANSpace)…")
         source = ctx.export_module("G")
+        assert isinstance(source, Generator)  # G itself, or its EMA copy
         gen = recalibrate_bn(source, self.cfg.latent_dim, ctx.device, o.bn_samples,
                              batch=min(64, max(2, o.bn_samples)))
         gen.to(memory_format=torch.contiguous_format)

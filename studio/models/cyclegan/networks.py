@@ -30,8 +30,10 @@ class DnCNNGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.residual = residual
         if residual:
-            nn.init.zeros_(self.net[-1].weight)
-            nn.init.zeros_(self.net[-1].bias)
+            last = self.net[-1]
+            assert isinstance(last, nn.Conv2d) and last.bias is not None
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.net(x)

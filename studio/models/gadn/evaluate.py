@@ -131,7 +131,7 @@ def generated_accuracy(model, data: ArtistImages, count: int, seed: int = 0, bat
     correct = 0
     for i in range(0, count, batch):
         imgs = model.generate(content[i:i + batch], model.S.mean[artists[i:i + batch]].detach().cpu())
-        correct += (classify(imgs).argmax(1).cpu() == artists[i:i + batch]).sum().item()
+        correct += int((classify(imgs).argmax(1).cpu() == artists[i:i + batch]).sum())
     return correct / count
 
 
@@ -230,7 +230,7 @@ def transfer_truth(model, data: ArtistImages, per_pair: int = 200, seed: int = 0
                 l1 = (out - tgt).abs().mean((1, 2, 3))
                 row[m] = {"pixel_l1": l1.mean().item()}
                 sums[m]["pixel_l1"] += l1.sum().item()
-                if tf is not None:
+                if features is not None and tf is not None:
                     fd = (features(out) - tf).norm(dim=1)
                     row[m]["feature_l2"] = fd.mean().item()
                     sums[m]["feature_l2"] += fd.sum().item()

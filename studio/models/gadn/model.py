@@ -190,7 +190,8 @@ class GADNModel(LoadedModel):
     def transfer(self, image: str | Path | Any, artist: str, blend_with: str | None = None,
                  blend: float = 0.0) -> torch.Tensor:
         """Redraw an image's content in an artist's style: [3, H, W] in [0, 1]."""
-        state = {"content": self.encode(image).tolist(), "labels": {"artist": artist}, "scalars": {}}
+        state: dict[str, Any] = {"content": self.encode(image).tolist(), "labels": {"artist": artist},
+                                 "scalars": {}}
         if blend_with:
             state["labels"]["artist2"] = blend_with
             state["scalars"]["blend"] = float(blend)

@@ -34,7 +34,7 @@ class UGATITModel(TranslatorModel):
         """[3,H,W] in [0,1] -> [3,H,W] grey attention map in [0,1] (what the generator attends to)."""
         x = image.float().unsqueeze(0).to(self.device) * 2 - 1
         _, _, hm = self.generators[direction](x)
-        return heatmap_image(hm.float().cpu(), tuple(image.shape[-2:]))[0]
+        return heatmap_image(hm.float().cpu(), (image.shape[-2], image.shape[-1]))[0]
 
 
 def config_from_card(card: ModelCard) -> UGATITConfig:
