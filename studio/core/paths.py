@@ -7,7 +7,24 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 from pathlib import Path
+
+
+def _checkout_dir() -> Path:
+    """The folder above the ``studio`` package: the repository in a source checkout or editable install."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _installed_data_dirs() -> list[Path]:
+    """Where a wheel (non-editable) install puts the bundled models and the example plugin: the data files
+    of pyproject.toml go to ``<prefix>/share/gan-studio``, for this interpreter's prefix or the one the
+    package was installed under (``pip install --prefix`` / ``--user``: site-packages is lib/pythonX.Y/...)."""
+    dirs = [Path(sysconfig.get_path("data")) / "share" / "gan-studio"]
+    package_parents = Path(__file__).resolve().parents
+    if len(package_parents) > 5:
+        dirs.append(package_parents[5] / "share" / "gan-studio")
+    return dirs
 
 
 def resources_dir() -> Path:
@@ -16,7 +33,13 @@ def resources_dir() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)  # PyInstaller one-folder build
     if frozen:
         return Path(frozen) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    checkout = _checkout_dir() / "resources"
+    if checkout.is_dir():
+        return checkout
+    for data in _installed_data_dirs():
+        if (data / "resources").is_dir():
+            return data / "resources"
+    return checkout  # nothing bundled anywhere: an empty list of bundled models
 
 
 def studio_home() -> Path:

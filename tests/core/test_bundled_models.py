@@ -29,3 +29,17 @@ def test_bundled_model_renders_and_its_card_is_complete(card_path):
     assert images.shape == (2, 3, card.image_size, card.image_size)
     assert torch.isfinite(images).all() and images.min() >= 0 and images.max() <= 1
     assert not torch.equal(images[0], images[1]) or card.family in ("cyclegan", "ugatit")
+
+
+def test_a_wheel_install_finds_the_bundled_models_in_its_data_folder(tmp_path, monkeypatch):
+    """Without a checkout next to the package, the models come from <prefix>/share/gan-studio (the wheel's
+    data files, see pyproject.toml), and the example plugin from the plugins folder beside them."""
+    from studio.core import paths
+
+    share = tmp_path / "prefix" / "share" / "gan-studio"
+    (share / "resources" / "models").mkdir(parents=True)
+    monkeypatch.delenv("STUDIO_RESOURCES", raising=False)
+    monkeypatch.setattr(paths, "_checkout_dir", lambda: tmp_path / "site-packages")  # no resources/ there
+    monkeypatch.setattr(paths, "_installed_data_dirs", lambda: [tmp_path / "elsewhere", share])
+    assert paths.bundled_models_dir() == share / "resources" / "models"
+    assert paths.plugin_dirs()[0] == share / "plugins"
