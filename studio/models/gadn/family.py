@@ -1,8 +1,9 @@
 """The GADN family: builds a :class:`GADNModel` from a checkpoint and offers the 'train' job."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -25,7 +26,7 @@ class GADNFamily(Family):
         try:
             cfg = GADNConfig.from_dict(card.config)
         except (TypeError, ValueError) as exc:
-            raise CheckpointError(card.name + ".json", f"the GADN config in the model card is invalid ({exc})")
+            raise CheckpointError(card.name + ".json", f"the GADN config in the model card is invalid ({exc})") from exc
         artists = card.labels.get("artists") or []
         if len(artists) != cfg.num_artists:
             raise CheckpointError(card.name + ".json", f"the card lists {len(artists)} artists but the networks "

@@ -328,7 +328,7 @@ class GADNOptions:
         try:
             return GADNConfig(**{**GADNConfig().to_dict(), **self.arch, "num_artists": num_artists})
         except (TypeError, ValueError) as exc:
-            raise StudioError(f"invalid GADN architecture options: {exc}")
+            raise StudioError(f"invalid GADN architecture options: {exc}") from exc
 
     def validate(self) -> None:
         t = self.train
@@ -412,7 +412,7 @@ class GADNTask(TrainingTask):
             self.cfg = GADNConfig.from_dict(config["model"])
             saved_tc = TrainConfig.from_dict(config.get("train") or {})
         except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(where, f"the run's GADN config is invalid ({exc})")
+            raise CheckpointError(where, f"the run's GADN config is invalid ({exc})") from exc
         differ = [f for f in ARCH_FIELDS if getattr(self.cfg, f) != getattr(wanted, f)]
         if differ:
             ctx.message("resuming with the run's architecture (" + ", ".join(
