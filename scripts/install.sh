@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install GAN Studio into ./.venv on a Debian/Ubuntu machine with Python 3.11.
 #   bash scripts/install.sh          # the app
-#   bash scripts/install.sh --test   # the app plus the test tools (pytest, pytest-qt, hypothesis)
+#   bash scripts/install.sh --test   # the app plus the test tools (pytest, pytest-qt, hypothesis, ruff, mypy)
 # Installs Qt's system libraries with apt (sudo when not root), PyTorch, and the studio (editable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
