@@ -390,7 +390,7 @@ class CPPNFamily(Family):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--image-size", dest="image_size", type=int, default=64)
 
-    def make_job(self, name: str, **options: Any):
+    def make_job(self, name: str, /, **options: Any):
         if name == "render":
             from studio.core.export import read_state
             from studio.models.job_common import model_id_of

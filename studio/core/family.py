@@ -173,6 +173,7 @@ class Family(ABC):
     def add_job_arguments(self, name: str, parser: Any) -> None:  # noqa: B027 (an optional hook, empty by design)
         """Add the CLI options of job ``name`` to an argparse parser (the GUI builds forms from jobs too)."""
 
-    def make_job(self, name: str, **options: Any):
-        """Create a job (see studio.core.jobs) by name with keyword options (the parsed CLI options)."""
+    def make_job(self, name: str, /, **options: Any):
+        """Create a job (see studio.core.jobs) by name with keyword options (the parsed CLI options).
+        The job name is positional-only, so the options may hold a ``name`` of their own."""
         raise KeyError(f"family '{self.name}' has no job '{name}'")

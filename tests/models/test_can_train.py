@@ -70,10 +70,10 @@ def test_short_training_moves_both_losses(trained):
     result, history, _ = trained
     losses = [p.losses for p in history if p.losses]
     assert len(losses) == 40
-    first_d = np.mean([l["d_loss"] for l in losses[:5]])
-    last_d = np.mean([l["d_loss"] for l in losses[-5:]])
-    first_g = np.mean([l["g_loss"] for l in losses[:5]])
-    last_g = np.mean([l["g_loss"] for l in losses[-5:]])
+    first_d = np.mean([step["d_loss"] for step in losses[:5]])
+    last_d = np.mean([step["d_loss"] for step in losses[-5:]])
+    first_g = np.mean([step["g_loss"] for step in losses[:5]])
+    last_g = np.mean([step["g_loss"] for step in losses[-5:]])
     assert last_d < first_d - 0.05  # D learns the styles (style CE) and real vs fake
     assert abs(last_g - first_g) > 0.05
     assert any(p.preview is not None and p.preview.dtype == np.uint8 for p in history)

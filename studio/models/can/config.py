@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from studio.core.errors import StudioError
 
@@ -63,7 +64,7 @@ class CANConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CANConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> CANConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in dict(data).items() if k in known})
 

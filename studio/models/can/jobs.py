@@ -15,8 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import StudioError
-from studio.models.job_common import (add_model_argument, add_output_arguments, check_output, model_id_of,
-                                      render_batched, resolve_model, write_json)
+from studio.models.job_common import (
+    add_model_argument,
+    add_output_arguments,
+    check_output,
+    model_id_of,
+    render_batched,
+    resolve_model,
+    write_json,
+)
 
 JOBS = {
     "sort": "sample many seeds and keep the most ambiguous (or most typical) ones: a PNG grid or JSON",
@@ -191,7 +198,7 @@ def _start_state(path: str) -> dict:
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise StudioError(f"{p}: not a readable JSON state ({exc})")
+            raise StudioError(f"{p}: not a readable JSON state ({exc})") from exc
         data = data.get("state", data) if isinstance(data, dict) else data
         if not isinstance(data, dict):
             raise StudioError(f"{p}: holds no state")

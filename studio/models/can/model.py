@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,18 +29,20 @@ from studio.core.family import LatentModel, normalise_state
 
 from .config import CANConfig
 from .losses import entropy
+from .networks import CANDiscriminator, CANGenerator
 
 
 class CANModel(LatentModel):
-    def __init__(self, card: ModelCard, device: torch.device, generator: torch.nn.Module,
-                 discriminator: torch.nn.Module, index_images: torch.Tensor | None = None,
+    def __init__(self, card: ModelCard, device: torch.device, generator: CANGenerator,
+                 discriminator: CANDiscriminator, index_images: torch.Tensor | None = None,
                  index_labels: torch.Tensor | None = None, pca: tuple[torch.Tensor, torch.Tensor] | None = None):
         super().__init__(card, device)
         self.config = CANConfig.from_dict(card.config)
         self.latent_dim = self.config.latent_dim
         self.g = generator.to(device).eval()
         self.d = discriminator.to(device).eval()
-        self.styles: list[str] = list(card.labels.get("styles") or [f"style {i}" for i in range(self.config.num_styles)])
+        self.styles: list[str] = list(card.labels.get("styles")
+                                      or [f"style {i}" for i in range(self.config.num_styles)])
         if len(self.styles) != self.config.num_styles:
             raise StudioError(f"{card.name}: the card lists {len(self.styles)} styles but the network has "
                               f"{self.config.num_styles}")
@@ -123,18 +126,19 @@ class CANModel(LatentModel):
 
         Each item: {"image": HxWx3 uint8, "style": name, "distance": cosine distance (0 = same features)}.
         """
-        if not self.has_index:
+        images, labels = self.index_images, self.index_labels
+        if images is None or labels is None or images.shape[0] == 0:
             raise StudioError(f"{self.card.name}: this model stores no training-image index; call "
                               "use_folder_index(DATA_DIR) with its training data folder")
         if self._index_features is None:
-            self._index_features = self._features(self.index_images.float() / 255.0)
+            self._index_features = self._features(images.float() / 255.0)
         q = self._features(self.render([state]))
         dist = 1.0 - (self._index_features @ q[0])
         order = torch.argsort(dist)[:k]
         out = []
         for i in order.tolist():
-            img = self.index_images[i].permute(1, 2, 0).contiguous().numpy()
-            out.append({"image": img, "style": self.styles[int(self.index_labels[i])], "distance": float(dist[i])})
+            img = images[i].permute(1, 2, 0).contiguous().numpy()
+            out.append({"image": img, "style": self.styles[int(labels[i])], "distance": float(dist[i])})
         return out
 
     # -- steering -----------------------------------------------------------------------------------

@@ -149,7 +149,11 @@ class DCGANDiscriminator(nn.Module):
         return self.style_hidden(self.trunk(images))
 
 
-def build_networks(cfg: CANConfig) -> tuple[nn.Module, nn.Module]:
+CANGenerator = ReportGenerator | DCGANGenerator
+CANDiscriminator = ReportDiscriminator | DCGANDiscriminator
+
+
+def build_networks(cfg: CANConfig) -> tuple[CANGenerator, CANDiscriminator]:
     """(generator, discriminator) for a config, freshly initialised.
 
     The dcgan variant uses the DCGAN init N(0, 0.02) (its batch norms restore the scale). The report
@@ -158,6 +162,8 @@ def build_networks(cfg: CANConfig) -> tuple[nn.Module, nn.Module]:
     diversity ~0.02 of a Kaiming init's) and the generator starts collapsed. It therefore gets
     Kaiming-normal weights for LeakyReLU and zero biases, which keep the code's influence alive.
     """
+    g: CANGenerator
+    d: CANDiscriminator
     if cfg.arch == "dcgan":
         g, d = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
     else:

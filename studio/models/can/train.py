@@ -196,7 +196,7 @@ class CANTask(TrainingTask):
         try:
             run = CANConfig.from_dict(saved.get("config") or {}).to_dict()
         except (StudioError, TypeError, ValueError) as exc:
-            raise CheckpointError(self.run_path(), f"the saved CAN architecture is invalid ({exc})")
+            raise CheckpointError(self.run_path(), f"the saved CAN architecture is invalid ({exc})") from exc
         default = CANOptions().architecture()
         clash = [f"--{k.replace('_', '-')} {asked[k]} (the run has {run[k]})" for k in ARCH_FIELDS
                  if asked[k] != run[k] and asked[k] != default[k]]

@@ -104,7 +104,7 @@ class CSGANFamily(Family):
                        help="latent samples for the GANSpace directions")
         p.add_argument("--pca-k", dest="pca_k", type=int, default=10, help="number of direction sliders")
 
-    def make_job(self, name: str, **options: Any):
+    def make_job(self, name: str, /, **options: Any):
         if name != "train":
             raise KeyError(f"family 'csgan' has no job '{name}'")
         from .train import CSGANTrainJob

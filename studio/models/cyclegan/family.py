@@ -81,7 +81,7 @@ class CycleGANFamily(Family):
         g.add_argument("--lr", type=float)
         g.add_argument("--decay-start", type=float, help="fraction of the run after which lr decays to 0")
 
-    def make_job(self, name: str, **options: Any):
+    def make_job(self, name: str, /, **options: Any):
         if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
             return make_translate_job(name, options)
         if name != "train":

@@ -73,7 +73,7 @@ class GADNFamily(Family):
         s.add_argument("--adversary1", choices=["unlikelihood", "likelihood"], default=t.adversary1,
                        help="E/G/S against C1: -log(1-p(a)) or maximise C1's -log p(a)")
 
-    def make_job(self, name: str, **options: Any):
+    def make_job(self, name: str, /, **options: Any):
         from .jobs import JOBS, make_job
 
         if name in JOBS:  # encode (studio/models/gadn/jobs.py)
