@@ -9,6 +9,7 @@ costs little; on a multi-GPU machine the same script measures real scaling (``--
     python bench/bench_ddp.py                        # CPU, 2 processes vs 1
     python bench/bench_ddp.py --device cuda --nproc 4 --width 1 --batch 256
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,10 +38,24 @@ def worker(args) -> None:
         if p.losses:
             times[p.step] = time.perf_counter()
 
-    job = CSGANTrainJob(data=args.data, width=args.width, batch=args.batch, steps=args.steps, device=args.device,
-                        precision=args.precision, run_dir=args.run, out=str(Path(args.run) / "model"),
-                        preview_every=0, checkpoint_every=0, pca_samples=64, bn_samples=64, pca_k=2,
-                        d_threshold=-1.0, threads=args.threads, force=True)
+    job = CSGANTrainJob(
+        data=args.data,
+        width=args.width,
+        batch=args.batch,
+        steps=args.steps,
+        device=args.device,
+        precision=args.precision,
+        run_dir=args.run,
+        out=str(Path(args.run) / "model"),
+        preview_every=0,
+        checkpoint_every=0,
+        pca_samples=64,
+        bn_samples=64,
+        pca_k=2,
+        d_threshold=-1.0,
+        threads=args.threads,
+        force=True,
+    )
     res = run_job(job, on_progress)
     if not res.ok:
         raise SystemExit(res.message)
@@ -55,15 +70,40 @@ def run(args, nproc: int, data: Path, tmp: Path) -> dict:
     run_dir = tmp / f"run-{nproc}-{time.monotonic_ns()}"
     cores = os.cpu_count() or 1
     threads = max(1, cores // nproc) if args.device == "cpu" else 0
-    common = ["--worker", "--data", str(data), "--width", str(args.width), "--batch", str(args.batch),
-              "--steps", str(args.steps), "--device", args.device, "--precision", args.precision,
-              "--run-folder", str(run_dir), "--result", str(result), "--threads", str(threads)]
+    common = [
+        "--worker",
+        "--data",
+        str(data),
+        "--width",
+        str(args.width),
+        "--batch",
+        str(args.batch),
+        "--steps",
+        str(args.steps),
+        "--device",
+        args.device,
+        "--precision",
+        args.precision,
+        "--run-folder",
+        str(run_dir),
+        "--result",
+        str(result),
+        "--threads",
+        str(threads),
+    ]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads or 1), STUDIO_HOME=str(tmp / "home"))
     if nproc == 1:
         cmd = [sys.executable, __file__, *common]
     else:
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-               __file__, *common]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc-per-node={nproc}",
+            __file__,
+            *common,
+        ]
     subprocess.run(cmd, env=env, check=True, capture_output=not args.verbose)
     return json.loads(result.read_text())
 

@@ -14,6 +14,7 @@ Usage: python bench/bench_finetune.py [--model ID|CARD] [--painting FILE] [--thr
                                       [--ratio-only] [--ratio-steps 8] [--rounds 2]
 Without --model it uses the bundled emoji-dcgan if present, else a random dcgan64 of the same width.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def parent_model(arg: str | None, folder: Path) -> str:
 
     torch.manual_seed(0)
     cfg = CSGANConfig(arch="dcgan64", width=0.25)
-    card = ModelCard(name="bench-random", family="csgan", config=cfg.to_dict(), image_size=64,
-                     latent_dim=cfg.latent_dim)
+    card = ModelCard(
+        name="bench-random", family="csgan", config=cfg.to_dict(), image_size=64, latent_dim=cfg.latent_dim
+    )
     return str(save_checkpoint(folder / "bench-random", module_tensors("G", Generator(cfg)), card))
 
 
@@ -79,10 +81,15 @@ def job_rate(model: str, painting: str, folder: Path, steps: int, batch: int, de
         if p.losses:  # the job reads every loss as a float, so the step is done on the device too
             times[p.step] = time.perf_counter()
 
-    job = FinetuneJob(model, painting, FinetuneConfig(steps=steps, batch=batch, preview_every=10**6,
-                                                      checkpoint_every=0),
-                      out=f"bench-{time.time_ns()}", device=device, models_dir=folder / "models",
-                      run_dir=str(folder / f"run-{time.time_ns()}"))
+    job = FinetuneJob(
+        model,
+        painting,
+        FinetuneConfig(steps=steps, batch=batch, preview_every=10**6, checkpoint_every=0),
+        out=f"bench-{time.time_ns()}",
+        device=device,
+        models_dir=folder / "models",
+        run_dir=str(folder / f"run-{time.time_ns()}"),
+    )
     res = run_job(job, cb)
     if res.status == "failed":
         raise SystemExit(res.message + "\n" + res.outputs.get("traceback", ""))
@@ -127,8 +134,7 @@ def plain_rate(model: str, painting: str, steps: int, batch: int, device: str = 
     return (last - first) * batch / (t[last] - t[first])
 
 
-def ratio(model: str, painting: str, folder: Path, steps: int, batch: int, rounds: int,
-          device: str = "cpu") -> float:
+def ratio(model: str, painting: str, folder: Path, steps: int, batch: int, rounds: int, device: str = "cpu") -> float:
     jobs, plains = [], []
     for _ in range(rounds):
         jobs.append(job_rate(model, painting, folder, steps, batch, device))
@@ -155,9 +161,14 @@ def run(model: str, painting: str, folder: Path, steps: int, stop_at_half: bool 
         if stop_at_half and p.losses["style"] <= 0.5 * style[0]:
             cancel.cancel()
 
-    job = FinetuneJob(model, painting, FinetuneConfig(steps=steps, preview_every=10**6, checkpoint_every=0,
-                                                      **cfg),
-                      out=f"bench-{time.time_ns()}", device="cpu", models_dir=folder / "models")
+    job = FinetuneJob(
+        model,
+        painting,
+        FinetuneConfig(steps=steps, preview_every=10**6, checkpoint_every=0, **cfg),
+        out=f"bench-{time.time_ns()}",
+        device="cpu",
+        models_dir=folder / "models",
+    )
     t0 = time.perf_counter()
     res = run_job(job, on_progress, cancel)
     if res.status == "failed":
@@ -185,8 +196,10 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-finetune-"))
     os.environ.setdefault("STUDIO_HOME", str(folder / "home"))
     model, painting = parent_model(args.model, folder), painting_file(args.painting, folder)
-    print(f"model {Path(model).name}, painting {Path(painting).name}, torch {torch.__version__}, "
-          f"{args.threads} threads, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"model {Path(model).name}, painting {Path(painting).name}, torch {torch.__version__}, "
+        f"{args.threads} threads, load average {os.getloadavg()[0]:.1f}"
+    )
     ratio(model, painting, folder, max(4, args.ratio_steps), args.ratio_batch, max(1, args.rounds), args.device)
     if args.ratio_only:
         return 0
@@ -196,13 +209,17 @@ def main() -> int:
             for precision in ("fp32", "bf16"):
                 if batch == 32 and precision == "bf16":
                     continue
-                times, _, _ = run(model, painting, folder, args.steps + 1, batch=batch, layers=layers,
-                                  precision=precision)
+                times, _, _ = run(
+                    model, painting, folder, args.steps + 1, batch=batch, layers=layers, precision=precision
+                )
                 per_step = (times[-1] - times[0]) / (len(times) - 1)
                 rows[(batch, layers, precision)] = per_step
                 what = "whole" if layers == 0 else f"last {layers}"
-                print(f"batch {batch:>2}  {what:<7} {precision}: {per_step:6.2f} s/step "
-                      f"({per_step / batch * 1000:5.0f} ms/image)", flush=True)
+                print(
+                    f"batch {batch:>2}  {what:<7} {precision}: {per_step:6.2f} s/step "
+                    f"({per_step / batch * 1000:5.0f} ms/image)",
+                    flush=True,
+                )
     k = args.layers
     print("ratios (measured above):")
     print(f"  last-{k} / whole, batch 16 fp32: {rows[(16, k, 'fp32')] / rows[(16, 0, 'fp32')]:.2f}")
@@ -210,15 +227,15 @@ def main() -> int:
     print(f"  bf16 / fp32, batch 16 whole:   {rows[(16, 0, 'bf16')] / rows[(16, 0, 'fp32')]:.2f}")
     print(f"  per-image batch 32 / batch 16: {rows[(32, 0, 'fp32')] / 2 / rows[(16, 0, 'fp32')]:.2f}")
     best = min(("fp32", "bf16"), key=lambda p: rows[(16, 0, p)])
-    times, style, wall = run(model, painting, folder, args.half_max_steps, stop_at_half=True, batch=16,
-                             precision=best)
+    times, style, wall = run(model, painting, folder, args.half_max_steps, stop_at_half=True, batch=16, precision=best)
     half = next((i for i, s in enumerate(style) if s <= 0.5 * style[0]), None)
     if half is None:
-        print(f"style loss {style[0]:.3f} -> {style[-1]:.3f} in {len(style)} steps ({times[-1]:.0f} s): "
-              "not yet halved")
+        print(f"style loss {style[0]:.3f} -> {style[-1]:.3f} in {len(style)} steps ({times[-1]:.0f} s): not yet halved")
     else:
-        print(f"style loss halved ({style[0]:.3f} -> {style[half]:.3f}) after {half + 1} steps, "
-              f"{times[half]:.1f} s from job start ({best}, batch 16, whole generator)")
+        print(
+            f"style loss halved ({style[0]:.3f} -> {style[half]:.3f}) after {half + 1} steps, "
+            f"{times[half]:.1f} s from job start ({best}, batch 16, whole generator)"
+        )
     hundred = rows[(16, 0, best)] * 100
     print(f"targets: 100 steps at batch 16 ~ {hundred:.0f} s (target 180 s): {'met' if hundred <= 180 else 'missed'}")
     return 0

@@ -9,6 +9,7 @@
 
 Numbers vary with machine load; the ratios measured within one run are the meaningful output.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,7 @@ def bench_metrics(sizes: list[int], dims: int, kid_subsets: int) -> None:
             "IS-style (10 splits)": timed(inception_score, logits),
             "precision/recall/coverage": timed(precision_recall_coverage, b, a),
         }
-        print(f"  {n} images per side, {dims}-d: " + ", ".join(f"{k} {v:.2f}s" for k, v in rows[n].items()),
-              flush=True)
+        print(f"  {n} images per side, {dims}-d: " + ", ".join(f"{k} {v:.2f}s" for k, v in rows[n].items()), flush=True)
     lo, hi = min(sizes), max(sizes)
     print(f"metric cost growth, {hi} vs {lo} images ({hi / lo:.0f}× more):")
     for key in rows[lo]:

@@ -13,6 +13,7 @@ Measures, on the same model and machine, one after the other:
 Prints p50/p95 and the ratios; the target is engine p50 <= 1.2 x bare p50 + 2 ms, and a 64 px
 frame well inside 16 ms. Uses the bundled model if present, else a same-shape random DCGAN.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,14 @@ def random_dcgan(folder: Path, width: float) -> Path:
 
     cfg = CSGANConfig(width=width)
     gen = Generator(cfg)
-    card = ModelCard(name="random-dcgan", family="csgan", config=cfg.to_dict(), image_size=cfg.image_size,
-                     latent_dim=cfg.latent_dim, training=TrainingInfo(data="none (random weights, benchmark)"))
+    card = ModelCard(
+        name="random-dcgan",
+        family="csgan",
+        config=cfg.to_dict(),
+        image_size=cfg.image_size,
+        latent_dim=cfg.latent_dim,
+        training=TrainingInfo(data="none (random weights, benchmark)"),
+    )
     return save_checkpoint(folder / "random-dcgan", module_tensors("G", gen), card)
 
 
@@ -63,8 +70,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200, help="frames per measurement")
     ap.add_argument("--model", default=None, help="model id or card path (default: bundled, else random DCGAN)")
-    ap.add_argument("--width", type=float, default=0.25,
-                    help="channel width of the random DCGAN used when no bundled model exists")
+    ap.add_argument(
+        "--width", type=float, default=0.25, help="channel width of the random DCGAN used when no bundled model exists"
+    )
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
     args = ap.parse_args()
     torch.set_num_threads(max(1, args.threads))
@@ -123,9 +131,9 @@ def main() -> int:
     runs = {"bare": (run_bare, []), "render": (run_render, []), "engine": (run_engine, [])}
     order = list(runs)
     for b, start in enumerate(range(0, n, 10)):
-        for name in order[b % 3:] + order[:b % 3]:
+        for name in order[b % 3 :] + order[: b % 3]:
             fn, out = runs[name]
-            for k, s in enumerate(states[start:start + 10]):
+            for k, s in enumerate(states[start : start + 10]):
                 value = fn(s)
                 if k >= 2:  # the first calls of a block pay for the switch of thread
                     out.append(value)
@@ -135,12 +143,20 @@ def main() -> int:
     from studio.ui.main_window import MainWindow
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ui-"))
-    window = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
-                        store_folders=[path.parent], model=str(path), device="cpu", load_tools=False)
+    window = MainWindow(
+        settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
+        store_folders=[path.parent],
+        model=str(path),
+        device="cpu",
+        load_tools=False,
+    )
     window.show()
     wait(lambda: not window.canvas.image().isNull())
-    key = next(k for k in window.panel.sliders if k.startswith("dir:")) if any(
-        k.startswith("dir:") for k in window.panel.sliders) else next(iter(window.panel.sliders))
+    key = (
+        next(k for k in window.panel.sliders if k.startswith("dir:"))
+        if any(k.startswith("dir:") for k in window.panel.sliders)
+        else next(iter(window.panel.sliders))
+    )
     slider = window.panel.sliders[key].slider
     win = []
     for i in range(n):
@@ -170,8 +186,10 @@ def main() -> int:
     engine.shutdown()
 
     size = model.image_size
-    print(f"model: {what} ({size} px, {model.card.family}); torch threads {torch.get_num_threads()}; "
-          f"n={n} per row; CPU; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"model: {what} ({size} px, {model.card.family}); torch threads {torch.get_num_threads()}; "
+        f"n={n} per row; CPU; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"{'':8s} {'p50 ms':>8s} {'p95 ms':>8s}")
     for name, vals in (("bare", bare), ("render", render), ("engine", eng), ("window", win)):
         print(f"{name:8s} {pct(vals, 50):8.2f} {pct(vals, 95):8.2f}")
@@ -179,10 +197,14 @@ def main() -> int:
     print(f"ratio engine/bare p50: {e50 / b50:.2f}x   overhead p50 {e50 - b50:+.2f} ms, p95 {e95 - b95:+.2f} ms")
     met = "MET" if e50 <= 1.2 * b50 + 2 else "MISSED"
     print(f"target engine p50 <= 1.2*bare + 2 ms = {1.2 * b50 + 2:.2f} ms: {met}")
-    print(f"ratio window/bare p50: {pct(win, 50) / b50:.2f}x; {size} px frame inside 16 ms: "
-          f"{'yes' if pct(eng, 95) < 16 else 'no'} (engine p95 {e95:.2f} ms)")
-    print(f"drag: {sent} slider values in 1 s -> {drag_frames} frames shown, {drag_skipped} requests skipped "
-          f"(never rendered); last value to its frame {settle_ms:.1f} ms")
+    print(
+        f"ratio window/bare p50: {pct(win, 50) / b50:.2f}x; {size} px frame inside 16 ms: "
+        f"{'yes' if pct(eng, 95) < 16 else 'no'} (engine p95 {e95:.2f} ms)"
+    )
+    print(
+        f"drag: {sent} slider values in 1 s -> {drag_frames} frames shown, {drag_skipped} requests skipped "
+        f"(never rendered); last value to its frame {settle_ms:.1f} ms"
+    )
     return 0
 
 

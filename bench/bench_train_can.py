@@ -13,6 +13,7 @@ evaluation are left out). Target: job / plain ≥ 0.95.
     python bench/bench_train_can.py                    # generated 4-style data, report arch, 64 px
     python bench/bench_train_can.py --data data/can --width 0.5 --fc-dim 256 --kernel 3
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,16 +78,18 @@ class PlainCAN:
         self.opt_d.zero_grad()
         rl, rs = d(x)
         fl, _ = d(fake)
-        loss_d = (F.binary_cross_entropy_with_logits(rl, torch.ones_like(rl))
-                  + F.binary_cross_entropy_with_logits(fl, torch.zeros_like(fl)) + F.cross_entropy(rs, y))
+        loss_d = (
+            F.binary_cross_entropy_with_logits(rl, torch.ones_like(rl))
+            + F.binary_cross_entropy_with_logits(fl, torch.zeros_like(fl))
+            + F.cross_entropy(rs, y)
+        )
         loss_d.backward()
         self.opt_d.step()
         d.requires_grad_(False)  # as the job does: no D weight gradients in the G steps
         for _ in range(self.ratio):
             self.opt_g.zero_grad()
             fl, fs = d(g(torch.randn(n, self.cfg.latent_dim, device=device)))
-            loss_g = (F.binary_cross_entropy_with_logits(fl, torch.ones_like(fl))
-                      - F.log_softmax(fs, 1).mean(1).mean())
+            loss_g = F.binary_cross_entropy_with_logits(fl, torch.ones_like(fl)) - F.log_softmax(fs, 1).mean(1).mean()
             loss_g.backward()
             self.opt_g.step()
         d.requires_grad_(True)
@@ -101,11 +104,25 @@ def paired_round(data_dir, plain: PlainCAN, args, steps: int, run_root: Path, rn
     from studio.models.can.train import CANTrainJob
 
     job = CANTrainJob(
-        data=str(data_dir), name="bench", out=str(run_root / f"bench{rnd}"),
-        run_dir=str(run_root / f"run{rnd}"), steps=steps + 2, batch=args.batch, ratio=args.ratio,
-        image_size=args.size, width=args.width, fc_dim=args.fc_dim, kernel=args.kernel, device=args.device,
-        preview_every=args.preview_every, checkpoint_every=args.checkpoint_every, eval_samples=64,
-        max_per_style=args.max_per_style, threads=args.threads, command="bench")
+        data=str(data_dir),
+        name="bench",
+        out=str(run_root / f"bench{rnd}"),
+        run_dir=str(run_root / f"run{rnd}"),
+        steps=steps + 2,
+        batch=args.batch,
+        ratio=args.ratio,
+        image_size=args.size,
+        width=args.width,
+        fc_dim=args.fc_dim,
+        kernel=args.kernel,
+        device=args.device,
+        preview_every=args.preview_every,
+        checkpoint_every=args.checkpoint_every,
+        eval_samples=64,
+        max_per_style=args.max_per_style,
+        threads=args.threads,
+        command="bench",
+    )
     job_times, plain_times = [], []
     last_end = [None]
 
@@ -155,8 +172,9 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         data_dir = args.data or make_data(tmp / "data", args.size)
         data = load_style_folder(data_dir, args.size, 0.1, 0, args.max_per_style)
-        cfg = CANConfig(image_size=args.size, num_styles=len(data.styles), width=args.width, fc_dim=args.fc_dim,
-                        kernel=args.kernel)
+        cfg = CANConfig(
+            image_size=args.size, num_styles=len(data.styles), width=args.width, fc_dim=args.fc_dim, kernel=args.kernel
+        )
         tc = TrainConfig(ratio=args.ratio)
         plain_all, job_all = [], []
         for r in range(args.rounds):
@@ -164,11 +182,16 @@ def main(argv=None) -> int:
             job_t, plain_t = paired_round(data_dir, plain, args, args.steps, tmp, r)
             job_all += job_t
             plain_all += plain_t
-            print(f"round {r + 1}: plain {args.batch / statistics.median(plain_t):.1f} img/s, "
-                  f"job {args.batch / statistics.median(job_t):.1f} img/s", flush=True)
+            print(
+                f"round {r + 1}: plain {args.batch / statistics.median(plain_t):.1f} img/s, "
+                f"job {args.batch / statistics.median(job_t):.1f} img/s",
+                flush=True,
+            )
     p, j = args.batch / statistics.median(plain_all), args.batch / statistics.median(job_all)
-    print(f"device {device}, {args.size}px, width {args.width}, fc {args.fc_dim}, batch {args.batch}, "
-          f"ratio {args.ratio}:1, {torch.get_num_threads()} thread(s)")
+    print(
+        f"device {device}, {args.size}px, width {args.width}, fc {args.fc_dim}, batch {args.batch}, "
+        f"ratio {args.ratio}:1, {torch.get_num_threads()} thread(s)"
+    )
     print(f"plain PyTorch loop: {p:.1f} images/s")
     print(f"studio Trainer CAN: {j:.1f} images/s")
     print(f"ratio job/plain:    {j / p:.3f}")

@@ -10,6 +10,7 @@ measured on this machine. Runs are interleaved (A B A B …) so a shared, noisy 
 
 Prints images/s for each and the ratios (target: job / plain ≥ 0.95).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,9 +54,21 @@ def job_rate(data: Path, run: Path, args, steps: int) -> float:
         if p.losses:
             times[p.step] = time.perf_counter()
 
-    job = CSGANTrainJob(data=str(data), width=args.width, batch=args.batch, steps=steps, device="cpu",
-                        run_dir=str(run), out=str(run / "model"), preview_every=100, save_every=0,
-                        pca_samples=64, bn_samples=64, pca_k=2, d_threshold=-1.0)
+    job = CSGANTrainJob(
+        data=str(data),
+        width=args.width,
+        batch=args.batch,
+        steps=steps,
+        device="cpu",
+        run_dir=str(run),
+        out=str(run / "model"),
+        preview_every=100,
+        save_every=0,
+        pca_samples=64,
+        bn_samples=64,
+        pca_k=2,
+        d_threshold=-1.0,
+    )
     res = run_job(job, cb)
     if not res.ok:
         raise SystemExit(res.message)
@@ -150,13 +163,17 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "0") or 0))
     ap.add_argument("--skip-bf16", action="store_true")
-    ap.add_argument("--model", default=str(Path(__file__).resolve().parents[1] / "resources" / "models"
-                                           / "emoji-dcgan.json"), help="trained card for the generation test")
+    ap.add_argument(
+        "--model",
+        default=str(Path(__file__).resolve().parents[1] / "resources" / "models" / "emoji-dcgan.json"),
+        help="trained card for the generation test",
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, dcgan64 width {args.width}, "
-          f"batch {args.batch}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, dcgan64 width {args.width}, batch {args.batch}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "data").mkdir()
@@ -176,8 +193,10 @@ def main() -> int:
             b = statistics.median(bf)
             print(f"train  plain loop bf16+channels_last: {b:8.1f} img/s  -> bf16 / fp32 = {b / plain:.2f}x")
             f32, b16, diff = generation(args)
-            print(f"generate (batch 64) fp32: {f32:8.1f} img/s  bf16+channels_last: {b16:8.1f} img/s  "
-                  f"-> {b16 / f32:.2f}x, max |diff| {diff:.4f} (of 1.0)")
+            print(
+                f"generate (batch 64) fp32: {f32:8.1f} img/s  bf16+channels_last: {b16:8.1f} img/s  "
+                f"-> {b16 / f32:.2f}x, max |diff| {diff:.4f} (of 1.0)"
+            )
     return 0
 
 

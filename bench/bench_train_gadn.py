@@ -15,6 +15,7 @@ Prints images/s of each and the ratio job / plain (target ≥ 0.95) by the wall 
 CPU time (steadier on a shared machine, where the wall clock also counts other people's work); also
 stage 2's cost against stage 1's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,9 @@ def make_data(folder: Path, per_artist: int = 16, size: int = 64) -> None:
 
 
 def arch(args) -> dict:
-    return dict(image_size=64, base_channels=args.base_channels, fc_features=args.fc_features, content_dim=64,
-                style_dim=16)
+    return dict(
+        image_size=64, base_channels=args.base_channels, fc_features=args.fc_features, content_dim=64, style_dim=16
+    )
 
 
 def stage_rate(times: dict[int, tuple[float, float]], first: int, last: int, batch: int) -> tuple[float, float]:
@@ -87,10 +89,22 @@ def job_rates(data: Path, run: Path, args) -> list[tuple[float, float]]:
             times[p.step] = now()
 
     n = args.steps
-    job = GADNTrainJob(data=str(data), out=str(run / "model"), run_dir=str(run / "run"), device=args.device,
-                       threads=args.threads, steps1=n, steps_cls=n, steps2=n, batch=args.batch,
-                       batch_cls=args.batch, preview_every=10 ** 6, checkpoint_every=0,
-                       precision=args.precision, **arch(args))
+    job = GADNTrainJob(
+        data=str(data),
+        out=str(run / "model"),
+        run_dir=str(run / "run"),
+        device=args.device,
+        threads=args.threads,
+        steps1=n,
+        steps_cls=n,
+        steps2=n,
+        batch=args.batch,
+        batch_cls=args.batch,
+        preview_every=10**6,
+        checkpoint_every=0,
+        precision=args.precision,
+        **arch(args),
+    )
     res = run_job(job, cb)
     if not res.ok:
         raise SystemExit(res.message)
@@ -160,8 +174,10 @@ def main() -> int:
     if args.steps < 8:
         raise SystemExit("--steps must be at least 8")
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.device} {args.precision}, 64 px, "
-          f"base channels {args.base_channels}, fc {args.fc_features}, batch {args.batch}, {args.steps} steps/stage")
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, {args.device} {args.precision}, 64 px, "
+        f"base channels {args.base_channels}, fc {args.fc_features}, batch {args.batch}, {args.steps} steps/stage"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make_data(tmp / "data")
@@ -177,10 +193,12 @@ def main() -> int:
             for c, clock in enumerate(("wall", "CPU")):
                 job = statistics.median(j[k][c] for j in jobs)
                 plain = statistics.median(p[k][c] for p in plains)
-                print(f"{stage} ({clock:4s} clock): plain loop {plain:7.1f} img/s, Trainer {job:7.1f} img/s, "
-                      f"ratio Trainer / plain {job / plain:.3f} (target >= 0.95)   rounds: plain "
-                      f"{', '.join(f'{p[k][c]:.1f}' for p in plains)}; Trainer "
-                      f"{', '.join(f'{j[k][c]:.1f}' for j in jobs)}")
+                print(
+                    f"{stage} ({clock:4s} clock): plain loop {plain:7.1f} img/s, Trainer {job:7.1f} img/s, "
+                    f"ratio Trainer / plain {job / plain:.3f} (target >= 0.95)   rounds: plain "
+                    f"{', '.join(f'{p[k][c]:.1f}' for p in plains)}; Trainer "
+                    f"{', '.join(f'{j[k][c]:.1f}' for j in jobs)}"
+                )
         p1, p2 = statistics.median(p[0][0] for p in plains), statistics.median(p[1][0] for p in plains)
         print(f"a stage-2 step costs {p1 / p2:.2f}x a stage-1 step (plain loop)")
     return 0

@@ -13,6 +13,7 @@ each is a warm-up and is not timed.
 The machine this runs on may be shared, so the two loops alternate for ``--rounds`` rounds and each
 reports its fastest step (the least disturbed one); the mean-based rate is printed too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,12 @@ def studio_steps(family, options: dict, steps: int, where: Path) -> list[float]:
 
 def plain_cyclegan(cfg, size: int, steps: int, batch: int, device) -> list[float]:
     torch.manual_seed(0)
-    g_ab, g_ba, d_a, d_b = (build_generator(cfg), build_generator(cfg), build_discriminator(cfg),
-                            build_discriminator(cfg))
+    g_ab, g_ba, d_a, d_b = (
+        build_generator(cfg),
+        build_generator(cfg),
+        build_discriminator(cfg),
+        build_discriminator(cfg),
+    )
     for n in (g_ab, g_ba, d_a, d_b):
         init_weights(n)
         n.to(device).train()
@@ -71,8 +76,11 @@ def plain_cyclegan(cfg, size: int, steps: int, batch: int, device) -> list[float
         opt_g.zero_grad()
         fb, fa = g_ab(a), g_ba(b)
         pb, pa = d_b(fb), d_a(fa)
-        loss = (F.mse_loss(pb, torch.ones_like(pb)) + F.mse_loss(pa, torch.ones_like(pa))
-                + cfg.lambda_cycle * (F.l1_loss(g_ba(fb), a) + F.l1_loss(g_ab(fa), b)))
+        loss = (
+            F.mse_loss(pb, torch.ones_like(pb))
+            + F.mse_loss(pa, torch.ones_like(pa))
+            + cfg.lambda_cycle * (F.l1_loss(g_ba(fb), a) + F.l1_loss(g_ab(fa), b))
+        )
         loss.backward()
         opt_g.step()
         for d, opt, real, fake in ((d_a, opt_da, a, fa), (d_b, opt_db, b, fb)):
@@ -117,9 +125,12 @@ def plain_ugatit(cfg, size: int, steps: int, batch: int, device) -> list[float]:
         for d, fake in zip(ds, (fa, fa, fb, fb)):
             fl, fc, _ = d(fake)
             adv = adv + mse(fl, 1) + mse(fc, 1)
-        lg = (adv + 10 * (F.l1_loss(g_ba(fb)[0], a) + F.l1_loss(g_ab(fa)[0], b))
-              + 10 * (F.l1_loss(ia, a) + F.l1_loss(ib, b))
-              + 1000 * (bce(cba, 1) + bce(caa, 0) + bce(cab, 1) + bce(cbb, 0)))
+        lg = (
+            adv
+            + 10 * (F.l1_loss(g_ba(fb)[0], a) + F.l1_loss(g_ab(fa)[0], b))
+            + 10 * (F.l1_loss(ia, a) + F.l1_loss(ib, b))
+            + 1000 * (bce(cba, 1) + bce(caa, 0) + bce(cab, 1) + bce(cbb, 0))
+        )
         lg.backward()
         opt_g.step()
         clip_rho(g_ab)
@@ -144,17 +155,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
-          f"batch {args.batch}, {args.steps - 1} timed steps")
-    print(f"{'family':<10}{'size':>6}{'studio img/s':>14}{'plain img/s':>13}{'ratio':>8}"
-          f"{'(mean) studio':>15}{'plain':>8}{'ratio':>8}")
+    print(
+        f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
+        f"batch {args.batch}, {args.steps - 1} timed steps"
+    )
+    print(
+        f"{'family':<10}{'size':>6}{'studio img/s':>14}{'plain img/s':>13}{'ratio':>8}"
+        f"{'(mean) studio':>15}{'plain':>8}{'ratio':>8}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for size in args.sizes:
             a = make_folder(root / f"a{size}", 8, size + size // 8, 1)
             b = make_folder(root / f"b{size}", 8, size + size // 8, 2)
-            common = dict(a=str(a), b=str(b), size=size, steps=args.steps, batch=args.batch, device=args.device,
-                          preview_every=0, checkpoint_every=0, kid_every=0, threads=args.threads, command="bench")
+            common = dict(
+                a=str(a),
+                b=str(b),
+                size=size,
+                steps=args.steps,
+                batch=args.batch,
+                device=args.device,
+                preview_every=0,
+                checkpoint_every=0,
+                kid_every=0,
+                threads=args.threads,
+                command="bench",
+            )
             for fam in args.families:
                 if fam == "cyclegan":
                     family = CycleGANFamily()
@@ -172,8 +198,11 @@ def main(argv: list[str] | None = None) -> int:
                     plain_t += plain_fn(cfg, size, args.steps, args.batch, device)
                 best_o, best_p = args.batch / min(ours_t), args.batch / min(plain_t)
                 mean_o, mean_p = args.batch / np.mean(ours_t), args.batch / np.mean(plain_t)
-                print(f"{fam:<10}{size:>6}{best_o:>14.2f}{best_p:>13.2f}{best_o / best_p:>8.2f}"
-                      f"{mean_o:>15.2f}{mean_p:>8.2f}{mean_o / mean_p:>8.2f}", flush=True)
+                print(
+                    f"{fam:<10}{size:>6}{best_o:>14.2f}{best_p:>13.2f}{best_o / best_p:>8.2f}"
+                    f"{mean_o:>15.2f}{mean_p:>8.2f}{mean_o / mean_p:>8.2f}",
+                    flush=True,
+                )
     return 0
 
 

@@ -8,6 +8,7 @@ through the render engine. Prints images/s and peak memory per family and precis
 
 Data are small generated images (no downloads), so the numbers measure the engine, not a data set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,17 @@ def train_one(family: str, options: dict, device: str, precision: str, tmp: Path
         if p.losses:
             times[p.step] = time.perf_counter()
 
-    opts = dict(options, device=device, precision=precision, run_dir=str(run), out=str(run / "model"),
-                preview_every=0, checkpoint_every=0, kid_every=0, force=True)
+    opts = dict(
+        options,
+        device=device,
+        precision=precision,
+        run_dir=str(run),
+        out=str(run / "model"),
+        preview_every=0,
+        checkpoint_every=0,
+        kid_every=0,
+        force=True,
+    )
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     job = default_registry().get(family).make_job("train", **opts)
@@ -78,8 +88,13 @@ def train_one(family: str, options: dict, device: str, precision: str, tmp: Path
     if len(steps) > 12:
         a, b = steps[10], steps[-1]
         rate = (b - a) * batch / (times[b] - times[a])
-    return {"status": res.status, "message": res.message if not res.ok else "", "images_per_s": rate,
-            "peak_mib": peak, "steps": len(steps)}
+    return {
+        "status": res.status,
+        "message": res.message if not res.ok else "",
+        "images_per_s": rate,
+        "peak_mib": peak,
+        "steps": len(steps),
+    }
 
 
 def render_through_engine(device: str, n: int = 100) -> str:
@@ -101,7 +116,7 @@ def render_through_engine(device: str, n: int = 100) -> str:
         for i in range(n):
             states = [model.default_state("emoji-dcgan", i * 16 + j) for j in range(count)]
             t0 = time.perf_counter()
-            side = int(count ** 0.5)
+            side = int(count**0.5)
             stamp = engine.request(path, states, rows=side, cols=side)
             deadline = t0 + 30
             while stamp not in got and time.perf_counter() < deadline:
@@ -138,14 +153,34 @@ def main() -> int:
             for precision in args.precisions.split(","):
                 r = train_one(family, fams[family], args.device, precision, tmp)
                 failures += r["status"] != "finished"
-                print(f"{family:10s} {precision:9s} {r['status']:9s} {r['images_per_s']:10.1f} {r['peak_mib']:9.0f}"
-                      f" {r['message'][:200]}", flush=True)
+                print(
+                    f"{family:10s} {precision:9s} {r['status']:9s} {r['images_per_s']:10.1f} {r['peak_mib']:9.0f}"
+                    f" {r['message'][:200]}",
+                    flush=True,
+                )
         if args.device.startswith("cuda") and torch.cuda.device_count() > 1:
             n = torch.cuda.device_count()
             print(f"DDP: {n} GPUs vs 1 (CSGAN, same global batch)", flush=True)
-            subprocess.run([sys.executable, str(ROOT / "bench" / "bench_ddp.py"), "--device", "cuda", "--nproc",
-                            str(n), "--width", "1", "--batch", "256", "--steps", "60", "--rounds", "1"],
-                           cwd=ROOT / "bench", check=False)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "bench_ddp.py"),
+                    "--device",
+                    "cuda",
+                    "--nproc",
+                    str(n),
+                    "--width",
+                    "1",
+                    "--batch",
+                    "256",
+                    "--steps",
+                    "60",
+                    "--rounds",
+                    "1",
+                ],
+                cwd=ROOT / "bench",
+                check=False,
+            )
         else:
             print("DDP: skipped (one GPU)")
         print("render engine:", render_through_engine(args.device), flush=True)

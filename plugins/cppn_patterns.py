@@ -14,6 +14,7 @@ mixed precision and multi-process training with no code here; ``render`` draws a
 (``studio run cppn render MODEL --size 512``), and the "CPPN at any size…" tool runs the same job in
 the window for CPPN models only. See ``docs/adding-a-family.md``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -66,7 +67,7 @@ class CPPN(nn.Module):
         n = z.shape[0]
         axis = torch.linspace(-1, 1, size, device=z.device) * self.cfg.scale
         yy, xx = torch.meshgrid(axis, axis, indexing="ij")
-        rr = torch.sqrt(xx ** 2 + yy ** 2)
+        rr = torch.sqrt(xx**2 + yy**2)
         coords = torch.stack([xx, yy, rr], -1).reshape(1, size * size, 3).expand(n, -1, -1)
         h = torch.cat([coords, z[:, None, :].expand(-1, size * size, -1)], -1)
         for layer in self.hidden:
@@ -106,12 +107,21 @@ class CreateCPPNJob:
         net = CPPN(self.cfg)
         for layer in net.hidden:  # wide weights give rich patterns
             assert isinstance(layer, nn.Linear)
-            nn.init.normal_(layer.weight, std=1.5 / layer.in_features ** 0.5 * 2)
-        card = ModelCard(name=self.out.name, family=CPPNFamily.name, config=dataclasses.asdict(self.cfg),
-                         image_size=self.cfg.image_size, latent_dim=self.cfg.latent_dim,
-                         training=TrainingInfo(data="none (random network)", licence="MIT",
-                                               command=self.command, steps=0,
-                                               wall_time_s=time.perf_counter() - start))
+            nn.init.normal_(layer.weight, std=1.5 / layer.in_features**0.5 * 2)
+        card = ModelCard(
+            name=self.out.name,
+            family=CPPNFamily.name,
+            config=dataclasses.asdict(self.cfg),
+            image_size=self.cfg.image_size,
+            latent_dim=self.cfg.latent_dim,
+            training=TrainingInfo(
+                data="none (random network)",
+                licence="MIT",
+                command=self.command,
+                steps=0,
+                wall_time_s=time.perf_counter() - start,
+            ),
+        )
         path = save_checkpoint(self.out, module_tensors("cppn", net), card)
         reporter.report(1, 1)
         return {"card": str(path)}
@@ -125,10 +135,16 @@ class PatchCritic(nn.Module):
         super().__init__()
         w = width
         self.body = nn.Sequential(
-            nn.Conv2d(3, w, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 1))
+            nn.Conv2d(3, w, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(4 * w, 1),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x * 2 - 1)
@@ -237,11 +253,20 @@ class CPPNTrainTask(TrainingTask):
         return [KIDSource(reference, samples, value_range=(0.0, 1.0))]
 
     def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
-        card = ModelCard(name=self.out.name, family=CPPNFamily.name, config=dataclasses.asdict(self.cfg),
-                         image_size=self.cfg.image_size, latent_dim=self.cfg.latent_dim,
-                         training=ctx.training_info(summary, f"{self.data} ({self.images.shape[0]} images)",
-                                                    "as supplied by the user", "CPPN GAN (example plugin)"),
-                         extra={"training_run": ctx.training_record(summary), "loss_history": summary.history})
+        card = ModelCard(
+            name=self.out.name,
+            family=CPPNFamily.name,
+            config=dataclasses.asdict(self.cfg),
+            image_size=self.cfg.image_size,
+            latent_dim=self.cfg.latent_dim,
+            training=ctx.training_info(
+                summary,
+                f"{self.data} ({self.images.shape[0]} images)",
+                "as supplied by the user",
+                "CPPN GAN (example plugin)",
+            ),
+            extra={"training_run": ctx.training_record(summary), "loss_history": summary.history},
+        )
         return save_checkpoint(self.out, module_tensors("cppn", ctx.export_module("G")), card)
 
 
@@ -254,9 +279,17 @@ class RenderPatternJob:
     grid is more detail, not blown-up pixels). The window's "CPPN at any size" tool runs it without
     ``out`` (outputs the pixels); ``studio run cppn render MODEL --size 512 -o big.png`` writes a PNG."""
 
-    def __init__(self, model: Any, state: Mapping[str, Any] | None = None, size: int = 512,
-                 out: str | Path | None = None, force: bool = False, device: str = "auto", seed: int = 0,
-                 command: str = ""):
+    def __init__(
+        self,
+        model: Any,
+        state: Mapping[str, Any] | None = None,
+        size: int = 512,
+        out: str | Path | None = None,
+        force: bool = False,
+        device: str = "auto",
+        seed: int = 0,
+        command: str = "",
+    ):
         from studio.core.errors import StudioError
 
         if not 8 <= int(size) <= MAX_RENDER:
@@ -336,8 +369,9 @@ def make_render_panel(window: Any):
                 return
             self.result = dict(result.outputs, size=self.size_box.value())
             pm = QPixmap.fromImage(array_to_qimage(self.result["image"]))
-            self.view.setPixmap(pm.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.SmoothTransformation))
+            self.view.setPixmap(
+                pm.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            )
             self.save_button.setEnabled(True)
 
         def save_dialog(self) -> None:
@@ -364,9 +398,11 @@ class CPPNFamily(Family):
         return CPPNModel(card, net, device)
 
     def jobs(self) -> dict[str, str]:
-        return {"create": "draw a random pattern network from a seed",
-                "render": "render a pattern at any resolution (up to 1024 px) to a PNG",
-                "train": "fit a CPPN to a folder of images as a small GAN (shared Trainer)"}
+        return {
+            "create": "draw a random pattern network from a seed",
+            "render": "render a pattern at any resolution (up to 1024 px) to a PNG",
+            "train": "fit a CPPN to a folder of images as a small GAN (shared Trainer)",
+        }
 
     def add_job_arguments(self, name: str, parser) -> None:
         if name == "render":
@@ -398,11 +434,17 @@ class CPPNFamily(Family):
             state = read_state(options["state"]) if options.get("state") else None
             size = int(options.get("size") or 512)
             out = options.get("out") or f"{model_id_of(options['model'])}-{size}.png"
-            return RenderPatternJob(options["model"], state, size, out=out, force=bool(options.get("force")),
-                                    device=options.get("device") or "auto", seed=int(options.get("seed") or 0))
+            return RenderPatternJob(
+                options["model"],
+                state,
+                size,
+                out=out,
+                force=bool(options.get("force")),
+                device=options.get("device") or "auto",
+                seed=int(options.get("seed") or 0),
+            )
         if name == "train":
-            trainer = TrainerOptions.from_mapping(options, steps=1000, batch=16, checkpoint_every=200,
-                                                  preview_every=50)
+            trainer = TrainerOptions.from_mapping(options, steps=1000, batch=16, checkpoint_every=200, preview_every=50)
             return Trainer(CPPNTrainTask(options, trainer), trainer)
         if name != "create":
             return super().make_job(name, **options)
@@ -413,6 +455,14 @@ FAMILIES = [CPPNFamily]
 
 # The window's Tools menu offers this tool while a CPPN model is on the canvas (the spec is Qt-free;
 # make_render_panel imports Qt only when the tool opens).
-TOOLS = [ToolSpec("cppn-render", "CPPN at any size…", None, make_render_panel, kind="dock",
-                  help="render the canvas pattern at up to 1024 px (a CPPN has no fixed resolution)",
-                  families=(CPPNFamily.name,))]
+TOOLS = [
+    ToolSpec(
+        "cppn-render",
+        "CPPN at any size…",
+        None,
+        make_render_panel,
+        kind="dock",
+        help="render the canvas pattern at up to 1024 px (a CPPN has no fixed resolution)",
+        families=(CPPNFamily.name,),
+    )
+]

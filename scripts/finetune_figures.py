@@ -8,6 +8,7 @@ the left, then rows of the same seeds at style strength 0 (the parent), 0.5 and 
 Usage: python scripts/finetune_figures.py [--model emoji-dcgan] [--steps 100] [--batch 8] PAINTING...
 (paintings come from scripts/prepare_paintings.py: data/paintings/*.png)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,9 @@ def figure(child_card: Path, painting: Path, seeds: int, cell: int):
     model = load_model(child_card, "cpu")
     rows = []
     for s in (0.0, 0.5, 1.0):
-        states = [dict(model.default_state(child_card.stem, seed), scalars={"style_strength": s})
-                  for seed in range(seeds)]
+        states = [
+            dict(model.default_state(child_card.stem, seed), scalars={"style_strength": s}) for seed in range(seeds)
+        ]
         rows.append(resize_cells(to_uint8(model.render(states)), cell))
     grid = tile(np.concatenate(rows), 3, seeds)
     from studio.core.images import load_image
@@ -66,8 +68,21 @@ def main() -> int:
         short = {"great-wave": "great-wave", "van-gogh": "van-gogh", "kandinsky": "kandinsky"}
         name = next((v for k, v in short.items() if k in painting.stem), painting.stem)
         child = f"{Path(args.model).stem}-{name}"
-        argv = ["finetune", args.model, str(painting), "--steps", str(args.steps), "--batch", str(args.batch),
-                "--layers", str(args.layers), "--out", child, "--device", "cpu"]
+        argv = [
+            "finetune",
+            args.model,
+            str(painting),
+            "--steps",
+            str(args.steps),
+            "--batch",
+            str(args.batch),
+            "--layers",
+            str(args.layers),
+            "--out",
+            child,
+            "--device",
+            "cpu",
+        ]
         if args.style_weight is not None:
             argv += ["--style-weight", str(args.style_weight)]
             child += f"-sw{args.style_weight:g}"

@@ -26,6 +26,7 @@ Usage::
     python scripts/prepare_can_data.py --styles google twitter fluent3d --size 64
     python scripts/prepare_can_data.py --cache data/can_src   # reuse already downloaded tarballs
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,17 +44,38 @@ from PIL import Image
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 STYLES = {
-    "google": {"package": "emoji-datasource-google", "version": "16.0.0", "prefix": "package/img/google/64/",
-               "suffix": ".png", "licence": "Apache-2.0", "source": "Noto Emoji (Google), npm emoji-datasource-google"},
-    "twitter": {"package": "emoji-datasource-twitter", "version": "16.0.0", "prefix": "package/img/twitter/64/",
-                "suffix": ".png", "licence": "CC-BY-4.0",
-                "source": "Twemoji (Twitter), npm emoji-datasource-twitter"},
-    "fluent3d": {"package": "@lobehub/fluent-emoji-3d", "version": "1.1.0", "prefix": "package/assets/",
-                 "suffix": ".webp", "licence": "MIT",
-                 "source": "Microsoft Fluent Emoji 3D, npm @lobehub/fluent-emoji-3d"},
-    "fluentflat": {"package": "@lobehub/fluent-emoji-flat", "version": "1.1.0", "prefix": "package/assets/",
-                   "suffix": ".svg", "licence": "MIT",
-                   "source": "Microsoft Fluent Emoji Flat, npm @lobehub/fluent-emoji-flat"},
+    "google": {
+        "package": "emoji-datasource-google",
+        "version": "16.0.0",
+        "prefix": "package/img/google/64/",
+        "suffix": ".png",
+        "licence": "Apache-2.0",
+        "source": "Noto Emoji (Google), npm emoji-datasource-google",
+    },
+    "twitter": {
+        "package": "emoji-datasource-twitter",
+        "version": "16.0.0",
+        "prefix": "package/img/twitter/64/",
+        "suffix": ".png",
+        "licence": "CC-BY-4.0",
+        "source": "Twemoji (Twitter), npm emoji-datasource-twitter",
+    },
+    "fluent3d": {
+        "package": "@lobehub/fluent-emoji-3d",
+        "version": "1.1.0",
+        "prefix": "package/assets/",
+        "suffix": ".webp",
+        "licence": "MIT",
+        "source": "Microsoft Fluent Emoji 3D, npm @lobehub/fluent-emoji-3d",
+    },
+    "fluentflat": {
+        "package": "@lobehub/fluent-emoji-flat",
+        "version": "1.1.0",
+        "prefix": "package/assets/",
+        "suffix": ".svg",
+        "licence": "MIT",
+        "source": "Microsoft Fluent Emoji Flat, npm @lobehub/fluent-emoji-flat",
+    },
 }
 
 
@@ -88,8 +110,13 @@ def members(tarball: Path, style: str) -> dict[str, tarfile.TarInfo]:
     out = {}
     with tarfile.open(tarball, "r:gz") as tar:
         for m in tar:
-            if m.isfile() and m.name.startswith(info["prefix"]) and m.name.endswith(info["suffix"]) \
-                    and ".." not in m.name and "/" not in m.name[len(info["prefix"]):]:
+            if (
+                m.isfile()
+                and m.name.startswith(info["prefix"])
+                and m.name.endswith(info["suffix"])
+                and ".." not in m.name
+                and "/" not in m.name[len(info["prefix"]) :]
+            ):
                 out.setdefault(content_key(m.name), m)
     return out
 
@@ -138,8 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--styles", nargs="+", default=list(STYLES), choices=list(STYLES))
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "can")
-    ap.add_argument("--cache", type=Path, default=REPO_ROOT / "data" / "can_src",
-                    help="where npm tarballs are downloaded to / reused from")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        default=REPO_ROOT / "data" / "can_src",
+        help="where npm tarballs are downloaded to / reused from",
+    )
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--all", action="store_true", help="keep emoji missing from some styles too")
     args = ap.parse_args(argv)
@@ -174,16 +205,22 @@ def main(argv: list[str] | None = None) -> int:
         if dest.exists():
             shutil.rmtree(dest)
         tmp_dest.rename(dest)  # the style folder appears complete or not at all
-        summary[style] = {"images": count, "licence": STYLES[style]["licence"], "source": STYLES[style]["source"],
-                          "package": f"{STYLES[style]['package']}@{STYLES[style]['version']}"}
+        summary[style] = {
+            "images": count,
+            "licence": STYLES[style]["licence"],
+            "source": STYLES[style]["source"],
+            "package": f"{STYLES[style]['package']}@{STYLES[style]['version']}",
+        }
         print(f"{style}: wrote {count} images to {dest}", file=sys.stderr)
 
     (args.out / "SOURCE.json").write_text(json.dumps(summary, indent=2) + "\n")
     licences = sorted({v["licence"] for v in summary.values()})
-    text = ("Emoji vendor styles, fetched with `npm pack` by scripts/prepare_can_data.py.\n"
-            + "".join(f"- {s}: {v['source']} ({v['package']}), licence {v['licence']}\n" for s, v in summary.items())
-            + f"Licences: {', '.join(licences)}. CC-BY-4.0 requires attribution (Twemoji by Twitter, Inc. and "
-              "other contributors).\n")
+    text = (
+        "Emoji vendor styles, fetched with `npm pack` by scripts/prepare_can_data.py.\n"
+        + "".join(f"- {s}: {v['source']} ({v['package']}), licence {v['licence']}\n" for s, v in summary.items())
+        + f"Licences: {', '.join(licences)}. CC-BY-4.0 requires attribution (Twemoji by Twitter, Inc. and "
+        "other contributors).\n"
+    )
     (args.out / "LICENCE.txt").write_text(text)
     print(text, file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ Usage::
 It also writes ``data/emoji/<vendor>/LICENCE.txt`` and ``emoji.json`` (names and categories, for
 label-conditioned families) next to the images.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,16 @@ from pathlib import Path
 # Image licences as stated in the emoji-datasource README (package.json's "MIT" covers the package's
 # own code, not the artwork). Vendors whose images are not licensed for reuse are not offered.
 VENDORS = {
-    "google": {"package": "emoji-datasource-google", "licence": "Apache-2.0",
-               "source": "Noto Emoji (Google) via npm emoji-datasource-google"},
-    "twitter": {"package": "emoji-datasource-twitter", "licence": "CC-BY-4.0",
-                "source": "Twemoji (Twitter/jdecked) via npm emoji-datasource-twitter"},
+    "google": {
+        "package": "emoji-datasource-google",
+        "licence": "Apache-2.0",
+        "source": "Noto Emoji (Google) via npm emoji-datasource-google",
+    },
+    "twitter": {
+        "package": "emoji-datasource-twitter",
+        "licence": "CC-BY-4.0",
+        "source": "Twemoji (Twitter/jdecked) via npm emoji-datasource-twitter",
+    },
 }
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,8 +71,7 @@ def category_images(tarball: Path, categories: list[str]) -> set[str]:
     known = sorted({e.get("category", "") for e in meta})
     missing = [c for c in categories if c not in known]
     if missing:
-        raise SystemExit(f"unknown emoji categor{'y' if len(missing) == 1 else 'ies'} {missing}; "
-                         f"choose from {known}")
+        raise SystemExit(f"unknown emoji categor{'y' if len(missing) == 1 else 'ies'} {missing}; choose from {known}")
     names = set()
     for e in meta:
         if e.get("category") in categories:
@@ -107,13 +113,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--vendor", choices=sorted(VENDORS), default="google")
     ap.add_argument("--version", default=None, help="npm package version (default: latest)")
-    ap.add_argument("--tarball", type=Path, default=None,
-                    help="use an already downloaded npm tarball instead of running `npm pack`")
+    ap.add_argument(
+        "--tarball", type=Path, default=None, help="use an already downloaded npm tarball instead of running `npm pack`"
+    )
     ap.add_argument("--size", type=int, default=64, help="image size folder in the package (default 64)")
-    ap.add_argument("--category", action="append", default=[],
-                    help="keep only this emoji.json category, e.g. 'Smileys & Emotion' (repeatable)")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="output folder (default data/emoji/<vendor>, or <vendor>-<category> with --category)")
+    ap.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        help="keep only this emoji.json category, e.g. 'Smileys & Emotion' (repeatable)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default data/emoji/<vendor>, or <vendor>-<category> with --category)",
+    )
     args = ap.parse_args(argv)
 
     info = VENDORS[args.vendor]
@@ -138,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         version = json.loads(pkg.read_text()).get("version", "")
     (dest / "LICENCE.txt").write_text(
         f"Images: {info['source']} {version}"
-        + (f" (categories: {', '.join(args.category)})" if args.category else "") + f"\nLicence: {info['licence']}\n"
-        f"Fetched with: npm pack {info['package']}{'@' + version if version else ''}\n")
+        + (f" (categories: {', '.join(args.category)})" if args.category else "")
+        + f"\nLicence: {info['licence']}\n"
+        f"Fetched with: npm pack {info['package']}{'@' + version if version else ''}\n"
+    )
     print(f"{count} images -> {dest} (licence {info['licence']})")
     return 0
 

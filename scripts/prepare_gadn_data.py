@@ -16,6 +16,7 @@ variants), and DATA/dataset.json with the data description, licences and each em
 
     python scripts/prepare_gadn_data.py --out data/gadn_emoji --vendors google twitter fluent
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,12 @@ def read_members(tgz: Path, prefix: str, suffix: str) -> dict[str, bytes]:
     out = {}
     with tarfile.open(tgz, "r:gz") as tar:
         for m in tar.getmembers():
-            if m.isfile() and m.name.startswith(prefix) and m.name.endswith(suffix) and "/" not in m.name[len(prefix):]:
+            if (
+                m.isfile()
+                and m.name.startswith(prefix)
+                and m.name.endswith(suffix)
+                and "/" not in m.name[len(prefix) :]
+            ):
                 out[key_of(Path(m.name).stem)] = tar.extractfile(m).read()
     return out
 
@@ -71,8 +77,7 @@ def read_categories(tgz: Path) -> dict[str, dict[str, str]]:
     """emoji.json of emoji-datasource: base emoji (no skin tones) -> category and short name."""
     with tarfile.open(tgz, "r:gz") as tar:
         data = json.load(tar.extractfile("package/emoji.json"))
-    return {key_of(e["unified"]): {"category": e.get("category", ""), "name": e.get("short_name", "")}
-            for e in data}
+    return {key_of(e["unified"]): {"category": e.get("category", ""), "name": e.get("short_name", "")} for e in data}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     bad = [v for v in args.vendors if v in FORBIDDEN or v not in PACKAGES]
     if bad:
-        sys.exit(f"unsupported vendor(s) {bad}: choose from {sorted(PACKAGES)} "
-                 "(apple/facebook are not licensed for reuse)")
+        sys.exit(
+            f"unsupported vendor(s) {bad}: choose from {sorted(PACKAGES)} (apple/facebook are not licensed for reuse)"
+        )
     files: dict[str, dict[str, bytes]] = {}
     for v in args.vendors:
         pkg, _, prefix, suffix = PACKAGES[v]
@@ -106,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
                 img.save(fh, format="PNG")
             Path(fh.name).replace(folder / f"{key}.png")
     info = {
-        "data": "emoji drawn by " + ", ".join(f"{v} ({PACKAGES[v][0]})" for v in args.vendors)
-                + f", {len(common)} emoji each at {args.size} px,"
-                " fetched with npm pack by scripts/prepare_gadn_data.py",
+        "data": "emoji drawn by "
+        + ", ".join(f"{v} ({PACKAGES[v][0]})" for v in args.vendors)
+        + f", {len(common)} emoji each at {args.size} px,"
+        " fetched with npm pack by scripts/prepare_gadn_data.py",
         "licence": "; ".join(f"{v}: {PACKAGES[v][1]}" for v in args.vendors),
         "vendors": args.vendors,
         "count": len(common),

@@ -15,6 +15,7 @@ every piece by its centre as a fraction of the board. This script:
 
 Usage: ``python scripts/prepare_paintings.py [--out data/paintings] [--work /tmp/gcompris] [--deb FILE]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ import sys
 from pathlib import Path
 
 PREFIX = ":/gcompris/src/activities/paintings/resource"
-LICENCE = ("public-domain painting (artist died more than 100 years ago), as shipped in Debian's "
-           "gcompris-qt-data (GPL-3.0-or-later packaging); the pieces are GCompris' scans")
+LICENCE = (
+    "public-domain painting (artist died more than 100 years ago), as shipped in Debian's "
+    "gcompris-qt-data (GPL-3.0-or-later packaging); the pieces are GCompris' scans"
+)
 
 
 def fetch(work: Path, deb: Path | None) -> Path:
@@ -65,18 +68,26 @@ def parse_board(text: str) -> tuple[str, int, int, list[tuple[str, float, float]
     title = re.search(r'instruction:\s*qsTr\("(.*?)"\)', text)
     width = re.search(r'"width"\s*:\s*(\d+)', text)
     height = re.search(r'"height"\s*:\s*(\d+)', text)
-    pieces = re.findall(r'"pixmapfile"\s*:\s*"(image/[^"]+\.(?:webp|png|jpg))"\s*,\s*"x"\s*:\s*"?([\d.]+)"?\s*,'
-                        r'\s*"y"\s*:\s*"?([\d.]+)"?', text)
-    return (title.group(1) if title else "", int(width.group(1)) if width else 0,
-            int(height.group(1)) if height else 0, [(p, float(x), float(y)) for p, x, y in pieces])
+    pieces = re.findall(
+        r'"pixmapfile"\s*:\s*"(image/[^"]+\.(?:webp|png|jpg))"\s*,\s*"x"\s*:\s*"?([\d.]+)"?\s*,'
+        r'\s*"y"\s*:\s*"?([\d.]+)"?',
+        text,
+    )
+    return (
+        title.group(1) if title else "",
+        int(width.group(1)) if width else 0,
+        int(height.group(1)) if height else 0,
+        [(p, float(x), float(y)) for p, x, y in pieces],
+    )
 
 
 def assemble(pieces: list[tuple[str, float, float]], width: int, height: int):
     """Paste every piece centred at its (x, y) fraction of the board; crop to the painted area."""
     from PIL import Image
 
-    images = [(Image.open(io.BytesIO(read_resource(f"{PREFIX}/{name}"))).convert("RGBA"), x, y)
-              for name, x, y in pieces]
+    images = [
+        (Image.open(io.BytesIO(read_resource(f"{PREFIX}/{name}"))).convert("RGBA"), x, y) for name, x, y in pieces
+    ]
     canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     for img, x, y in images:
         left, top = round(x * width - img.width / 2), round(y * height - img.height / 2)
@@ -124,8 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         tmp = target.with_suffix(".png.tmp")
         rgb.save(tmp, format="PNG")
         tmp.replace(target)
-        index[target.name] = {"title": title, "board": Path(board).name, "size": list(rgb.size),
-                              "pieces": len(pieces), "licence": LICENCE}
+        index[target.name] = {
+            "title": title,
+            "board": Path(board).name,
+            "size": list(rgb.size),
+            "pieces": len(pieces),
+            "licence": LICENCE,
+        }
         print(f"{target.name:<40} {rgb.size[0]}x{rgb.size[1]}  {title}")
     (args.out / "paintings.json").write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n")
     print(f"{len(index)} paintings in {args.out}")

@@ -23,6 +23,7 @@ point) is held out in test/ for measuring the trained translator. Training never
 in either domain. The raw vendor folders go to data/emoji/<vendor>/ (the layout scripts/prepare_emoji.py
 uses too, so either script can reuse the other's download).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,11 @@ def fetch_vendor(vendor: str, raw_root: Path, size: int = 64) -> tuple[Path, lis
     with tempfile.TemporaryDirectory() as tmp:
         pkg = PACKAGE.format(vendor=vendor)
         print(f"npm pack {pkg} ...", file=sys.stderr)
-        out = subprocess.run(["npm", "pack", pkg, "--silent"], cwd=tmp, check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()
+        out = (
+            subprocess.run(["npm", "pack", pkg, "--silent"], cwd=tmp, check=True, capture_output=True, text=True)
+            .stdout.strip()
+            .splitlines()
+        )
         tgz = Path(tmp) / out[-1]
         prefix = f"package/img/{vendor}/{size}/"
         staging = Path(tmp) / "x"
@@ -93,11 +97,18 @@ def from_vendor_folder(root: Path, a: str, b: str) -> tuple[Path, Path, list[str
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--a", default="google", help=f"vendor of domain A ({', '.join(sorted(LICENCES))}, "
-                                                  "or any vendor folder under --from)")
+    ap.add_argument(
+        "--a",
+        default="google",
+        help=f"vendor of domain A ({', '.join(sorted(LICENCES))}, or any vendor folder under --from)",
+    )
     ap.add_argument("--b", default="twitter", help="vendor of domain B")
-    ap.add_argument("--from", dest="source", type=Path,
-                    help="take both vendors from this prepare_gadn_data.py folder instead of npm")
+    ap.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="take both vendors from this prepare_gadn_data.py folder instead of npm",
+    )
     ap.add_argument("--raw", type=Path, default=Path("data/emoji"))
     ap.add_argument("--out", type=Path, default=Path("data/translate/google2twitter"))
     ap.add_argument("--test-every", type=int, default=10)
@@ -108,13 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for v in (args.a, args.b):
             if v not in LICENCES:
-                raise SystemExit(f"vendor '{v}' is not fetched by this script; use --from with a folder "
-                                 "made by scripts/prepare_gadn_data.py")
+                raise SystemExit(
+                    f"vendor '{v}' is not fetched by this script; use --from with a folder "
+                    "made by scripts/prepare_gadn_data.py"
+                )
         dir_a, meta = fetch_vendor(args.a, args.raw)
         dir_b, _ = fetch_vendor(args.b, args.raw)
-        shared = sorted(e["image"] for e in meta
-                        if e.get(f"has_img_{args.a}") and e.get(f"has_img_{args.b}")
-                        and (dir_a / e["image"]).exists() and (dir_b / e["image"]).exists())
+        shared = sorted(
+            e["image"]
+            for e in meta
+            if e.get(f"has_img_{args.a}")
+            and e.get(f"has_img_{args.b}")
+            and (dir_a / e["image"]).exists()
+            and (dir_b / e["image"]).exists()
+        )
         sources = {v: f"npm {PACKAGE.format(vendor=v)} img/{v}/64 ({LICENCES[v]})" for v in (args.a, args.b)}
     if not shared:
         raise SystemExit("no emoji are drawn by both vendors (download damaged?)")
@@ -133,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         f"A: {sources[args.a]}\n"
         f"B: {sources[args.b]}\n"
         f"{len(shared)} emoji drawn by both; every {args.test_every}th held out: "
-        f"{len(shared) - n_test} train, {n_test} test per domain\n")
+        f"{len(shared) - n_test} train, {n_test} test per domain\n"
+    )
     print((args.out / "SOURCE.txt").read_text(), end="")
     return 0
 

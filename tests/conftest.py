@@ -3,6 +3,7 @@
 ``tiny_model`` gives the path of a real checkpoint (safetensors + card) of a 16 px latent family
 registered for the test session, so engine/UI tests never need a trained model.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,8 @@ class TinyLoaded(LatentModel):
     def controls(self) -> list[Control]:
         return super().controls() + [
             Control("choice", "colour", "Colour", options=tuple(self.colours), default=self.colours[0]),
-            Control("scalar", "brightness", "Brightness", 0.0, 2.0, 1.0)]
+            Control("scalar", "brightness", "Brightness", 0.0, 2.0, 1.0),
+        ]
 
     def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
         z = self.latents_for(states).to(self.device)
@@ -64,14 +66,22 @@ class TinyFamily(Family):
 
 def make_tiny_checkpoint(stem, latent_dim: int = 8, size: int = 16, seed: int = 0, parent=None):
     gen = torch.Generator().manual_seed(seed)
-    tensors = {"net.weight": torch.randn(3 * size * size, latent_dim, generator=gen) * 0.5,
-               "net.bias": torch.zeros(3 * size * size),
-               "pca.directions": torch.linalg.qr(torch.randn(latent_dim, 4, generator=gen))[0].T.contiguous(),
-               "pca.stds": torch.ones(4)}
-    card = ModelCard(name=os.path.basename(str(stem)), family=TinyFamily.name, config={"size": size},
-                     image_size=size, latent_dim=latent_dim, labels={"colour": ["red", "green", "blue"]},
-                     training=TrainingInfo(data="random", licence="CC0", command="tests", steps=0),
-                     parent=parent)
+    tensors = {
+        "net.weight": torch.randn(3 * size * size, latent_dim, generator=gen) * 0.5,
+        "net.bias": torch.zeros(3 * size * size),
+        "pca.directions": torch.linalg.qr(torch.randn(latent_dim, 4, generator=gen))[0].T.contiguous(),
+        "pca.stds": torch.ones(4),
+    }
+    card = ModelCard(
+        name=os.path.basename(str(stem)),
+        family=TinyFamily.name,
+        config={"size": size},
+        image_size=size,
+        latent_dim=latent_dim,
+        labels={"colour": ["red", "green", "blue"]},
+        training=TrainingInfo(data="random", licence="CC0", command="tests", steps=0),
+        parent=parent,
+    )
     return save_checkpoint(stem, tensors, card)
 
 
@@ -120,8 +130,14 @@ def tiny_feature_net():
     from studio.metrics.features import FeatureNet
 
     torch.manual_seed(0)
-    body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, padding=1),
-                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    body = nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+    )
     head = nn.Linear(16, 5)
     return FeatureNet("tiny-random", "random 2-layer conv net (tests only)", body, head, body, input_size=16)
 

@@ -1,5 +1,6 @@
 """The layering rules of ARCHITECTURE.md, checked statically (every import statement, including the ones
 inside functions: a lazy Qt import in a Qt-free module would still load Qt for the CLI or a trainer)."""
+
 from __future__ import annotations
 
 import ast
@@ -38,30 +39,43 @@ def files_of(layer: str) -> list[Path]:
 def test_qt_free_layers_never_import_qt(layer):
     files = files_of(layer)
     assert files, f"studio/{layer} has no modules"
-    bad = [f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
-           for path in files for line, name in imported_modules(path) if name.split(".")[0] in QT_PACKAGES]
+    bad = [
+        f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
+        for path in files
+        for line, name in imported_modules(path)
+        if name.split(".")[0] in QT_PACKAGES
+    ]
     assert not bad, "\n".join(bad)
 
 
 @pytest.mark.parametrize("layer", QT_FREE)
 def test_qt_free_layers_do_not_reach_into_the_gui_or_the_cli(layer):
-    bad = [f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
-           for path in files_of(layer) for line, name in imported_modules(path)
-           if name.startswith("studio.") and name.split(".")[1] in GUI_LAYERS]
+    bad = [
+        f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
+        for path in files_of(layer)
+        for line, name in imported_modules(path)
+        if name.startswith("studio.") and name.split(".")[1] in GUI_LAYERS
+    ]
     assert not bad, "\n".join(bad)
 
 
 def test_core_depends_on_nothing_else_in_the_studio():
-    bad = [f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
-           for path in files_of("core") for line, name in imported_modules(path)
-           if name.startswith("studio.") and not name.startswith("studio.core")]
+    bad = [
+        f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
+        for path in files_of("core")
+        for line, name in imported_modules(path)
+        if name.startswith("studio.") and not name.startswith("studio.core")
+    ]
     assert not bad, "\n".join(bad)
 
 
 def test_the_engine_uses_qt_core_and_gui_but_no_widgets():
-    bad = [f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
-           for path in files_of("engine") for line, name in imported_modules(path)
-           if name.startswith(("PySide6.QtWidgets", "studio.ui", "qasync"))]
+    bad = [
+        f"{path.relative_to(STUDIO.parent)}:{line} imports {name}"
+        for path in files_of("engine")
+        for line, name in imported_modules(path)
+        if name.startswith(("PySide6.QtWidgets", "studio.ui", "qasync"))
+    ]
     assert not bad, "\n".join(bad)
 
 

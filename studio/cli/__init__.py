@@ -2,6 +2,7 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; add new ones to COMMANDS.
 """
+
 from __future__ import annotations
 
 import argparse

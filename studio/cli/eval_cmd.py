@@ -1,4 +1,5 @@
 """``studio eval MODEL... --data DIR``: FID/KID/MiFID/IS-style scores, card metrics, HTML model report."""
+
 from __future__ import annotations
 
 
@@ -7,9 +8,12 @@ def register(sub) -> None:
     p.add_argument("models", nargs="+", help="model ids or card paths (several: compare side by side)")
     p.add_argument("--data", required=True, help="folder of reference images (usually the training data)")
     p.add_argument("--n", type=int, default=1000, help="samples per model (default 1000)")
-    p.add_argument("--features", default="mobilenet_v2",
-                   help="feature network: mobilenet_v2 (default), efficientnet_lite0, or the path of the "
-                        "standard FID weights pt_inception-2015-12-05-*.pth")
+    p.add_argument(
+        "--features",
+        default="mobilenet_v2",
+        help="feature network: mobilenet_v2 (default), efficientnet_lite0, or the path of the "
+        "standard FID weights pt_inception-2015-12-05-*.pth",
+    )
     p.add_argument("--report", help="write the HTML model report into this folder (or to this .html file)")
     p.add_argument("--write-card", action="store_true", help="store the scores in each model card's metrics")
     p.add_argument("--train", help="training folder for the memorisation test (default: --data)")
@@ -28,8 +32,19 @@ def run(args) -> int:
 
     store = ModelStore()
     paths = [store.resolve(m) for m in args.models]
-    job = EvaluationJob(paths, args.data, n=args.n, features=args.features, report=args.report,
-                        write_card=args.write_card, train=args.train, device=args.device,
-                        batch_size=args.batch_size, reference_limit=args.reference_limit,
-                        kid_subsets=args.kid_subsets, compare=args.compare, registry=store.registry)
+    job = EvaluationJob(
+        paths,
+        args.data,
+        n=args.n,
+        features=args.features,
+        report=args.report,
+        write_card=args.write_card,
+        train=args.train,
+        device=args.device,
+        batch_size=args.batch_size,
+        reference_limit=args.reference_limit,
+        kid_subsets=args.kid_subsets,
+        compare=args.compare,
+        registry=store.registry,
+    )
     return exit_code(run_with_progress(job))

@@ -5,6 +5,7 @@ Ctrl+C stops early and still saves a loadable child; --resume continues a stoppe
 training flags (--steps, --batch, --checkpoint-every, --time-limit, --precision, --ema, …) are the
 Trainer's (``studio.train``), with the fine-tune's own defaults.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,14 +21,20 @@ def register(sub) -> None:
     p = sub.add_parser("finetune", help="fine-tune a generator on one painting's style (CSGAN)")
     p.add_argument("model", help="parent model id or card path")
     p.add_argument("painting", help="the style image (any format/mode/size)")
-    p.add_argument("--layers", type=int, default=d.layers, metavar="K",
-                   help="train only the last K layers (0 = whole generator, default)")
+    p.add_argument(
+        "--layers",
+        type=int,
+        default=d.layers,
+        metavar="K",
+        help="train only the last K layers (0 = whole generator, default)",
+    )
     p.add_argument("--style-weight", type=float, default=d.style_weight, help=f"default {d.style_weight}")
     p.add_argument("--content-weight", type=float, default=d.content_weight, help=f"default {d.content_weight}")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
     p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
-    p.add_argument("--size", type=int, default=d.size,
-                   help="image size fed to the loss network (default 0 = the generator's size)")
+    p.add_argument(
+        "--size", type=int, default=d.size, help="image size fed to the loss network (default 0 = the generator's size)"
+    )
     p.add_argument("--out", default=None, help="child model name (default: PARENT-PAINTING)")
     p.add_argument("--models-dir", default=None, help="where to save the child (default: user models)")
     # --steps, --batch, --checkpoint-every, --preview-every, --time-limit, --device, --precision, --threads,
@@ -39,8 +46,23 @@ def register(sub) -> None:
 def command_line(args) -> str:
     """The exact command that reproduces this run (built from the parsed options, so it is complete)."""
     parts = ["studio", "finetune", args.model, args.painting]
-    for opt in ("layers", "steps", "batch", "style_weight", "content_weight", "tv_weight", "lr", "size",
-                "precision", "seed", "device", "out", "models_dir", "ema", "run_dir"):
+    for opt in (
+        "layers",
+        "steps",
+        "batch",
+        "style_weight",
+        "content_weight",
+        "tv_weight",
+        "lr",
+        "size",
+        "precision",
+        "seed",
+        "device",
+        "out",
+        "models_dir",
+        "ema",
+        "run_dir",
+    ):
         value = getattr(args, opt, None)
         if value is not None:
             parts += ["--" + opt.replace("_", "-"), str(value)]

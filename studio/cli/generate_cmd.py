@@ -1,4 +1,5 @@
 """``studio generate MODEL``: render a grid of samples to PNG, headless (the studio's main job)."""
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,7 @@ def run(args) -> int:
     if not seeds:
         raise SystemExit("--seeds selected no seeds")
     if args.state:
-        base = (json.loads(args.state.read_text()) if args.state.suffix == ".json" else read_state(args.state))
+        base = json.loads(args.state.read_text()) if args.state.suffix == ".json" else read_state(args.state)
     else:
         base = model.default_state(Path(path).stem)
     base = normalise_state(base)
@@ -83,7 +84,7 @@ def run(args) -> int:
         states.append(st)
     images = []
     for i in range(0, len(states), 64):
-        images.append(to_uint8(model.render(states[i:i + 64])))
+        images.append(to_uint8(model.render(states[i : i + 64])))
     import numpy as np
 
     pixels = np.concatenate(images)

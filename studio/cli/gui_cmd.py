@@ -1,4 +1,5 @@
 """``studio gui``: open the window."""
+
 from __future__ import annotations
 
 

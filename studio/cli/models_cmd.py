@@ -1,4 +1,5 @@
 """``studio models``: list, inspect, validate and import model cards."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Text progress bar for jobs run from the command line (the CLI face of studio.core.jobs)."""
+
 from __future__ import annotations
 
 import sys
@@ -102,6 +103,7 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
         text_bar(p)
         if writer is not None:
             writer(p)
+
     import threading
 
     result: list[JobResult] = []
@@ -115,8 +117,9 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
             time.sleep(0.1)
         except KeyboardInterrupt:
             if not cancel.cancelled:
-                print("\ncancelling… (the job saves its work; press Ctrl+C again to wait less politely)",
-                      file=sys.stderr)
+                print(
+                    "\ncancelling… (the job saves its work; press Ctrl+C again to wait less politely)", file=sys.stderr
+                )
                 cancel.cancel()
     restore()
     res = result[0]

@@ -1,4 +1,5 @@
 """``studio train FAMILY ...``: train any family that offers a 'train' job, with a progress bar."""
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,13 @@ def register_run(sub) -> None:
 
 
 def _add_preview_option(parser) -> None:
-    parser.add_argument("--preview-png", dest="preview_png", default=None, metavar="PATH",
-                        help="keep the latest live preview image in this PNG (watch a headless run)")
+    parser.add_argument(
+        "--preview-png",
+        dest="preview_png",
+        default=None,
+        metavar="PATH",
+        help="keep the latest live preview image in this PNG (watch a headless run)",
+    )
 
 
 def run_named(args) -> int:
@@ -87,8 +93,16 @@ def relaunch_with_torchrun(nproc: int, args: list[str]) -> int:
         if a.startswith("--nproc="):
             continue
         argv.append(a)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-           "-m", "studio", *argv]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "studio",
+        *argv,
+    ]
     print(f"starting {nproc} training processes with torchrun…", file=sys.stderr)
     try:
         return subprocess.call(cmd)

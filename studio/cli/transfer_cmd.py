@@ -4,6 +4,7 @@ Writes the input next to the output (or next to every artist's version when --ar
 Without IMAGE, ``--seeds`` picks sampled contents instead: the "this content × all artists" grid.
 The PNG carries the state (including the encoded content code), so dropping it on the canvas restores it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,12 @@ def register(sub) -> None:
     p = sub.add_parser("transfer", help="redraw an image in an artist's style (GADN models)")
     p.add_argument("model", help="model id or card path of a GADN model")
     p.add_argument("image", nargs="?", type=Path, help="image to redraw (any format the loader reads)")
-    p.add_argument("--artist", action="append", metavar="NAME",
-                   help="target artist (repeatable; default: every artist of the model)")
+    p.add_argument(
+        "--artist",
+        action="append",
+        metavar="NAME",
+        help="target artist (repeatable; default: every artist of the model)",
+    )
     p.add_argument("--seeds", help="without IMAGE: sampled contents, e.g. 0-3 (one row each)")
     p.add_argument("--cell", type=int, default=0, help="cell size in px (default: the model's size)")
     p.add_argument("-o", "--out", type=Path, default=Path("transfer.png"))

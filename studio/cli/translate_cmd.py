@@ -1,5 +1,6 @@
 """``studio translate MODEL IMAGE``: apply a trained translator (CycleGAN, U-GAT-IT) to any image at its
 own resolution, optionally in overlapping tiles, and save a PNG with the translation in its metadata."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,12 +13,17 @@ def register(sub) -> None:
     p = sub.add_parser("translate", help="translate an image with a CycleGAN / U-GAT-IT model")
     p.add_argument("model", help="translator model id or card path")
     p.add_argument("image", type=Path, help="any image (PNG, JPEG, WebP, ...)")
-    p.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
-                   help="a2b: domain A → B (default); b2a: the reverse")
+    p.add_argument(
+        "--direction", default="a2b", choices=["a2b", "b2a"], help="a2b: domain A → B (default); b2a: the reverse"
+    )
     p.add_argument("-o", "--out", type=Path, default=None, help="output PNG (default IMAGE-MODEL-DIRECTION.png)")
-    p.add_argument("--tile", type=int, default=None,
-                   help="process in tiles of N px with overlap (bounds memory on large images); 0 = whole image; "
-                        f"default: whole image up to {AUTO_TILE_ABOVE} px, else {AUTO_TILE} px tiles")
+    p.add_argument(
+        "--tile",
+        type=int,
+        default=None,
+        help="process in tiles of N px with overlap (bounds memory on large images); 0 = whole image; "
+        f"default: whole image up to {AUTO_TILE_ABOVE} px, else {AUTO_TILE} px tiles",
+    )
     p.add_argument("--overlap", type=int, default=None, help="tile overlap in px (default: from the model)")
     p.add_argument("--side-by-side", action="store_true", help="save input | output next to each other")
     p.add_argument("--device", default="auto")
@@ -39,8 +45,9 @@ def run(args) -> int:
     path = store.resolve(args.model)
     model = load_model(path, device=args.device, registry=store.registry)
     if not isinstance(model, TranslatorModel):
-        raise StudioError(f"'{args.model}' is a {model.card.family} model, not an image translator "
-                          "(use a CycleGAN or U-GAT-IT model)")
+        raise StudioError(
+            f"'{args.model}' is a {model.card.family} model, not an image translator (use a CycleGAN or U-GAT-IT model)"
+        )
     image = load_image(args.image)
     if args.tile is None:
         args.tile = AUTO_TILE if max(image.size) > AUTO_TILE_ABOVE else 0
@@ -58,8 +65,13 @@ def run(args) -> int:
     out = args.out or Path(f"{args.image.stem}-{model_id}-{args.direction}.png")
     state = model.default_state(model_id)
     state["labels"]["direction"] = args.direction
-    state["translate"] = {"source": args.image.name, "direction": args.direction, "tile": args.tile,
-                          "size": [image.width, image.height], "side_by_side": bool(args.side_by_side)}
+    state["translate"] = {
+        "source": args.image.name,
+        "direction": args.direction,
+        "tile": args.tile,
+        "size": [image.width, image.height],
+        "side_by_side": bool(args.side_by_side),
+    }
     save_png(out, pixels, state)
     print(f"wrote {out} ({image.width}×{image.height}, {args.direction} with '{model_id}')")
     return 0

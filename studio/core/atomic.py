@@ -1,4 +1,5 @@
 """Write files so that a crash never leaves a half-written user file behind (temp file + rename)."""
+
 from __future__ import annotations
 
 import contextlib

@@ -11,6 +11,7 @@ then the card. A kill before the first rename leaves the old pair; after it, the
 tensors, sees that the old card does not match them, finds the pending card that does, and finishes
 the save (rolls forward). So a reader sees the old pair or the new one, never a mix.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,14 +75,18 @@ class ModelCard:
         if not isinstance(data, Mapping):
             raise CheckpointError(path, "the model card is not a JSON object")
         if data.get("format") != FORMAT_NAME:
-            raise CheckpointError(path, f"not a GAN Studio model card (format is {data.get('format')!r}, "
-                                        f"expected {FORMAT_NAME!r})")
+            raise CheckpointError(
+                path, f"not a GAN Studio model card (format is {data.get('format')!r}, expected {FORMAT_NAME!r})"
+            )
         version = data.get("format_version")
         if not isinstance(version, int) or version < 1:
             raise CheckpointError(path, f"the model card has no valid format_version ({version!r})")
         if version > FORMAT_VERSION:
-            raise CheckpointError(path, f"the model card is format version {version}, newer than this "
-                                        f"GAN Studio understands ({FORMAT_VERSION}); please update GAN Studio")
+            raise CheckpointError(
+                path,
+                f"the model card is format version {version}, newer than this "
+                f"GAN Studio understands ({FORMAT_VERSION}); please update GAN Studio",
+            )
         required = {"name": str, "family": str, "config": dict, "image_size": int}
         for key, kind in required.items():
             if not isinstance(data.get(key), kind):
@@ -121,11 +126,15 @@ def _sha256(path: Path) -> str:
 def sniff_foreign(path: Path, head: bytes) -> str | None:
     """Name what a file is when it is clearly not safetensors (so the message can say so)."""
     if head.startswith(b"PK\x03\x04"):
-        return ("this is a PyTorch .pt/.pth file (a zip of pickles), not a safetensors checkpoint; "
-                "GAN Studio never unpickles user files — convert it with 'studio models import'")
+        return (
+            "this is a PyTorch .pt/.pth file (a zip of pickles), not a safetensors checkpoint; "
+            "GAN Studio never unpickles user files — convert it with 'studio models import'"
+        )
     if head[:1] == b"\x80" and len(head) > 1 and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return ("this is a Python pickle, not a safetensors checkpoint; GAN Studio never unpickles "
-                "user files — convert it with 'studio models import'")
+        return (
+            "this is a Python pickle, not a safetensors checkpoint; GAN Studio never unpickles "
+            "user files — convert it with 'studio models import'"
+        )
     if head.startswith((b"\x89HDF", b"\x89PNG", b"\xff\xd8")):
         return "this is not a checkpoint (it looks like an HDF5 or image file)"
     return None
@@ -176,8 +185,9 @@ def read_card(path: str | Path) -> ModelCard:
     return ModelCard.from_dict(data, cpath)
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
-                    verify_hash: bool = True) -> tuple[dict[str, torch.Tensor], ModelCard]:
+def load_checkpoint(
+    path: str | Path, device: str | torch.device = "cpu", verify_hash: bool = True
+) -> tuple[dict[str, torch.Tensor], ModelCard]:
     """Load tensors and card of one checkpoint, validating both."""
     from safetensors.torch import load_file
 
@@ -191,8 +201,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
         if actual != card.tensors_sha256:
             finished = _roll_forward(tpath, card_path(path), actual)
             if finished is None:
-                raise CheckpointError(tpath, "the tensors do not match their model card (the file was changed "
-                                             "or a save was interrupted)")
+                raise CheckpointError(
+                    tpath, "the tensors do not match their model card (the file was changed or a save was interrupted)"
+                )
             card = finished
     try:
         tensors = load_file(str(tpath), device=str(device))
@@ -283,15 +294,17 @@ def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tens
     return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
 
 
-def load_module_tensors(prefix: str, module: torch.nn.Module, tensors: Mapping[str, torch.Tensor],
-                        path: str | Path = "<checkpoint>") -> None:
+def load_module_tensors(
+    prefix: str, module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], path: str | Path = "<checkpoint>"
+) -> None:
     """Load the ``prefix.*`` tensors into ``module``, turning shape/key mismatches into clear errors."""
-    sub = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    sub = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
     if not sub:
         raise CheckpointError(path, f"the checkpoint holds no '{prefix}' network")
     try:
         module.load_state_dict(sub, strict=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0:3]
-        raise CheckpointError(path, f"the '{prefix}' tensors do not fit the architecture in the model card: "
-                                    + " ".join(first)) from exc
+        raise CheckpointError(
+            path, f"the '{prefix}' tensors do not fit the architecture in the model card: " + " ".join(first)
+        ) from exc

@@ -1,4 +1,5 @@
 """Device choice shared by the CLI and the GUI: 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."""
+
 from __future__ import annotations
 
 import torch
@@ -38,8 +39,9 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
             raise StudioError(f"unknown device '{name}': use auto, cpu, cuda, cuda:N or mps") from exc
         count = torch.cuda.device_count()
         if device.index is not None and device.index >= count:
-            raise StudioError(f"device '{name}' was asked for, but this machine has {count} CUDA GPU(s) "
-                              f"(cuda:0 to cuda:{count - 1})")
+            raise StudioError(
+                f"device '{name}' was asked for, but this machine has {count} CUDA GPU(s) (cuda:0 to cuda:{count - 1})"
+            )
         return device
     if name == "mps":
         mps = getattr(torch.backends, "mps", None)

@@ -3,6 +3,7 @@
 Every error a user can cause (a bad file, a foreign checkpoint, a cancelled job) is a
 ``StudioError``; its ``str()`` is the sentence the UI and CLI show, naming the file and the problem.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """PNG export with the canvas state as JSON in a tEXt chunk, so a dropped PNG restores its state."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ from .errors import ImageLoadError
 STATE_KEY = "gan-studio-state"
 
 
-def save_png(path: str | Path, pixels: np.ndarray, state: dict[str, Any] | None = None,
-             extra_text: dict[str, str] | None = None) -> Path:
+def save_png(
+    path: str | Path, pixels: np.ndarray, state: dict[str, Any] | None = None, extra_text: dict[str, str] | None = None
+) -> Path:
     """Write an HxWx3 uint8 image as PNG (atomically) with ``state`` as JSON metadata."""
     path = Path(path)
     info = PngImagePlugin.PngInfo()

@@ -11,6 +11,7 @@ A *state* is a plain JSON-serialisable dict describing what is on the canvas::
 It is what undo/redo stores, what exported PNGs carry and what a dropped PNG restores. Keys a family
 does not use are ignored, so states stay portable.
 """
+
 from __future__ import annotations
 
 import copy
@@ -41,8 +42,15 @@ class Control:
 
 
 def new_state(model_id: str, seed: int = 0) -> dict[str, Any]:
-    return {"model": model_id, "seed": int(seed), "z_edits": {}, "directions": {}, "truncation": 1.0,
-            "labels": {}, "scalars": {}}
+    return {
+        "model": model_id,
+        "seed": int(seed),
+        "z_edits": {},
+        "directions": {},
+        "truncation": 1.0,
+        "labels": {},
+        "scalars": {},
+    }
 
 
 def normalise_state(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,13 +121,31 @@ class LatentModel(LoadedModel):
     pca_stds: torch.Tensor | None = None  # [k]
 
     def controls(self) -> list[Control]:
-        ctl = [Control("seed", "seed", "Seed", 0, 2**31 - 1, 0),
-               Control("scalar", "truncation", "Truncation", 0.0, 1.5, 1.0,
-                       help="pull the code towards the average image (lower = safer, less varied)")]
+        ctl = [
+            Control("seed", "seed", "Seed", 0, 2**31 - 1, 0),
+            Control(
+                "scalar",
+                "truncation",
+                "Truncation",
+                0.0,
+                1.5,
+                1.0,
+                help="pull the code towards the average image (lower = safer, less varied)",
+            ),
+        ]
         if self.pca_directions is not None:
             for i in range(self.pca_directions.shape[0]):
-                ctl.append(Control("direction", f"pc{i}", f"Direction {i + 1}", -3.0, 3.0, 0.0,
-                                   help="principal direction of the generator's features (GANSpace)"))
+                ctl.append(
+                    Control(
+                        "direction",
+                        f"pc{i}",
+                        f"Direction {i + 1}",
+                        -3.0,
+                        3.0,
+                        0.0,
+                        help="principal direction of the generator's features (GANSpace)",
+                    )
+                )
         ctl.append(Control("latent", "z", "Raw latent dimensions", -3.0, 3.0, 0.0, count=self.latent_dim))
         return ctl
 

@@ -1,4 +1,5 @@
 """Tile images into one grid image (the exported artefact artists share)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +25,7 @@ def tile(images: np.ndarray, rows: int, cols: int, pad: int = 2, background: int
     for i in range(min(n, rows * cols)):
         r, c = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + c * (w + pad)
-        out[y:y + h, x:x + w] = images[i]
+        out[y : y + h, x : x + w] = images[i]
     return out
 
 

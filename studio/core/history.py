@@ -7,6 +7,7 @@ other point is dropped and the window doubles. Scores (KID every N steps) are ra
 
 The stored form is the one :func:`studio.metrics.curves.loss_history` reads: ``{name: [[step, value], ...]}``.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,9 +69,11 @@ class TrainingHistory:
         if isinstance(series, Mapping):
             for name, points in series.items():
                 if isinstance(points, list):
-                    good = [[int(p[0]), float(p[1])] for p in points
-                            if isinstance(p, (list, tuple)) and len(p) == 2
-                            and all(isinstance(v, (int, float)) for v in p)]
+                    good = [
+                        [int(p[0]), float(p[1])]
+                        for p in points
+                        if isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
+                    ]
                     if good:
                         history.series[str(name)] = good
         try:

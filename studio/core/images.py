@@ -4,6 +4,7 @@ Handles EXIF orientation, every PIL mode (P, LA, CMYK, I;16, I, F, RGBA, 1, ...)
 alpha composited over a background, a pixel-count guard against decompression bombs, and turns every
 failure (not an image, truncated, unsupported) into an :class:`ImageLoadError` naming the file.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -43,8 +44,9 @@ def _to_rgb(img: Image.Image, background: tuple[int, int, int]) -> Image.Image:
     return img
 
 
-def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS,
-               background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+def load_image(
+    path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS, background: tuple[int, int, int] = (255, 255, 255)
+) -> Image.Image:
     """Open a user image safely and return it as an 8-bit RGB PIL image."""
     path = Path(path)
     if not path.exists():
@@ -59,8 +61,11 @@ def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS,
             with Image.open(path) as img:
                 w, h = img.size
                 if w * h > max_pixels:
-                    raise ImageLoadError(path, f"the image is {w}×{h} = {w * h / 1e6:.0f} megapixels, over the "
-                                               f"{max_pixels / 1e6:.0f} MP limit (a decompression bomb guard)")
+                    raise ImageLoadError(
+                        path,
+                        f"the image is {w}×{h} = {w * h / 1e6:.0f} megapixels, over the "
+                        f"{max_pixels / 1e6:.0f} MP limit (a decompression bomb guard)",
+                    )
                 if w < 1 or h < 1:
                     raise ImageLoadError(path, "the image has no pixels")
                 img.seek(0)  # first frame of animations
@@ -106,5 +111,8 @@ def list_images(folder: str | Path, recursive: bool = True) -> list[Path]:
     if not folder.is_dir():
         raise ImageLoadError(folder, "not a folder")
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern)
-                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in folder.glob(pattern)
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    )

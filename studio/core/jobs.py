@@ -9,6 +9,7 @@ catches ``JobCancelled``, saves atomically, and re-raises.
 The CLI renders progress as a text bar (``studio.cli``), the GUI as a job panel (``studio.engine``);
 both call :func:`run_job`, so a job behaves the same everywhere.
 """
+
 from __future__ import annotations
 
 import math
@@ -72,8 +73,9 @@ def quality_scores(metrics: Mapping[str, float]) -> dict[str, float]:
 class Reporter:
     """Handed to a job: reports progress, checks for cancel, guards against divergence."""
 
-    def __init__(self, callback: ProgressCallback | None = None, cancel: CancelToken | None = None,
-                 divergence_limit: float = 1e6) -> None:
+    def __init__(
+        self, callback: ProgressCallback | None = None, cancel: CancelToken | None = None, divergence_limit: float = 1e6
+    ) -> None:
         self.callback = callback
         self.cancel = cancel or CancelToken()
         self.divergence_limit = divergence_limit
@@ -92,17 +94,31 @@ class Reporter:
         """Raise JobCancelled if the user cancelled. Call it in inner loops that report rarely."""
         self.cancel.raise_if_cancelled()
 
-    def report(self, step: int, total: int, losses: Mapping[str, float] | None = None,
-               message: str = "", preview: np.ndarray | None = None,
-               metrics: Mapping[str, float] | None = None) -> None:
+    def report(
+        self,
+        step: int,
+        total: int,
+        losses: Mapping[str, float] | None = None,
+        message: str = "",
+        preview: np.ndarray | None = None,
+        metrics: Mapping[str, float] | None = None,
+    ) -> None:
         clean = {k: float(v) for k, v in (losses or {}).items()}
         for name, value in clean.items():
             if not math.isfinite(value) or abs(value) > self.divergence_limit:
-                raise JobDiverged(f"training diverged at step {step}: loss '{name}' is {value}. "
-                                  "Try a lower learning rate; the last checkpoint is kept.")
-        event = Progress(step=step, total=total, losses=clean,
-                         metrics={k: float(v) for k, v in (metrics or {}).items()},
-                         message=message, preview=preview, elapsed_s=self.elapsed_s)
+                raise JobDiverged(
+                    f"training diverged at step {step}: loss '{name}' is {value}. "
+                    "Try a lower learning rate; the last checkpoint is kept."
+                )
+        event = Progress(
+            step=step,
+            total=total,
+            losses=clean,
+            metrics={k: float(v) for k, v in (metrics or {}).items()},
+            message=message,
+            preview=preview,
+            elapsed_s=self.elapsed_s,
+        )
         if preview is None:
             self.history.append(event)
         else:  # keep history light: previews are only for live display
@@ -137,8 +153,7 @@ class JobResult:
         return self.status == "finished"
 
 
-def run_job(job: Job, callback: ProgressCallback | None = None,
-            cancel: CancelToken | None = None) -> JobResult:
+def run_job(job: Job, callback: ProgressCallback | None = None, cancel: CancelToken | None = None) -> JobResult:
     """Run a job to the end, turning cancel/divergence/user errors into a JobResult (never raises them)."""
     reporter = Reporter(callback, cancel)
     try:
@@ -151,11 +166,16 @@ def run_job(job: Job, callback: ProgressCallback | None = None,
     except (JobDiverged, StudioError) as exc:
         return JobResult("failed", f"{job.title}: {exc}", {}, reporter.elapsed_s)
     except MemoryError:
-        return JobResult("failed", f"{job.title}: out of memory — try a smaller batch or image size",
-                         {}, reporter.elapsed_s)
+        return JobResult(
+            "failed", f"{job.title}: out of memory — try a smaller batch or image size", {}, reporter.elapsed_s
+        )
     except Exception as exc:  # a bug: keep the app alive, show the message, keep the trace for the log
-        return JobResult("failed", f"{job.title}: unexpected error: {exc!r}",
-                         {"traceback": traceback.format_exc()}, reporter.elapsed_s)
+        return JobResult(
+            "failed",
+            f"{job.title}: unexpected error: {exc!r}",
+            {"traceback": traceback.format_exc()},
+            reporter.elapsed_s,
+        )
 
 
 def cancelled_with(outputs: Mapping[str, Any]) -> JobCancelled:

@@ -1,4 +1,5 @@
 """Latent-space utilities: seeds to codes, interpolation, truncation, principal directions (GANSpace)."""
+
 from __future__ import annotations
 
 import torch
@@ -52,7 +53,7 @@ def principal_directions(z: torch.Tensor, features: torch.Tensor, k: int) -> tup
     _, _, vh = torch.linalg.svd(feats, full_matrices=False)
     coords = feats @ vh[:k].T  # [N, k]
     coords = coords / coords.std(0, keepdim=True).clamp_min(1e-12)
-    zc = (z.double() - z.double().mean(0, keepdim=True))
+    zc = z.double() - z.double().mean(0, keepdim=True)
     basis = torch.linalg.lstsq(coords, zc).solution  # [k, D]
     norms = basis.norm(dim=1, keepdim=True).clamp_min(1e-12)
     directions = basis / norms

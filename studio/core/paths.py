@@ -3,6 +3,7 @@
 ``STUDIO_HOME`` (default ``$XDG_DATA_HOME/gan-studio``) holds the user's models and plugins, so tests
 and portable installs can point it elsewhere.
 """
+
 from __future__ import annotations
 
 import os

@@ -14,6 +14,7 @@ Tool entry points are only loaded by the window (:func:`discover_tools`), since 
 
 A broken plugin never stops the studio: its error is kept in :attr:`Registry.errors` and shown.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -117,8 +118,9 @@ class Registry:
             return
         family = family_cls()
         if family.name in self.families:
-            self.errors.append(f"{source}: family '{family.name}' is already provided by "
-                               f"{self.sources[family.name]}; ignored")
+            self.errors.append(
+                f"{source}: family '{family.name}' is already provided by {self.sources[family.name]}; ignored"
+            )
             return
         self.families[family.name] = family
         self.sources[family.name] = source
@@ -168,8 +170,7 @@ def discover(extra_dirs: list[Path] | None = None, use_entry_points: bool = True
     return reg
 
 
-def discover_tools(registry: Registry | None = None,
-                   use_entry_points: bool = True) -> tuple[list[ToolSpec], list[str]]:
+def discover_tools(registry: Registry | None = None, use_entry_points: bool = True) -> tuple[list[ToolSpec], list[str]]:
     """Every installed tool: the ``studio.tools`` entry points (sorted by name; each names a module with a
     ``TOOLS`` list, a ToolSpec, or a callable returning specs), then the plugin files' ``TOOLS`` of
     ``registry`` (default: the process-wide one). Returns (specs, problems); never raises. The first spec

@@ -4,6 +4,7 @@ A model's id is its card's file stem. Children (fine-tunes) name their parent's 
 so the UI can show them under it. Invalid cards are listed in ``problems`` with a clear reason
 instead of breaking the list.
 """
+
 from __future__ import annotations
 
 import os
@@ -84,12 +85,13 @@ class ModelStore:
         p = Path(name_or_path)
         if p.exists() or p.with_suffix(".json").exists():
             return p if p.suffix == ".json" else p.with_suffix(".json")
-        raise StudioError(f"'{name_or_path}' is neither a known model id nor a checkpoint file "
-                          f"(known: {', '.join(self.entries) or 'none'})")
+        raise StudioError(
+            f"'{name_or_path}' is neither a known model id nor a checkpoint file "
+            f"(known: {', '.join(self.entries) or 'none'})"
+        )
 
 
-def load_model(path: str | Path, device: str | torch.device = "auto",
-               registry: Registry | None = None) -> LoadedModel:
+def load_model(path: str | Path, device: str | torch.device = "auto", registry: Registry | None = None) -> LoadedModel:
     """Load any checkpoint into a ready-to-render model, through its family."""
     dev = resolve_device(device)
     tensors, card = load_checkpoint(path, device="cpu")
@@ -101,7 +103,17 @@ def load_model(path: str | Path, device: str | torch.device = "auto",
 def describe(card: ModelCard) -> dict[str, Any]:
     """A short, human-oriented summary of a card (for `studio models` and the UI)."""
     t = card.training
-    return {"name": card.name, "family": card.family, "image_size": card.image_size,
-            "latent_dim": card.latent_dim, "labels": {k: len(v) for k, v in card.labels.items()},
-            "parent": card.parent, "data": t.data, "licence": t.licence, "steps": t.steps,
-            "wall_time_s": round(t.wall_time_s, 1), "command": t.command, "metrics": card.metrics}
+    return {
+        "name": card.name,
+        "family": card.family,
+        "image_size": card.image_size,
+        "latent_dim": card.latent_dim,
+        "labels": {k: len(v) for k, v in card.labels.items()},
+        "parent": card.parent,
+        "data": t.data,
+        "licence": t.licence,
+        "steps": t.steps,
+        "wall_time_s": round(t.wall_time_s, 1),
+        "command": t.command,
+        "metrics": card.metrics,
+    }

@@ -1,4 +1,5 @@
 """Finished frames: what the render engine hands to the UI (pixels and a QImage, never tensors)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@ point (for the loss curve) but emits ``progress`` at most every ``min_interval_s
 don't flood the event loop. The last event before the end is always delivered. ``cancel()`` sets the
 job's CancelToken; jobs check it at every ``report()``, so the job stops at its next report.
 """
+
 from __future__ import annotations
 
 import threading

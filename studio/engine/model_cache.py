@@ -1,4 +1,5 @@
 """A small LRU cache of loaded models keyed by (card path, device), so switching back is instant."""
+
 from __future__ import annotations
 
 import threading

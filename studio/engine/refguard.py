@@ -11,6 +11,7 @@ The fix makes the three singletons effectively immortal, as 3.12 does: add 2**40
 counts once, under the GIL. Nothing else changes; on 3.12+ this is a no-op. Every module that uses
 Qt goes through :func:`install` (studio.engine and studio.ui call it on import).
 """
+
 from __future__ import annotations
 
 import ctypes

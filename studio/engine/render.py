@@ -12,6 +12,7 @@ arrive as :class:`~studio.engine.frames.Frame` with a QImage and uint8 pixels. C
 qasync loop can ``await engine.render_async(...)`` / ``await engine.load_async(...)`` instead of wiring
 signals.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -123,11 +124,13 @@ class _RenderWorker(QObject):
             except StudioError as exc:
                 self.failed.emit(RenderFailure(req.stamp, req.channel, req.model, str(exc)))
             except MemoryError:
-                self.failed.emit(RenderFailure(req.stamp, req.channel, req.model,
-                                               "out of memory while rendering: try a smaller grid"))
+                self.failed.emit(
+                    RenderFailure(
+                        req.stamp, req.channel, req.model, "out of memory while rendering: try a smaller grid"
+                    )
+                )
             except Exception as exc:  # a family bug must not kill the render thread
-                self.failed.emit(RenderFailure(req.stamp, req.channel, req.model,
-                                               f"rendering failed: {exc!r}"))
+                self.failed.emit(RenderFailure(req.stamp, req.channel, req.model, f"rendering failed: {exc!r}"))
 
     def _render(self, req: RenderRequest) -> Frame:
         model = self.cache.get(req.model, req.device)
@@ -142,8 +145,19 @@ class _RenderWorker(QObject):
             pixels = cells[0]
         image = array_to_qimage(pixels)
         total_ms = (time.perf_counter() - req.requested_at) * 1000.0
-        return Frame(req.stamp, req.channel, req.model, req.states, req.rows, req.cols, cells, image,
-                     render_ms, total_ms, req.requested_at)
+        return Frame(
+            req.stamp,
+            req.channel,
+            req.model,
+            req.states,
+            req.rows,
+            req.cols,
+            cells,
+            image,
+            render_ms,
+            total_ms,
+            req.requested_at,
+        )
 
 
 class RenderEngine(QObject):
@@ -154,8 +168,7 @@ class RenderEngine(QObject):
     modelReady = Signal(object)  # ModelReady
     _wake = Signal()
 
-    def __init__(self, device: str = "auto", cache: ModelCache | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, device: str = "auto", cache: ModelCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.device = device or "auto"
         self.cache = cache or ModelCache()
@@ -181,8 +194,16 @@ class RenderEngine(QObject):
         """Later requests render on this device ('auto', 'cpu', 'cuda:0', 'mps')."""
         self.device = name or "auto"
 
-    def request(self, model: str | Path, states: Sequence[Mapping[str, Any]], channel: str = "canvas",
-                rows: int = 1, cols: int = 1, pad: int = 2, background: int = 255) -> int:
+    def request(
+        self,
+        model: str | Path,
+        states: Sequence[Mapping[str, Any]],
+        channel: str = "canvas",
+        rows: int = 1,
+        cols: int = 1,
+        pad: int = 2,
+        background: int = 255,
+    ) -> int:
         """Ask for a frame; returns its stamp. A newer request on the same channel supersedes this one."""
         key = model_key(model)
         stamp = next(self._stamps)
@@ -191,19 +212,31 @@ class RenderEngine(QObject):
         self._channel_model[channel] = key
         clean = [normalise_state(s) for s in states]
         self.stats["requested"] += 1
-        self._post(RenderRequest(stamp, channel, key, self.device, clean, max(1, rows), max(1, cols), pad,
-                                 time.perf_counter(), int(background)))
+        self._post(
+            RenderRequest(
+                stamp,
+                channel,
+                key,
+                self.device,
+                clean,
+                max(1, rows),
+                max(1, cols),
+                pad,
+                time.perf_counter(),
+                int(background),
+            )
+        )
         return stamp
 
     def load(self, model: str | Path, channel: str = LOAD_CHANNEL) -> int:
         """Load (or fetch from the cache) a model in the render thread; answers with modelReady."""
         stamp = next(self._stamps)
-        self._post(RenderRequest(stamp, channel, model_key(model), self.device,
-                                 requested_at=time.perf_counter()))
+        self._post(RenderRequest(stamp, channel, model_key(model), self.device, requested_at=time.perf_counter()))
         return stamp
 
-    async def render_async(self, model: str | Path, states: Sequence[Mapping[str, Any]], rows: int = 1,
-                           cols: int = 1, pad: int = 2) -> Frame:
+    async def render_async(
+        self, model: str | Path, states: Sequence[Mapping[str, Any]], rows: int = 1, cols: int = 1, pad: int = 2
+    ) -> Frame:
         """Render and await the frame (its own channel, so nothing supersedes it). Raises StudioError."""
         future = asyncio.get_event_loop().create_future()
         channel = f"await-{id(future)}"

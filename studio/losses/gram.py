@@ -12,6 +12,7 @@ Conventions (so weights mean the same thing everywhere and tests can check hand-
 * ``total_variation(x)`` is the mean squared difference of horizontally and vertically neighbouring
   pixels (summed over both directions), for images in any range.
 """
+
 from __future__ import annotations
 
 import torch

@@ -12,6 +12,7 @@ Why these layers:
 * content: relu3_1 for fine-tuning (generator images are small, 64–112 px: a deeper layer is only a few
   pixels wide and lets the object shape drift), relu4_2 for Gatys as in the original paper.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -48,8 +49,9 @@ class LossConfig:
         if not self.style_layers:
             raise StudioError("the style loss needs at least one layer")
         if self.style_layer_weights and len(self.style_layer_weights) != len(self.style_layers):
-            raise StudioError(f"{len(self.style_layer_weights)} style layer weights given for "
-                              f"{len(self.style_layers)} style layers")
+            raise StudioError(
+                f"{len(self.style_layer_weights)} style layer weights given for {len(self.style_layers)} style layers"
+            )
 
     @property
     def layer_weights(self) -> dict[str, float]:
@@ -70,8 +72,7 @@ class LossConfig:
 
 
 FINETUNE_LOSS = LossConfig()
-GATYS_LOSS = LossConfig(style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-                        content_layer="relu4_2")
+GATYS_LOSS = LossConfig(style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), content_layer="relu4_2")
 
 
 def build_loss_network(config: LossConfig, device: torch.device | str = "cpu") -> FeatureNetwork:

@@ -4,6 +4,7 @@ Why: the real loss network costs seconds per step on a CPU; tests of the fine-tu
 *mechanics* (loss goes down, only chosen layers change, cancel/resume) only need some fixed nonlinear
 features. Two tests still use the real VGG-19.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

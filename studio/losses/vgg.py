@@ -8,6 +8,7 @@ tensors; it is our installed dependency, not a user file, and is still read with
 Inputs are RGB images in [0, 1]; the network itself converts them to what the Caffe-trained weights
 expect: BGR, 0–255, minus the ImageNet mean pixel [103.939, 116.779, 123.68].
 """
+
 from __future__ import annotations
 
 import threading
@@ -62,13 +63,13 @@ class VGG19Features(nn.Module):
         if last_layer not in LAYER_NAMES:
             raise StudioError(f"unknown VGG-19 layer {last_layer!r} (known: {', '.join(LAYER_NAMES)})")
         self.pooling = pooling
-        self.names: list[str] = list(LAYER_NAMES[:LAYER_NAMES.index(last_layer) + 1])
+        self.names: list[str] = list(LAYER_NAMES[: LAYER_NAMES.index(last_layer) + 1])
         layers: list[nn.Module] = []
         for _block, n, cin, cout in _BLOCKS:
             for i in range(1, n + 1):
                 layers += [nn.Conv2d(cin if i == 1 else cout, cout, 3, padding=1), nn.ReLU(inplace=False)]
             layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
-        self.layers = nn.ModuleList(layers[:len(self.names)])
+        self.layers = nn.ModuleList(layers[: len(self.names)])
         self.register_buffer("mean", torch.tensor(BGR_MEAN).view(1, 3, 1, 1), persistent=False)
 
     def normalise(self, rgb01: torch.Tensor) -> torch.Tensor:
@@ -79,12 +80,13 @@ class VGG19Features(nn.Module):
         wanted = set(wanted)
         unknown = wanted - set(self.names)
         if unknown:
-            raise StudioError(f"VGG-19 layer(s) {sorted(unknown)} are not computed by this network "
-                              f"(it stops at {self.names[-1]})")
+            raise StudioError(
+                f"VGG-19 layer(s) {sorted(unknown)} are not computed by this network (it stops at {self.names[-1]})"
+            )
         last = max(self.names.index(w) for w in wanted)
         x = self.normalise(rgb01)
         out = {}
-        for name, layer in zip(self.names[:last + 1], self.layers):
+        for name, layer in zip(self.names[: last + 1], self.layers):
             x = layer(x)
             if name in wanted:
                 out[name] = x
@@ -109,8 +111,9 @@ def _load_weights(net: VGG19Features) -> None:
             raise StudioError(f"{path.name}: the VGG-19 weights lack layer {key}") from None
         weight = table[codes.long()].reshape(codes.shape)
         if weight.shape != layer.weight.shape or bias.shape != layer.bias.shape:
-            raise StudioError(f"{path.name}: layer {key} has shape {tuple(weight.shape)}, expected "
-                              f"{tuple(layer.weight.shape)}")
+            raise StudioError(
+                f"{path.name}: layer {key} has shape {tuple(weight.shape)}, expected {tuple(layer.weight.shape)}"
+            )
         with torch.no_grad():
             layer.weight.copy_(weight)
             layer.bias.copy_(bias)

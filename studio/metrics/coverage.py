@@ -4,6 +4,7 @@ FID mixes "how good" and "how varied" into one number; these split them: precisi
 inside the real images' k-NN balls (fidelity), recall = share of real images inside the samples' balls
 (variety), coverage = share of real images whose ball holds at least one sample (robust to outliers).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ import torch
 def _kth_radius(x: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
     out = []
     for s in range(0, x.shape[0], chunk):
-        d = torch.cdist(x[s:s + chunk], x)
+        d = torch.cdist(x[s : s + chunk], x)
         out.append(d.kthvalue(k + 1, dim=1).values)  # +1: the point itself is at distance 0
     return torch.cat(out)
 
@@ -21,7 +22,7 @@ def _kth_radius(x: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
 def _inside_any(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
     out = []
     for s in range(0, points.shape[0], chunk):
-        d = torch.cdist(points[s:s + chunk], centres)
+        d = torch.cdist(points[s : s + chunk], centres)
         out.append((d <= radii[None, :]).any(dim=1))
     return torch.cat(out)
 
@@ -38,7 +39,7 @@ def precision_recall_coverage(real, fake, k: int = 3) -> dict[str, float]:
     # coverage: real centres whose own k-NN ball contains at least one sample
     covered = []
     for s in range(0, r.shape[0], 2048):
-        d = torch.cdist(r[s:s + 2048], f)
-        covered.append(d.min(dim=1).values <= r_rad[s:s + 2048])
+        d = torch.cdist(r[s : s + 2048], f)
+        covered.append(d.min(dim=1).values <= r_rad[s : s + 2048])
     coverage = torch.cat(covered).double().mean()
     return {"precision": float(precision), "recall": float(recall), "coverage": float(coverage)}

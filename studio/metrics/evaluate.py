@@ -5,6 +5,7 @@ network (so a compare table is meaningful). It reports progress per batch (so Ca
 nothing half-written (the card update and the report are atomic and happen at the end), and is cheap to
 re-run: the reference features are cached by folder content (see :mod:`studio.metrics.reference`).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -66,11 +67,23 @@ def sample_states(model, model_id: str, n: int, first_seed: int = FIRST_SEED) ->
 class EvaluationJob:
     """``studio eval``'s job. Outputs: {"report": html path, "cards": [...]}; results in ``self.evaluations``."""
 
-    def __init__(self, models: Sequence[str | Path], data: str | Path, n: int = 1000,
-                 features: str = DEFAULT_FEATURES, report: str | Path | None = None, write_card: bool = False,
-                 train: str | Path | None = None, device: str = "auto", batch_size: int = 32,
-                 reference_limit: int = 0, kid_subsets: int = 100, compare: bool = False,
-                 registry=None, **_ignored: Any):
+    def __init__(
+        self,
+        models: Sequence[str | Path],
+        data: str | Path,
+        n: int = 1000,
+        features: str = DEFAULT_FEATURES,
+        report: str | Path | None = None,
+        write_card: bool = False,
+        train: str | Path | None = None,
+        device: str = "auto",
+        batch_size: int = 32,
+        reference_limit: int = 0,
+        kid_subsets: int = 100,
+        compare: bool = False,
+        registry=None,
+        **_ignored: Any,
+    ):
         if not models:
             raise StudioError("name at least one model to evaluate")
         if n < 2:
@@ -85,29 +98,35 @@ class EvaluationJob:
         self.compare = compare or len(models) > 1
         self.registry = registry
         self.evaluations: list[ModelEvaluation] = []
-        self.title = (f"Evaluate {self.models[0].stem}" if len(self.models) == 1
-                      else f"Compare {len(self.models)} models")
+        self.title = (
+            f"Evaluate {self.models[0].stem}" if len(self.models) == 1 else f"Compare {len(self.models)} models"
+        )
         if not self.data.is_dir():
             raise StudioError(f"{self.data}: the reference folder does not exist")
 
     # -- steps -------------------------------------------------------------------------------------
-    def _reference(self, net: FeatureNet, folder: Path, size: int, reporter: Reporter, done: int,
-                   total: int) -> ReferenceSet:
+    def _reference(
+        self, net: FeatureNet, folder: Path, size: int, reporter: Reporter, done: int, total: int
+    ) -> ReferenceSet:
         def progress(k: int, count: int) -> None:
-            reporter.report(done + min(k, count) * self._ref_share // max(count, 1), total,
-                            message=f"reference features {k}/{count} ({folder.name})")
+            reporter.report(
+                done + min(k, count) * self._ref_share // max(count, 1),
+                total,
+                message=f"reference features {k}/{count} ({folder.name})",
+            )
 
-        return reference_features(folder, net, size, batch_size=self.batch_size, limit=self.reference_limit,
-                                  progress=progress)
+        return reference_features(
+            folder, net, size, batch_size=self.batch_size, limit=self.reference_limit, progress=progress
+        )
 
     def _sample_features(self, model, states, net: FeatureNet, reporter: Reporter, done: int, total: int):
         grid: list[np.ndarray] = []
 
         def batches():
             for i in range(0, len(states), self.batch_size):
-                images = model.render(states[i:i + self.batch_size])
+                images = model.render(states[i : i + self.batch_size])
                 if len(grid) < GRID_SAMPLES:
-                    grid.extend(to_uint8(images)[:GRID_SAMPLES - len(grid)])
+                    grid.extend(to_uint8(images)[: GRID_SAMPLES - len(grid)])
                 yield images
 
         def progress(k: int) -> None:
@@ -139,8 +158,7 @@ class EvaluationJob:
             feats, logits, grid = self._sample_features(model, states, net, reporter, done, total)
             done += self.n
             reporter.message(f"scoring {card_path.stem}…")
-            scores, memo = compute_scores(feats, logits, ref.features, train_feats,
-                                          kid_subsets=self.kid_subsets)
+            scores, memo = compute_scores(feats, logits, ref.features, train_feats, kid_subsets=self.kid_subsets)
             ref_is = half_fid = None
             if ref.logits.shape[0] >= 4:  # context for the numbers: the reference set against itself
                 from .frechet import fid
@@ -148,24 +166,37 @@ class EvaluationJob:
 
                 ref_is = inception_score(ref.logits)[0]
                 half_fid = fid(ref.features[0::2], ref.features[1::2])
-            result: dict[str, Any] = {**{k: (float(f"{v:.7g}") if isinstance(v, float) and math.isfinite(v) else v)
-                         for k, v in scores.items()},
-                      "feature_net": net.name, "feature_net_description": net.description,
-                      "n_generated": len(states), "n_reference": len(ref.files),
-                      "reference": str(self.data), "reference_digest": ref.digest[:16],
-                      "memorisation_set": str(self.train or self.data),
-                      "reference_is": None if ref_is is None else round(ref_is, 4),
-                      "reference_half_fid": None if half_fid is None else round(half_fid, 4),
-                      "image_size": card.image_size, "first_seed": FIRST_SEED,
-                      # which weights were scored: a retrained model keeps stale scores detectable
-                      "model_steps": card.training.steps, "tensors_sha256": card.tensors_sha256[:16],
-                      "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                      "eval_seconds": round(time.perf_counter() - t0, 1)}
+            result: dict[str, Any] = {
+                **{
+                    k: (float(f"{v:.7g}") if isinstance(v, float) and math.isfinite(v) else v)
+                    for k, v in scores.items()
+                },
+                "feature_net": net.name,
+                "feature_net_description": net.description,
+                "n_generated": len(states),
+                "n_reference": len(ref.files),
+                "reference": str(self.data),
+                "reference_digest": ref.digest[:16],
+                "memorisation_set": str(self.train or self.data),
+                "reference_is": None if ref_is is None else round(ref_is, 4),
+                "reference_half_fid": None if half_fid is None else round(half_fid, 4),
+                "image_size": card.image_size,
+                "first_seed": FIRST_SEED,
+                # which weights were scored: a retrained model keeps stale scores detectable
+                "model_steps": card.training.steps,
+                "tensors_sha256": card.tensors_sha256[:16],
+                "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "eval_seconds": round(time.perf_counter() - t0, 1),
+            }
             ev = ModelEvaluation(card_path.stem, card_path, result, grid, states, memo, ref, card)
             ev.extra_images = self._flagged_images(model, ev)
             self.evaluations.append(ev)
-            reporter.report(done, total, message=f"{card_path.stem}: FID {result['fid']:.2f}",
-                            metrics={"fid": result["fid"], "kid": result["kid"]})
+            reporter.report(
+                done,
+                total,
+                message=f"{card_path.stem}: FID {result['fid']:.2f}",
+                metrics={"fid": result["fid"], "kid": result["kid"]},
+            )
             del model
         check_comparable([e.result for e in self.evaluations])
         outputs: dict[str, Any] = {"table": "\n" + self.table()}

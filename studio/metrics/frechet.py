@@ -8,6 +8,7 @@ eigenvalues we clip at zero. That never produces the complex parts or the NaNs t
 ``sqrtm`` of the non-symmetric Σ1 Σ2 does when there are fewer images than feature dimensions.
 Everything runs in float64.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ High when each image is confidently one class (low-entropy p(y|x)) and the class
 (high-entropy p(y)); ranges from 1 to the number of classes. With a classifier other than Inception-v3
 (our default is MobileNetV2 on ImageNet) the number is only comparable with scores of the same network.
 """
+
 from __future__ import annotations
 
 import numpy as np

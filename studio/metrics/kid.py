@@ -7,6 +7,7 @@ training) give comparable numbers, and ~0 really means "same distribution".
 Cost: when both sets are small enough the three kernel matrices are computed once (one matmul each)
 and every subset just indexes into them; otherwise each subset computes its own blocks.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,9 +29,14 @@ def _mmd2_unbiased(kxx: torch.Tensor, kyy: torch.Tensor, kxy: torch.Tensor) -> f
     return float(sum_xx + sum_yy - 2.0 * kxy.sum(dtype=f64) / (m * n))
 
 
-def kid(features_a: torch.Tensor | np.ndarray, features_b: torch.Tensor | np.ndarray,
-        subsets: int = 100, subset_size: int = 1000, seed: int = 0,
-        device: str | torch.device | None = None) -> tuple[float, float]:
+def kid(
+    features_a: torch.Tensor | np.ndarray,
+    features_b: torch.Tensor | np.ndarray,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+) -> tuple[float, float]:
     """(mean, std) of the unbiased MMD² over ``subsets`` random subsets of ``subset_size`` per side."""
     x = torch.as_tensor(np.asarray(features_a) if not isinstance(features_a, torch.Tensor) else features_a)
     y = torch.as_tensor(np.asarray(features_b) if not isinstance(features_b, torch.Tensor) else features_b)

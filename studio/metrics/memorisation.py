@@ -13,6 +13,7 @@ but thresholded, so the penalty is 1 (up to ε) for any model whose samples are 
 τ from the training set, and grows like 1/d as samples become near-copies (d → 0). Rows that are all
 zeros are dropped before normalising, as in the reference code.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,9 @@ def _unit_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x / x.norm(dim=1, keepdim=True), keep
 
 
-def nearest_cosine(generated: torch.Tensor | np.ndarray, training: torch.Tensor | np.ndarray,
-                   chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def nearest_cosine(
+    generated: torch.Tensor | np.ndarray, training: torch.Tensor | np.ndarray, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
     """For each generated row: min over training rows of 1 − |cos|, and that row's index (chunked)."""
     # float32 like the reference implementations: cosine rounding (~1e-7) is far below τ = 0.1
     g = torch.as_tensor(np.asarray(generated) if not isinstance(generated, torch.Tensor) else generated).float()
@@ -56,9 +58,9 @@ def nearest_cosine(generated: torch.Tensor | np.ndarray, training: torch.Tensor 
     idx = torch.zeros(g.shape[0], dtype=torch.long)
     g_index = torch.nonzero(gkeep).squeeze(1)
     for start in range(0, gn.shape[0], chunk):
-        sim = (gn[start:start + chunk] @ rn.T).abs()
+        sim = (gn[start : start + chunk] @ rn.T).abs()
         best, arg = sim.max(dim=1)
-        rows = g_index[start:start + chunk]
+        rows = g_index[start : start + chunk]
         dist[rows] = 1.0 - best.double()
         idx[rows] = r_index[arg]
     return dist.clamp_min(0.0).numpy(), idx.numpy()

@@ -4,6 +4,7 @@ Why KID: it is unbiased, so 256 samples give a usable trend (FID at that size is
 bias). Reference features are computed once, at construction; each call costs one feature pass over
 the samples plus a few small kernel matrices.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,9 +23,17 @@ class KIDMonitor:
     ``value_range`` (default (0, 1); pass (-1, 1) for tanh generators). The first ``n`` of each are used.
     """
 
-    def __init__(self, reference: torch.Tensor | str | Path, feature_net: str | FeatureNet = DEFAULT_FEATURES,
-                 n: int = 256, device: str | torch.device = "cpu", batch_size: int = 64, subsets: int = 10,
-                 value_range: tuple[float, float] = (0.0, 1.0), image_size: int | None = None):
+    def __init__(
+        self,
+        reference: torch.Tensor | str | Path,
+        feature_net: str | FeatureNet = DEFAULT_FEATURES,
+        n: int = 256,
+        device: str | torch.device = "cpu",
+        batch_size: int = 64,
+        subsets: int = 10,
+        value_range: tuple[float, float] = (0.0, 1.0),
+        image_size: int | None = None,
+    ):
         self.net = feature_net if isinstance(feature_net, FeatureNet) else load_feature_net(feature_net, device)
         self.n, self.batch_size, self.subsets = int(n), int(batch_size), int(subsets)
         self.value_range = value_range

@@ -5,6 +5,7 @@ The cache key is a SHA-256 over the folder's image files (relative path + bytes)
 network's name, so editing, adding or removing any image invalidates it. Files live in
 ``$STUDIO_HOME/cache/features/`` and are written atomically (a crash never leaves a bad cache).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,9 +57,15 @@ def load_images_for(files: list[Path], size: int) -> torch.Tensor:
     return torch.stack([pil_to_tensor(fit_square(load_image(f), size)) for f in files])
 
 
-def reference_features(folder: str | Path, net: FeatureNet, size: int, batch_size: int = 64,
-                       limit: int = 0, progress: Callable[[int, int], None] | None = None,
-                       use_cache: bool = True) -> ReferenceSet:
+def reference_features(
+    folder: str | Path,
+    net: FeatureNet,
+    size: int,
+    batch_size: int = 64,
+    limit: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    use_cache: bool = True,
+) -> ReferenceSet:
     """Features of the images in ``folder`` at ``size`` px (the generator's resolution), cached.
 
     ``size`` matters: reference images are shown to the network at the same resolution as samples,
@@ -86,7 +93,7 @@ def reference_features(folder: str | Path, net: FeatureNet, size: int, batch_siz
 
     def batches():
         for i in range(0, len(files), batch_size):
-            yield load_images_for(files[i:i + batch_size], size)
+            yield load_images_for(files[i : i + batch_size], size)
 
     feats, logits = extract(net, batches(), on_batch=(lambda n: progress(n, len(files))) if progress else None)
     with atomic_path(path) as tmp:

@@ -2,6 +2,7 @@
 table, sample grids, reference grid, training loss curves and the memorisation pairs (each flagged
 sample beside its nearest training image). Several models give one page with a side-by-side table.
 """
+
 from __future__ import annotations
 
 import base64
@@ -72,11 +73,15 @@ def _pairs(ev) -> str:
     flagged = [i for i in order if memo.per_sample[i] < THRESHOLD]
     shown = flagged or order[:6]
     if flagged:
-        note = (f"{int((memo.per_sample < THRESHOLD).sum())} of {len(memo.per_sample)} samples are closer than "
-                f"τ = {THRESHOLD} (cosine distance) to a training image; the closest are shown.")
+        note = (
+            f"{int((memo.per_sample < THRESHOLD).sum())} of {len(memo.per_sample)} samples are closer than "
+            f"τ = {THRESHOLD} (cosine distance) to a training image; the closest are shown."
+        )
     else:
-        note = (f"No sample is closer than τ = {THRESHOLD} to a training image; the six closest pairs are "
-                "shown for inspection.")
+        note = (
+            f"No sample is closer than τ = {THRESHOLD} to a training image; the six closest pairs are "
+            "shown for inspection."
+        )
     items = []
     size = ev.samples.shape[1] if ev.samples.size else 64
     for i in shown:
@@ -87,9 +92,11 @@ def _pairs(ev) -> str:
             continue
         pair = np.concatenate([ev.extra_images[int(i)], np.full((size, 4, 3), 255, np.uint8), train_px], axis=1)
         pair = np.asarray(Image.fromarray(pair).resize((pair.shape[1] * 96 // size, 96), Image.Resampling.NEAREST))
-        items.append(f'<div class="pair">{_img(pair, "sample and nearest training image")}<br>'
-                     f"seed {ev.states[int(i)]['seed']} ↔ {html.escape(ref.files[j].name)}<br>"
-                     f"d = {memo.per_sample[i]:.4f}</div>")
+        items.append(
+            f'<div class="pair">{_img(pair, "sample and nearest training image")}<br>'
+            f"seed {ev.states[int(i)]['seed']} ↔ {html.escape(ref.files[j].name)}<br>"
+            f"d = {memo.per_sample[i]:.4f}</div>"
+        )
     return f'<p class="note">{html.escape(note)}</p><div class="pairs">{"".join(items)}</div>'
 
 
@@ -98,47 +105,77 @@ def _model_section(ev) -> str:
     t = card.training if card is not None else None
     info = []
     if t is not None:
-        info = [("family", card.family), ("image size", f"{card.image_size} px"), ("training data", t.data),
-                ("licence", t.licence), ("steps", t.steps), ("wall time", f"{t.wall_time_s:.0f} s"),
-                ("command", t.command), ("parent", card.parent or "–")]
-    info_html = "".join(f"<tr><th>{html.escape(str(k))}</th><td style='text-align:left'>{html.escape(str(v))}"
-                        f"</td></tr>" for k, v in info)
+        info = [
+            ("family", card.family),
+            ("image size", f"{card.image_size} px"),
+            ("training data", t.data),
+            ("licence", t.licence),
+            ("steps", t.steps),
+            ("wall time", f"{t.wall_time_s:.0f} s"),
+            ("command", t.command),
+            ("parent", card.parent or "–"),
+        ]
+    info_html = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+        for k, v in info
+    )
     labels = ", labels cycled through every choice" if ev.states and ev.states[0].get("labels") else ""
     curves = draw_curves(loss_history(card.extra if card is not None else {}))
-    curves_html = (_img(curves, "training curves") if curves is not None
-                   else '<p class="note">The card has no training history (extra["loss_history"]).</p>')
-    return (f"<section><h2>{html.escape(ev.model_id)}</h2><table>{info_html}</table>"
-            f"<h3>Samples (seeds {r['first_seed']}…{labels})</h3>{_img(_grid(ev.samples), 'samples')}"
-            f"<h3>Training curves</h3>{curves_html}"
-            f"<h3>Memorisation: samples beside their nearest training image</h3>{_pairs(ev)}</section>")
+    curves_html = (
+        _img(curves, "training curves")
+        if curves is not None
+        else '<p class="note">The card has no training history (extra["loss_history"]).</p>'
+    )
+    return (
+        f"<section><h2>{html.escape(ev.model_id)}</h2><table>{info_html}</table>"
+        f"<h3>Samples (seeds {r['first_seed']}…{labels})</h3>{_img(_grid(ev.samples), 'samples')}"
+        f"<h3>Training curves</h3>{curves_html}"
+        f"<h3>Memorisation: samples beside their nearest training image</h3>{_pairs(ev)}</section>"
+    )
 
 
 def render_report(evaluations) -> str:
     check_comparable([e.result for e in evaluations])
     first = evaluations[0].result
-    title = ("Model report: " + evaluations[0].model_id if len(evaluations) == 1
-             else "Model comparison: " + ", ".join(e.model_id for e in evaluations))
+    title = (
+        "Model report: " + evaluations[0].model_id
+        if len(evaluations) == 1
+        else "Model comparison: " + ", ".join(e.model_id for e in evaluations)
+    )
     ref_grid = _reference_grid(evaluations[0].reference.files, int(first["image_size"]))
-    explain = (f"Scores use the feature network <b>{html.escape(first['feature_net'])}</b> "
-               f"({html.escape(first.get('feature_net_description', ''))}) on {first['n_generated']} samples "
-               f"per model against {first['n_reference']} reference images from "
-               f"<code>{html.escape(str(first['reference']))}</code> (content hash {first['reference_digest']}). "
-               "Numbers from other feature networks are different quantities and are not comparable. "
-               "FID/KID: lower is better. MiFID = FID × m with m = 1/(s + ε), s = d if d < τ else 1, "
-               f"d = mean nearest cosine distance of samples to the training set, τ = {THRESHOLD}. "
-               "IS-style: exp E KL(p(y|x) ‖ p(y)) with this network's ImageNet classes"
-               + (f" (the reference images themselves score {first['reference_is']:.2f})"
-                  if first.get("reference_is") is not None else "") + "."
-               + (f" Noise floor: FID between two halves of the reference set is {first['reference_half_fid']:.2f}."
-                  if first.get("reference_half_fid") is not None else ""))
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-             f"<p class='note'>{explain}</p>", _metric_table(evaluations)]
+    explain = (
+        f"Scores use the feature network <b>{html.escape(first['feature_net'])}</b> "
+        f"({html.escape(first.get('feature_net_description', ''))}) on {first['n_generated']} samples "
+        f"per model against {first['n_reference']} reference images from "
+        f"<code>{html.escape(str(first['reference']))}</code> (content hash {first['reference_digest']}). "
+        "Numbers from other feature networks are different quantities and are not comparable. "
+        "FID/KID: lower is better. MiFID = FID × m with m = 1/(s + ε), s = d if d < τ else 1, "
+        f"d = mean nearest cosine distance of samples to the training set, τ = {THRESHOLD}. "
+        "IS-style: exp E KL(p(y|x) ‖ p(y)) with this network's ImageNet classes"
+        + (
+            f" (the reference images themselves score {first['reference_is']:.2f})"
+            if first.get("reference_is") is not None
+            else ""
+        )
+        + "."
+        + (
+            f" Noise floor: FID between two halves of the reference set is {first['reference_half_fid']:.2f}."
+            if first.get("reference_half_fid") is not None
+            else ""
+        )
+    )
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+        f"<p class='note'>{explain}</p>",
+        _metric_table(evaluations),
+    ]
     if ref_grid is not None:
         parts.append(f"<h3>Reference images</h3>{_img(ref_grid, 'reference images')}")
     parts += [_model_section(ev) for ev in evaluations]
-    parts.append(f"<p class='note'>Generated {html.escape(first['date'])} by GAN Studio's evaluation job."
-                 "</p></body></html>")
+    parts.append(
+        f"<p class='note'>Generated {html.escape(first['date'])} by GAN Studio's evaluation job.</p></body></html>"
+    )
     return "\n".join(parts)
 
 

@@ -10,6 +10,7 @@ Each transform draws its randomness per image from ``generator`` (CPU), so runs 
 the CSGAN and CAN trainers (``--augment``). Translation and cutout fill with zeros: grey for images in
 [-1, 1], black for images in [0, 1]; real and generated images get the same treatment either way.
 """
+
 from __future__ import annotations
 
 import torch
@@ -41,7 +42,7 @@ def translation(x: torch.Tensor, generator: torch.Generator | None = None, ratio
     dy = torch.randint(-sh, sh + 1, (n,), generator=generator).tolist()
     dx = torch.randint(-sw, sw + 1, (n,), generator=generator).tolist()
     padded = F.pad(x, [sw, sw, sh, sh])
-    return torch.stack([padded[i, :, sh - dy[i]:sh - dy[i] + h, sw - dx[i]:sw - dx[i] + w] for i in range(n)])
+    return torch.stack([padded[i, :, sh - dy[i] : sh - dy[i] + h, sw - dx[i] : sw - dx[i] + w] for i in range(n)])
 
 
 def cutout(x: torch.Tensor, generator: torch.Generator | None = None, ratio: float = 0.5) -> torch.Tensor:

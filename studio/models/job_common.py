@@ -5,6 +5,7 @@ model and read the in-memory outputs) and ``studio run FAMILY JOB`` (which passe
 path and an output file). Outputs of a run that writes a file stay short (paths, counts, a few
 numbers), because the CLI prints every output line.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ def add_model_argument(parser: Any, what: str = "model") -> None:
 def add_output_arguments(parser: Any, suffixes: Iterable[str], default_hint: str) -> None:
     """``-o/--out``, ``--force`` and ``--device``: the options every file-writing job has."""
     kinds = " or ".join(suffixes)
-    parser.add_argument("-o", "--out", default=None,
-                        help=f"output file, {kinds} by its suffix (default: {default_hint})")
+    parser.add_argument(
+        "-o", "--out", default=None, help=f"output file, {kinds} by its suffix (default: {default_hint})"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
 
@@ -95,5 +97,5 @@ def render_batched(model: Any, states: list[dict], batch: int = 32, reporter: An
     for i in range(0, len(states), batch):
         if reporter is not None:
             reporter.check()
-        parts.append(model.render(states[i:i + batch]))
+        parts.append(model.render(states[i : i + batch]))
     return torch.cat(parts) if parts else torch.zeros(0, 3, model.image_size, model.image_size)

@@ -10,6 +10,7 @@ also reports the mean absolute pixel distance to the paired target before and af
 stores the numbers in the model card's ``metrics["translation"]``; ``--grid`` saves an input | output
 example grid.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,14 +42,20 @@ def translate_all(model: TranslatorModel, images: torch.Tensor, direction: str, 
     outs = []
     with torch.no_grad():
         for i in range(0, images.shape[0], batch):
-            x = images[i:i + batch].to(model.device) * 2 - 1
+            x = images[i : i + batch].to(model.device) * 2 - 1
             outs.append(((model.forward(x, direction).float().cpu() + 1) / 2).clamp(0, 1))
     return torch.cat(outs)
 
 
-def evaluate_translator(model: TranslatorModel, dir_a: str | Path, dir_b: str | Path, feature_net: str = "mobilenet_v2",
-                        limit: int = 0, subsets: int = 100,
-                        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def evaluate_translator(
+    model: TranslatorModel,
+    dir_a: str | Path,
+    dir_b: str | Path,
+    feature_net: str = "mobilenet_v2",
+    limit: int = 0,
+    subsets: int = 100,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """KID of source→target before/after translation, both directions; paired L1 when names match."""
     from studio.metrics.features import batched, extract, load_feature_net
     from studio.metrics.kid import kid
@@ -61,23 +68,32 @@ def evaluate_translator(model: TranslatorModel, dir_a: str | Path, dir_b: str | 
     feats = lambda x: extract(net, batched(x, 32))[0]  # noqa: E731
     say("features of the test images…")
     f_a, f_b = feats(imgs_a), feats(imgs_b)
-    result: dict[str, Any] = {"feature_net": net.name, "test_a": str(dir_a), "test_b": str(dir_b),
-                              "n_a": len(names_a), "n_b": len(names_b),
-                              "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    result: dict[str, Any] = {
+        "feature_net": net.name,
+        "test_a": str(dir_a),
+        "test_b": str(dir_b),
+        "n_a": len(names_a),
+        "n_b": len(names_b),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
     for direction, src, f_src, f_tgt, names_src, names_tgt, tgt in (
-            ("a2b", imgs_a, f_a, f_b, names_a, names_b, imgs_b),
-            ("b2a", imgs_b, f_b, f_a, names_b, names_a, imgs_a)):
+        ("a2b", imgs_a, f_a, f_b, names_a, names_b, imgs_b),
+        ("b2a", imgs_b, f_b, f_a, names_b, names_a, imgs_a),
+    ):
         say(f"translating {direction}…")
         out = translate_all(model, src, direction)
         f_out = feats(out)
         half = max(2, min(1000, min(len(f_src), len(f_tgt)) // 2))  # subsets of half: a meaningful spread
         before, before_sd = kid(f_src, f_tgt, subsets=subsets, subset_size=half)
         after, after_sd = kid(f_out, f_tgt, subsets=subsets, subset_size=half)
-        entry: dict[str, Any] = {"kid_subset_size": half, "kid_source_to_target": round(before, 5),
-                                 "kid_source_to_target_std": round(before_sd, 5),
-                                 "kid_translated_to_target": round(after, 5),
-                                 "kid_translated_to_target_std": round(after_sd, 5),
-                                 "kid_ratio": round(after / before, 3) if before > 0 else None}
+        entry: dict[str, Any] = {
+            "kid_subset_size": half,
+            "kid_source_to_target": round(before, 5),
+            "kid_source_to_target_std": round(before_sd, 5),
+            "kid_translated_to_target": round(after, 5),
+            "kid_translated_to_target_std": round(after_sd, 5),
+            "kid_ratio": round(after / before, 3) if before > 0 else None,
+        }
         index = {n: i for i, n in enumerate(names_tgt)}
         pairs = [(i, index[n]) for i, n in enumerate(names_src) if n in index]
         if pairs:
@@ -89,8 +105,9 @@ def evaluate_translator(model: TranslatorModel, dir_a: str | Path, dir_b: str | 
     return result
 
 
-def example_grid(model: TranslatorModel, dir_a: str | Path, dir_b: str | Path, count: int = 8,
-                 cell: int = 0) -> np.ndarray:
+def example_grid(
+    model: TranslatorModel, dir_a: str | Path, dir_b: str | Path, count: int = 8, cell: int = 0
+) -> np.ndarray:
     """Rows of A | A→B | B (the same content drawn by B when names match), then B | B→A | A."""
     size = model.image_size
     names_a, imgs_a = load_images(dir_a, size)
@@ -130,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model(args.model, "cpu")
         if not isinstance(model, TranslatorModel):
             raise StudioError(f"{args.model}: not a translator model")
-        res = evaluate_translator(model, args.a, args.b, args.features, args.limit,
-                                  progress=lambda s: print(s, file=sys.stderr))
+        res = evaluate_translator(
+            model, args.a, args.b, args.features, args.limit, progress=lambda s: print(s, file=sys.stderr)
+        )
         import json
 
         print(json.dumps(res, indent=2))

@@ -9,6 +9,7 @@ window's Translate tool runs it without ``out`` and shows the pixels; ``studio r
     studio run cyclegan translate emoji-google2twitter face.png -o face-twitter.png
     studio run cyclegan translate emoji-google2twitter face.png --direction b2a --side-by-side
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,10 +29,20 @@ class ModelTranslateJob:
     card path). Outputs ``{"image": HxWx3 uint8, "direction", "tiles", "model"}`` without ``out``; with
     ``out`` a PNG (optionally input | output) is written and the outputs are its path and size."""
 
-    def __init__(self, model: Any, image: Any, direction: str = "a2b", tile: int | None = None,
-                 overlap: int | None = None, out: str | Path | None = None, force: bool = False,
-                 device: str = "auto", cache: dict | None = None, side_by_side: bool = False,
-                 command: str = ""):
+    def __init__(
+        self,
+        model: Any,
+        image: Any,
+        direction: str = "a2b",
+        tile: int | None = None,
+        overlap: int | None = None,
+        out: str | Path | None = None,
+        force: bool = False,
+        device: str = "auto",
+        cache: dict | None = None,
+        side_by_side: bool = False,
+        command: str = "",
+    ):
         if direction not in ("a2b", "b2a"):
             raise StudioError(f"direction must be 'a2b' or 'b2a', not {direction!r}")
         self.model, self.image, self.direction = model, image, direction
@@ -64,14 +75,23 @@ class ModelTranslateJob:
             pixels = np.concatenate([np.asarray(image.convert("RGB"), dtype=np.uint8), pixels], axis=1)
         state = model.default_state(self.model_id)
         state["labels"]["direction"] = self.direction
-        state["translate"] = {"source": source.name if source else "", "direction": self.direction, "tile": tile,
-                              "size": [image.width, image.height], "side_by_side": self.side_by_side}
+        state["translate"] = {
+            "source": source.name if source else "",
+            "direction": self.direction,
+            "tile": tile,
+            "size": [image.width, image.height],
+            "side_by_side": self.side_by_side,
+        }
         from studio.core.export import save_png
 
         check_output(out, self.force, SUFFIXES)
         save_png(out, pixels, state)
-        return {"out": str(out), "size": f"{image.width}x{image.height}", "direction": self.direction,
-                "tiles": result.get("tiles", 0)}
+        return {
+            "out": str(out),
+            "size": f"{image.width}x{image.height}",
+            "direction": self.direction,
+            "tiles": result.get("tiles", 0),
+        }
 
 
 def add_job_arguments(name: str, parser: Any) -> None:
@@ -79,11 +99,16 @@ def add_job_arguments(name: str, parser: Any) -> None:
         raise KeyError(f"no job '{name}'")
     add_model_argument(parser, "translator")
     parser.add_argument("image", help="any image (PNG, JPEG, WebP, ...)")
-    parser.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
-                        help="a2b: domain A → B (default); b2a: the reverse")
-    parser.add_argument("--tile", type=int, default=None,
-                        help="process in tiles of N px with overlap (bounds memory on large images); 0 = whole "
-                             f"image; default: whole image up to {AUTO_TILE_ABOVE} px, else {AUTO_TILE} px tiles")
+    parser.add_argument(
+        "--direction", default="a2b", choices=["a2b", "b2a"], help="a2b: domain A → B (default); b2a: the reverse"
+    )
+    parser.add_argument(
+        "--tile",
+        type=int,
+        default=None,
+        help="process in tiles of N px with overlap (bounds memory on large images); 0 = whole "
+        f"image; default: whole image up to {AUTO_TILE_ABOVE} px, else {AUTO_TILE} px tiles",
+    )
     parser.add_argument("--overlap", type=int, default=None, help="tile overlap in px (default: from the model)")
     parser.add_argument("--side-by-side", action="store_true", help="save input | output next to each other")
     add_output_arguments(parser, SUFFIXES, "IMAGE-MODEL-DIRECTION.png")
@@ -97,6 +122,15 @@ def make_job(name: str, options: dict[str, Any]):
         raise StudioError("'translate' needs a translator model and an image")
     image, direction = Path(o["image"]), o.get("direction") or "a2b"
     out = o.get("out") or f"{image.stem}-{model_id_of(o['model'])}-{direction}.png"
-    return ModelTranslateJob(o["model"], image, direction, o.get("tile"), o.get("overlap"), out=out,
-                             force=bool(o.get("force")), device=o.get("device", "auto"),
-                             side_by_side=bool(o.get("side_by_side")), command=o.get("command", ""))
+    return ModelTranslateJob(
+        o["model"],
+        image,
+        direction,
+        o.get("tile"),
+        o.get("overlap"),
+        out=out,
+        force=bool(o.get("force")),
+        device=o.get("device", "auto"),
+        side_by_side=bool(o.get("side_by_side")),
+        command=o.get("command", ""),
+    )

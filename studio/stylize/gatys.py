@@ -10,6 +10,7 @@ values behave as printed: ``loss = content + ratio · 1e-3 · style`` on the nor
 nearly intact, 1e3 gives a balanced stylisation, and 1e6–1e9 are style-dominated. A small TV term
 keeps the result free of high-frequency noise.
 """
+
 from __future__ import annotations
 
 import time
@@ -52,12 +53,15 @@ class StylizeConfig:
     def __post_init__(self) -> None:
         if isinstance(self.loss, Mapping):
             self.loss = LossConfig.from_dict(self.loss)
-        checks = [(self.ratio > 0, "ratio must be positive"),
-                  (self.optimizer in ("lbfgs", "adam"), "optimizer must be 'lbfgs' or 'adam'"),
-                  (self.init in ("content", "noise"), "init must be 'content' or 'noise'"),
-                  (16 <= self.size <= _MAX_SIDE, f"size must be 16–{_MAX_SIDE} px"),
-                  (self.steps >= 1, "steps must be at least 1"), (self.lr > 0, "lr must be positive"),
-                  (0.1 <= self.style_scale <= 4, "style scale must be 0.1–4")]
+        checks = [
+            (self.ratio > 0, "ratio must be positive"),
+            (self.optimizer in ("lbfgs", "adam"), "optimizer must be 'lbfgs' or 'adam'"),
+            (self.init in ("content", "noise"), "init must be 'content' or 'noise'"),
+            (16 <= self.size <= _MAX_SIDE, f"size must be 16–{_MAX_SIDE} px"),
+            (self.steps >= 1, "steps must be at least 1"),
+            (self.lr > 0, "lr must be positive"),
+            (0.1 <= self.style_scale <= 4, "style scale must be 0.1–4"),
+        ]
         for ok, msg in checks:
             if not ok:
                 raise StudioError(f"stylize settings: {msg}")
@@ -86,8 +90,13 @@ def _load(path: str | Path, longer_side: int) -> torch.Tensor:
     return pil_to_tensor(img).unsqueeze(0)
 
 
-def stylize(content: torch.Tensor, style: torch.Tensor, config: StylizeConfig, network: FeatureNetwork,
-            reporter: Reporter | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+def stylize(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    config: StylizeConfig,
+    network: FeatureNetwork,
+    reporter: Reporter | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Optimise an image to have ``content``'s features and ``style``'s Grams. Returns (image, last losses).
 
     ``content`` and ``style`` are [1,3,H,W] in [0,1] on the network's device. When the reporter raises
@@ -110,12 +119,17 @@ def stylize(content: torch.Tensor, style: torch.Tensor, config: StylizeConfig, n
     def objective() -> tuple[torch.Tensor, dict[str, float]]:
         terms = loss(x, target)
         total = terms.content + sw * terms.style + cfg.tv_weight * terms.tv
-        return total, dict(total=float(total.detach()), content=float(terms.content.detach()),
-                           style=float(terms.style.detach()), tv=float(terms.tv.detach()))
+        return total, dict(
+            total=float(total.detach()),
+            content=float(terms.content.detach()),
+            style=float(terms.style.detach()),
+            tv=float(terms.tv.detach()),
+        )
 
     if cfg.optimizer == "lbfgs":
-        opt: torch.optim.Optimizer = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=20,
-                                                       line_search_fn="strong_wolfe")
+        opt: torch.optim.Optimizer = torch.optim.LBFGS(
+            [x], lr=1.0, max_iter=1, history_size=20, line_search_fn="strong_wolfe"
+        )
     else:
         opt = torch.optim.Adam([x], lr=cfg.lr)
 
@@ -163,9 +177,16 @@ def stylize(content: torch.Tensor, style: torch.Tensor, config: StylizeConfig, n
 class StylizeJob:
     """Content photo + style image -> stylised PNG (with settings in its metadata), as a studio job."""
 
-    def __init__(self, content: str | Path, style: str | Path, out: str | Path,
-                 config: StylizeConfig | None = None, device: str | torch.device = "auto",
-                 loss_network: FeatureNetwork | None = None, save_on_cancel: bool = True):
+    def __init__(
+        self,
+        content: str | Path,
+        style: str | Path,
+        out: str | Path,
+        config: StylizeConfig | None = None,
+        device: str | torch.device = "auto",
+        loss_network: FeatureNetwork | None = None,
+        save_on_cancel: bool = True,
+    ):
         self.content = Path(content)
         self.style = Path(style)
         self.out = Path(out)
@@ -197,8 +218,15 @@ class StylizeJob:
         return {"image": str(path), "steps": cfg.steps, **{f"{k}_loss": v for k, v in last.items()}}
 
     def _save(self, image: torch.Tensor, steps: int, wall: float, last: Mapping[str, float]) -> Path:
-        meta = {"kind": "stylize", "method": "gatys", "content": self.content.name, "style": self.style.name,
-                "settings": self.config.to_dict(), "steps": int(steps), "wall_time_s": round(wall, 2),
-                "losses": dict(last)}
+        meta = {
+            "kind": "stylize",
+            "method": "gatys",
+            "content": self.content.name,
+            "style": self.style.name,
+            "settings": self.config.to_dict(),
+            "steps": int(steps),
+            "wall_time_s": round(wall, 2),
+            "losses": dict(last),
+        }
         pixels = to_uint8(image.cpu())[0]
         return save_png(self.out, np.ascontiguousarray(pixels), state=meta)

@@ -1,4 +1,5 @@
 """What a family's training step sees of the Trainer: device, RNG, precision, phase, step, DDP rank."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -74,7 +75,7 @@ class TrainContext:
     def shard(self, n: int) -> torch.Tensor:
         """The indices of an n-item data set this rank samples from (every world_size-th item)."""
         idx = torch.arange(n)
-        return idx[self.dist.rank::self.dist.world_size] if self.dist.enabled and n >= self.dist.world_size else idx
+        return idx[self.dist.rank :: self.dist.world_size] if self.dist.enabled and n >= self.dist.world_size else idx
 
     @property
     def is_main(self) -> bool:
@@ -89,18 +90,31 @@ class TrainContext:
     def training_record(self, summary: RunSummary) -> dict[str, Any]:
         """The card's ``extra["training_run"]``: how this model was trained, beyond TrainingInfo."""
         o = self.options
-        return {"engine": "studio.train.Trainer", "world_size": self.dist.world_size,
-                "device": str(self.device), "precision": o.precision, "batch": o.batch,
-                "ema": ({"decay": o.ema, "exported": "EMA copy of " + ", ".join(sorted(self.emas))}
-                        if self.emas else None),
-                "status": summary.status, "commands": list(summary.commands)}
+        return {
+            "engine": "studio.train.Trainer",
+            "world_size": self.dist.world_size,
+            "device": str(self.device),
+            "precision": o.precision,
+            "batch": o.batch,
+            "ema": ({"decay": o.ema, "exported": "EMA copy of " + ", ".join(sorted(self.emas))} if self.emas else None),
+            "status": summary.status,
+            "commands": list(summary.commands),
+        }
 
     def training_info(self, summary: RunSummary, data: str, licence: str, notes: str = "") -> TrainingInfo:
         o = self.options
-        device = f"{self.device.type} ({o.precision}" + (f", {self.dist.world_size} processes" if
-                                                           self.dist.enabled else "") + ")"
+        device = (
+            f"{self.device.type} ({o.precision}"
+            + (f", {self.dist.world_size} processes" if self.dist.enabled else "")
+            + ")"
+        )
         ema = f"; exported generator is the EMA (decay {o.ema:g})" if self.emas else ""
-        return TrainingInfo(data=data, licence=licence,
-                            command=summary.commands[0] if summary.commands else o.command,
-                            steps=int(summary.step), wall_time_s=round(summary.wall_time_s, 1), device=device,
-                            notes=(notes + ema).strip("; "))
+        return TrainingInfo(
+            data=data,
+            licence=licence,
+            command=summary.commands[0] if summary.commands else o.command,
+            steps=int(summary.step),
+            wall_time_s=round(summary.wall_time_s, 1),
+            device=device,
+            notes=(notes + ema).strip("; "),
+        )

@@ -18,6 +18,7 @@ each step so no rank waits forever in a collective.
 Backend: NCCL for CUDA, gloo otherwise (CPU processes). Multi-node runs use torchrun's own rendezvous
 flags (``--nnodes``, ``--rdzv-endpoint``...).
 """
+
 from __future__ import annotations
 
 import os
@@ -70,7 +71,7 @@ class Distributed:
         offset = 0
         for g in grads:
             n = g.numel()
-            g.copy_(flat[offset:offset + n].view_as(g))
+            g.copy_(flat[offset : offset + n].view_as(g))
             offset += n
 
     def broadcast_module(self, module: torch.nn.Module) -> None:

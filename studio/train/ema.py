@@ -4,6 +4,7 @@ Why: GAN weights oscillate around a good solution; an average over the last ~1/(
 cleaner, steadier images (Karras et al., progressive GANs / StyleGAN). Buffers (BatchNorm statistics)
 are copied, not averaged.
 """
+
 from __future__ import annotations
 
 import copy

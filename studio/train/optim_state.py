@@ -5,6 +5,7 @@ tensors and plain JSON, so a downloaded run can never execute code. Tensor value
 ``<prefix>.<param index>.<key>`` tensors; everything else (param groups, non-tensor per-parameter
 values) goes into a JSON-able dict stored in the run's metadata.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,14 +45,19 @@ def optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str
     return tensors, {"param_groups": groups, "scalars": scalars}
 
 
-def load_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: Mapping[str, torch.Tensor],
-                   meta: Mapping[str, Any], path: str = "<run>") -> None:
+def load_optimizer(
+    prefix: str,
+    opt: torch.optim.Optimizer,
+    tensors: Mapping[str, torch.Tensor],
+    meta: Mapping[str, Any],
+    path: str = "<run>",
+) -> None:
     """Restore what :func:`optimizer_tensors` saved; a mismatch is a clear :class:`CheckpointError`."""
     state: dict[int, dict[str, Any]] = {}
     try:
         for name, value in tensors.items():
             if name.startswith(prefix + "."):
-                pid, key = name[len(prefix) + 1:].split(".", 1)
+                pid, key = name[len(prefix) + 1 :].split(".", 1)
                 state.setdefault(int(pid), {})[key] = value
         for pid, extra in (meta.get("scalars") or {}).items():
             state.setdefault(int(pid), {}).update(extra)

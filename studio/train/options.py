@@ -3,6 +3,7 @@
 A family adds its own flags next to these; :meth:`TrainerOptions.from_mapping` picks the shared ones
 out of the parsed options (CLI or GUI form), so one dict configures both the Trainer and the family.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -70,37 +71,80 @@ class TrainerOptions:
             raise bad("--ema", f"must be a decay in [0, 1), e.g. 0.999 (got {self.ema!r}); 0 turns it off")
 
 
-def add_trainer_arguments(parser: Any, *, steps: int | None = 2000, batch: int = 64, checkpoint_every: int = 500,
-                          preview_every: int = 100, kid_every: int = 0, seed: int = 0) -> None:
+def add_trainer_arguments(
+    parser: Any,
+    *,
+    steps: int | None = 2000,
+    batch: int = 64,
+    checkpoint_every: int = 500,
+    preview_every: int = 100,
+    kid_every: int = 0,
+    seed: int = 0,
+) -> None:
     """The shared training flags, with per-family defaults. ``steps=None``: the family counts its steps
     per phase with flags of its own, so ``--steps`` is listed as not used (the family refuses it)."""
     p = parser
     if steps is None:
-        p.add_argument("--steps", type=int, default=None, help="not used by this family: give its per-phase "
-                       "step counts instead")
+        p.add_argument(
+            "--steps", type=int, default=None, help="not used by this family: give its per-phase step counts instead"
+        )
     else:
-        p.add_argument("--steps", type=int, default=steps, help=f"training steps in all (default {steps}); a "
-                       "resumed run continues up to this count")
+        p.add_argument(
+            "--steps",
+            type=int,
+            default=steps,
+            help=f"training steps in all (default {steps}); a resumed run continues up to this count",
+        )
     p.add_argument("--batch", type=int, default=batch, help=f"images per step, over all processes (default {batch})")
-    p.add_argument("--checkpoint-every", "--save-every", dest="checkpoint_every", type=int,
-                   default=checkpoint_every, help=f"save the run state every N steps (default {checkpoint_every}; "
-                   "it is also saved on Cancel, at a time limit and at the end)")
-    p.add_argument("--preview-every", dest="preview_every", type=int, default=preview_every,
-                   help=f"live preview every N steps (default {preview_every})")
-    p.add_argument("--time-limit", dest="time_limit", type=float, default=0.0, metavar="MINUTES",
-                   help="stop after this many minutes, save and export (continue with --resume)")
+    p.add_argument(
+        "--checkpoint-every",
+        "--save-every",
+        dest="checkpoint_every",
+        type=int,
+        default=checkpoint_every,
+        help=f"save the run state every N steps (default {checkpoint_every}; "
+        "it is also saved on Cancel, at a time limit and at the end)",
+    )
+    p.add_argument(
+        "--preview-every",
+        dest="preview_every",
+        type=int,
+        default=preview_every,
+        help=f"live preview every N steps (default {preview_every})",
+    )
+    p.add_argument(
+        "--time-limit",
+        dest="time_limit",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="stop after this many minutes, save and export (continue with --resume)",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                   help="fp32, bf16 (autocast; fast on recent CPUs and GPUs) or fp16 (GPU, with loss scaling)")
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="fp32, bf16 (autocast; fast on recent CPUs and GPUs) or fp16 (GPU, with loss scaling)",
+    )
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
     p.add_argument("--seed", type=int, default=seed)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --run-dir")
     p.add_argument("--run-dir", dest="run_dir", default=None, help="folder for the resumable run state")
-    p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
-                   help="keep an exponential moving average of the generator (e.g. 0.999) and export it; "
-                   "0 = off (the papers' recipes)")
-    p.add_argument("--nproc", type=int, default=1,
-                   help="train with N processes (PyTorch DDP through torchrun: one per GPU, or N CPU processes)")
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="keep an exponential moving average of the generator (e.g. 0.999) and export it; "
+        "0 = off (the papers' recipes)",
+    )
+    p.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        help="train with N processes (PyTorch DDP through torchrun: one per GPU, or N CPU processes)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing model of the same --out name")
     from studio.metrics.training_kid import add_kid_arguments
 

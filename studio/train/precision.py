@@ -1,4 +1,5 @@
 """Mixed precision for training: autocast, fp16 loss scaling and memory format, chosen once per run."""
+
 from __future__ import annotations
 
 import contextlib

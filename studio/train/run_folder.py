@@ -6,6 +6,7 @@ kill between the two renames left runs unresumable. Here the JSON travels inside
 header (``__metadata__``), so one atomic rename replaces the whole state: a kill at any instant leaves
 the old state or the new one. Temp files left by a killed save are removed when the run is opened.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,8 @@ class RunFolder:
                 f"{self.path} holds a run saved by an older GAN Studio ({old.name}); this version keeps runs "
                 f"in one file ({RUN_FILE}) and cannot continue it. Its exported model is still usable: "
                 "fine-tune or evaluate that, or finish this run with GAN Studio 0.1 (git commit 5640abe) "
-                "and start new runs in a fresh --run-dir.")
+                "and start new runs in a fresh --run-dir."
+            )
 
     def clean_temp_files(self) -> int:
         """Remove temp files of saves that a kill interrupted (they are never a valid state)."""
@@ -125,6 +127,9 @@ def read_run_meta(path: Path) -> dict[str, Any]:
         raise CheckpointError(path, "the run state's metadata is not a JSON object")
     version = meta.get("format_version")
     if not isinstance(version, int) or version > RUN_FORMAT_VERSION:
-        raise CheckpointError(path, f"run state format {version!r} is not one this GAN Studio understands "
-                                    f"(up to {RUN_FORMAT_VERSION}); update GAN Studio")
+        raise CheckpointError(
+            path,
+            f"run state format {version!r} is not one this GAN Studio understands "
+            f"(up to {RUN_FORMAT_VERSION}); update GAN Studio",
+        )
     return meta

@@ -4,6 +4,7 @@ The :class:`~studio.train.trainer.Trainer` owns everything else (run folder, res
 history, KID cadence, checkpoints, time limit, Cancel, NaN stop, precision, EMA, devices, DDP).
 A family subclasses :class:`TrainingTask`; see ``docs/adding-a-family.md`` for a complete example.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -9,6 +9,7 @@ the NaN/divergence stop, precision, EMA, the device and DDP ranks. A family prov
 Result (the job's outputs): ``{"card", "run_dir", "step", "status", "wall_time_s", "losses"}`` with
 ``status`` one of finished / time_limit / cancelled.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,17 +63,30 @@ class Trainer:
         o, task = self.options, self.task
         folder.refuse_legacy()
         if folder.has_state() and not o.resume and not o.force:
-            raise StudioError(f"{folder.path} already holds a run: pass --resume to continue it, --force to "
-                              "start it over, or choose another --run-dir")
+            raise StudioError(
+                f"{folder.path} already holds a run: pass --resume to continue it, --force to "
+                "start it over, or choose another --run-dir"
+            )
         out = card_path(task.out_path())
         if out.exists() and not o.resume and not o.force:
-            raise StudioError(f"a model '{out.stem}' already exists at {out.parent}; choose another --out name "
-                              "or pass --force to replace it")
+            raise StudioError(
+                f"a model '{out.stem}' already exists at {out.parent}; choose another --out name "
+                "or pass --force to replace it"
+            )
 
     # ------------------------------------------------------------------------------------ state
-    def _save(self, ctx: TrainContext, folder: RunFolder, phase: Phase, phase_step: int, wall: float,
-              opts: Mapping[str, torch.optim.Optimizer], history: TrainingHistory, commands: list[str],
-              losses: Mapping[str, float]) -> None:
+    def _save(
+        self,
+        ctx: TrainContext,
+        folder: RunFolder,
+        phase: Phase,
+        phase_step: int,
+        wall: float,
+        opts: Mapping[str, torch.optim.Optimizer],
+        history: TrainingHistory,
+        commands: list[str],
+        losses: Mapping[str, float],
+    ) -> None:
         """All ranks call this (RNG states are gathered); rank 0 writes."""
         nets = self.task.networks()
         for net in nets.values():
@@ -96,14 +110,24 @@ class Trainer:
         for k, v in self.task.state_tensors().items():
             tensors[f"task.{k}"] = v
         scaler = ctx.precision.scaler
-        meta = {"family": self.task.family, "config": self.task.config(), "phase": phase.name,
-                "phase_step": phase_step, "step": ctx.step, "wall_time_s": wall,
-                "world_size": ctx.dist.world_size, "history": history.to_dict(), "commands": commands,
-                "optimizers": optim_meta, "task": self.task.state(), "ema": self.options.ema,
-                "precision": self.options.precision, "losses": {k: float(v) for k, v in losses.items()
-                                                                 if math.isfinite(float(v))},
-                "loss_scale": float(scaler.get_scale()) if scaler is not None else None,
-                "options": {k: v for k, v in vars(self.options).items() if k != "command"}}
+        meta = {
+            "family": self.task.family,
+            "config": self.task.config(),
+            "phase": phase.name,
+            "phase_step": phase_step,
+            "step": ctx.step,
+            "wall_time_s": wall,
+            "world_size": ctx.dist.world_size,
+            "history": history.to_dict(),
+            "commands": commands,
+            "optimizers": optim_meta,
+            "task": self.task.state(),
+            "ema": self.options.ema,
+            "precision": self.options.precision,
+            "losses": {k: float(v) for k, v in losses.items() if math.isfinite(float(v))},
+            "loss_scale": float(scaler.get_scale()) if scaler is not None else None,
+            "options": {k: v for k, v in vars(self.options).items() if k != "command"},
+        }
         folder.save(tensors, meta)
 
     # ------------------------------------------------------------------------------------ the job
@@ -140,8 +164,9 @@ class Trainer:
         if o.resume and folder.has_state():
             saved_tensors, saved = folder.load()
             if saved.get("family") != task.family:
-                raise CheckpointError(folder.state_path, f"this run folder holds a '{saved.get('family')}' run, "
-                                                         f"not '{task.family}'")
+                raise CheckpointError(
+                    folder.state_path, f"this run folder holds a '{saved.get('family')}' run, not '{task.family}'"
+                )
         elif o.resume:
             say(f"no saved run in {folder.path} yet: starting a new run")
 
@@ -172,8 +197,9 @@ class Trainer:
         if saved is not None:
             names = [p.name for p in phases]
             if saved.get("phase") not in names:
-                raise CheckpointError(folder.state_path, f"the saved phase {saved.get('phase')!r} is not one of "
-                                                         f"{', '.join(names)}")
+                raise CheckpointError(
+                    folder.state_path, f"the saved phase {saved.get('phase')!r} is not one of {', '.join(names)}"
+                )
             start_phase, start_step = names.index(saved["phase"]), int(saved.get("phase_step", 0))
             wall_before = float(saved.get("wall_time_s", 0.0))
             earlier = [str(c) for c in saved.get("commands") or []]
@@ -186,8 +212,9 @@ class Trainer:
                 say(f"the run was saved with {saved.get('world_size')} processes; ranks draw fresh random streams")
             if "rng.torch" in saved_tensors:
                 torch.set_rng_state(saved_tensors["rng.torch"])
-            task.load_state(saved.get("task") or {},
-                            {k[5:]: v for k, v in saved_tensors.items() if k.startswith("task.")})
+            task.load_state(
+                saved.get("task") or {}, {k[5:]: v for k, v in saved_tensors.items() if k.startswith("task.")}
+            )
             if precision.scaler is not None and saved.get("loss_scale"):
                 precision.scaler.update(float(saved["loss_scale"]))
             ctx.step = sum(p.steps for p in phases[:start_phase]) + start_step
@@ -230,8 +257,11 @@ class Trainer:
                 task.start_phase(ctx)
                 while ctx.phase_step < phase.steps:
                     # 2 = cancel, 1 = time limit; agreed by every rank so none waits in a collective
-                    code = 2 if (report_cancelled or reporter.cancelled) else (
-                        1 if limit_s > 0 and time.perf_counter() - t0 >= limit_s else 0)
+                    code = (
+                        2
+                        if (report_cancelled or reporter.cancelled)
+                        else (1 if limit_s > 0 and time.perf_counter() - t0 >= limit_s else 0)
+                    )
                     code = dist.agree_max(code, device)
                     if code:
                         status = "cancelled" if code == 2 else "time_limit"
@@ -246,7 +276,8 @@ class Trainer:
                             raise JobDiverged(
                                 f"training diverged at step {ctx.step}: loss '{name}' is {value}. Nothing of "
                                 f"this step was saved; the run folder keeps step {last_saved}. Resume with a "
-                                "lower learning rate (or fp32).")
+                                "lower learning rate (or fp32)."
+                            )
                     for name, ema in ctx.emas.items():
                         ema.update(nets[name])
                     history.add(ctx.step, losses)
@@ -257,17 +288,29 @@ class Trainer:
                     if scores:
                         history.add_scores(ctx.step, scores)
                     preview = None
-                    if main and o.preview_every and (ctx.phase_step % o.preview_every == 0
-                                                     or ctx.phase_step == phase.steps or ctx.step == first_step + 1):
+                    if (
+                        main
+                        and o.preview_every
+                        and (
+                            ctx.phase_step % o.preview_every == 0
+                            or ctx.phase_step == phase.steps
+                            or ctx.step == first_step + 1
+                        )
+                    ):
                         preview = task.preview(ctx)
                     if o.checkpoint_every and ctx.step % o.checkpoint_every == 0 and ctx.phase_step < phase.steps:
                         self._save(ctx, folder, phase, ctx.phase_step, wall(), opts, history, commands, losses)
                         last_saved = ctx.step
                     if main:
                         try:
-                            reporter.report(ctx.step, total, losses=losses, preview=preview,
-                                            metrics={**task.step_metrics(ctx), **scores},
-                                            message=phase.title)
+                            reporter.report(
+                                ctx.step,
+                                total,
+                                losses=losses,
+                                preview=preview,
+                                metrics={**task.step_metrics(ctx), **scores},
+                                message=phase.title,
+                            )
                         except JobCancelled:
                             report_cancelled = True  # stop at the top of the next step, with every rank
                 if status != "finished":
@@ -289,14 +332,28 @@ class Trainer:
             self._save(ctx, folder, phase, ctx.phase_step, wall(), opts, history, commands, losses)
         elif status != "finished":
             self._save(ctx, folder, phase, ctx.phase_step, wall(), opts, history, commands, losses)
-            say(("time limit reached" if status == "time_limit" else "cancelled") +
-                f" at step {ctx.step}: the run is saved (continue with --resume); exporting…")
-        result: dict[str, Any] = {"run_dir": str(folder.path), "step": ctx.step, "status": status,
-                                  "wall_time_s": round(wall(), 1), "losses": dict(losses)}
+            say(
+                ("time limit reached" if status == "time_limit" else "cancelled")
+                + f" at step {ctx.step}: the run is saved (continue with --resume); exporting…"
+            )
+        result: dict[str, Any] = {
+            "run_dir": str(folder.path),
+            "step": ctx.step,
+            "status": status,
+            "wall_time_s": round(wall(), 1),
+            "losses": dict(losses),
+        }
         if main:
-            summary = RunSummary(step=ctx.step, total=total, finished=status == "finished",
-                                 wall_time_s=wall(), losses=dict(losses), history=history.card_columns(),
-                                 commands=commands, status=status)
+            summary = RunSummary(
+                step=ctx.step,
+                total=total,
+                finished=status == "finished",
+                wall_time_s=wall(),
+                losses=dict(losses),
+                history=history.card_columns(),
+                commands=commands,
+                status=status,
+            )
             if status == "finished":
                 say("exporting the model…")
             result["card"] = str(task.export(ctx, summary))

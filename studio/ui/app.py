@@ -6,6 +6,7 @@ chaining callbacks, while heavy work still runs in the engine's threads.
 ``STUDIO_SCREENSHOT=path.png`` (with optional ``STUDIO_SCREENSHOT_DELAY`` seconds, default 4) grabs
 the main window to a PNG and quits: used for the README screenshot and to look at the window headless.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +20,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 def _install_excepthook(window) -> None:
     """A bug in a slot shows an error and is logged; it never takes the window down."""
+
     def hook(exc_type, exc, tb):
         traceback.print_exception(exc_type, exc, tb)
         try:

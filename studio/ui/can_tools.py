@@ -18,6 +18,7 @@ come from the render engine.
 The tool is declared by :data:`TOOL` (it serves CAN models) and found through the ``studio.tools``
 entry point ``can``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -138,8 +139,11 @@ class StyleBars(QWidget):
             y = top + i * 22
             v = float(self.values[i]) if i < self.values.size else 0.0
             p.setPen(text)
-            p.drawText(QRectF(0, y, label_w - 4, 18), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w - 4))
+            p.drawText(
+                QRectF(0, y, label_w - 4, 18),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w - 4),
+            )
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(pal.color(pal.ColorRole.AlternateBase))
             p.drawRoundedRect(QRectF(label_w, y + 2, bar_w, 14), 3, 3)
@@ -149,8 +153,7 @@ class StyleBars(QWidget):
             x = label_w + bar_w * uniform
             p.drawLine(int(x), y, int(x), y + 18)
             p.setPen(text)
-            p.drawText(QRectF(label_w + bar_w + 4, y, value_w, 18), Qt.AlignmentFlag.AlignVCenter,
-                       f"{v * 100:.0f}%")
+            p.drawText(QRectF(label_w + bar_w + 4, y, value_w, 18), Qt.AlignmentFlag.AlignVCenter, f"{v * 100:.0f}%")
         p.end()
 
 
@@ -189,8 +192,10 @@ class CANPanel(QWidget):
         self.bars = StyleBars()
         ml.addWidget(self.bars)
         self.creativity = QLabel("creativity: –")
-        self.creativity.setToolTip("Entropy of the style posterior. 0 = the discriminator is sure of one style; "
-                                   "log K = it cannot place the image in any style (what CAN rewards).")
+        self.creativity.setToolTip(
+            "Entropy of the style posterior. 0 = the discriminator is sure of one style; "
+            "log K = it cannot place the image in any style (what CAN rewards)."
+        )
         ml.addWidget(self.creativity)
         ml.addWidget(QLabel("Nearest training images (style-head features):"))
         row = QHBoxLayout()
@@ -275,8 +280,7 @@ class CANPanel(QWidget):
         for lab in self.nearest_labels:
             lab.clear()
         if model is not None:
-            self.nearest_note.setText("" if model.has_index else
-                                      "this model stores no training images to compare with")
+            self.nearest_note.setText("" if model.has_index else "this model stores no training images to compare with")
             self.state_changed(self.main_window.current_state())
 
     def _rebuild_steering(self, model) -> None:
@@ -329,8 +333,9 @@ class CANPanel(QWidget):
         self.bars.set_values(model.styles, post)
         top = int(np.argmax(post))
         pct = 100.0 * amb / model.max_ambiguity if model.max_ambiguity > 0 else 0.0
-        self.creativity.setText(f"creativity: {amb:.2f} of {model.max_ambiguity:.2f} nats ({pct:.0f}%) — "
-                                f"closest style: {model.styles[top]}")
+        self.creativity.setText(
+            f"creativity: {amb:.2f} of {model.max_ambiguity:.2f} nats ({pct:.0f}%) — closest style: {model.styles[top]}"
+        )
         for lab, item in itertools.zip_longest(self.nearest_labels, near):
             if lab is None:
                 break
@@ -371,8 +376,15 @@ class CANPanel(QWidget):
         pool = max(count, self.pool.value())
         seed = int(state.get("seed", 0)) if state else 0
         truncation = float(state.get("truncation", 1.0)) if state else 1.0
-        job = SampleSortedJob(model, self.main_window.current_model_id() or model.card.name, count,
-                              self.sort_by.currentData(), pool, seed, truncation)
+        job = SampleSortedJob(
+            model,
+            self.main_window.current_model_id() or model.card.name,
+            count,
+            self.sort_by.currentData(),
+            pool,
+            seed,
+            truncation,
+        )
         handle = self.main_window.start_job(job)
         handle.finished.connect(self._sampled)
         self.handles.append(handle)
@@ -415,8 +427,14 @@ def make_panel(window: Any) -> CANPanel:
     return CANPanel(window)
 
 
-TOOL = ToolSpec("can", "CAN style meter && steering…", "Ctrl+Shift+Y", make_panel, kind="dock",
-                help="style posterior, creativity score, nearest training images, style steering, "
-                     "samples sorted by ambiguity",
-                families=("can",), requires=("style_posterior", "steer", "sample_sorted"))
+TOOL = ToolSpec(
+    "can",
+    "CAN style meter && steering…",
+    "Ctrl+Shift+Y",
+    make_panel,
+    kind="dock",
+    help="style posterior, creativity score, nearest training images, style steering, samples sorted by ambiguity",
+    families=("can",),
+    requires=("style_posterior", "steer", "sample_sorted"),
+)
 TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'can' (pyproject.toml)

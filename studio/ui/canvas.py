@@ -4,6 +4,7 @@ Why its own painter instead of a QLabel: GAN pixels should stay crisp when magni
 neighbour), the frame must be swapped dozens of times a second without relayout, and an empty canvas
 has to tell a new user what to do.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal

@@ -6,6 +6,7 @@ EvaluationJob`, run through ``window.start_job`` (a worker thread, listed in the
 job ``studio eval`` runs. Scores from one run share feature network and reference set, so the table is
 a valid side-by-side comparison.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -76,8 +77,15 @@ class EvaluatePanel(QWidget):
         self.features.setCurrentText(DEFAULT_FEATURES)
         self.features.activated.connect(self._features_chosen)
         self.write_card = QCheckBox("Store the scores in the model cards")
-        form = make_form([("Models", self.models), ("Reference", row), ("Samples", self.count),
-                          ("Features", self.features), ("", self.write_card)])
+        form = make_form(
+            [
+                ("Models", self.models),
+                ("Reference", row),
+                ("Samples", self.count),
+                ("Features", self.features),
+                ("", self.write_card),
+            ]
+        )
 
         self.run_button = button("Evaluate", self.start)
         self.cancel_button = button("Cancel", self.cancel, enabled=False)
@@ -126,8 +134,11 @@ class EvaluatePanel(QWidget):
             self.models.addItem(item)
 
     def selected_ids(self) -> list[str]:
-        return [self.models.item(i).text() for i in range(self.models.count())
-                if self.models.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.models.item(i).text()
+            for i in range(self.models.count())
+            if self.models.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Reference images", self.folder.text() or str(Path.cwd()))
@@ -136,8 +147,9 @@ class EvaluatePanel(QWidget):
 
     def _features_chosen(self) -> None:
         if self.features.currentText() == INCEPTION_CHOICE:
-            path, _ = QFileDialog.getOpenFileName(self, "FID Inception weights", "",
-                                                  "PyTorch weights (*.pth *.pt);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "FID Inception weights", "", "PyTorch weights (*.pth *.pt);;All files (*)"
+            )
             if path:
                 self.inception_path = path
                 self.features.setToolTip(path)
@@ -170,9 +182,16 @@ class EvaluatePanel(QWidget):
         device = window_device(self.main_window)
         try:
             paths = [store.resolve(i) for i in ids]
-            self.job = EvaluationJob(paths, folder, n=self.count.value(), features=spec, report=report,
-                                     write_card=self.write_card.isChecked(), device=device,
-                                     registry=getattr(store, "registry", None))
+            self.job = EvaluationJob(
+                paths,
+                folder,
+                n=self.count.value(),
+                features=spec,
+                report=report,
+                write_card=self.write_card.isChecked(),
+                device=device,
+                registry=getattr(store, "registry", None),
+            )
         except StudioError as exc:
             self.main_window.show_error(str(exc))
             return
@@ -228,9 +247,11 @@ class EvaluatePanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         if evaluations:
             first = evaluations[0].result
-            self.caption.setText(f"Feature network: {first['feature_net']} — {first['n_generated']} samples per "
-                                 f"model vs {first['n_reference']} reference images. Scores from other feature "
-                                 "networks are not comparable with these.")
+            self.caption.setText(
+                f"Feature network: {first['feature_net']} — {first['n_generated']} samples per "
+                f"model vs {first['n_reference']} reference images. Scores from other feature "
+                "networks are not comparable with these."
+            )
 
     def open_report(self) -> None:
         if self.report_path is not None and self.report_path.is_file():
@@ -241,7 +262,12 @@ def make_panel(window: Any) -> EvaluatePanel:
     return EvaluatePanel(window)
 
 
-TOOL = ToolSpec("evaluate", "Evaluate models…", "Ctrl+Shift+E", make_panel, kind="dock",
-                help="FID, KID, MiFID and IS-style scores against a reference folder; compare "
-                     "checkpoints; HTML model report")
+TOOL = ToolSpec(
+    "evaluate",
+    "Evaluate models…",
+    "Ctrl+Shift+E",
+    make_panel,
+    kind="dock",
+    help="FID, KID, MiFID and IS-style scores against a reference folder; compare checkpoints; HTML model report",
+)
 TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'evaluate' (pyproject.toml)

@@ -4,6 +4,7 @@ The PNG carries the canvas state (studio.core.export.save_png), so dropping it b
 restores exactly this canvas. Cell 0 of the grid is the canvas state itself; the others are its
 variations (LoadedModel.variations), the same cells the grid view shows.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,21 @@ class ExportOptions:
     pad: int = 2
 
 
-def export_grid_png(options: ExportOptions, cells: np.ndarray, state: dict[str, Any],
-                    info: dict[str, Any] | None = None) -> Path:
+def export_grid_png(
+    options: ExportOptions, cells: np.ndarray, state: dict[str, Any], info: dict[str, Any] | None = None
+) -> Path:
     """Tile ``cells`` [N,H,W,3] uint8 at ``cell_size`` and save them as a PNG with ``state`` (atomic)."""
     cells = resize_cells(cells, options.cell_size)
-    pixels = cells[0] if options.rows * options.cols == 1 and options.pad == 0 else \
-        tile(cells, options.rows, options.cols, pad=options.pad)
-    extra = {"gan-studio-grid": json.dumps({"rows": options.rows, "cols": options.cols,
-                                            "cell_size": options.cell_size, **(info or {})})}
+    pixels = (
+        cells[0]
+        if options.rows * options.cols == 1 and options.pad == 0
+        else tile(cells, options.rows, options.cols, pad=options.pad)
+    )
+    extra = {
+        "gan-studio-grid": json.dumps(
+            {"rows": options.rows, "cols": options.cols, "cell_size": options.cell_size, **(info or {})}
+        )
+    }
     return save_png(options.path, pixels, state, extra)
 
 

@@ -1,4 +1,4 @@
-""""Fine-tune on this painting…": teach the model on the canvas one painting's style (CSGAN), live.
+"""Tools ▸ "Fine-tune on this painting…": teach the model on the canvas one painting's style (CSGAN), live.
 
 The widget only collects choices and shows progress: the work is
 :class:`studio.models.csgan.finetune.FinetuneJob`, run through ``window.start_job`` — the same job
@@ -7,6 +7,7 @@ fine-tuned below), loss curves and, when done, a chart of each layer's relative 
 (the paper's Figure 3). The child model is saved in the user models folder and the model list is
 refreshed so it appears under its parent; its style strength slider comes from the child's controls.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,8 +45,10 @@ class ChangeChart(QWidget):
         self.values: dict[str, float] = {}
         self.trained: set[str] = set()
         self.setMinimumSize(220, 110)
-        self.setToolTip("relative change ||ΔW|| / ||W|| of each generator layer after fine-tuning "
-                        "(the CSGAN paper's Figure 3: the last layers change most)")
+        self.setToolTip(
+            "relative change ||ΔW|| / ||W|| of each generator layer after fine-tuning "
+            "(the CSGAN paper's Figure 3: the last layers change most)"
+        )
 
     def set_values(self, values: dict[str, float], trained: list[str] | None = None) -> None:
         self.values = dict(values)
@@ -64,15 +67,15 @@ class ChangeChart(QWidget):
         n = len(self.values)
         w = plot.width() / n
         p.setPen(QColor(200, 200, 205))
-        p.drawText(QRectF(plot.left(), 0, plot.width(), 16), Qt.AlignmentFlag.AlignLeft,
-                   f"||ΔW||/||W||  (max {top:.3g})")
+        p.drawText(
+            QRectF(plot.left(), 0, plot.width(), 16), Qt.AlignmentFlag.AlignLeft, f"||ΔW||/||W||  (max {top:.3g})"
+        )
         for i, (name, value) in enumerate(self.values.items()):
             h = plot.height() * (value / top)
             bar = QRectF(plot.left() + i * w + w * 0.15, plot.bottom() - h, w * 0.7, h)
             p.fillRect(bar, QColor("#e67e22") if name in self.trained else QColor(110, 110, 116))
             p.setPen(QColor(200, 200, 205))
-            p.drawText(QRectF(plot.left() + i * w, plot.bottom() + 2, w, 18), Qt.AlignmentFlag.AlignHCenter,
-                       name)
+            p.drawText(QRectF(plot.left() + i * w, plot.bottom() + 2, w, 18), Qt.AlignmentFlag.AlignHCenter, name)
 
 
 class FinetunePanel(AcceptsFileDrops, QWidget):
@@ -97,8 +100,9 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.steps = self._spin(1, 100000, d.steps, "optimisation steps")
         self.batch = self._spin(1, 512, d.batch, "samples per step (the same z goes to G_C and G_S)")
         self.layers = QComboBox()
-        self.layers.setToolTip("train the whole generator or only its last K layers (the paper: the last "
-                               "layers carry the style)")
+        self.layers.setToolTip(
+            "train the whole generator or only its last K layers (the paper: the last layers carry the style)"
+        )
         self.layers.currentIndexChanged.connect(self._show_trained)
         self.trained_label = QLabel("")
         self.trained_label.setWordWrap(True)
@@ -110,10 +114,20 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.precision = QComboBox()
         self.precision.addItems(["fp32", "bf16"])
         self.precision.setToolTip("bf16 autocast: faster on CPUs with AMX and on GPUs")
-        form = make_form([("Model", self.model_label), ("Steps", self.steps), ("Batch", self.batch),
-                          ("Layers", self.layers), ("", self.trained_label), ("Style weight", self.style_weight),
-                          ("Content weight", self.content_weight), ("TV weight", self.tv_weight),
-                          ("Loss image size", self.size_box), ("Precision", self.precision)])
+        form = make_form(
+            [
+                ("Model", self.model_label),
+                ("Steps", self.steps),
+                ("Batch", self.batch),
+                ("Layers", self.layers),
+                ("", self.trained_label),
+                ("Style weight", self.style_weight),
+                ("Content weight", self.content_weight),
+                ("TV weight", self.tv_weight),
+                ("Loss image size", self.size_box),
+                ("Precision", self.precision),
+            ]
+        )
 
         self.start_button = button("Fine-tune", self.start)
         self.cancel_button = button("Cancel", self.cancel, enabled=False)
@@ -220,10 +234,16 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
     def config(self):
         from studio.models.csgan.finetune import FinetuneConfig
 
-        return FinetuneConfig(steps=self.steps.value(), batch=self.batch.value(), layers=self.layers.currentData() or 0,
-                              style_weight=self.style_weight.value(), content_weight=self.content_weight.value(),
-                              tv_weight=self.tv_weight.value(), size=self.size_box.value(),
-                              precision=self.precision.currentText())
+        return FinetuneConfig(
+            steps=self.steps.value(),
+            batch=self.batch.value(),
+            layers=self.layers.currentData() or 0,
+            style_weight=self.style_weight.value(),
+            content_weight=self.content_weight.value(),
+            tv_weight=self.tv_weight.value(),
+            size=self.size_box.value(),
+            precision=self.precision.currentText(),
+        )
 
     def start(self) -> None:
         from studio.models.csgan.finetune import FinetuneJob
@@ -244,9 +264,15 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
             self.main_window.show_error(str(exc))
             return
         device = window_device(self.main_window)
-        job = FinetuneJob(path, self.painting, cfg, device=device, models_dir=self.models_dir,
-                          loss_network=self.loss_network,
-                          command=f"GUI: Fine-tune on this painting ({self.painting.name})")
+        job = FinetuneJob(
+            path,
+            self.painting,
+            cfg,
+            device=device,
+            models_dir=self.models_dir,
+            loss_network=self.loss_network,
+            command=f"GUI: Fine-tune on this painting ({self.painting.name})",
+        )
         self.curves.clear()
         self.chart.set_values({})
         self.result = None
@@ -276,8 +302,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
             self.preview.set_pixels(p.preview)
         if p.losses:
             self.curves.set_history(list(self.handle.history))
-            self.status.setText(f"step {p.step}/{p.total}  " +
-                                "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
+            self.status.setText(f"step {p.step}/{p.total}  " + "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
         elif p.message:
             self.status.setText(p.message)
 
@@ -313,6 +338,12 @@ def make_panel(window: Any) -> FinetunePanel:
     return FinetunePanel(window)
 
 
-TOOL = ToolSpec("finetune", "Fine-tune on this painting…", "Ctrl+Shift+F", make_panel, kind="dock",
-                help="teach the current generator one painting's style (CSGAN), with live preview")
+TOOL = ToolSpec(
+    "finetune",
+    "Fine-tune on this painting…",
+    "Ctrl+Shift+F",
+    make_panel,
+    kind="dock",
+    help="teach the current generator one painting's style (CSGAN), with live preview",
+)
 TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'finetune' (pyproject.toml)

@@ -10,6 +10,7 @@ code goes into state["content"] so every other control keeps working on it.
 The tool is declared by :data:`TOOL` (it serves GADN models) and found through the ``studio.tools``
 entry point ``gadn``.
 """
+
 from __future__ import annotations
 
 import random
@@ -176,8 +177,18 @@ class GADNPanel(QWidget):
         tl.addWidget(self.choose)
         lay.addWidget(box)
         lay.addStretch(1)
-        self.controls = [self.search, self.list, self.blend_with, self.blend, self.new_content,
-                         self.content_grid_button, self.artist_grid_button, self.grid_count, self.drop, self.choose]
+        self.controls = [
+            self.search,
+            self.list,
+            self.blend_with,
+            self.blend,
+            self.new_content,
+            self.content_grid_button,
+            self.artist_grid_button,
+            self.grid_count,
+            self.drop,
+            self.choose,
+        ]
 
     # ------------------------------------------------------------------------------ model / state
     def model(self):
@@ -252,6 +263,7 @@ class GADNPanel(QWidget):
     def pick_artist(self, name: str) -> None:
         def change(s):
             s.setdefault("labels", {})["artist"] = name
+
         self._edit(change)
 
     def _artist_picked(self, item: QListWidgetItem) -> None:
@@ -265,6 +277,7 @@ class GADNPanel(QWidget):
         def change(s):
             s.setdefault("labels", {})["artist2"] = other
             s.setdefault("scalars", {})["blend"] = value
+
         self._edit(change, undoable=not live)
 
     # ------------------------------------------------------------------------------ content + grids
@@ -275,6 +288,7 @@ class GADNPanel(QWidget):
             s["seed"] = seed
             s.pop("content", None)
             s["directions"] = {}
+
         self._edit(change)
 
     def content_grid_states(self) -> list[dict]:
@@ -332,8 +346,9 @@ class GADNPanel(QWidget):
             self.last_grid_cells = len(frame.cells)
             pm = QPixmap.fromImage(frame.image)
             width = max(120, self.grid_view.width())
-            self.grid_view.setPixmap(pm.scaledToWidth(width, Qt.TransformationMode.FastTransformation)
-                                     if pm.width() < width else pm)
+            self.grid_view.setPixmap(
+                pm.scaledToWidth(width, Qt.TransformationMode.FastTransformation) if pm.width() < width else pm
+            )
         elif frame.channel == "gadn-transfer":
             self.output_view.setPixmap(pixmap_of(frame.cells[0], 96))
 
@@ -368,6 +383,7 @@ class GADNPanel(QWidget):
             s["content"] = result.outputs["content"]
             s["directions"] = {}
             s["source_image"] = Path(result.outputs["image"]).name
+
         self._edit(change)
 
 
@@ -375,7 +391,14 @@ def make_panel(window: Any) -> GADNPanel:
     return GADNPanel(window)
 
 
-TOOL = ToolSpec("gadn", "GADN artists && style transfer…", "Ctrl+Shift+A", make_panel, kind="dock",
-                help="pick an artist, blend styles, grids of content × artist, redraw your image",
-                families=("gadn",), requires=("transfer", "encode", "artists"))
+TOOL = ToolSpec(
+    "gadn",
+    "GADN artists && style transfer…",
+    "Ctrl+Shift+A",
+    make_panel,
+    kind="dock",
+    help="pick an artist, blend styles, grids of content × artist, redraw your image",
+    families=("gadn",),
+    requires=("transfer", "encode", "artists"),
+)
 TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'gadn' (pyproject.toml)

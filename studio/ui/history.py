@@ -5,6 +5,7 @@ value (live edits), but the whole drag must be one undo step. ``edit(state, live
 the current state; ``commit()`` (on slider release, or any non-live edit) turns the change since the
 last commit into one step.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,7 +38,7 @@ class StateHistory:
             return False
         if self._committed is not None:
             self._undo.append(self._committed)
-            del self._undo[:-self.limit]
+            del self._undo[: -self.limit]
         self._committed = copy.deepcopy(self.current)
         self._redo.clear()
         return True

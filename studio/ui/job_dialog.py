@@ -4,6 +4,7 @@ Why from argparse: every family already describes its jobs' options for ``studio
 ``Family.add_job_arguments``; reading those options back means the GUI and the CLI can never disagree
 and a new family gets a form for free. Folder-like options (data, out, resume, …) get a Browse button.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -146,15 +147,25 @@ class _Field:
 class JobDialog(QDialog):
     """Choose family + job, fill in the options, get a job object from ``make_job()``."""
 
-    def __init__(self, registry: Registry, job_name: str = "train", settings=None,
-                 parent: QWidget | None = None, family_name: str | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        job_name: str = "train",
+        settings=None,
+        parent: QWidget | None = None,
+        family_name: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train a model" if job_name == "train" else "Run a job")
         self.registry = registry
         self.settings = settings
         self.fields: list[_Field] = []
-        self.choices: list[tuple[str, str]] = [(fam, job) for fam, f in sorted(registry.families.items())
-                                               for job in f.jobs() if job_name in (None, "*", job)]
+        self.choices: list[tuple[str, str]] = [
+            (fam, job)
+            for fam, f in sorted(registry.families.items())
+            for job in f.jobs()
+            if job_name in (None, "*", job)
+        ]
         self.picker = QComboBox()
         for fam, job in self.choices:
             family = registry.families[fam]

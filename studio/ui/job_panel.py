@@ -2,6 +2,7 @@
 
 It shows one job at a time (the newest); finished jobs leave their final message and curve visible.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -106,9 +107,13 @@ class JobPanel(QWidget):
         if event.preview is not None:
             try:
                 img = array_to_qimage(event.preview)
-                self.preview.setPixmap(QPixmap.fromImage(img).scaled(
-                    self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.FastTransformation))
+                self.preview.setPixmap(
+                    QPixmap.fromImage(img).scaled(
+                        self.preview.size(),
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.FastTransformation,
+                    )
+                )
             except ValueError:
                 pass  # a job sent a malformed preview: ignore it, keep the job running
         self._refresh_curves()

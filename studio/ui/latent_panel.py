@@ -7,6 +7,7 @@ slider (``truncation`` maps to the state's top-level key, others to ``state["sca
 It keeps no model and never renders: it edits a state dict and emits ``stateEdited(state, live)``;
 ``editFinished`` marks the end of a drag (one undo step).
 """
+
 from __future__ import annotations
 
 import copy
@@ -107,8 +108,19 @@ class LatentPanel(QWidget):
                 self._latent_dim = int(c.count)
                 lay = group(f"Raw latent (first {min(self.raw_dims, c.count)} of {c.count})")
                 for i in range(min(self.raw_dims, int(c.count))):
-                    self._add_slider(lay, f"z:{i}", Control("latent", f"z{i}", f"z[{i}]", c.minimum, c.maximum, 0.0,
-                                                           help="raw latent dimension (replaces the seed's value)"))
+                    self._add_slider(
+                        lay,
+                        f"z:{i}",
+                        Control(
+                            "latent",
+                            f"z{i}",
+                            f"z[{i}]",
+                            c.minimum,
+                            c.maximum,
+                            0.0,
+                            help="raw latent dimension (replaces the seed's value)",
+                        ),
+                    )
         reset = QPushButton("Reset sliders")
         reset.setToolTip("back to the plain seed: no direction, raw or style edits")
         reset.clicked.connect(self.reset_edits)

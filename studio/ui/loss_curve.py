@@ -3,6 +3,7 @@
 Long runs are drawn from at most ~``max_points`` points per line (every k-th point after a running
 mean), so repainting stays cheap however many steps a job reports.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,12 @@ COLOURS = ["#e67e22", "#3498db", "#2ecc71", "#e74c3c", "#9b59b6", "#1abc9c", "#f
 
 
 class LossCurve(QWidget):
-    def __init__(self, parent: QWidget | None = None, max_points: int = 400,
-                 empty_text: str = "losses appear here while a job runs") -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        max_points: int = 400,
+        empty_text: str = "losses appear here while a job runs",
+    ) -> None:
         super().__init__(parent)
         self.max_points = max_points
         self.empty_text = empty_text
@@ -44,7 +49,7 @@ class LossCurve(QWidget):
         k = math.ceil(len(points) / self.max_points)
         out = []
         for i in range(0, len(points), k):
-            chunk = points[i:i + k]
+            chunk = points[i : i + k]
             out.append((chunk[-1][0], sum(v for _, v in chunk) / len(chunk)))
         return out
 
@@ -70,14 +75,15 @@ class LossCurve(QWidget):
             y0, y1 = y0 - 0.5, y1 + 0.5
 
         def to_px(step: int, value: float) -> QPointF:
-            return QPointF(plot.left() + (step - x0) / (x1 - x0) * plot.width(),
-                           plot.bottom() - (value - y0) / (y1 - y0) * plot.height())
+            return QPointF(
+                plot.left() + (step - x0) / (x1 - x0) * plot.width(),
+                plot.bottom() - (value - y0) / (y1 - y0) * plot.height(),
+            )
 
         p.setPen(QColor(170, 170, 175))
         p.drawText(QRectF(0, plot.top() - 6, 42, 14), Qt.AlignmentFlag.AlignRight, f"{y1:.3g}")
         p.drawText(QRectF(0, plot.bottom() - 8, 42, 14), Qt.AlignmentFlag.AlignRight, f"{y0:.3g}")
-        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignRight,
-                   f"step {x1}")
+        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignRight, f"step {x1}")
         legend_x = plot.left() + 6
         for i, (name, pts) in enumerate(sorted(data.items())):
             colour = QColor(COLOURS[i % len(COLOURS)])

@@ -4,6 +4,7 @@ It owns the canvas *state* (with undo/redo) and asks the RenderEngine for frames
 or touches tensors itself. Other features extend it through studio.ui.tools and the public API listed
 there (current_model, current_state, set_state, start_job, show_error, refresh_models, signals).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,18 +55,26 @@ CANVAS_GREY = 48  # grid gaps on the canvas blend into its background (exports u
 
 
 def no_models_text() -> str:
-    return ("No models installed yet.\n\n"
-            "• Train one: File ▸ Train…  or  studio train csgan --data FOLDER_OF_IMAGES\n"
-            f"• Or copy NAME.safetensors + NAME.json into {user_models_dir()}\n"
-            "• Or open a checkpoint: File ▸ Open checkpoint… (Ctrl+O), or drop it on this window.")
+    return (
+        "No models installed yet.\n\n"
+        "• Train one: File ▸ Train…  or  studio train csgan --data FOLDER_OF_IMAGES\n"
+        f"• Or copy NAME.safetensors + NAME.json into {user_models_dir()}\n"
+        "• Or open a checkpoint: File ▸ Open checkpoint… (Ctrl+O), or drop it on this window."
+    )
 
 
 class MainWindow(QMainWindow):
     stateChanged = Signal(dict)
     modelChanged = Signal(str)
 
-    def __init__(self, settings: QSettings | None = None, model: str | None = None, device: str | None = None,
-                 store_folders: list[Path] | None = None, load_tools: bool = True) -> None:
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        model: str | None = None,
+        device: str | None = None,
+        store_folders: list[Path] | None = None,
+        load_tools: bool = True,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("GAN Studio")
         self.setAcceptDrops(True)
@@ -154,44 +163,73 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        self.act_open = self._action("&Open checkpoint…", self.open_checkpoint_dialog, "Ctrl+O",
-                                     tip="open a NAME.json / NAME.safetensors checkpoint")
-        self.act_export = self._action("&Export grid…", self.export_dialog, "Ctrl+E",
-                                       tip="save a grid of variations as PNG (drop it back to restore)")
+        self.act_open = self._action(
+            "&Open checkpoint…",
+            self.open_checkpoint_dialog,
+            "Ctrl+O",
+            tip="open a NAME.json / NAME.safetensors checkpoint",
+        )
+        self.act_export = self._action(
+            "&Export grid…",
+            self.export_dialog,
+            "Ctrl+E",
+            tip="save a grid of variations as PNG (drop it back to restore)",
+        )
         self.act_train = self._action("&Train…", self.train_dialog, "Ctrl+T", tip="train a new model")
-        self.act_run_job = self._action("Run &job…", lambda: self.train_dialog("*"),
-                                        tip="any job a family offers (create, fine-tune, encode, …)")
+        self.act_run_job = self._action(
+            "Run &job…", lambda: self.train_dialog("*"), tip="any job a family offers (create, fine-tune, encode, …)"
+        )
         self.act_refresh = self._action("&Refresh models", self.refresh_models, "F5")
         self.act_quit = self._action("&Quit", self.close, "Ctrl+Q")
         self.act_undo = self._action("&Undo", self.undo, "Ctrl+Z")
         self.act_redo = self._action("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
         self.act_random = self._action("&Randomize", self.randomize, "Ctrl+R", tip="a new random seed")
         self.act_reset = self._action("Reset &sliders", lambda: self.panel.reset_edits())
-        self.act_grid = self._action("&Grid of variations", self._grid_toggled, "Ctrl+G", checkable=True,
-                                     tip="show an N×M grid of variations around the current image")
+        self.act_grid = self._action(
+            "&Grid of variations",
+            self._grid_toggled,
+            "Ctrl+G",
+            checkable=True,
+            tip="show an N×M grid of variations around the current image",
+        )
         self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom_in(), "Ctrl++")
         self.act_zoom_out = self._action("Zoom &out", lambda: self.canvas.zoom_out(), "Ctrl+-")
         self.act_zoom_fit = self._action("&Fit to window", lambda: self.canvas.zoom_fit(), "Ctrl+0")
         self.act_smooth: QAction = self._action(
-            "&Smooth magnification", lambda: self.canvas.set_smooth(self.act_smooth.isChecked()), checkable=True,
-            tip="blend pixels when zoomed in (off: crisp pixels)")
-        self.act_help_models = self._action("Getting models", lambda: QMessageBox.information(
-            self, "Getting models", no_models_text()))
-        self.act_about = self._action("About GAN Studio", lambda: QMessageBox.about(
-            self, "GAN Studio", "GAN Studio: a desktop studio for playing with trained image generators."))
+            "&Smooth magnification",
+            lambda: self.canvas.set_smooth(self.act_smooth.isChecked()),
+            checkable=True,
+            tip="blend pixels when zoomed in (off: crisp pixels)",
+        )
+        self.act_help_models = self._action(
+            "Getting models", lambda: QMessageBox.information(self, "Getting models", no_models_text())
+        )
+        self.act_about = self._action(
+            "About GAN Studio",
+            lambda: QMessageBox.about(
+                self, "GAN Studio", "GAN Studio: a desktop studio for playing with trained image generators."
+            ),
+        )
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_open, self.act_export, None, self.act_train, self.act_run_job, self.act_refresh, None,
-                  self.act_quit):
+        for a in (
+            self.act_open,
+            self.act_export,
+            None,
+            self.act_train,
+            self.act_run_job,
+            self.act_refresh,
+            None,
+            self.act_quit,
+        ):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_random, self.act_reset):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&View")
-        for a in (self.act_grid, None, self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, self.act_smooth,
-                  None):
+        for a in (self.act_grid, None, self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, self.act_smooth, None):
             m.addSeparator() if a is None else m.addAction(a)
         for dock in (self.models_dock, self.controls_dock, self.jobs_dock):
             m.addAction(dock.toggleViewAction())
@@ -346,8 +384,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.last_error, 15000)
         if self._error_box is not None:
             self._error_box.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, "GAN Studio", self.last_error, QMessageBox.StandardButton.Ok,
-                          self)
+        box = QMessageBox(QMessageBox.Icon.Warning, "GAN Studio", self.last_error, QMessageBox.StandardButton.Ok, self)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.show()
         self._error_box = box
@@ -370,8 +407,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return False
         self._pending_state = state
-        self._pending_id = str(name_or_path) if str(name_or_path) in self.store.entries else \
-            self._id_for_path(path)
+        self._pending_id = str(name_or_path) if str(name_or_path) in self.store.entries else self._id_for_path(path)
         self._load_stamp = self.engine.load(path)
         self.show_message(f"loading {self._pending_id}…")
         return True
@@ -474,8 +510,9 @@ class MainWindow(QMainWindow):
         if self._model is None or self._model_path is None:
             return
         rows, cols = self.grid_shape()
-        self.engine.request(self._model_path, self.canvas_states(rows, cols), "canvas", rows, cols,
-                            pad=3, background=CANVAS_GREY)
+        self.engine.request(
+            self._model_path, self.canvas_states(rows, cols), "canvas", rows, cols, pad=3, background=CANVAS_GREY
+        )
 
     def _on_frame(self, frame: Frame) -> None:
         if frame.channel != "canvas" or self._model_path is None or frame.model_key != str(self._model_path):
@@ -574,8 +611,9 @@ class MainWindow(QMainWindow):
         states = self.canvas_states(options.rows, options.cols)
         frame = await self.engine.render_async(self._model_path, states, 1, 1)
         options.path.parent.mkdir(parents=True, exist_ok=True)
-        path = export_grid_png(options, frame.cells, state,
-                               {"model": str(self._model_id), "spread": self.spread_box.value()})
+        path = export_grid_png(
+            options, frame.cells, state, {"model": str(self._model_id), "spread": self.spread_box.value()}
+        )
         self.settings.set_folder("export", str(options.path.parent))
         return path
 
@@ -608,8 +646,10 @@ class MainWindow(QMainWindow):
             if model in self.store.entries or Path(model).with_suffix(".json").exists():
                 self.show_message(f"{path.name}: opening model {model}…")
                 return self.open_model(model, state)
-            raise StudioError(f"{path.name}: it was made with the model '{model}', which is not installed here "
-                              f"(installed: {', '.join(self.store.entries) or 'none'})")
+            raise StudioError(
+                f"{path.name}: it was made with the model '{model}', which is not installed here "
+                f"(installed: {', '.join(self.store.entries) or 'none'})"
+            )
         except StudioError as exc:
             self.show_error(str(exc))
         except Exception as exc:  # never let a strange file take the window down
@@ -619,8 +659,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ dialogs
     def open_checkpoint_dialog(self) -> None:
         start = self.settings.folder("open", str(user_models_dir()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start,
-                                              "GAN Studio checkpoints (*.json *.safetensors)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open checkpoint", start, "GAN Studio checkpoints (*.json *.safetensors)"
+        )
         if path:
             self.settings.set_folder("open", str(Path(path).parent))
             self.open_model(path)
@@ -649,8 +690,9 @@ class MainWindow(QMainWindow):
             self.removeAction(act)
         self._tool_actions = []
         for spec in tool_registry.registered_tools(discover=False):
-            act = self._action(spec.menu_title, lambda _c=False, s=spec: self.open_tool(s), spec.shortcut,
-                               tip=spec.help)
+            act = self._action(
+                spec.menu_title, lambda _c=False, s=spec: self.open_tool(s), spec.shortcut, tip=spec.help
+            )
             act.setObjectName(f"tool-action-{spec.id}")
             self.tools_menu.addAction(act)
             self._tool_actions.append((spec, act))
@@ -689,8 +731,9 @@ class MainWindow(QMainWindow):
             if spec.kind == "dock":
                 dock = self._tool_docks.get(spec.id)
                 if dock is None:
-                    dock = self._dock(spec.menu_title.rstrip("…. "), spec.factory(self),
-                                      Qt.DockWidgetArea.RightDockWidgetArea)
+                    dock = self._dock(
+                        spec.menu_title.rstrip("…. "), spec.factory(self), Qt.DockWidgetArea.RightDockWidgetArea
+                    )
                     dock.setObjectName(f"tool-{spec.id}")
                     # a tab beside Controls, so opening a tool never squeezes the sliders away
                     self.tabifyDockWidget(self.controls_dock, dock)

@@ -1,4 +1,5 @@
 """The model list: bundled and user models from the ModelStore, fine-tunes shown under their parent."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal

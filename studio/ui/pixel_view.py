@@ -1,4 +1,5 @@
 """An image view for tool panels: numpy pixels scaled to fit, crisp when enlarged, with a placeholder."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,11 @@ class PixelView(QLabel):
             self.setPixmap(QPixmap())
             return
         pm = to_pixmap(self.pixels)
-        mode = (Qt.TransformationMode.FastTransformation if pm.width() * 2 < self.width()
-                else Qt.TransformationMode.SmoothTransformation)
-        self.setPixmap(pm.scaled(max(1, self.width() - 2), max(1, self.height() - 2),
-                                 Qt.AspectRatioMode.KeepAspectRatio, mode))
+        mode = (
+            Qt.TransformationMode.FastTransformation
+            if pm.width() * 2 < self.width()
+            else Qt.TransformationMode.SmoothTransformation
+        )
+        self.setPixmap(
+            pm.scaled(max(1, self.width() - 2), max(1, self.height() - 2), Qt.AspectRatioMode.KeepAspectRatio, mode)
+        )

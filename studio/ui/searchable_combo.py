@@ -1,4 +1,5 @@
 """A combo box you can type into to filter long option lists (artists, genres, styles)."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal

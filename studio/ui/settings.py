@@ -2,6 +2,7 @@
 
 Tests and portable installs pass their own QSettings (e.g. an INI file in a temp folder).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,7 @@ class StudioSettings:
         value = self.q.value(key, default)
         return value if isinstance(value, str) else default
 
-    def get_int(self, key: str, default: int, lo: int = -2**31, hi: int = 2**31 - 1) -> int:
+    def get_int(self, key: str, default: int, lo: int = -(2**31), hi: int = 2**31 - 1) -> int:
         raw = self.q.value(key, default)
         try:
             value = int(raw) if isinstance(raw, (int, float, str)) else default

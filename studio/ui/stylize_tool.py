@@ -1,4 +1,4 @@
-""""Stylize a photo…": Gatys style transfer of one photo with live preview, Cancel and a saved PNG.
+"""Tools ▸ "Stylize a photo…": Gatys style transfer of one photo with live preview, Cancel and a saved PNG.
 
 Two image wells (content photo, style painting) accept a file dialog or a drop; the settings are the
 report's: content-to-style ratio (1, 1e3, 1e6, 1e9), L-BFGS or Adam, start from the photo or noise, output
@@ -6,6 +6,7 @@ size, steps. The work is :class:`studio.stylize.StylizeJob` run through ``window
 job as ``studio stylize``); the result is written atomically as a PNG with its settings in the metadata
 under ``$STUDIO_HOME/stylized/`` and can be saved elsewhere.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -86,8 +87,15 @@ class StylizePanel(QWidget):
         self.steps = QSpinBox()
         self.steps.setRange(1, 5000)
         self.steps.setValue(d.steps)
-        form = make_form([("Ratio", self.ratio), ("Optimizer", self.optimizer), ("Start from", self.init),
-                          ("Size", self.size_box), ("Steps", self.steps)])
+        form = make_form(
+            [
+                ("Ratio", self.ratio),
+                ("Optimizer", self.optimizer),
+                ("Start from", self.init),
+                ("Size", self.size_box),
+                ("Steps", self.steps),
+            ]
+        )
 
         self.start_button = button("Stylize", self.start)
         self.cancel_button = button("Cancel", self.cancel, enabled=False)
@@ -134,8 +142,13 @@ class StylizePanel(QWidget):
             ratio = float(self.ratio.currentText())
         except ValueError:
             raise StudioError(f"ratio must be a number such as 1e3, not '{self.ratio.currentText()}'") from None
-        return StylizeConfig(ratio=ratio, optimizer=self.optimizer.currentText(), init=self.init.currentText(),
-                             size=self.size_box.value(), steps=self.steps.value())
+        return StylizeConfig(
+            ratio=ratio,
+            optimizer=self.optimizer.currentText(),
+            init=self.init.currentText(),
+            size=self.size_box.value(),
+            steps=self.steps.value(),
+        )
 
     def start(self) -> None:
         from studio.core.paths import studio_home
@@ -180,10 +193,13 @@ class StylizePanel(QWidget):
         if p.preview is not None:
             self.preview.set_pixels(p.preview)
         if p.losses:
-            self.curves.set_history([(s, {k: v for k, v in losses.items() if k in ("content", "style")})
-                                     for s, losses in self.handle.history])
-            self.status.setText(f"step {p.step}/{p.total}  " +
-                                "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
+            self.curves.set_history(
+                [
+                    (s, {k: v for k, v in losses.items() if k in ("content", "style")})
+                    for s, losses in self.handle.history
+                ]
+            )
+            self.status.setText(f"step {p.step}/{p.total}  " + "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items()))
         elif p.message:
             self.status.setText(p.message)
 
@@ -214,8 +230,7 @@ class StylizePanel(QWidget):
 
     def save_dialog(self) -> None:
         name = self.output.name if self.output is not None else "stylised.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Save the stylised image", str(Path.cwd() / name),
-                                              "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the stylised image", str(Path.cwd() / name), "PNG (*.png)")
         if path:
             try:
                 self.save_as(path if path.lower().endswith(".png") else path + ".png")
@@ -228,6 +243,12 @@ def make_panel(window: Any) -> StylizePanel:
     return StylizePanel(window)
 
 
-TOOL = ToolSpec("stylize", "Stylize a photo…", "Ctrl+Shift+P", make_panel, kind="dock",
-                help="repaint a photo in a painting's style (Gatys et al., VGG-19)")
+TOOL = ToolSpec(
+    "stylize",
+    "Stylize a photo…",
+    "Ctrl+Shift+P",
+    make_panel,
+    kind="dock",
+    help="repaint a photo in a painting's style (Gatys et al., VGG-19)",
+)
 TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'stylize' (pyproject.toml)

@@ -65,6 +65,7 @@ Tools must not touch tensors in the UI thread for anything slow: run it as a job
 (a family's jobs live Qt-free next to the family, e.g. ``studio/models/can/jobs.py``, so the CLI's
 ``studio run FAMILY JOB`` runs the same classes).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -72,8 +73,15 @@ from typing import Any
 
 from studio.core.registry import Registry, ToolSpec, discover_tools, tool_specs
 
-__all__ = ["ToolSpec", "register_tool", "unregister_tool", "registered_tools", "tools_for", "load_tools",
-           "load_tool_modules"]
+__all__ = [
+    "ToolSpec",
+    "register_tool",
+    "unregister_tool",
+    "registered_tools",
+    "tools_for",
+    "load_tools",
+    "load_tool_modules",
+]
 
 _FOUND: dict[str, ToolSpec] = {}  # discovered: entry points + plugin files (replaced by each load_tools)
 _TOOLS: dict[str, ToolSpec] = {}  # registered by hand (scripts, tests); wins over a discovered id

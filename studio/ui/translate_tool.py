@@ -7,6 +7,7 @@ Qt-free :class:`~studio.models.translate_jobs.ModelTranslateJob` run through ``w
 same job ``studio run cyclegan translate`` runs. Translators are the models whose family offers a
 'translate' job, so a plugin translator family is listed too.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,12 +59,14 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.tile.setRange(0, 4096)
         self.tile.setSingleStep(64)
         self.tile.setSpecialValueText("auto")
-        self.tile.setToolTip(f"tile size in px (auto: whole image up to {AUTO_TILE_ABOVE} px, "
-                             f"else {AUTO_TILE} px tiles with overlap)")
+        self.tile.setToolTip(
+            f"tile size in px (auto: whole image up to {AUTO_TILE_ABOVE} px, else {AUTO_TILE} px tiles with overlap)"
+        )
         self.auto_run = QCheckBox("Translate when the image or choice changes")
         self.auto_run.setChecked(True)
-        form = make_form([("Translator", self.translator), ("Direction", self.direction), ("Tiles", self.tile),
-                          ("", self.auto_run)])
+        form = make_form(
+            [("Translator", self.translator), ("Direction", self.direction), ("Tiles", self.tile), ("", self.auto_run)]
+        )
 
         self.open_button = button("Open image…", self.open_dialog)
         self.run_button = button("Translate", self.start)
@@ -144,9 +147,12 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
 
     # -- input -------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an image", str(self.source_path or Path.cwd()),
-                                              "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;"
-                                              "All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open an image",
+            str(self.source_path or Path.cwd()),
+            "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)",
+        )
         if path:
             self.open_image(path)
 
@@ -195,8 +201,9 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         if self.jobs.running:
             self.jobs.cancel()  # a newer request replaces this one
         device = window_device(self.main_window)
-        job = ModelTranslateJob(path, self.source_image, self.direction.currentData(), self.tile_size(),
-                                device=device, cache=self.cache)
+        job = ModelTranslateJob(
+            path, self.source_image, self.direction.currentData(), self.tile_size(), device=device, cache=self.cache
+        )
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
@@ -232,8 +239,10 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.progress.setValue(1)
         self.save_button.setEnabled(True)
         tiles = self.result.get("tiles", 1)
-        self.status.setText(f"{pixels.shape[1]}×{pixels.shape[0]} with {self.result['model']} "
-                            f"({self.direction.currentText()}{f', {tiles} tiles' if tiles > 1 else ''})")
+        self.status.setText(
+            f"{pixels.shape[1]}×{pixels.shape[0]} with {self.result['model']} "
+            f"({self.direction.currentText()}{f', {tiles} tiles' if tiles > 1 else ''})"
+        )
 
     # -- output ------------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -242,9 +251,12 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         r = self.result or {}
         st = new_state(r.get("model", ""))
         st["labels"]["direction"] = r.get("direction", "a2b")
-        st["translate"] = {"source": self.source_path.name if self.source_path else "",
-                           "direction": r.get("direction", "a2b"), "tile": self.tile_size(),
-                           "size": list(self.source_image.size) if self.source_image is not None else []}
+        st["translate"] = {
+            "source": self.source_path.name if self.source_path else "",
+            "direction": r.get("direction", "a2b"),
+            "tile": self.tile_size(),
+            "size": list(self.source_image.size) if self.source_image is not None else [],
+        }
         return st
 
     def save(self, path: str | Path) -> Path:
@@ -271,6 +283,12 @@ def make_panel(window: Any) -> TranslatePanel:
     return TranslatePanel(window)
 
 
-TOOL = ToolSpec("translate", "Translate image…", "Ctrl+Shift+T", make_panel, kind="dock",
-                help="apply a CycleGAN / U-GAT-IT translator to any image")  # any model: it lists the translators
+TOOL = ToolSpec(
+    "translate",
+    "Translate image…",
+    "Ctrl+Shift+T",
+    make_panel,
+    kind="dock",
+    help="apply a CycleGAN / U-GAT-IT translator to any image",
+)  # any model: it lists the translators
 TOOLS = [TOOL]  # found through the 'studio.tools' entry point 'translate' (pyproject.toml)

@@ -3,6 +3,7 @@
 Why: a drag must render live but count as one undo step, so the slider reports whether the user is
 still holding it (``live``) and emits ``released`` when the drag ends. Double-click resets.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -15,8 +16,15 @@ class ValueSlider(QWidget):
     valueEdited = Signal(float, bool)  # value, live (True while the user is dragging)
     released = Signal()
 
-    def __init__(self, label: str, minimum: float, maximum: float, default: float = 0.0,
-                 help: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        minimum: float,
+        maximum: float,
+        default: float = 0.0,
+        help: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.minimum, self.maximum = float(minimum), float(maximum)
         if self.maximum <= self.minimum:

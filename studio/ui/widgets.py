@@ -1,4 +1,5 @@
 """Small builders for the tool panels' forms and button rows (every tool had its own copy of them)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -60,8 +61,7 @@ class JobSlot:
     restarted by a new direction) may still report while it winds down, and must not overwrite the
     newer job's output."""
 
-    def __init__(self, window, on_progress: Callable[[object], None],
-                 on_finished: Callable[[object], None]) -> None:
+    def __init__(self, window, on_progress: Callable[[object], None], on_finished: Callable[[object], None]) -> None:
         self.window, self.on_progress, self.on_finished = window, on_progress, on_finished
         self.handle = None
 

@@ -1,4 +1,5 @@
 """The `studio` command: generate, models, run — through main() in-process, with a private STUDIO_HOME."""
+
 import json
 import pickle
 
@@ -146,11 +147,16 @@ def test_sigterm_cancels_the_job_so_it_saves_its_work():
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back afterwards
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["finetune", "parent", "painting.png", "--nproc", "2", "--steps", "3"],
-     ["finetune", "parent", "painting.png", "--steps", "3"]),
-    (["train", "csgan", "--data", "photos", "--nproc=2"], ["train", "csgan", "--data", "photos"]),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (
+            ["finetune", "parent", "painting.png", "--nproc", "2", "--steps", "3"],
+            ["finetune", "parent", "painting.png", "--steps", "3"],
+        ),
+        (["train", "csgan", "--data", "photos", "--nproc=2"], ["train", "csgan", "--data", "photos"]),
+    ],
+)
 def test_nproc_runs_the_same_command_under_torchrun(monkeypatch, argv, expected):
     import subprocess
 
@@ -160,5 +166,12 @@ def test_nproc_runs_the_same_command_under_torchrun(monkeypatch, argv, expected)
     monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
     assert main(argv) == 0
     assert len(calls) == 1
-    assert calls[0][1:] == ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "studio",
-                            *expected]
+    assert calls[0][1:] == [
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node=2",
+        "-m",
+        "studio",
+        *expected,
+    ]

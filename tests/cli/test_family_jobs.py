@@ -1,6 +1,7 @@
 """The families' model jobs (CAN steer / sort, GADN encode, translate) on the bundled models: from Python
 (the classes the window's tools run) and through ``studio run FAMILY JOB`` (files, never overwritten
 without --force, nothing but short lines printed)."""
+
 from __future__ import annotations
 
 import json
@@ -88,8 +89,7 @@ def test_cli_sort_writes_a_grid_and_refuses_to_overwrite(tmp_path, capsys):
     before = out.read_bytes()
     code, text = _run_cli(["run", "can", "sort", CAN, "--count", "2", "--pool", "4", "-o", str(out)], capsys)
     assert code == 1 and "--force" in text and out.read_bytes() == before
-    code, text = _run_cli(["run", "can", "sort", CAN, "--count", "2", "--pool", "4", "-o", str(out), "--force"],
-                          capsys)
+    code, text = _run_cli(["run", "can", "sort", CAN, "--count", "2", "--pool", "4", "-o", str(out), "--force"], capsys)
     assert code == 0 and len(read_state(out)["grid"]["seeds"]) == 2
 
 
@@ -97,8 +97,24 @@ def test_cli_steer_from_an_exported_state_writes_json(tmp_path, capsys):
     start = tmp_path / "start.png"
     assert _run_cli(["run", "can", "sort", CAN, "--count", "1", "--pool", "2", "-o", str(start)], capsys)[0] == 0
     out = tmp_path / "steer.json"
-    code, text = _run_cli(["run", "can", "steer", CAN, "--style", "google", "--away", "--state", str(start),
-                           "--steps", "3", "-o", str(out)], capsys)
+    code, text = _run_cli(
+        [
+            "run",
+            "can",
+            "steer",
+            CAN,
+            "--style",
+            "google",
+            "--away",
+            "--state",
+            str(start),
+            "--steps",
+            "3",
+            "-o",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0, text
     data = json.loads(out.read_text())
     assert data["style"] == "google" and data["towards"] is False
@@ -126,8 +142,7 @@ def test_encode_job_from_python_and_cli(picture, tmp_path, capsys):
     assert res.outputs["input_pixels"].shape == (model.image_size, model.image_size, 3)
 
     out = tmp_path / "code.json"
-    code, text = _run_cli(["run", "gadn", "encode", GADN, str(picture), "--artist", "twitter", "-o", str(out)],
-                          capsys)
+    code, text = _run_cli(["run", "gadn", "encode", GADN, str(picture), "--artist", "twitter", "-o", str(out)], capsys)
     assert code == 0, text
     data = json.loads(out.read_text())
     assert np.allclose(data["content"], res.outputs["content"], atol=1e-4)
@@ -136,8 +151,10 @@ def test_encode_job_from_python_and_cli(picture, tmp_path, capsys):
     assert code == 1 and "--force" in text
 
     png = tmp_path / "redrawn.png"
-    code, text = _run_cli(["run", "gadn", "encode", GADN, str(picture), "--artist", "google", "--artist", "twitter",
-                           "-o", str(png)], capsys)
+    code, text = _run_cli(
+        ["run", "gadn", "encode", GADN, str(picture), "--artist", "google", "--artist", "twitter", "-o", str(png)],
+        capsys,
+    )
     assert code == 0, text
     assert Image.open(png).size == (3 * model.image_size + 8, model.image_size + 4)  # input + 2 artists
     assert read_state(png)["content"] == data["content"]
@@ -158,8 +175,9 @@ def test_translate_job_from_python_and_cli(picture, tmp_path, capsys):
     assert next(iter(cache.values())) is model
 
     out = tmp_path / "translated.png"
-    code, text = _run_cli(["run", "cyclegan", "translate", TRANSLATOR, str(picture), "--side-by-side",
-                           "-o", str(out)], capsys)
+    code, text = _run_cli(
+        ["run", "cyclegan", "translate", TRANSLATOR, str(picture), "--side-by-side", "-o", str(out)], capsys
+    )
     assert code == 0, text
     assert Image.open(out).size == (82, 30)
     assert read_state(out)["translate"]["direction"] == "a2b"

@@ -1,4 +1,5 @@
 """`studio finetune` and `studio stylize` end to end with the real VGG-19 (tiny sizes, few steps)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,8 @@ def parent(tmp_path):
     from pathlib import Path
 
     spec = importlib.util.spec_from_file_location(
-        "finetune_test_helpers", Path(__file__).parents[1] / "models" / "test_finetune.py")
+        "finetune_test_helpers", Path(__file__).parents[1] / "models" / "test_finetune.py"
+    )
     helpers = importlib.util.module_from_spec(spec)
     sys.modules["finetune_test_helpers"] = helpers
     spec.loader.exec_module(helpers)
@@ -30,8 +32,14 @@ def parent(tmp_path):
             reg.add(fam, "tests")
     torch.manual_seed(0)
     cfg = helpers.CSGANConfig(width=helpers.WIDTH, latent_dim=16)
-    card = ModelCard(name="tiny-parent", family=helpers.TinyCSGANFamily.name, config=cfg.to_dict(),
-                     image_size=64, latent_dim=16, training=TrainingInfo(data="random", licence="CC0"))
+    card = ModelCard(
+        name="tiny-parent",
+        family=helpers.TinyCSGANFamily.name,
+        config=cfg.to_dict(),
+        image_size=64,
+        latent_dim=16,
+        training=TrainingInfo(data="random", licence="CC0"),
+    )
     return save_checkpoint(tmp_path / "tiny-parent", module_tensors("generator", helpers.Generator(cfg)), card)
 
 
@@ -43,8 +51,23 @@ def _image(path, seed, mode="RGB"):
 
 def test_finetune_cli_saves_child_in_user_models(parent, tmp_path, capsys):
     painting = _image(tmp_path / "wave.png", 0, "RGBA")
-    code = main(["finetune", str(parent), str(painting), "--steps", "2", "--batch", "2", "--layers", "2",
-                 "--size", "32", "--device", "cpu"])
+    code = main(
+        [
+            "finetune",
+            str(parent),
+            str(painting),
+            "--steps",
+            "2",
+            "--batch",
+            "2",
+            "--layers",
+            "2",
+            "--size",
+            "32",
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     store = ModelStore()
     assert "tiny-parent-wave" in store.ids() and not store.entries["tiny-parent-wave"].bundled
@@ -64,7 +87,22 @@ def test_finetune_cli_bad_painting(parent, tmp_path, capsys):
 
 def test_stylize_cli(tmp_path):
     out = tmp_path / "styled.png"
-    code = main(["stylize", str(_image(tmp_path / "photo.jpg", 1)), str(_image(tmp_path / "art.png", 2)),
-                 "--size", "32", "--steps", "2", "--ratio", "1e6", "--device", "cpu", "-o", str(out)])
+    code = main(
+        [
+            "stylize",
+            str(_image(tmp_path / "photo.jpg", 1)),
+            str(_image(tmp_path / "art.png", 2)),
+            "--size",
+            "32",
+            "--steps",
+            "2",
+            "--ratio",
+            "1e6",
+            "--device",
+            "cpu",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0 and out.exists()
     assert read_state(out)["settings"]["ratio"] == 1e6

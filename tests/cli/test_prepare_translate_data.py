@@ -1,5 +1,6 @@
 """scripts/prepare_translate_data.py --from: split two vendors of a GADN-style folder into the
 unpaired train/test layout, holding out the same emoji in both domains."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,8 +21,10 @@ def _script():
 
 
 def _vendor_folder(root: Path) -> Path:
-    for vendor, names in (("flat", [f"{i:04x}.png" for i in range(12)]),
-                          ("shaded", [f"{i:04x}.png" for i in range(2, 14)])):
+    for vendor, names in (
+        ("flat", [f"{i:04x}.png" for i in range(12)]),
+        ("shaded", [f"{i:04x}.png" for i in range(2, 14)]),
+    ):
         (root / vendor).mkdir(parents=True)
         for name in names:
             Image.new("RGB", (8, 8), (10, 20, 30)).save(root / vendor / name)
@@ -32,8 +35,10 @@ def _vendor_folder(root: Path) -> Path:
 def test_from_folder_splits_shared_emoji_the_same_way_in_both_domains(tmp_path):
     src = _vendor_folder(tmp_path / "src")
     out = tmp_path / "out"
-    assert _script().main(["--from", str(src), "--a", "flat", "--b", "shaded", "--out", str(out),
-                           "--test-every", "5"]) == 0
+    assert (
+        _script().main(["--from", str(src), "--a", "flat", "--b", "shaded", "--out", str(out), "--test-every", "5"])
+        == 0
+    )
     for split in ("train", "test"):
         a = sorted(p.name for p in (out / split / "flat").iterdir())
         b = sorted(p.name for p in (out / split / "shaded").iterdir())

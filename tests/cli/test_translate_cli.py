@@ -1,4 +1,5 @@
 """``studio translate``: any image in, a PNG of the same size with the translation in its metadata."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,11 +25,20 @@ def tiny_translator(tmp_path):
     inv, ident = DnCNNGenerator(4, 1, residual=True), DnCNNGenerator(4, 1, residual=True)
     with torch.no_grad():
         inv.net[-1].weight.normal_(0, 0.2)
-    tensors = {**module_tensors("G_ab", inv), **module_tensors("G_ba", ident),
-               "val.a": torch.zeros(2, 3, 8, 8, dtype=torch.uint8),
-               "val.b": torch.full((2, 3, 8, 8), 255, dtype=torch.uint8)}
-    card = ModelCard(name="tiny-translator", family="cyclegan", config=dataclasses.asdict(cfg), image_size=8,
-                     labels={"domains": ["light", "dark"]}, training=TrainingInfo(command="tests"))
+    tensors = {
+        **module_tensors("G_ab", inv),
+        **module_tensors("G_ba", ident),
+        "val.a": torch.zeros(2, 3, 8, 8, dtype=torch.uint8),
+        "val.b": torch.full((2, 3, 8, 8), 255, dtype=torch.uint8),
+    }
+    card = ModelCard(
+        name="tiny-translator",
+        family="cyclegan",
+        config=dataclasses.asdict(cfg),
+        image_size=8,
+        labels={"domains": ["light", "dark"]},
+        training=TrainingInfo(command="tests"),
+    )
     return save_checkpoint(tmp_path / "translators" / "tiny-translator", tensors, card)
 
 
@@ -51,8 +61,24 @@ def test_translate_writes_same_size_png_with_metadata(tmp_path, tiny_translator,
     assert "wrote" in capsys.readouterr().out
     # b2a is the identity generator: output equals input; tiled b2a equals untiled
     out2 = tmp_path / "out2.png"
-    assert main(["translate", str(tiny_translator), str(src), "--direction", "b2a", "-o", str(out2),
-                 "--tile", "8", "--overlap", "4"]) == 0
+    assert (
+        main(
+            [
+                "translate",
+                str(tiny_translator),
+                str(src),
+                "--direction",
+                "b2a",
+                "-o",
+                str(out2),
+                "--tile",
+                "8",
+                "--overlap",
+                "4",
+            ]
+        )
+        == 0
+    )
     with Image.open(src) as a, Image.open(out2) as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
     assert got.shape == (13, 21, 3)

@@ -1,4 +1,5 @@
 """Every bundled model loads, renders images in range, and its card tells how it was made and scored."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Checkpoints: round trip, validation errors name the file, atomic saves, pickles are refused."""
+
 import json
 import pickle
 
@@ -21,8 +22,14 @@ from studio.core.errors import CheckpointError
 
 
 def _card(**kw):
-    base = dict(name="m", family="cppn", config={"a": 1}, image_size=8, latent_dim=4,
-                training=TrainingInfo(data="d", licence="MIT", command="c", steps=3, wall_time_s=1.5))
+    base = dict(
+        name="m",
+        family="cppn",
+        config={"a": 1},
+        image_size=8,
+        latent_dim=4,
+        training=TrainingInfo(data="d", licence="MIT", command="c", steps=3, wall_time_s=1.5),
+    )
     base.update(kw)
     return ModelCard(**base)
 
@@ -65,12 +72,15 @@ def test_changed_tensors_do_not_match_card(tmp_path):
         load_checkpoint(stem.with_suffix(".json"))
 
 
-@pytest.mark.parametrize("payload,pattern", [
-    (pickle.dumps({"w": [1, 2, 3]}, protocol=4), "pickle"),
-    (b"\x89PNG\r\n\x1a\n" + b"0" * 20, "not a checkpoint"),
-    (b"\x00" * 3, "too short"),
-    (b"\xff" * 64, "damaged|truncated"),
-])
+@pytest.mark.parametrize(
+    "payload,pattern",
+    [
+        (pickle.dumps({"w": [1, 2, 3]}, protocol=4), "pickle"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 20, "not a checkpoint"),
+        (b"\x00" * 3, "too short"),
+        (b"\xff" * 64, "damaged|truncated"),
+    ],
+)
 def test_foreign_tensor_files_are_refused(tmp_path, payload, pattern):
     stem = _save(tmp_path)
     stem.with_suffix(".safetensors").write_bytes(payload)
@@ -85,15 +95,31 @@ def test_torch_zip_pickle_is_refused_without_unpickling(tmp_path):
         load_checkpoint(stem.with_suffix(".json"), verify_hash=False)
 
 
-@pytest.mark.parametrize("text,pattern", [
-    ("not json", "not valid JSON"),
-    ("[1, 2]", "not a JSON object"),
-    (json.dumps({"format": "other"}), "not a GAN Studio model card"),
-    (json.dumps({"format": "gan-studio-model", "format_version": 99, "name": "x", "family": "f",
-                 "config": {}, "image_size": 8}), "newer than"),
-    (json.dumps({"format": "gan-studio-model", "format_version": 1, "name": "x", "family": "f",
-                 "config": {}}), "image_size"),
-])
+@pytest.mark.parametrize(
+    "text,pattern",
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (json.dumps({"format": "other"}), "not a GAN Studio model card"),
+        (
+            json.dumps(
+                {
+                    "format": "gan-studio-model",
+                    "format_version": 99,
+                    "name": "x",
+                    "family": "f",
+                    "config": {},
+                    "image_size": 8,
+                }
+            ),
+            "newer than",
+        ),
+        (
+            json.dumps({"format": "gan-studio-model", "format_version": 1, "name": "x", "family": "f", "config": {}}),
+            "image_size",
+        ),
+    ],
+)
 def test_bad_cards_are_clear_errors(tmp_path, text, pattern):
     (tmp_path / "bad.json").write_text(text)
     with pytest.raises(CheckpointError, match=pattern) as err:

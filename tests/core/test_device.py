@@ -1,4 +1,5 @@
 """Device names: what 'auto' picks and the clear errors for devices this machine does not have."""
+
 import pytest
 import torch
 

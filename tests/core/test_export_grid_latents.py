@@ -1,4 +1,5 @@
 """PNG state metadata, grid tiling and latent utilities."""
+
 import io
 from pathlib import Path
 
@@ -105,11 +106,12 @@ def test_principal_directions_recover_the_dominant_axis():
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(500, 6, generator=gen)
     # features respond strongly to z0 + z1 and weakly to the rest
-    feats = torch.stack([5 * (z[:, 0] + z[:, 1]), 0.5 * z[:, 2], 0.1 * z[:, 3]], 1) \
-        + 0.01 * torch.randn(500, 3, generator=gen)
+    feats = torch.stack([5 * (z[:, 0] + z[:, 1]), 0.5 * z[:, 2], 0.1 * z[:, 3]], 1) + 0.01 * torch.randn(
+        500, 3, generator=gen
+    )
     dirs, stds = principal_directions(z, feats, k=2)
     assert dirs.shape == (2, 6) and stds.shape == (2,)
-    expected = torch.tensor([1.0, 1.0, 0, 0, 0, 0]) / 2 ** 0.5
+    expected = torch.tensor([1.0, 1.0, 0, 0, 0, 0]) / 2**0.5
     assert abs(float(dirs[0] @ expected)) > 0.99
     assert torch.allclose(dirs.norm(dim=1), torch.ones(2), atol=1e-5)
     assert abs(float(dirs[1, 2])) > 0.99

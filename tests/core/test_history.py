@@ -1,4 +1,5 @@
 """TrainingHistory: window means, thinning that bounds the card's size, resume round trip."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The user-image loader: every mode becomes RGB, bad files get clear errors naming the file."""
+
 import io
 
 import numpy as np
@@ -16,9 +17,15 @@ def _save(img, path, **kw):
 
 @pytest.mark.parametrize("mode", ["RGB", "L", "1", "P", "CMYK", "RGBA", "LA", "I", "F", "I;16"])
 def test_every_mode_becomes_rgb(tmp_path, mode):
-    img = Image.new("RGB", (9, 7), (200, 100, 50)).convert(mode) if mode not in ("I;16", "I", "F") \
-        else Image.fromarray((np.arange(63).reshape(7, 9) * 1000).astype(np.uint16 if mode == "I;16" else
-                                                                          np.int32 if mode == "I" else np.float32))
+    img = (
+        Image.new("RGB", (9, 7), (200, 100, 50)).convert(mode)
+        if mode not in ("I;16", "I", "F")
+        else Image.fromarray(
+            (np.arange(63).reshape(7, 9) * 1000).astype(
+                np.uint16 if mode == "I;16" else np.int32 if mode == "I" else np.float32
+            )
+        )
+    )
     fmt = "TIFF" if mode in ("CMYK", "F", "I") else "PNG"
     path = _save(img, tmp_path / f"x.{fmt.lower()}", format=fmt)
     out = load_image(path)

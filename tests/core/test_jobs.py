@@ -1,4 +1,5 @@
 """The job API: progress, cancel, divergence, saved work on cancel, bugs never escape."""
+
 import threading
 import time
 
@@ -19,8 +20,12 @@ class LoopJob:
         for i in range(1, self.steps + 1):
             time.sleep(self.delay)
             self.done = i
-            reporter.report(i, self.steps, losses={"l": self.loss(i)},
-                            preview=np.zeros((2, 2, 3), np.uint8) if i % 10 == 0 else None)
+            reporter.report(
+                i,
+                self.steps,
+                losses={"l": self.loss(i)},
+                preview=np.zeros((2, 2, 3), np.uint8) if i % 10 == 0 else None,
+            )
         return {"steps": self.steps}
 
 
@@ -47,7 +52,7 @@ def test_nan_loss_fails_with_clear_message():
 
 
 def test_exploding_loss_fails():
-    res = run_job(LoopJob(steps=10, loss=lambda i: 10.0 ** i))
+    res = run_job(LoopJob(steps=10, loss=lambda i: 10.0**i))
     assert res.status == "failed" and "diverged" in res.message
 
 
@@ -163,4 +168,3 @@ def test_checkpoint_files_get_normal_permissions(tmp_path):
         os.umask(umask)
     for suffix in (".safetensors", ".json"):
         assert (tmp_path / f"m{suffix}").stat().st_mode & 0o777 == 0o644, suffix
-

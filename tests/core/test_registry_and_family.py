@@ -1,4 +1,5 @@
 """Family discovery (entry points and plugin files through the same door) and the shared state logic."""
+
 import textwrap
 from importlib.metadata import entry_points
 
@@ -40,7 +41,8 @@ def test_builtin_families_come_from_entry_points():
 def test_broken_plugin_is_reported_not_fatal(tmp_path):
     (tmp_path / "broken.py").write_text("raise RuntimeError('plugin bug')\n")
     (tmp_path / "notafamily.py").write_text("FAMILIES = [int]\n")
-    (tmp_path / "dup.py").write_text(textwrap.dedent("""
+    (tmp_path / "dup.py").write_text(
+        textwrap.dedent("""
         from studio.core.family import Family
         class Dup(Family):
             name = "cppn"
@@ -48,7 +50,8 @@ def test_broken_plugin_is_reported_not_fatal(tmp_path):
             def load(self, tensors, card, device):
                 raise NotImplementedError
         FAMILIES = [Dup]
-    """))
+    """)
+    )
     reg = discover(extra_dirs=[tmp_path])
     text = "\n".join(reg.errors)
     assert "broken.py" in text and "plugin bug" in text
@@ -67,6 +70,7 @@ def test_store_lists_models_children_and_problems(tmp_path):
     run_job(fam.make_job("create", out=tmp_path / "parent", seed=1))
     run_job(fam.make_job("create", out=tmp_path / "kid", seed=2))
     from studio.core.checkpoint import update_card
+
     update_card(tmp_path / "kid", parent="parent")
     (tmp_path / "junk.json").write_text("{")
     store = ModelStore([tmp_path], registry=reg)

@@ -1,4 +1,5 @@
 """JobRunner: jobs run off the GUI thread, progress is throttled, Cancel really stops the job."""
+
 from __future__ import annotations
 
 import threading

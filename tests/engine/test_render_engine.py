@@ -1,4 +1,5 @@
 """The render engine serves the newest request, skips superseded ones, caches models, reports errors."""
+
 from __future__ import annotations
 
 import time

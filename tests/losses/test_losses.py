@@ -1,4 +1,5 @@
 """Gram matrix and losses against hand-computed values; the real VGG-19 loads frozen and sane."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """A folder of generated reference images (the tiny feature network lives in tests/conftest.py)."""
+
 from __future__ import annotations
 
 import numpy as np

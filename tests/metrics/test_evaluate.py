@@ -1,4 +1,5 @@
 """The evaluation job end to end on a tiny model: card metrics, HTML report, cache, compare, cancel, CLI."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,18 @@ from studio.metrics.evaluate import EvaluationJob
 from studio.metrics.scores import check_comparable, table_text
 
 
-def test_eval_writes_metrics_to_card_and_a_report(tiny_model, reference_dir, tiny_features, tmp_path,
-                                                   tiny_family):
-    job = EvaluationJob([tiny_model], reference_dir, n=24, features=tiny_features, report=tmp_path / "rep",
-                        write_card=True, device="cpu", batch_size=8, kid_subsets=5)
+def test_eval_writes_metrics_to_card_and_a_report(tiny_model, reference_dir, tiny_features, tmp_path, tiny_family):
+    job = EvaluationJob(
+        [tiny_model],
+        reference_dir,
+        n=24,
+        features=tiny_features,
+        report=tmp_path / "rep",
+        write_card=True,
+        device="cpu",
+        batch_size=8,
+        kid_subsets=5,
+    )
     events = []
     result = run_job(job, events.append)
     assert result.ok, result.message
@@ -41,8 +50,9 @@ def test_eval_writes_metrics_to_card_and_a_report(tiny_model, reference_dir, tin
 
 def test_compare_two_models_side_by_side(tiny_models_dir, reference_dir, tiny_features, tmp_path, tiny_family):
     models = [tiny_models_dir / "tiny.json", tiny_models_dir / "tiny-child.json"]
-    job = EvaluationJob(models, reference_dir, n=16, features=tiny_features, report=tmp_path / "cmp.html",
-                        device="cpu", kid_subsets=3)
+    job = EvaluationJob(
+        models, reference_dir, n=16, features=tiny_features, report=tmp_path / "cmp.html", device="cpu", kid_subsets=3
+    )
     result = run_job(job)
     assert result.ok, result.message
     table = job.table()
@@ -72,16 +82,23 @@ def test_cancel_leaves_card_and_report_untouched(tiny_model, reference_dir, tiny
         if p.step > 0:
             token.cancel()
 
-    job = EvaluationJob([tiny_model], reference_dir, n=64, features=tiny_features, report=tmp_path / "r",
-                        write_card=True, device="cpu", batch_size=4)
+    job = EvaluationJob(
+        [tiny_model],
+        reference_dir,
+        n=64,
+        features=tiny_features,
+        report=tmp_path / "r",
+        write_card=True,
+        device="cpu",
+        batch_size=4,
+    )
     result = run_job(job, on_progress, token)
     assert result.status == "cancelled"
     assert tiny_model.read_text() == before
     assert not (tmp_path / "r" / "report.html").exists()
 
 
-def test_bad_reference_folder_and_bad_feature_name_get_clear_errors(tiny_model, tmp_path, reference_dir,
-                                                                    tiny_family):
+def test_bad_reference_folder_and_bad_feature_name_get_clear_errors(tiny_model, tmp_path, reference_dir, tiny_family):
     with pytest.raises(StudioError, match="does not exist"):
         EvaluationJob([tiny_model], tmp_path / "nope")
     empty = tmp_path / "empty"
@@ -92,14 +109,31 @@ def test_bad_reference_folder_and_bad_feature_name_get_clear_errors(tiny_model, 
     assert res.status == "failed" and "unknown feature network" in res.message
 
 
-def test_cli_eval_prints_table_and_updates_card(tiny_model, reference_dir, tiny_features, tmp_path, capsys,
-                                                monkeypatch, tiny_family):
+def test_cli_eval_prints_table_and_updates_card(
+    tiny_model, reference_dir, tiny_features, tmp_path, capsys, monkeypatch, tiny_family
+):
     from studio.cli import main
 
     monkeypatch.setenv("STUDIO_NO_BUNDLED", "1")
-    code = main(["eval", str(tiny_model), "--data", str(reference_dir), "--n", "12", "--features", tiny_features,
-                 "--write-card", "--report", str(tmp_path / "cli-report"), "--device", "cpu",
-                 "--kid-subsets", "3"])
+    code = main(
+        [
+            "eval",
+            str(tiny_model),
+            "--data",
+            str(reference_dir),
+            "--n",
+            "12",
+            "--features",
+            tiny_features,
+            "--write-card",
+            "--report",
+            str(tmp_path / "cli-report"),
+            "--device",
+            "cpu",
+            "--kid-subsets",
+            "3",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 0, err
     assert "FID" in err and "tiny" in err

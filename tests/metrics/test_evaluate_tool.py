@@ -1,4 +1,5 @@
 """The Evaluate tool runs the evaluation job through the window's job runner and shows the table."""
+
 from __future__ import annotations
 
 import pytest

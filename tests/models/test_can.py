@@ -1,4 +1,5 @@
 """CAN: networks, losses, data errors and diversity (fast, no training)."""
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """CAN training on the shared Trainer and the loaded model, on tiny networks and generated style folders:
 losses move, resume is exact, Cancel and a NaN leave a resumable run, EMA is what is exported."""
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,20 @@ from studio.models.can.networks import build_networks
 from studio.models.can.train import CANTrainJob
 from studio.train import RunFolder
 
-TINY = dict(image_size=16, width=0.25, fc_dim=32, use_vgg=False, eval_samples=32, index_size=12,
-            preview_every=5, checkpoint_every=5, batch=8, threads=0, device="cpu", lr_d=1e-3)
+TINY = dict(
+    image_size=16,
+    width=0.25,
+    fc_dim=32,
+    use_vgg=False,
+    eval_samples=32,
+    index_size=12,
+    preview_every=5,
+    checkpoint_every=5,
+    batch=8,
+    threads=0,
+    device="cpu",
+    lr_d=1e-3,
+)
 
 
 def make_styles(root: Path, per_style: int = 10, size: int = 16) -> Path:
@@ -58,8 +71,16 @@ def styles_dir(tmp_path_factory):
 def trained(styles_dir, tmp_path_factory):
     """One short training run shared by the model tests: (job result, reporter history)."""
     base = tmp_path_factory.mktemp("can-run")
-    job = CANFamily().make_job("train", data=str(styles_dir), name="tiny-can", out=str(base / "tiny-can"),
-                               run_dir=str(base / "run"), steps=40, command="pytest", **TINY)
+    job = CANFamily().make_job(
+        "train",
+        data=str(styles_dir),
+        name="tiny-can",
+        out=str(base / "tiny-can"),
+        run_dir=str(base / "run"),
+        steps=40,
+        command="pytest",
+        **TINY,
+    )
     history = []
     result = run_job(job, history.append)
     assert result.ok, result.message + result.outputs.get("traceback", "")
@@ -143,6 +164,7 @@ def test_steering_towards_a_style_raises_its_posterior(trained):
     # the result is an ordinary state: JSON-able z_edits over the same seed, original untouched
     assert up["seed"] == 5 and len(up["z_edits"]) == model.latent_dim and state["z_edits"] == {}
     import json
+
     json.dumps(up)
     with pytest.raises(StudioError, match="does not exist"):
         model.steer(state, 9)
@@ -165,8 +187,9 @@ def test_resume_continues_the_step_count(styles_dir, tmp_path):
     first = run_job(CANFamily().make_job("train", steps=6, command="studio train can A", **opts))
     assert first.ok and first.outputs["step"] == 6
     history = []
-    second = run_job(CANFamily().make_job("train", steps=10, resume=True, command="studio train can B", **opts),
-                     history.append)
+    second = run_job(
+        CANFamily().make_job("train", steps=10, resume=True, command="studio train can B", **opts), history.append
+    )
     assert second.ok, second.message
     steps = [p.step for p in history if p.losses]
     assert steps[0] == 7 and steps[-1] == 10
@@ -185,24 +208,43 @@ def test_cancel_saves_a_usable_model(styles_dir, tmp_path):
         if p.step >= 3:
             cancel.cancel()
 
-    job = CANFamily().make_job("train", data=str(styles_dir), name="c", out=str(tmp_path / "c"),
-                               run_dir=str(tmp_path / "run"), steps=50, **TINY)
+    job = CANFamily().make_job(
+        "train",
+        data=str(styles_dir),
+        name="c",
+        out=str(tmp_path / "c"),
+        run_dir=str(tmp_path / "run"),
+        steps=50,
+        **TINY,
+    )
     res = run_job(job, cb, cancel)
     assert res.status == "cancelled" and Path(res.outputs["card"]).exists()
     assert read_card(res.outputs["card"]).training.steps == 3
     assert load_model(res.outputs["card"], device="cpu").render([{"seed": 1}]).shape == (1, 3, 16, 16)
     assert res.outputs["step"] == 3 and RunFolder(tmp_path / "run").load()[1]["step"] == 3
     events = []
-    more = run_job(CANFamily().make_job("train", data=str(styles_dir), name="c", out=str(tmp_path / "c"),
-                                        run_dir=str(tmp_path / "run"), steps=5, resume=True, **TINY), events.append)
+    more = run_job(
+        CANFamily().make_job(
+            "train",
+            data=str(styles_dir),
+            name="c",
+            out=str(tmp_path / "c"),
+            run_dir=str(tmp_path / "run"),
+            steps=5,
+            resume=True,
+            **TINY,
+        ),
+        events.append,
+    )
     assert more.ok, more.message
     assert [e.step for e in events if e.losses] == [4, 5]
 
 
 def test_bad_data_folders_get_clear_errors(tmp_path):
     def fails(path):
-        job = CANFamily().make_job("train", data=str(path), out=str(tmp_path / "m"),
-                                   run_dir=str(tmp_path / "run"), steps=2, **TINY)
+        job = CANFamily().make_job(
+            "train", data=str(path), out=str(tmp_path / "m"), run_dir=str(tmp_path / "run"), steps=2, **TINY
+        )
         res = run_job(job)
         assert res.status == "failed"
         return res.message
@@ -231,9 +273,18 @@ def test_time_limit_stops_cleanly_and_can_be_resumed(styles_dir, tmp_path):
 
 
 def test_kid_every_n_steps_is_plotted_and_kept_in_the_card(styles_dir, tmp_path, tiny_features):
-    job = CANFamily().make_job("train", data=str(styles_dir), name="k", out=str(tmp_path / "k"),
-                               run_dir=str(tmp_path / "run"), steps=6, kid_every=3, kid_samples=16,
-                               kid_features=tiny_features, **TINY)
+    job = CANFamily().make_job(
+        "train",
+        data=str(styles_dir),
+        name="k",
+        out=str(tmp_path / "k"),
+        run_dir=str(tmp_path / "run"),
+        steps=6,
+        kid_every=3,
+        kid_samples=16,
+        kid_features=tiny_features,
+        **TINY,
+    )
     events = []
     res = run_job(job, events.append)
     assert res.ok, res.message
@@ -243,8 +294,16 @@ def test_kid_every_n_steps_is_plotted_and_kept_in_the_card(styles_dir, tmp_path,
 
 
 def test_augmented_training_runs_and_a_bad_policy_is_a_clear_error(styles_dir, tmp_path):
-    job = CANFamily().make_job("train", data=str(styles_dir), name="a", out=str(tmp_path / "a"),
-                               run_dir=str(tmp_path / "run"), steps=3, augment="translation,cutout", **TINY)
+    job = CANFamily().make_job(
+        "train",
+        data=str(styles_dir),
+        name="a",
+        out=str(tmp_path / "a"),
+        run_dir=str(tmp_path / "run"),
+        steps=3,
+        augment="translation,cutout",
+        **TINY,
+    )
     res = run_job(job)
     assert res.ok, res.message
     assert read_card(res.outputs["card"]).extra["train"]["augment"] == "translation,cutout"
@@ -253,8 +312,14 @@ def test_augmented_training_runs_and_a_bad_policy_is_a_clear_error(styles_dir, t
 
 
 def _opts(styles_dir, tmp_path, **kw):
-    opts = dict(TINY, data=str(styles_dir), name="m", out=str(tmp_path / "m"), run_dir=str(tmp_path / "run"),
-                command="studio train can")
+    opts = dict(
+        TINY,
+        data=str(styles_dir),
+        name="m",
+        out=str(tmp_path / "m"),
+        run_dir=str(tmp_path / "run"),
+        command="studio train can",
+    )
     opts.update(kw)
     return opts
 
@@ -303,8 +368,7 @@ def test_an_injected_nan_stops_the_run_and_leaves_it_resumable(styles_dir, tmp_p
     assert not (tmp_path / "m.json").exists()  # nothing exported from a diverged run
     monkeypatch.setattr(can_train, "discriminator_loss", real)
     events = []
-    more = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=8, checkpoint_every=5, resume=True)),
-                   events.append)
+    more = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=8, checkpoint_every=5, resume=True)), events.append)
     assert more.ok, more.message
     assert [e.step for e in events if e.losses] == [6, 7, 8]  # from the checkpoint at step 5
 
@@ -349,8 +413,26 @@ def test_cli_flags_are_the_shared_trainers(styles_dir, tmp_path):
 
     p = argparse.ArgumentParser()
     CANFamily().add_job_arguments("train", p)
-    args = p.parse_args(["--data", str(styles_dir), "--name", "cli", "--save-every", "7", "--time-limit", "2",
-                         "--precision", "bf16", "--ema", "0.99", "--ratio", "1", "--run-dir", str(tmp_path / "r")])
+    args = p.parse_args(
+        [
+            "--data",
+            str(styles_dir),
+            "--name",
+            "cli",
+            "--save-every",
+            "7",
+            "--time-limit",
+            "2",
+            "--precision",
+            "bf16",
+            "--ema",
+            "0.99",
+            "--ratio",
+            "1",
+            "--run-dir",
+            str(tmp_path / "r"),
+        ]
+    )
     job = CANFamily().make_job("train", **vars(args))
     o = job.options
     assert (o.checkpoint_every, o.time_limit, o.precision, o.ema, o.steps, o.batch) == (7, 2.0, "bf16", 0.99, 2000, 64)
@@ -369,8 +451,12 @@ def test_bf16_training_runs(styles_dir, tmp_path):
 
 def test_collapse_warning_is_a_status_line_and_diversity_goes_in_the_card(styles_dir, tmp_path):
     events = []
-    res = run_job(CANTrainJob(**_opts(styles_dir, tmp_path, steps=3, preview_every=1, collapse_threshold=100.0,
-                                      collapse_warmup=2)), events.append)
+    res = run_job(
+        CANTrainJob(
+            **_opts(styles_dir, tmp_path, steps=3, preview_every=1, collapse_threshold=100.0, collapse_warmup=2)
+        ),
+        events.append,
+    )
     assert res.ok, res.message
     warned = [e.message for e in events if "possible mode collapse" in (e.message or "")]
     assert warned and "at step 2 " in warned[0]  # not before the warm-up

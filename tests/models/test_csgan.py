@@ -1,4 +1,5 @@
 """CSGAN networks and recipe rules: shapes, ranges, layer order, soft labels, D threshold, LR decay."""
+
 from __future__ import annotations
 
 import math
@@ -88,7 +89,7 @@ def test_lr_decay_schedule():
     assert lr_at(0, 2e-4, 0.9) == pytest.approx(2e-4)
     assert lr_at(999, 2e-4, 0.9) == pytest.approx(2e-4)
     assert lr_at(1000, 2e-4, 0.9) == pytest.approx(1.8e-4)
-    assert lr_at(2500, 2e-4, 0.85) == pytest.approx(2e-4 * 0.85 ** 2)
+    assert lr_at(2500, 2e-4, 0.85) == pytest.approx(2e-4 * 0.85**2)
 
 
 def test_a_discriminator_that_cannot_tell_real_from_fake_is_still_trained():

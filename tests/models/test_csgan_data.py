@@ -1,4 +1,5 @@
 """The emoji data script (on a fake npm tarball, no network) and the CSGAN data loader."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,6 +28,7 @@ def _script():
 
 def _fake_tarball(path: Path, vendor: str) -> None:
     with tarfile.open(path, "w:gz") as tar:
+
         def add(name: str, data: bytes) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(data)

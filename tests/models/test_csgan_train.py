@@ -1,5 +1,6 @@
 """The CSGAN training job end to end on tiny nets and generated images: losses move, resume continues
 the step count, Cancel saves a loadable model, the card loads through the store and renders."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,18 @@ from studio.train import RunFolder, TrainContext
 from studio.train.distributed import Distributed
 from studio.train.precision import Precision
 
-TINY = dict(width=0.0625, batch=8, device="cpu", preview_every=5, checkpoint_every=0, pca_samples=128,
-            pca_k=4, bn_samples=32, licence="test-licence", threads=0)
+TINY = dict(
+    width=0.0625,
+    batch=8,
+    device="cpu",
+    preview_every=5,
+    checkpoint_every=0,
+    pca_samples=128,
+    pca_k=4,
+    bn_samples=32,
+    licence="test-licence",
+    threads=0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +58,13 @@ def _home(tmp_path, monkeypatch):
 
 
 def _job(blobs, tmp_path, **kw):
-    opts = dict(TINY, data=str(blobs), out=str(tmp_path / "out" / "tiny"), run_dir=str(tmp_path / "run"),
-                command="studio train csgan --data blobs")
+    opts = dict(
+        TINY,
+        data=str(blobs),
+        out=str(tmp_path / "out" / "tiny"),
+        run_dir=str(tmp_path / "run"),
+        command="studio train csgan --data blobs",
+    )
     opts.update(kw)
     return CSGANTrainJob(**opts)
 
@@ -145,8 +161,14 @@ def test_render_seeds_and_directions(blobs, tmp_path):
 def test_d_threshold_and_lr_decay_inside_the_job(blobs, tmp_path):
     job = _job(blobs, tmp_path, steps=2, d_threshold=1e9)
     task = job.task
-    ctx = TrainContext(job.options, torch.device("cpu"), Precision("fp32", torch.device("cpu")), Distributed(),
-                       torch.Generator().manual_seed(0), message=lambda text: None)
+    ctx = TrainContext(
+        job.options,
+        torch.device("cpu"),
+        Precision("fp32", torch.device("cpu")),
+        Distributed(),
+        torch.Generator().manual_seed(0),
+        message=lambda text: None,
+    )
     task.setup(ctx, None)
     task.optimizers("train")
     d_before = {k: v.detach().clone() for k, v in task.D.named_parameters()}
@@ -188,8 +210,23 @@ def test_cli_parses_train_options():
 
     p = argparse.ArgumentParser()
     CSGANFamily().add_job_arguments("train", p)
-    args = p.parse_args(["--data", "d", "--arch", "lsgan112", "--steps", "5", "--resume", "--precision", "bf16",
-                         "--run-dir", "r", "--preview-every", "3"])
+    args = p.parse_args(
+        [
+            "--data",
+            "d",
+            "--arch",
+            "lsgan112",
+            "--steps",
+            "5",
+            "--resume",
+            "--precision",
+            "bf16",
+            "--run-dir",
+            "r",
+            "--preview-every",
+            "3",
+        ]
+    )
     job = CSGANFamily().make_job("train", **vars(args))
     assert job.task.options.arch == "lsgan112" and job.options.resume and job.options.preview_every == 3
     assert job.options.precision == "bf16" and job.options.run_dir == "r"
@@ -197,8 +234,9 @@ def test_cli_parses_train_options():
 
 def test_kid_every_n_steps_is_reported_and_kept_in_the_card(blobs, tmp_path, tiny_features):
     events = []
-    res = run_job(_job(blobs, tmp_path, steps=6, kid_every=3, kid_samples=16, kid_features=tiny_features),
-                  events.append)
+    res = run_job(
+        _job(blobs, tmp_path, steps=6, kid_every=3, kid_samples=16, kid_features=tiny_features), events.append
+    )
     assert res.ok, res.message
     scored = [e.step for e in events if "kid@tiny-random" in e.metrics]
     assert scored == [3, 6]

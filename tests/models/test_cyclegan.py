@@ -1,5 +1,6 @@
 """CycleGAN: shapes, image pool, cycle loss, training on the shared Trainer (exact resume, Cancel, NaN
 stop, EMA), tiling, loading."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,7 @@ def make_domains(root, n=6, size=36, seed=0):
     for i in range(n):
         im = np.full((size, size, 3), 255, np.uint8)
         y, x = rng.integers(0, size // 2, 2)
-        im[y:y + size // 3, x:x + size // 3] = (220, 30, 30)
+        im[y : y + size // 3, x : x + size // 3] = (220, 30, 30)
         Image.fromarray(im).save(a / f"{i}.png")
         im = np.full((size, size, 3), 128, np.uint8)
         cy, cx = rng.integers(size // 4, 3 * size // 4, 2)
@@ -54,10 +55,27 @@ def _home(tmp_path, monkeypatch):
 
 
 def tiny_job(a, b, tmp_path, steps=6, preset="ece", **kw):
-    opts = dict(a=str(a), b=str(b), size=16, steps=steps, batch=2, out=str(tmp_path / "out" / "cg"),
-                run_dir=str(tmp_path / "run"), device="cpu", preview_every=3, checkpoint_every=3, threads=1,
-                channels=8, depth=2, n_blocks=1, ndf=8, d_channels=[4, 8, 8, 8], d_strides=[2, 2, 1, 1, 1],
-                preset=preset, command="pytest")
+    opts = dict(
+        a=str(a),
+        b=str(b),
+        size=16,
+        steps=steps,
+        batch=2,
+        out=str(tmp_path / "out" / "cg"),
+        run_dir=str(tmp_path / "run"),
+        device="cpu",
+        preview_every=3,
+        checkpoint_every=3,
+        threads=1,
+        channels=8,
+        depth=2,
+        n_blocks=1,
+        ndf=8,
+        d_channels=[4, 8, 8, 8],
+        d_strides=[2, 2, 1, 1, 1],
+        preset=preset,
+        command="pytest",
+    )
     opts.update(kw)
     return CycleGANFamily().make_job("train", **opts)
 
@@ -114,8 +132,13 @@ def test_linear_decay_schedule():
 
 def test_presets_and_bad_config():
     std = CycleGANConfig.preset("standard")
-    assert (std.generator, std.discriminator, std.pool_size, std.lr, std.lambda_identity) == \
-           ("resnet", "patch", 50, 2e-4, 0.5)
+    assert (std.generator, std.discriminator, std.pool_size, std.lr, std.lambda_identity) == (
+        "resnet",
+        "patch",
+        50,
+        2e-4,
+        0.5,
+    )
     ece = CycleGANConfig.preset("ece")
     assert (ece.generator, ece.channels, ece.depth, ece.d_channels) == ("dncnn", 64, 6, [16, 64, 256, 256])
     with pytest.raises(StudioError, match="generator"):
@@ -307,11 +330,35 @@ def test_cli_flags_reach_the_trainer_and_the_task():
 
     p = argparse.ArgumentParser()
     CycleGANFamily().add_job_arguments("train", p)
-    args = p.parse_args(["--a", "x", "--b", "y", "--preset", "standard", "--save-every", "7", "--precision", "bf16",
-                         "--time-limit", "2.5", "--ema", "0.99", "--run-dir", "r", "--pool-size", "5"])
+    args = p.parse_args(
+        [
+            "--a",
+            "x",
+            "--b",
+            "y",
+            "--preset",
+            "standard",
+            "--save-every",
+            "7",
+            "--precision",
+            "bf16",
+            "--time-limit",
+            "2.5",
+            "--ema",
+            "0.99",
+            "--run-dir",
+            "r",
+            "--pool-size",
+            "5",
+        ]
+    )
     job = CycleGANFamily().make_job("train", **vars(args))
-    assert (job.options.checkpoint_every, job.options.precision, job.options.time_limit, job.options.ema) == \
-           (7, "bf16", 2.5, 0.99)
+    assert (job.options.checkpoint_every, job.options.precision, job.options.time_limit, job.options.ema) == (
+        7,
+        "bf16",
+        2.5,
+        0.99,
+    )
     assert (job.options.steps, job.options.batch, job.options.kid_every) == (10000, 1, 500)
     assert job.task.cfg.generator == "resnet" and job.task.cfg.pool_size == 5
     assert str(job.task.run_path()) == "r" and job.task.name == "cyclegan-x2y"
@@ -373,11 +420,13 @@ def test_card_with_a_broken_config_is_a_checkpoint_error(tmp_path):
 def test_kid_of_both_directions_during_training(tmp_path, tiny_features):
     a, b = make_domains(tmp_path / "data")
     events = []
-    res = run_job(tiny_job(a, b, tmp_path, steps=4, kid_every=2, kid_samples=8, kid_features=tiny_features),
-                  events.append)
+    res = run_job(
+        tiny_job(a, b, tmp_path, steps=4, kid_every=2, kid_samples=8, kid_features=tiny_features), events.append
+    )
     assert res.ok, res.message
     scored = [(e.step, sorted(e.metrics)) for e in events if e.metrics]
     assert scored == [(2, ["kid@tiny-random a2b", "kid@tiny-random b2a"])] * 1 + [
-        (4, ["kid@tiny-random a2b", "kid@tiny-random b2a"])]
+        (4, ["kid@tiny-random a2b", "kid@tiny-random b2a"])
+    ]
     history = read_card(res.outputs["card"]).extra["loss_history"]
     assert [p[0] for p in history["kid@tiny-random a2b"]] == [2, 4]

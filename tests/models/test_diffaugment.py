@@ -1,4 +1,5 @@
 """DiffAugment: shapes, differentiability, determinism from the RNG, the policy parser."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """CSGAN style fine-tune: loss goes down, G_C untouched, last-K layers, style strength, cancel, resume."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ class TinyCSGAN(LatentModel):
         super().__init__(card, device)
         self.latent_dim = card.latent_dim
         self.generator = Generator(CSGANConfig(**card.config)).to(device).eval()
-        sub = {k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")}
+        sub = {k[len("generator.") :]: v for k, v in tensors.items() if k.startswith("generator.")}
         self.generator.load_state_dict(sub)
 
     def render(self, states):
@@ -60,8 +61,14 @@ def parent(tmp_path, families):
         gen.train()
         for _ in range(3):
             gen(torch.randn(32, 16))
-    card = ModelCard(name="parent", family=TinyCSGANFamily.name, config=cfg.to_dict(), image_size=64,
-                     latent_dim=16, training=TrainingInfo(data="random", licence="CC0"))
+    card = ModelCard(
+        name="parent",
+        family=TinyCSGANFamily.name,
+        config=cfg.to_dict(),
+        image_size=64,
+        latent_dim=16,
+        training=TrainingInfo(data="random", licence="CC0"),
+    )
     return save_checkpoint(tmp_path / "parent", module_tensors("generator", gen), card)
 
 
@@ -79,8 +86,17 @@ def painting(tmp_path):
 def _job(parent, painting, tmp_path, out=None, resume=False, trainer=None, **cfg):
     base = dict(steps=6, batch=4, preview_every=2, checkpoint_every=0, style_weight=10.0, size=32)
     base.update(cfg)
-    return FinetuneJob(parent, painting, FinetuneConfig(**base), out=out, device="cpu", resume=resume,
-                       models_dir=tmp_path / "user-models", loss_network=TinyFeatures(), **(trainer or {}))
+    return FinetuneJob(
+        parent,
+        painting,
+        FinetuneConfig(**base),
+        out=out,
+        device="cpu",
+        resume=resume,
+        models_dir=tmp_path / "user-models",
+        loss_network=TinyFeatures(),
+        **(trainer or {}),
+    )
 
 
 def test_layer_groups_follow_forward_order():
@@ -118,8 +134,11 @@ def test_last_k_changes_only_those_layers(parent, painting, tmp_path):
     assert result.ok, result.message
     tensors, card = load_checkpoint(result.outputs["card"])
     assert card.extra["trained_layers"] == ["body.6", "body.9"]
-    changed = {k[len("style.generator."):] for k, v in tensors.items()
-               if k.startswith("style.") and not torch.equal(v, tensors[k[len("style."):]])}
+    changed = {
+        k[len("style.generator.") :]
+        for k, v in tensors.items()
+        if k.startswith("style.") and not torch.equal(v, tensors[k[len("style.") :]])
+    }
     assert changed and all(k.startswith(("body.6.", "body.7.", "body.9.")) for k in changed)
     rel = card.metrics["relative_change"]
     assert rel["project"] == 0 and rel["body.0"] == 0 and rel["body.9"] > 0
@@ -140,7 +159,7 @@ def test_style_strength_zero_and_one_are_exact(parent, painting, tmp_path):
     assert torch.equal(child.render([s0])[0], parent_model.render([st])[0]) and torch.equal(imgs[0], imgs[3])
     tensors, _ = load_checkpoint(result.outputs["card"])
     g_s = Generator(CSGANConfig(**parent_model.card.config)).eval()
-    g_s.load_state_dict({k[len("style.generator."):]: v for k, v in tensors.items() if k.startswith("style.")})
+    g_s.load_state_dict({k[len("style.generator.") :]: v for k, v in tensors.items() if k.startswith("style.")})
     with torch.no_grad():
         expect = ((g_s(child.latents_for([st])) + 1) / 2).clamp(0, 1)
     assert torch.equal(child.render([st])[0], expect[0])
@@ -238,8 +257,11 @@ def test_resume_is_exact(parent, painting, tmp_path):
     straight = []
     assert run_job(_job(parent, painting, tmp_path, out="straight", trainer=one), straight.append).ok
     cancel = CancelToken()
-    first = run_job(_job(parent, painting, tmp_path, out="split", trainer=one),
-                    lambda p: cancel.cancel() if p.step >= 3 else None, cancel)
+    first = run_job(
+        _job(parent, painting, tmp_path, out="split", trainer=one),
+        lambda p: cancel.cancel() if p.step >= 3 else None,
+        cancel,
+    )
     assert first.status == "cancelled" and first.outputs["step"] == 3
     resumed = []
     res = run_job(_job(parent, painting, tmp_path, out="split", resume=True, trainer=one), resumed.append)
@@ -247,8 +269,12 @@ def test_resume_is_exact(parent, painting, tmp_path):
     a, b = _losses(straight), _losses(resumed)
     assert sorted(b) == [4, 5, 6]
     for step in (4, 5, 6):
-        torch.testing.assert_close(torch.tensor(list(b[step].values()), dtype=torch.float64),
-                                   torch.tensor(list(a[step].values()), dtype=torch.float64), rtol=0, atol=1e-6)
+        torch.testing.assert_close(
+            torch.tensor(list(b[step].values()), dtype=torch.float64),
+            torch.tensor(list(a[step].values()), dtype=torch.float64),
+            rtol=0,
+            atol=1e-6,
+        )
     ta, _ = load_checkpoint(straight_card := tmp_path / "user-models" / "straight.json")
     tb, card = load_checkpoint(res.outputs["card"])
     assert straight_card.exists() and card.training.steps == 6
@@ -259,8 +285,9 @@ def test_cancel_at_step_3_exports_and_resume_continues(parent, painting, tmp_pat
     from studio.train import RunFolder
 
     cancel = CancelToken()
-    res = run_job(_job(parent, painting, tmp_path, out="c3", steps=10),
-                  lambda p: cancel.cancel() if p.step >= 3 else None, cancel)
+    res = run_job(
+        _job(parent, painting, tmp_path, out="c3", steps=10), lambda p: cancel.cancel() if p.step >= 3 else None, cancel
+    )
     assert res.status == "cancelled" and res.outputs["step"] == 3 and res.outputs["status"] == "cancelled"
     child = load_model(res.outputs["card"], "cpu")
     assert child.card.training.steps == 3 and child.card.extra["training_run"]["status"] == "cancelled"
@@ -295,14 +322,23 @@ def test_nan_stops_with_the_term_named_and_the_run_resumes(parent, painting, tmp
 def test_ema_generator_is_what_the_child_stores(parent, painting, tmp_path):
     from studio.train import RunFolder
 
-    res = run_job(_job(parent, painting, tmp_path, out="ema", steps=4, lr=1e-2,
-                       trainer={"ema": 0.9, "run_dir": str(tmp_path / "ema-run")}))
+    res = run_job(
+        _job(
+            parent,
+            painting,
+            tmp_path,
+            out="ema",
+            steps=4,
+            lr=1e-2,
+            trainer={"ema": 0.9, "run_dir": str(tmp_path / "ema-run")},
+        )
+    )
     assert res.ok, res.message
     state, _ = RunFolder(tmp_path / "ema-run").load()
     tensors, card = load_checkpoint(res.outputs["card"])
-    style = {k[len("style.generator."):]: v for k, v in tensors.items() if k.startswith("style.")}
-    raw = {k[len("net.G_S."):]: v for k, v in state.items() if k.startswith("net.G_S.")}
-    ema = {k[len("ema.G_S."):]: v for k, v in state.items() if k.startswith("ema.G_S.")}
+    style = {k[len("style.generator.") :]: v for k, v in tensors.items() if k.startswith("style.")}
+    raw = {k[len("net.G_S.") :]: v for k, v in state.items() if k.startswith("net.G_S.")}
+    ema = {k[len("ema.G_S.") :]: v for k, v in state.items() if k.startswith("ema.G_S.")}
     assert set(style) == set(raw) == set(ema)
     assert all(torch.equal(style[k], ema[k]) for k in style)
     assert any(not torch.equal(style[k], raw[k]) for k in style if style[k].is_floating_point())
@@ -311,8 +347,9 @@ def test_ema_generator_is_what_the_child_stores(parent, painting, tmp_path):
 
 def test_resume_refuses_another_painting_or_layers(parent, painting, tmp_path):
     cancel = CancelToken()
-    run_job(_job(parent, painting, tmp_path, out="r", layers=2),
-            lambda p: cancel.cancel() if p.losses else None, cancel)
+    run_job(
+        _job(parent, painting, tmp_path, out="r", layers=2), lambda p: cancel.cancel() if p.losses else None, cancel
+    )
     other = tmp_path / "other.png"
     Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(other)
     res = run_job(_job(parent, other, tmp_path, out="r", layers=2, resume=True))
@@ -346,8 +383,23 @@ def test_cli_parses_the_shared_training_flags(parent, painting, tmp_path):
 
     ap = argparse.ArgumentParser()
     register(ap.add_subparsers())
-    args = ap.parse_args(["finetune", str(parent), str(painting), "--layers", "2", "--save-every", "7",
-                          "--ema", "0.99", "--time-limit", "3", "--precision", "bf16"])
+    args = ap.parse_args(
+        [
+            "finetune",
+            str(parent),
+            str(painting),
+            "--layers",
+            "2",
+            "--save-every",
+            "7",
+            "--ema",
+            "0.99",
+            "--time-limit",
+            "3",
+            "--precision",
+            "bf16",
+        ]
+    )
     assert (args.steps, args.batch, args.checkpoint_every, args.preview_every) == (100, 16, 7, 5)
     opts = {k: v for k, v in vars(args).items() if k != "func"}
     job = make_finetune_job(**opts)

@@ -1,4 +1,5 @@
 """GADN: networks, losses, the three training stages, resume, the loaded model and `studio transfer`."""
+
 from __future__ import annotations
 
 import copy
@@ -48,8 +49,19 @@ def tiny_train(**kw) -> TrainConfig:
 
 
 # the job's options: the tiny architecture and schedule above, plus the shared Trainer's options
-TINY_JOB = dict(image_size=16, content_dim=8, style_dim=4, base_channels=4, fc_features=16,
-                **tiny_train().to_dict(), batch=6, preview_every=3, checkpoint_every=2, device="cpu", threads=1)
+TINY_JOB = dict(
+    image_size=16,
+    content_dim=8,
+    style_dim=4,
+    base_channels=4,
+    fc_features=16,
+    **tiny_train().to_dict(),
+    batch=6,
+    preview_every=3,
+    checkpoint_every=2,
+    device="cpu",
+    threads=1,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +76,11 @@ def artist_folder(tmp_path_factory):
             img = np.full((16, 16, 3), 255, np.uint8)
             img[mask] = colour
             Image.fromarray(img).save(root / artist / f"shape{k}.png")
-    (root / "dataset.json").write_text(json.dumps({"data": "synthetic shapes", "licence": "CC0",
-                                                   "categories": {f"shape{k}": "ab"[k % 2] for k in range(6)}}))
+    (root / "dataset.json").write_text(
+        json.dumps(
+            {"data": "synthetic shapes", "licence": "CC0", "categories": {f"shape{k}": "ab"[k % 2] for k in range(6)}}
+        )
+    )
     return root
 
 
@@ -223,8 +238,15 @@ def test_stage2_freezes_the_encoder_and_trains_the_rest():
 
 # ----------------------------------------------------------------------------------------- job + resume
 def _job(folder, tmp_path, resume=False, **kw):
-    opts = dict(TINY_JOB, data=folder, out=tmp_path / "models" / "tiny-gadn", run_dir=tmp_path / "run",
-                resume=resume, command="pytest --resume" if resume else "pytest", model_name="tiny-gadn")
+    opts = dict(
+        TINY_JOB,
+        data=folder,
+        out=tmp_path / "models" / "tiny-gadn",
+        run_dir=tmp_path / "run",
+        resume=resume,
+        command="pytest --resume" if resume else "pytest",
+        model_name="tiny-gadn",
+    )
     opts.update(kw)
     return GADNTrainJob(**opts)
 
@@ -238,6 +260,7 @@ def _cancel_at(step):
             steps.append(p.step)
             if p.step >= step:
                 token.cancel()
+
     return token, steps, cb
 
 
@@ -311,13 +334,14 @@ def test_resume_continues_each_stage_exactly(artist_folder, tmp_path, straight_l
     assert card.training.steps == 16 and card.labels["artists"] == ARTISTS
     assert card.extra["commands"] == ["pytest", "pytest --resume"] and "continued with" in card.training.notes
     # a finished run can be extended: more stage-2 steps continue from step 6 of stage 2
-    _, steps3, cb3 = _cancel_at(10 ** 9)
+    _, steps3, cb3 = _cancel_at(10**9)
     assert run_job(_job(artist_folder, tmp_path, resume=True, steps2=8), cb3).ok
     assert steps3 == [17, 18]
 
 
-def test_a_nan_loss_stops_with_its_name_and_the_run_resumes_from_the_last_checkpoint(artist_folder, tmp_path,
-                                                                                     monkeypatch):
+def test_a_nan_loss_stops_with_its_name_and_the_run_resumes_from_the_last_checkpoint(
+    artist_folder, tmp_path, monkeypatch
+):
     import studio.models.gadn.train as train_module
 
     calls = []
@@ -348,13 +372,13 @@ def test_ema_exports_the_averaged_generator_and_style_codes(artist_folder, tmp_p
     run_tensors, _ = RunFolder(tmp_path / "run").load()
     assert card.extra["training_run"]["ema"]["decay"] == 0.9 and "EMA" in card.training.notes
     for net in ("G", "S"):
-        names = [k[len("ema."):] for k in run_tensors if k.startswith(f"ema.{net}.")]
+        names = [k[len("ema.") :] for k in run_tensors if k.startswith(f"ema.{net}.")]
         assert names
         for k in names:
             assert torch.equal(tensors[k], run_tensors["ema." + k]), k
         assert any(not torch.equal(tensors[k], run_tensors["net." + k]) for k in names), net
     # the encoder and the classifier are exported as trained
-    e_names = [k[len("net."):] for k in run_tensors if k.startswith("net.E.")]
+    e_names = [k[len("net.") :] for k in run_tensors if k.startswith("net.E.")]
     assert e_names and all(torch.equal(tensors[k], run_tensors["net." + k]) for k in e_names)
 
 
@@ -365,8 +389,28 @@ def test_cli_options_reach_the_task_and_the_trainer():
 
     p = argparse.ArgumentParser()
     GADNFamily().add_job_arguments("train", p)
-    args = p.parse_args(["--data", "d", "--steps1", "5", "--steps2", "7", "--batch", "4", "--save-every", "9",
-                         "--precision", "bf16", "--ema", "0.99", "--lr2", "1e-4", "--image-size", "32"])
+    args = p.parse_args(
+        [
+            "--data",
+            "d",
+            "--steps1",
+            "5",
+            "--steps2",
+            "7",
+            "--batch",
+            "4",
+            "--save-every",
+            "9",
+            "--precision",
+            "bf16",
+            "--ema",
+            "0.99",
+            "--lr2",
+            "1e-4",
+            "--image-size",
+            "32",
+        ]
+    )
     assert args.steps is None
     job = GADNFamily().make_job("train", **vars(args))
     assert [(ph.name, ph.steps) for ph in job.task.phases()] == [("stage1", 5), ("cls", 1000), ("stage2", 7)]
@@ -423,8 +467,22 @@ def test_cli_transfer_writes_input_next_to_output(artist_folder, tmp_path, monke
 
     res = run_job(_job(artist_folder, tmp_path))
     out = tmp_path / "t.png"
-    assert main(["transfer", res.outputs["card"], str(artist_folder / "bob" / "shape1.png"),
-                 "--artist", "cy", "-o", str(out), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "transfer",
+                res.outputs["card"],
+                str(artist_folder / "bob" / "shape1.png"),
+                "--artist",
+                "cy",
+                "-o",
+                str(out),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     with Image.open(out) as im:
         assert im.size == (2 * 16 + 3 * 2, 16 + 2 * 2)  # input | output, tile padding 2
     state = read_state(out)
@@ -432,14 +490,36 @@ def test_cli_transfer_writes_input_next_to_output(artist_folder, tmp_path, monke
     assert main(["transfer", res.outputs["card"], "--seeds", "0-1", "-o", str(out), "--device", "cpu"]) == 0
     with Image.open(out) as im:
         assert im.size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2)  # 2 contents × 3 artists
-    assert main(["transfer", res.outputs["card"], str(artist_folder / "bob" / "shape1.png"),
-                 "--artist", "nobody", "-o", str(out), "--device", "cpu"]) == 1
+    assert (
+        main(
+            [
+                "transfer",
+                res.outputs["card"],
+                str(artist_folder / "bob" / "shape1.png"),
+                "--artist",
+                "nobody",
+                "-o",
+                str(out),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 1
+    )
 
 
 def test_kid_during_training_skips_the_classifier_stage_and_survives_resume(artist_folder, tmp_path, tiny_features):
     def job(resume=False):
-        return _job(artist_folder, tmp_path, resume=resume, out=tmp_path / "models" / "k", model_name="k",
-                    kid_every=5, kid_samples=8, kid_features=tiny_features)
+        return _job(
+            artist_folder,
+            tmp_path,
+            resume=resume,
+            out=tmp_path / "models" / "k",
+            model_name="k",
+            kid_every=5,
+            kid_samples=8,
+            kid_features=tiny_features,
+        )
 
     token, _, cb = _cancel_at(12)
     assert run_job(job(), cb, token).status == "cancelled"

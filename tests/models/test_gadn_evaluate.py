@@ -1,5 +1,6 @@
 """The GADN measures: naive Bayes and class-mean distances behave on codes with known structure, the
 independent classifier never mixes contents across its split, and the C.2 accuracy uses the judge given."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """The GADN tools dock, offscreen: artist picker (search, thumbnails), blend, grids, style transfer by drop."""
+
 from __future__ import annotations
 
 import os
@@ -24,12 +25,26 @@ def gadn_models(tmp_path_factory):
         (data / artist).mkdir(parents=True)
         for j in range(3):
             img = np.full((16, 16, 3), 255, np.uint8)
-            img[4 + j:12, 4:12 - j] = colour
+            img[4 + j : 12, 4 : 12 - j] = colour
             Image.fromarray(img).save(data / artist / f"c{j}.png")
     models = root / "models"
-    job = GADNTrainJob(data=data, out=models / "tiny-gadn", run_dir=root / "run", device="cpu",
-                       image_size=16, content_dim=8, style_dim=4, base_channels=4, fc_features=16,
-                       steps1=2, steps_cls=1, steps2=2, batch=3, batch_cls=3, model_name="tiny-gadn")
+    job = GADNTrainJob(
+        data=data,
+        out=models / "tiny-gadn",
+        run_dir=root / "run",
+        device="cpu",
+        image_size=16,
+        content_dim=8,
+        style_dim=4,
+        base_channels=4,
+        fc_features=16,
+        steps1=2,
+        steps_cls=1,
+        steps2=2,
+        batch=3,
+        batch_cls=3,
+        model_name="tiny-gadn",
+    )
     assert run_job(job).ok
     return models, data
 
@@ -42,8 +57,13 @@ def window_and_panel(qtbot, gadn_models, tmp_path):
     from studio.ui.main_window import MainWindow
 
     models, _ = gadn_models
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   store_folders=[models], load_tools=False, model="tiny-gadn", device="cpu")
+    w = MainWindow(
+        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+        store_folders=[models],
+        load_tools=False,
+        model="tiny-gadn",
+        device="cpu",
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.current_model() is not None and not w.canvas.image().isNull(), timeout=15000)
@@ -106,8 +126,9 @@ def test_style_transfer_by_drop(window_and_panel, qtbot, tmp_path):
     Image.new("RGB", (40, 30), (250, 200, 10)).save(img)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(img))])
-    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    )
     panel.drop.dropEvent(event)
     qtbot.waitUntil(lambda: w.current_state().get("content") is not None, timeout=15000)
     state = w.current_state()

@@ -1,4 +1,5 @@
 """Gatys stylisation: the loss goes down, cancel saves the best image so far, PNG carries metadata."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -60,6 +61,7 @@ def test_bad_inputs_are_clear(pair, tmp_path):
         StylizeConfig(ratio=0)
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    res = run_job(StylizeJob(pair[0], broken, tmp_path / "o.png", StylizeConfig(size=16, steps=1), "cpu",
-                             TinyFeatures()))
+    res = run_job(
+        StylizeJob(pair[0], broken, tmp_path / "o.png", StylizeConfig(size=16, steps=1), "cpu", TinyFeatures())
+    )
     assert res.status == "failed" and "broken.png" in res.message

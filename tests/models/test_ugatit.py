@@ -1,5 +1,6 @@
 """U-GAT-IT: shapes, AdaLIN ρ clipping, CAM outputs, training on the shared Trainer (exact resume, Cancel,
 NaN stop, EMA), attention preview, config errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,9 +30,24 @@ def tiny_cfg(size=16, light=True, **kw):
 
 
 def tiny_job(a, b, tmp_path, steps=4, **kw):
-    opts = dict(a=str(a), b=str(b), size=16, steps=steps, batch=2, out=str(tmp_path / "out" / "ug"),
-                run_dir=str(tmp_path / "run"), device="cpu", preview_every=2, checkpoint_every=2, threads=1,
-                ngf=4, ndf=4, n_res=1, light=True, command="pytest")
+    opts = dict(
+        a=str(a),
+        b=str(b),
+        size=16,
+        steps=steps,
+        batch=2,
+        out=str(tmp_path / "out" / "ug"),
+        run_dir=str(tmp_path / "run"),
+        device="cpu",
+        preview_every=2,
+        checkpoint_every=2,
+        threads=1,
+        ngf=4,
+        ndf=4,
+        n_res=1,
+        light=True,
+        command="pytest",
+    )
     opts.update(kw)
     return UGATITFamily().make_job("train", **opts)
 
@@ -70,8 +86,14 @@ def test_rho_stays_in_unit_interval_after_optimiser_steps(tmp_path):
     a, b = make_domains(tmp_path / "data", size=20)
     job = tiny_job(a, b, tmp_path, lr=0.5)  # a huge lr pushes ρ far outside [0, 1] without the clip
     task = job.task
-    ctx = TrainContext(job.options, torch.device("cpu"), Precision("fp32", torch.device("cpu")), Distributed(),
-                       torch.Generator().manual_seed(0), message=lambda text: None)
+    ctx = TrainContext(
+        job.options,
+        torch.device("cpu"),
+        Precision("fp32", torch.device("cpu")),
+        Distributed(),
+        torch.Generator().manual_seed(0),
+        message=lambda text: None,
+    )
     task.setup(ctx, None)
     task.optimizers("train")
     rhos = [m.rho for g in (task.nets["G_ab"], task.nets["G_ba"]) for m in g.modules() if isinstance(m, (AdaLIN, LIN))]
@@ -92,8 +114,15 @@ def test_rho_stays_in_unit_interval_after_optimiser_steps(tmp_path):
 
 def test_config_defaults_and_errors():
     cfg = UGATITConfig.for_size(256)
-    assert (cfg.global_layers, cfg.local_layers, cfg.cycle_weight, cfg.identity_weight, cfg.cam_weight,
-            cfg.lr, cfg.weight_decay) == (7, 5, 10.0, 10.0, 1000.0, 1e-4, 1e-4)
+    assert (
+        cfg.global_layers,
+        cfg.local_layers,
+        cfg.cycle_weight,
+        cfg.identity_weight,
+        cfg.cam_weight,
+        cfg.lr,
+        cfg.weight_decay,
+    ) == (7, 5, 10.0, 10.0, 1000.0, 1e-4, 1e-4)
     assert UGATITConfig.for_size(64).global_layers == 6  # capped so the last map is at least 2×2
     with pytest.raises(StudioError, match="too deep"):
         UGATITConfig.for_size(64, global_layers=7)

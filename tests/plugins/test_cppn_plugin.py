@@ -1,5 +1,6 @@
 """The example plugin (plugins/cppn_patterns.py) trains on the shared Trainer like a built-in family:
 found by the registry with no edit under studio/, trains from the CLI, resumes exactly, exports EMA."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,17 @@ def stripes(tmp_path_factory):
 
 
 def _job(stripes, tmp_path, **kw):
-    opts = dict(data=str(stripes), image_size=16, hidden=8, steps=6, batch=4, out=str(tmp_path / "m" / "cppn"),
-                run_dir=str(tmp_path / "run"), preview_every=3, device="cpu")
+    opts = dict(
+        data=str(stripes),
+        image_size=16,
+        hidden=8,
+        steps=6,
+        batch=4,
+        out=str(tmp_path / "m" / "cppn"),
+        run_dir=str(tmp_path / "run"),
+        preview_every=3,
+        device="cpu",
+    )
     opts.update(kw)
     return default_registry().get("cppn").make_job("train", **opts)
 
@@ -43,8 +53,9 @@ def _job(stripes, tmp_path, **kw):
 def test_the_plugin_family_is_found_and_offers_training():
     family = default_registry().get("cppn")
     assert "train" in family.jobs()
-    assert "cppn" not in {ep.name for ep in __import__("importlib.metadata").metadata.entry_points(
-        group="studio.families")}  # it comes from plugins/, not from our pyproject
+    assert "cppn" not in {
+        ep.name for ep in __import__("importlib.metadata").metadata.entry_points(group="studio.families")
+    }  # it comes from plugins/, not from our pyproject
 
 
 def test_trains_exports_a_renderable_model_and_resumes_exactly(stripes, tmp_path):
@@ -81,8 +92,28 @@ def test_cli_trains_the_plugin(stripes, tmp_path):
     from studio.cli import main
 
     out = tmp_path / "cli" / "pattern"
-    code = main(["train", "cppn", "--data", str(stripes), "--image-size", "16", "--hidden", "8", "--steps", "3",
-                 "--batch", "4", "--out", str(out), "--run-dir", str(tmp_path / "cli-run"), "--device", "cpu"])
+    code = main(
+        [
+            "train",
+            "cppn",
+            "--data",
+            str(stripes),
+            "--image-size",
+            "16",
+            "--hidden",
+            "8",
+            "--steps",
+            "3",
+            "--batch",
+            "4",
+            "--out",
+            str(out),
+            "--run-dir",
+            str(tmp_path / "cli-run"),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     card = read_card(out.with_suffix(".json"))
     assert card.family == "cppn" and card.training.steps == 3 and card.training.command.startswith("studio train")

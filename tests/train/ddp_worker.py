@@ -1,4 +1,5 @@
 """Run by ``torchrun`` in test_ddp.py: one rank of a toy training; writes its parameters' checksum."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,8 @@ def main() -> int:
     stepped = [e.step for e in events if e.losses]
     (folder / f"rank{rank}.txt").write_text(
         f"{res.status} {res.outputs.get('step')} {g.double().sum().item()!r} {d.double().sum().item()!r} "
-        f"{len(stepped)} {res.message}\n")
+        f"{len(stepped)} {res.message}\n"
+    )
     return 0 if res.ok else 1
 
 

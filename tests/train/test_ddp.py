@@ -1,5 +1,6 @@
 """Two CPU processes (gloo) started by torchrun train the toy GAN: parameters stay identical across
 ranks, only rank 0 writes the run and the model, and the run resumes."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,18 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 
 def _torchrun(folder: Path, steps: int, *extra: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", STUDIO_HOME=str(folder / "home"))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           str(WORKER), str(folder), str(steps), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        str(WORKER),
+        str(folder),
+        str(steps),
+        *extra,
+    ]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
 
 

@@ -1,5 +1,6 @@
 """The shared Trainer's guarantees, on a toy GAN: exact resume, phases, Cancel within a second, NaN stop,
 time limit, refusals, EMA export, atomic one-file run state, precision options."""
+
 from __future__ import annotations
 
 import threading
@@ -134,8 +135,11 @@ def test_ema_is_what_is_exported(tmp_path):
     for key, value in exported.items():
         name = key.split(".", 1)[1]
         assert torch.equal(value, state[f"ema.G.{name}"])
-    assert any(not torch.equal(state[f"ema.G.{k.split('.', 1)[1]}"], state[f"net.G.{k.split('.', 1)[1]}"])
-               for k in exported if k.endswith("weight"))
+    assert any(
+        not torch.equal(state[f"ema.G.{k.split('.', 1)[1]}"], state[f"net.G.{k.split('.', 1)[1]}"])
+        for k in exported
+        if k.endswith("weight")
+    )
     # and resuming keeps the average exact
     straight = run_job(toy_job(tmp_path / "s", steps=30, ema=0.9))
     run_job(toy_job(tmp_path / "r", steps=12, ema=0.9))
@@ -198,9 +202,16 @@ def test_cuda_training_in_every_precision(tmp_path, precision):
     assert res.ok, res.message
 
 
-@pytest.mark.parametrize("bad, words", [({"steps": 0}, "--steps"), ({"ema": 1.5}, "--ema"),
-                                        ({"precision": "fp8"}, "--precision"), ({"time_limit": -1}, "--time-limit"),
-                                        ({"checkpoint_every": -2}, "--checkpoint-every")])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ({"steps": 0}, "--steps"),
+        ({"ema": 1.5}, "--ema"),
+        ({"precision": "fp8"}, "--precision"),
+        ({"time_limit": -1}, "--time-limit"),
+        ({"checkpoint_every": -2}, "--checkpoint-every"),
+    ],
+)
 def test_bad_options_are_clear_errors(bad, words):
     with pytest.raises(StudioError, match=words):
         TrainerOptions.from_mapping(bad)

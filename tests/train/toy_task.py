@@ -1,4 +1,5 @@
 """A tiny GAN on 4-d points as a TrainingTask: fast enough to test every guarantee of the Trainer."""
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,15 @@ class ToyTask(TrainingTask):
     family = "toy"
     title = "Train toy"
 
-    def __init__(self, folder: Path, trainer: TrainerOptions, sleep_s: float = 0.0, nan_at: int = 0,
-                 phases: tuple[int, ...] = (), lr: float = 0.05):
+    def __init__(
+        self,
+        folder: Path,
+        trainer: TrainerOptions,
+        sleep_s: float = 0.0,
+        nan_at: int = 0,
+        phases: tuple[int, ...] = (),
+        lr: float = 0.05,
+    ):
         self.folder, self.trainer = Path(folder), trainer
         self.sleep_s, self.nan_at, self.phase_steps, self.lr = sleep_s, nan_at, phases, lr
         self.calls = 0
@@ -92,15 +100,24 @@ class ToyTask(TrainingTask):
         return np.zeros((4, 4, 3), np.uint8)
 
     def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
-        card = ModelCard(name="toy", family="toy", config=self.config(), image_size=1,
-                         training=ctx.training_info(summary, "random points", "none"),
-                         extra={"training_run": ctx.training_record(summary), "loss_history": summary.history,
-                                "counter": self.counter})
+        card = ModelCard(
+            name="toy",
+            family="toy",
+            config=self.config(),
+            image_size=1,
+            training=ctx.training_info(summary, "random points", "none"),
+            extra={
+                "training_run": ctx.training_record(summary),
+                "loss_history": summary.history,
+                "counter": self.counter,
+            },
+        )
         return save_checkpoint(self.out_path(), module_tensors("G", ctx.export_module("G")), card)
 
 
 def toy_job(folder: Path, **options: Any) -> Trainer:
     extra = {k: options.pop(k) for k in ("sleep_s", "nan_at", "phases", "lr") if k in options}
-    trainer = TrainerOptions.from_mapping(dict({"steps": 10, "batch": 8, "checkpoint_every": 0,
-                                                "preview_every": 5, "device": "cpu"}, **options))
+    trainer = TrainerOptions.from_mapping(
+        dict({"steps": 10, "batch": 8, "checkpoint_every": 0, "preview_every": 5, "device": "cpu"}, **options)
+    )
     return Trainer(ToyTask(folder, trainer, **extra), trainer)

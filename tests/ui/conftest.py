@@ -1,4 +1,5 @@
 """UI fixtures: a main window on the tiny test models, with settings in a temp INI file."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,12 @@ def make_window(qtbot, tiny_models_dir, settings_path):
     made = []
 
     def make(folders=None, wait=True, **kw):
-        w = MainWindow(settings=make_settings(settings_path),
-                       store_folders=[tiny_models_dir] if folders is None else folders, load_tools=False, **kw)
+        w = MainWindow(
+            settings=make_settings(settings_path),
+            store_folders=[tiny_models_dir] if folders is None else folders,
+            load_tools=False,
+            **kw,
+        )
         qtbot.addWidget(w)
         w.show()
         made.append(w)

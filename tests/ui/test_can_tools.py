@@ -1,4 +1,5 @@
 """CAN tools dock: style meter, steering (undoable), sample-many grid; offscreen with pytest-qt."""
+
 from __future__ import annotations
 
 import math
@@ -16,12 +17,21 @@ def make_tiny_can(folder, name="tiny-can"):
     torch.manual_seed(3)
     cfg = CANConfig(image_size=16, num_styles=3, width=0.25, fc_dim=32)
     g, d = build_networks(cfg)
-    tensors = {**module_tensors("G", g), **module_tensors("D", d),
-               "index.images": (torch.rand(9, 3, 16, 16) * 255).to(torch.uint8),
-               "index.labels": torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2])}
-    card = ModelCard(name=name, family="can", config=cfg.to_dict(), image_size=16, latent_dim=cfg.latent_dim,
-                     labels={"styles": ["ink", "paint", "pixel"]},
-                     training=TrainingInfo(data="random", licence="CC0", command="tests"))
+    tensors = {
+        **module_tensors("G", g),
+        **module_tensors("D", d),
+        "index.images": (torch.rand(9, 3, 16, 16) * 255).to(torch.uint8),
+        "index.labels": torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2]),
+    }
+    card = ModelCard(
+        name=name,
+        family="can",
+        config=cfg.to_dict(),
+        image_size=16,
+        latent_dim=cfg.latent_dim,
+        labels={"styles": ["ink", "paint", "pixel"]},
+        training=TrainingInfo(data="random", licence="CC0", command="tests"),
+    )
     return save_checkpoint(folder / name, tensors, card)
 
 
@@ -73,8 +83,7 @@ def test_steering_is_undoable_and_moves_the_posterior(panel, can_window, qtbot):
     k = int(np.argmin(before))
     panel.steer_buttons[k][0].click()  # "towards" style k
     qtbot.waitUntil(lambda: len(can_window.current_state().get("z_edits", {})) > 0, timeout=15000)
-    qtbot.waitUntil(lambda: panel.last_posterior is not None and panel.last_posterior[k] != before[k],
-                    timeout=10000)
+    qtbot.waitUntil(lambda: panel.last_posterior is not None and panel.last_posterior[k] != before[k], timeout=10000)
     assert panel.last_posterior[k] > before[k]
     can_window.undo()
     assert can_window.current_state()["z_edits"] == before_state["z_edits"]

@@ -1,4 +1,5 @@
 """Sliders change the canvas; undo restores the previous pixels; a drag is one undo step."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Export writes a PNG whose state restores the same canvas when dropped; bad drops show an error."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from studio.ui.export_dialog import ExportOptions
 def drop(window, path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
 
 
@@ -66,8 +68,14 @@ def test_bad_drops_show_errors_and_the_app_keeps_running(window, tmp_path, px, s
     foreign = save_png(tmp_path / "foreign.png", np.zeros((4, 4, 3), np.uint8), {"model": "not-installed"})
     damaged = tmp_path / "damaged.png"
     save_png(damaged, np.zeros((4, 4, 3), np.uint8), None, {"gan-studio-state": "{oops"})
-    for path, words in ((text, "notes.txt"), (plain, "no GAN Studio state"), (broken, "broken.png"),
-                        (foreign, "not installed"), (damaged, "damaged"), (tmp_path / "gone.png", "gone.png")):
+    for path, words in (
+        (text, "notes.txt"),
+        (plain, "no GAN Studio state"),
+        (broken, "broken.png"),
+        (foreign, "not installed"),
+        (damaged, "damaged"),
+        (tmp_path / "gone.png", "gone.png"),
+    ):
         window.last_error = ""
         drop(window, path)
         assert words in window.last_error, (path, window.last_error)

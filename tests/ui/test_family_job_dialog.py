@@ -1,5 +1,6 @@
 """The window's "Run job…" dialog offers the families' model jobs too (its form is built from the same
 CLI options), and the job it makes writes its file like ``studio run`` does."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The fine-tune and stylize tools drive their jobs: preview, curves, change chart, child model, Cancel."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -22,7 +23,8 @@ from studio.losses.testing import TinyFeatures
 def _helpers():
     if "finetune_test_helpers" not in sys.modules:
         spec = importlib.util.spec_from_file_location(
-            "finetune_test_helpers", Path(__file__).parents[1] / "models" / "test_finetune.py")
+            "finetune_test_helpers", Path(__file__).parents[1] / "models" / "test_finetune.py"
+        )
         mod = importlib.util.module_from_spec(spec)
         sys.modules["finetune_test_helpers"] = mod
         spec.loader.exec_module(mod)

@@ -1,4 +1,5 @@
 """JobSlot: a tool's one running job; reports of a job it replaced must not reach the tool."""
+
 from __future__ import annotations
 
 from studio.ui.widgets import JobSlot, window_device

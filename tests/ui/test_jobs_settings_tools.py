@@ -1,4 +1,5 @@
 """Job panel Cancel, settings across window instances, the empty-studio message, the tools hook."""
+
 from __future__ import annotations
 
 import time
@@ -29,8 +30,12 @@ class LoopJob:
 def test_cancel_in_the_job_panel_stops_the_job_within_a_second(window, qtbot):
     job = LoopJob()
     handle = window.start_job(job)
-    qtbot.waitUntil(lambda: job.step > 30 and bool(window.job_panel.curve.series)
-                    and not window.job_panel.preview.pixmap().isNull(), timeout=5000)  # live preview shown
+    qtbot.waitUntil(
+        lambda: (
+            job.step > 30 and bool(window.job_panel.curve.series) and not window.job_panel.preview.pixmap().isNull()
+        ),
+        timeout=5000,
+    )  # live preview shown
     assert "/ 1000000" in window.job_panel.bar.format()  # step / total on the bar
     t0 = time.perf_counter()
     window.job_panel.cancel_button.click()
@@ -46,6 +51,7 @@ def test_cancel_in_the_job_panel_stops_the_job_within_a_second(window, qtbot):
 
 class ScoredJob:
     """Reports losses every step and a KID every 5 steps (as trainers with --kid-every do)."""
+
     title = "scored job"
 
     def run(self, reporter):
@@ -69,6 +75,7 @@ def test_in_training_kid_gets_its_own_curve_in_the_job_panel(window, qtbot):
 
 class BurstThenBusyJob:
     """Reports 200 steps as fast as it can, then works a while without reporting (like a KID pass)."""
+
     title = "burst job"
 
     def __init__(self):

@@ -1,5 +1,6 @@
 """Tools come from the 'studio.tools' entry points and plugin files, and the Tools menu offers a tool only
 for the models it serves (its spec decides; studio/ui never compares family names)."""
+
 from __future__ import annotations
 
 import re
@@ -47,9 +48,13 @@ def plugin_folder(tmp_path, monkeypatch, request):
 def tool_window(qtbot, plugin_folder, tiny_models_dir, tmp_path):
     from studio.ui.main_window import MainWindow
 
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   store_folders=[tiny_models_dir, bundled_models_dir()], load_tools=True, model="tiny",
-                   device="cpu")
+    w = MainWindow(
+        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+        store_folders=[tiny_models_dir, bundled_models_dir()],
+        load_tools=True,
+        model="tiny",
+        device="cpu",
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.current_model_id() == "tiny" and not w.canvas.image().isNull(), timeout=15000)
@@ -101,8 +106,13 @@ def test_the_example_plugin_brings_a_tool_for_its_own_models(qtbot, tmp_path, ti
     reg = default_registry()
     folder = tmp_path / "cppn-models"
     assert run_job(reg.get("cppn").make_job("create", out=folder / "pattern", seed=3)).ok
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   store_folders=[folder, tiny_models_dir], load_tools=True, model="pattern", device="cpu")
+    w = MainWindow(
+        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+        store_folders=[folder, tiny_models_dir],
+        load_tools=True,
+        model="pattern",
+        device="cpu",
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.current_model_id() == "pattern", timeout=15000)
@@ -157,8 +167,14 @@ def test_every_builtin_tool_comes_from_an_entry_point():
     from importlib.metadata import entry_points
 
     modules = {ep.value for ep in entry_points(group="studio.tools")}
-    assert {"studio.ui.can_tools", "studio.ui.gadn_tools", "studio.ui.translate_tool", "studio.ui.evaluate_tool",
-            "studio.ui.finetune_tool", "studio.ui.stylize_tool"} <= modules
+    assert {
+        "studio.ui.can_tools",
+        "studio.ui.gadn_tools",
+        "studio.ui.translate_tool",
+        "studio.ui.evaluate_tool",
+        "studio.ui.finetune_tool",
+        "studio.ui.stylize_tool",
+    } <= modules
     assert not tools.load_tools(default_registry())
     assert {"can", "gadn", "translate", "evaluate", "finetune", "stylize"} <= {t.id for t in tools.registered_tools()}
     assert not hasattr(tools, "TOOL_MODULES")  # no hard-coded list left
@@ -174,7 +190,8 @@ def test_studio_ui_never_compares_family_names():
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]
             # a family name may only appear where a tool declares what it serves
-            if comparison.search(code) or (re.search(quoted, code) and "ToolSpec(" not in code
-                                           and "families=" not in code):
+            if comparison.search(code) or (
+                re.search(quoted, code) and "ToolSpec(" not in code and "families=" not in code
+            ):
                 offenders.append(f"{path.name}:{i}: {line.strip()}")
     assert not offenders, offenders

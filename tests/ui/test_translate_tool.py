@@ -1,4 +1,5 @@
 """Translate tool: open/drop any image, choose direction, side-by-side result, tiled progress, save."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,11 +21,20 @@ def make_translator(folder, name="tiny-translator"):
     g_ab, g_ba = DnCNNGenerator(4, 1), DnCNNGenerator(4, 1)  # b2a stays the identity
     with torch.no_grad():
         g_ab.net[-1].weight.normal_(0, 0.2)
-    tensors = {**module_tensors("G_ab", g_ab), **module_tensors("G_ba", g_ba),
-               "val.a": (torch.rand(2, 3, 16, 16) * 255).to(torch.uint8),
-               "val.b": (torch.rand(2, 3, 16, 16) * 255).to(torch.uint8)}
-    card = ModelCard(name=name, family="cyclegan", config=dataclasses.asdict(cfg), image_size=16,
-                     labels={"domains": ["photo", "paint"]}, training=TrainingInfo(command="tests"))
+    tensors = {
+        **module_tensors("G_ab", g_ab),
+        **module_tensors("G_ba", g_ba),
+        "val.a": (torch.rand(2, 3, 16, 16) * 255).to(torch.uint8),
+        "val.b": (torch.rand(2, 3, 16, 16) * 255).to(torch.uint8),
+    }
+    card = ModelCard(
+        name=name,
+        family="cyclegan",
+        config=dataclasses.asdict(cfg),
+        image_size=16,
+        labels={"domains": ["photo", "paint"]},
+        training=TrainingInfo(command="tests"),
+    )
     return save_checkpoint(folder / name, tensors, card)
 
 
@@ -106,8 +116,9 @@ def test_dropping_an_image_on_the_tool_opens_it(panel, qtbot, tmp_path):
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(_image(tmp_path / "dropped.png")))])
-    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     panel.dropEvent(event)
     assert event.isAccepted()
     assert panel.source_path.name == "dropped.png"

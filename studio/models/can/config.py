@@ -1,4 +1,5 @@
 """Typed configs for CAN. ``dataclasses.asdict(CANConfig)`` is what a model card stores as ``config``."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ Everything is loaded once into a uint8 tensor (64 px images are ~12 kB each, so 
 ~200 MB) so training batches cost no decoding. A deterministic per-style hold-out is kept aside so the
 style head's accuracy can be measured on images it never trained on.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,9 @@ def style_folders(root: str | Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_style_folder(root: str | Path, size: int, holdout: float = 0.1, seed: int = 0,
-                      max_per_style: int = 0) -> StyleData:
+def load_style_folder(
+    root: str | Path, size: int, holdout: float = 0.1, seed: int = 0, max_per_style: int = 0
+) -> StyleData:
     """Read every style subfolder of ``root`` at ``size``×``size`` (letterboxed on white, never cropped)."""
     root = Path(root)
     folders = style_folders(root)
@@ -57,8 +59,10 @@ def load_style_folder(root: str | Path, size: int, holdout: float = 0.1, seed: i
             per_style.append((folder.name, files))
     if len(per_style) < 2:
         found = ", ".join(f.name for f in folders) or "none"
-        raise StudioError(f"{root}: a CAN needs at least two style subfolders with images in them "
-                          f"(found: {found}). Put each style's images in its own subfolder.")
+        raise StudioError(
+            f"{root}: a CAN needs at least two style subfolders with images in them "
+            f"(found: {found}). Put each style's images in its own subfolder."
+        )
     rng = np.random.default_rng(seed)
     styles = [name for name, _ in per_style]
     train_x: list[np.ndarray] = []
@@ -95,8 +99,15 @@ def load_style_folder(root: str | Path, size: int, holdout: float = 0.1, seed: i
             return torch.zeros(0, 3, size, size, dtype=torch.uint8)
         return torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).contiguous()
 
-    return StyleData(styles, stack(train_x), torch.tensor(train_y, dtype=torch.long), stack(held_x),
-                     torch.tensor(held_y, dtype=torch.long), counts, skipped)
+    return StyleData(
+        styles,
+        stack(train_x),
+        torch.tensor(train_y, dtype=torch.long),
+        stack(held_x),
+        torch.tensor(held_y, dtype=torch.long),
+        counts,
+        skipped,
+    )
 
 
 def read_licence(root: str | Path) -> str:

@@ -8,6 +8,7 @@ If that network is unavailable the fallback is pixel features (images average-po
 training job reports the score of each preview batch *relative to a batch of real images* (1 ≈ as
 varied as the data; near 0 = collapse).
 """
+
 from __future__ import annotations
 
 import torch

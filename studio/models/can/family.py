@@ -1,4 +1,5 @@
 """Registers CAN with the studio (entry point ``can = "studio.models.can.family:CANFamily"``)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -16,8 +17,10 @@ from .config import ARCHES, OUTPUT_MAPS, CANConfig, TrainConfig
 class CANFamily(Family):
     name = "can"
     title = "CAN — Creative Adversarial Network"
-    description = ("A GAN whose discriminator also learns styles, and whose generator is rewarded for images "
-                   "that look real but fit no single style (Elgammal et al. 2017).")
+    description = (
+        "A GAN whose discriminator also learns styles, and whose generator is rewarded for images "
+        "that look real but fit no single style (Elgammal et al. 2017)."
+    )
 
     def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device):
         from .model import CANModel
@@ -34,11 +37,13 @@ class CANFamily(Family):
         if "pca.directions" in tensors and "pca.stds" in tensors:
             pca = (tensors["pca.directions"].float().cpu(), tensors["pca.stds"].float().cpu())
         idx_img, idx_lab = tensors.get("index.images"), tensors.get("index.labels")
-        if idx_img is not None and (idx_lab is None or idx_lab.shape[0] != idx_img.shape[0]
-                                    or idx_img.dtype != torch.uint8):
+        if idx_img is not None and (
+            idx_lab is None or idx_lab.shape[0] != idx_img.shape[0] or idx_img.dtype != torch.uint8
+        ):
             raise CheckpointError(card.name, "the stored training-image index is damaged")
-        return CANModel(card, device, g.float(), d.float(), idx_img, idx_lab.long() if idx_lab is not None else None,
-                        pca)
+        return CANModel(
+            card, device, g.float(), d.float(), idx_img, idx_lab.long() if idx_lab is not None else None, pca
+        )
 
     def jobs(self) -> dict[str, str]:
         from .jobs import JOBS
@@ -65,9 +70,13 @@ class CANFamily(Family):
         p.add_argument("--lr-g", type=float, default=t.lr_g)
         p.add_argument("--lr-d", type=float, default=t.lr_d)
         p.add_argument("--ambiguity-weight", type=float, default=t.ambiguity_weight)
-        p.add_argument("--augment", default=t.augment, metavar="POLICY",
-                       help="DiffAugment of D's inputs against D takeover on small data: a comma list of "
-                            "translation, cutout, color (default none; colour is a style cue, avoid it)")
+        p.add_argument(
+            "--augment",
+            default=t.augment,
+            metavar="POLICY",
+            help="DiffAugment of D's inputs against D takeover on small data: a comma list of "
+            "translation, cutout, color (default none; colour is a style cue, avoid it)",
+        )
         p.add_argument("--arch", choices=ARCHES, default=c.arch, help="report (UCLA) or dcgan (deeper, for GPUs)")
         p.add_argument("--image-size", type=int, default=c.image_size)
         p.add_argument("--width", type=float, default=c.width, help="channel multiplier")
@@ -76,8 +85,12 @@ class CANFamily(Family):
         p.add_argument("--output-map", choices=OUTPUT_MAPS, default=c.output_map)
         p.add_argument("--holdout", type=float, default=t.holdout, help="fraction of each style kept for evaluation")
         p.add_argument("--max-per-style", type=int, default=0)
-        p.add_argument("--index-size", type=int, default=t.index_size,
-                       help="training images stored with the model for 'nearest training images'")
+        p.add_argument(
+            "--index-size",
+            type=int,
+            default=t.index_size,
+            help="training images stored with the model for 'nearest training images'",
+        )
         p.add_argument("--half", action="store_true", help="store weights as float16 (half the file size)")
         p.add_argument("--licence", default="", help="licence of the data (default: read DATA/LICENCE.txt)")
 

@@ -8,6 +8,7 @@ The window's CAN tools dock runs these classes with a loaded model and reads the
     studio run can sort can-emoji-styles --by typicality -o typical.json           # seeds, scores, states
     studio run can steer can-emoji-styles --style google --seed 3 -o steered.png   # before | after
 """
+
 from __future__ import annotations
 
 import math
@@ -57,9 +58,21 @@ class SampleSortedJob:
     ones. Without ``out`` the outputs are ``{"states", "ambiguity"}`` (the GUI's grid); with ``out`` a
     PNG grid (best first, the states in its metadata) or a JSON file is written."""
 
-    def __init__(self, model: Any, model_id: str | None = None, count: int = 16, by: str = "ambiguity",
-                 pool: int = 0, seed: int = 0, truncation: float = 1.0, out: str | Path | None = None,
-                 force: bool = False, device: str = "auto", cols: int = 0, command: str = ""):
+    def __init__(
+        self,
+        model: Any,
+        model_id: str | None = None,
+        count: int = 16,
+        by: str = "ambiguity",
+        pool: int = 0,
+        seed: int = 0,
+        truncation: float = 1.0,
+        out: str | Path | None = None,
+        force: bool = False,
+        device: str = "auto",
+        cols: int = 0,
+        command: str = "",
+    ):
         if by not in ("ambiguity", "typicality"):
             raise StudioError(f"sort by 'ambiguity' or 'typicality', not {by!r}")
         if int(count) < 1:
@@ -68,8 +81,7 @@ class SampleSortedJob:
         self.count, self.by, self.seed, self.truncation = int(count), by, int(seed), float(truncation)
         self.pool = max(self.count, int(pool) if pool else 4 * self.count)
         self.out, self.force, self.device, self.cols, self.command = out, force, device, int(cols or 0), command
-        self.title = (f"CAN: {self.count} most {'ambiguous' if by == 'ambiguity' else 'typical'} "
-                      f"of {self.pool} samples")
+        self.title = f"CAN: {self.count} most {'ambiguous' if by == 'ambiguity' else 'typical'} of {self.pool} samples"
 
     def run(self, reporter) -> dict[str, Any]:
         out = check_output(self.out, self.force, SUFFIXES) if self.out else None
@@ -77,8 +89,9 @@ class SampleSortedJob:
         _require_can(model, "sorting samples by ambiguity")
         mid = model_id_of(self.model, self.model_id)
         reporter.message(f"scoring {self.pool} samples…")
-        states = model.sample_sorted(self.count, by=self.by, pool=self.pool, seed=self.seed, model_id=mid,
-                                     truncation=self.truncation)
+        states = model.sample_sorted(
+            self.count, by=self.by, pool=self.pool, seed=self.seed, model_id=mid, truncation=self.truncation
+        )
         scores = [float(v) for v in model.ambiguities(states)]
         reporter.report(1, 2 if out else 1, message="sorted")
         if out is None:
@@ -86,12 +99,27 @@ class SampleSortedJob:
         check_output(out, self.force, SUFFIXES)  # again: the file may have appeared meanwhile
         if out.suffix.lower() == ".json":
             posteriors = model.style_posteriors(states)
-            write_json(out, {
-                "model": mid, "by": self.by, "pool": self.pool, "seed": self.seed, "truncation": self.truncation,
-                "styles": list(model.styles), "max_ambiguity": round(float(model.max_ambiguity), 6),
-                "samples": [{"seed": int(s["seed"]), "ambiguity": round(a, 6),
-                             "style_posterior": [round(float(p), 6) for p in post], "state": s}
-                            for s, a, post in zip(states, scores, posteriors)]})
+            write_json(
+                out,
+                {
+                    "model": mid,
+                    "by": self.by,
+                    "pool": self.pool,
+                    "seed": self.seed,
+                    "truncation": self.truncation,
+                    "styles": list(model.styles),
+                    "max_ambiguity": round(float(model.max_ambiguity), 6),
+                    "samples": [
+                        {
+                            "seed": int(s["seed"]),
+                            "ambiguity": round(a, 6),
+                            "style_posterior": [round(float(p), 6) for p in post],
+                            "state": s,
+                        }
+                        for s, a, post in zip(states, scores, posteriors)
+                    ],
+                },
+            )
         else:
             from studio.core.export import save_png
             from studio.core.grid import tile, to_uint8
@@ -100,12 +128,19 @@ class SampleSortedJob:
             cols = self.cols or max(1, int(math.ceil(math.sqrt(len(states)))))
             rows = int(math.ceil(len(states) / cols))
             state = dict(states[0])
-            state["grid"] = {"seeds": [int(s["seed"]) for s in states], "cols": cols,
-                             "sorted_by": self.by, "ambiguity": [round(a, 4) for a in scores]}
+            state["grid"] = {
+                "seeds": [int(s["seed"]) for s in states],
+                "cols": cols,
+                "sorted_by": self.by,
+                "ambiguity": [round(a, 4) for a in scores],
+            }
             save_png(out, tile(cells, rows, cols), state)
         reporter.report(2, 2, message=f"wrote {out}")
-        return {"out": str(out), "samples": len(states),
-                "ambiguity": f"{scores[0]:.3f} .. {scores[-1]:.3f} nats (max {model.max_ambiguity:.3f})"}
+        return {
+            "out": str(out),
+            "samples": len(states),
+            "ambiguity": f"{scores[0]:.3f} .. {scores[-1]:.3f} nats (max {model.max_ambiguity:.3f})",
+        }
 
 
 class SteerJob:
@@ -117,10 +152,22 @@ class SteerJob:
     ``style`` is an index or a style name.
     """
 
-    def __init__(self, model: Any, state: dict | None = None, style: int | str = 0, amount: float = 1.0,
-                 towards: bool = True, steps: int = 8, out: str | Path | None = None, force: bool = False,
-                 device: str = "auto", model_id: str | None = None, seed: int = 0, truncation: float = 1.0,
-                 command: str = ""):
+    def __init__(
+        self,
+        model: Any,
+        state: dict | None = None,
+        style: int | str = 0,
+        amount: float = 1.0,
+        towards: bool = True,
+        steps: int = 8,
+        out: str | Path | None = None,
+        force: bool = False,
+        device: str = "auto",
+        model_id: str | None = None,
+        seed: int = 0,
+        truncation: float = 1.0,
+        command: str = "",
+    ):
         self.model, self.state, self.style = model, state, style
         self.amount, self.towards, self.steps = float(amount), bool(towards), int(steps)
         self.out, self.force, self.device, self.model_id = out, force, device, model_id
@@ -146,12 +193,26 @@ class SteerJob:
         if out is None:
             return {"state": new}
         before, after = float(model.style_posterior(state)[k]), float(model.style_posterior(new)[k])
-        info = {"style": model.styles[k], "towards": self.towards, "amount": self.amount, "steps": self.steps,
-                "posterior_before": round(before, 6), "posterior_after": round(after, 6)}
+        info = {
+            "style": model.styles[k],
+            "towards": self.towards,
+            "amount": self.amount,
+            "steps": self.steps,
+            "posterior_before": round(before, 6),
+            "posterior_after": round(after, 6),
+        }
         check_output(out, self.force, SUFFIXES)
         if out.suffix.lower() == ".json":
-            write_json(out, {"model": model_id_of(self.model, self.model_id), **info,
-                             "styles": list(model.styles), "start_state": state, "state": new})
+            write_json(
+                out,
+                {
+                    "model": model_id_of(self.model, self.model_id),
+                    **info,
+                    "styles": list(model.styles),
+                    "start_state": state,
+                    "state": new,
+                },
+            )
         else:
             from studio.core.export import save_png
             from studio.core.grid import tile, to_uint8
@@ -159,8 +220,7 @@ class SteerJob:
             cells = to_uint8(model.render([state, new]))
             save_png(out, tile(cells, 1, 2), dict(new, steer=info))
         reporter.report(2, 2, message=f"wrote {out}")
-        return {"out": str(out), "style": model.styles[k],
-                f"p({model.styles[k]})": f"{before:.3f} -> {after:.3f}"}
+        return {"out": str(out), "style": model.styles[k], f"p({model.styles[k]})": f"{before:.3f} -> {after:.3f}"}
 
 
 def add_job_arguments(name: str, parser: Any) -> None:
@@ -168,8 +228,12 @@ def add_job_arguments(name: str, parser: Any) -> None:
     if name == "sort":
         parser.add_argument("--count", type=int, default=16, help="samples to keep (default 16)")
         parser.add_argument("--pool", type=int, default=0, help="samples to draw and score (default 4 × count)")
-        parser.add_argument("--by", choices=["ambiguity", "typicality"], default="ambiguity",
-                            help="keep the most ambiguous (default) or the most typical samples")
+        parser.add_argument(
+            "--by",
+            choices=["ambiguity", "typicality"],
+            default="ambiguity",
+            help="keep the most ambiguous (default) or the most typical samples",
+        )
         parser.add_argument("--seed", type=int, default=0, help="seed of the random pool")
         parser.add_argument("--truncation", type=float, default=1.0)
         parser.add_argument("--cols", type=int, default=0, help="grid columns (default: square)")
@@ -181,8 +245,9 @@ def add_job_arguments(name: str, parser: Any) -> None:
         parser.add_argument("--steps", type=int, default=8, help="gradient steps (default 8)")
         parser.add_argument("--seed", type=int, default=0, help="the sample to start from")
         parser.add_argument("--truncation", type=float, default=1.0)
-        parser.add_argument("--state", default=None,
-                            help="start from the state in an exported PNG (or a .json state) instead of --seed")
+        parser.add_argument(
+            "--state", default=None, help="start from the state in an exported PNG (or a .json state) instead of --seed"
+        )
         add_output_arguments(parser, SUFFIXES, "MODEL-steer-STYLE.png")
     else:
         raise KeyError(f"family 'can' has no job '{name}'")
@@ -214,18 +279,37 @@ def make_job(name: str, options: dict[str, Any]):
         raise StudioError(f"'{name}' needs a model id or card path")
     stem = model_id_of(model)
     if name == "sort":
-        return SampleSortedJob(model, count=o.get("count", 16), by=o.get("by", "ambiguity"), pool=o.get("pool", 0),
-                               seed=o.get("seed", 0), truncation=o.get("truncation", 1.0),
-                               out=o.get("out") or f"{stem}-sorted.png", force=bool(o.get("force")),
-                               device=o.get("device", "auto"), cols=o.get("cols", 0), command=o.get("command", ""))
+        return SampleSortedJob(
+            model,
+            count=o.get("count", 16),
+            by=o.get("by", "ambiguity"),
+            pool=o.get("pool", 0),
+            seed=o.get("seed", 0),
+            truncation=o.get("truncation", 1.0),
+            out=o.get("out") or f"{stem}-sorted.png",
+            force=bool(o.get("force")),
+            device=o.get("device", "auto"),
+            cols=o.get("cols", 0),
+            command=o.get("command", ""),
+        )
     if name == "steer":
         state = _start_state(o["state"]) if o.get("state") else None
         style = o.get("style")
         if style is None or str(style).strip() == "":
             raise StudioError("steering needs --style NAME (or index)")
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in str(style))
-        return SteerJob(model, state, str(style), amount=o.get("amount", 1.0), towards=not o.get("away"),
-                        steps=o.get("steps", 8), out=o.get("out") or f"{stem}-steer-{safe}.png",
-                        force=bool(o.get("force")), device=o.get("device", "auto"), seed=o.get("seed", 0),
-                        truncation=o.get("truncation", 1.0), command=o.get("command", ""))
+        return SteerJob(
+            model,
+            state,
+            str(style),
+            amount=o.get("amount", 1.0),
+            towards=not o.get("away"),
+            steps=o.get("steps", 8),
+            out=o.get("out") or f"{stem}-steer-{safe}.png",
+            force=bool(o.get("force")),
+            device=o.get("device", "auto"),
+            seed=o.get("seed", 0),
+            truncation=o.get("truncation", 1.0),
+            command=o.get("command", ""),
+        )
     raise KeyError(f"family 'can' has no job '{name}'")

@@ -11,6 +11,7 @@ Nearest training images: the checkpoint stores a small balanced sample of traini
 hidden layer are computed on first use. ``use_folder_index(DIR)`` replaces that sample by every image
 of a style folder when the full data is at hand.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,19 +34,28 @@ from .networks import CANDiscriminator, CANGenerator
 
 
 class CANModel(LatentModel):
-    def __init__(self, card: ModelCard, device: torch.device, generator: CANGenerator,
-                 discriminator: CANDiscriminator, index_images: torch.Tensor | None = None,
-                 index_labels: torch.Tensor | None = None, pca: tuple[torch.Tensor, torch.Tensor] | None = None):
+    def __init__(
+        self,
+        card: ModelCard,
+        device: torch.device,
+        generator: CANGenerator,
+        discriminator: CANDiscriminator,
+        index_images: torch.Tensor | None = None,
+        index_labels: torch.Tensor | None = None,
+        pca: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ):
         super().__init__(card, device)
         self.config = CANConfig.from_dict(card.config)
         self.latent_dim = self.config.latent_dim
         self.g = generator.to(device).eval()
         self.d = discriminator.to(device).eval()
-        self.styles: list[str] = list(card.labels.get("styles")
-                                      or [f"style {i}" for i in range(self.config.num_styles)])
+        self.styles: list[str] = list(
+            card.labels.get("styles") or [f"style {i}" for i in range(self.config.num_styles)]
+        )
         if len(self.styles) != self.config.num_styles:
-            raise StudioError(f"{card.name}: the card lists {len(self.styles)} styles but the network has "
-                              f"{self.config.num_styles}")
+            raise StudioError(
+                f"{card.name}: the card lists {len(self.styles)} styles but the network has {self.config.num_styles}"
+            )
         self.index_images = index_images  # [M,3,S,S] uint8
         self.index_labels = index_labels
         self._index_features: torch.Tensor | None = None
@@ -65,7 +75,7 @@ class CANModel(LatentModel):
     def style_logits_for(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
         out = []
         for i in range(0, len(states), 128):
-            z = self.latents_for(states[i:i + 128]).to(self.device)
+            z = self.latents_for(states[i : i + 128]).to(self.device)
             out.append(self.d.style_logits(self.g(z)).float().cpu())
         return torch.cat(out) if out else torch.zeros(0, len(self.styles))
 
@@ -104,7 +114,7 @@ class CANModel(LatentModel):
     def _features(self, images01: torch.Tensor) -> torch.Tensor:
         out = []
         for i in range(0, images01.shape[0], 256):
-            f = self.d.style_features(images01[i:i + 256].to(self.device).float()).float().cpu()
+            f = self.d.style_features(images01[i : i + 256].to(self.device).float()).float().cpu()
             out.append(F.normalize(f, dim=1))
         return torch.cat(out)
 
@@ -128,8 +138,10 @@ class CANModel(LatentModel):
         """
         images, labels = self.index_images, self.index_labels
         if images is None or labels is None or images.shape[0] == 0:
-            raise StudioError(f"{self.card.name}: this model stores no training-image index; call "
-                              "use_folder_index(DATA_DIR) with its training data folder")
+            raise StudioError(
+                f"{self.card.name}: this model stores no training-image index; call "
+                "use_folder_index(DATA_DIR) with its training data folder"
+            )
         if self._index_features is None:
             self._index_features = self._features(images.float() / 255.0)
         q = self._features(self.render([state]))
@@ -151,8 +163,9 @@ class CANModel(LatentModel):
         plain.pop("variation", None)
         return full - self.latent_for(plain)
 
-    def steer(self, state: Mapping[str, Any], style_index: int, amount: float = 1.0, towards: bool = True,
-              steps: int = 8) -> dict[str, Any]:
+    def steer(
+        self, state: Mapping[str, Any], style_index: int, amount: float = 1.0, towards: bool = True, steps: int = 8
+    ) -> dict[str, Any]:
         """Move the latent code towards (or away from) one style by gradient steps through the style head.
 
         ``amount`` scales the distance travelled (each of ``steps`` normalised-gradient steps moves z by
@@ -160,8 +173,10 @@ class CANModel(LatentModel):
         ``z_edits``, so it renders the steered code, exports and undoes like any other edit.
         """
         if not 0 <= int(style_index) < len(self.styles):
-            raise StudioError(f"style {style_index} does not exist (this model has {len(self.styles)} styles: "
-                              f"{', '.join(self.styles)})")
+            raise StudioError(
+                f"style {style_index} does not exist (this model has {len(self.styles)} styles: "
+                f"{', '.join(self.styles)})"
+            )
         s = normalise_state(state)
         psi = float(s["truncation"])
         if abs(psi) < 1e-6:
@@ -179,8 +194,15 @@ class CANModel(LatentModel):
         return s
 
     # -- many samples, sorted -----------------------------------------------------------------------
-    def sample_sorted(self, n: int, by: str = "ambiguity", pool: int = 0, seed: int = 0,
-                      model_id: str | None = None, truncation: float = 1.0) -> list[dict[str, Any]]:
+    def sample_sorted(
+        self,
+        n: int,
+        by: str = "ambiguity",
+        pool: int = 0,
+        seed: int = 0,
+        model_id: str | None = None,
+        truncation: float = 1.0,
+    ) -> list[dict[str, Any]]:
         """Draw ``pool`` (default 4n) random seeds and return the n most ambiguous (``by='ambiguity'``)
         or most typical (``by='typicality'``: lowest entropy) states, best first."""
         if by not in ("ambiguity", "typicality"):

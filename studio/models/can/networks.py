@@ -3,6 +3,7 @@
 Images are [N,3,S,S] floats in [0,1] everywhere (the studio's image range); the discriminator maps them
 to [-1,1] itself, as the report normalised its data.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,12 +43,19 @@ class ReportGenerator(nn.Module):
         self.base = cfg.image_size // 8
         c0, c1, c2 = cfg.ch(128), cfg.ch(64), cfg.ch(32)
         self.c0 = c0
-        self.fc = nn.Sequential(nn.Linear(cfg.latent_dim, cfg.fc_dim), nn.LeakyReLU(cfg.leak),
-                                nn.Linear(cfg.fc_dim, self.base * self.base * c0))
+        self.fc = nn.Sequential(
+            nn.Linear(cfg.latent_dim, cfg.fc_dim),
+            nn.LeakyReLU(cfg.leak),
+            nn.Linear(cfg.fc_dim, self.base * self.base * c0),
+        )
         self.up = nn.Sequential(
-            nn.LeakyReLU(cfg.leak), nn.ConvTranspose2d(c0, c1, 4, 2, 1),
-            nn.LeakyReLU(cfg.leak), nn.ConvTranspose2d(c1, c2, 4, 2, 1),
-            nn.LeakyReLU(cfg.leak), nn.ConvTranspose2d(c2, 3, 4, 2, 1))
+            nn.LeakyReLU(cfg.leak),
+            nn.ConvTranspose2d(c0, c1, 4, 2, 1),
+            nn.LeakyReLU(cfg.leak),
+            nn.ConvTranspose2d(c1, c2, 4, 2, 1),
+            nn.LeakyReLU(cfg.leak),
+            nn.ConvTranspose2d(c2, 3, 4, 2, 1),
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.fc(z).view(-1, self.c0, self.base, self.base)
@@ -96,7 +104,9 @@ class DCGANGenerator(nn.Module):
         n_up = int(math.log2(cfg.image_size // 4))
         c = cfg.ch(64) * 2 ** (n_up - 1)
         self.c0 = c
-        self.fc = nn.Sequential(nn.Linear(cfg.latent_dim, 16 * c), )
+        self.fc = nn.Sequential(
+            nn.Linear(cfg.latent_dim, 16 * c),
+        )
         self.bn0 = nn.BatchNorm2d(c)
         layers: list[nn.Module] = []
         for i in range(n_up):
@@ -131,8 +141,12 @@ class DCGANDiscriminator(nn.Module):
         self.body = nn.Sequential(*layers)
         flat = cin * 16
         self.real_head = nn.Linear(flat, 1)
-        self.style_hidden = nn.Sequential(nn.Linear(flat, cfg.fc_dim), nn.LeakyReLU(cfg.leak),
-                                          nn.Linear(cfg.fc_dim, max(2, cfg.fc_dim // 2)), nn.LeakyReLU(cfg.leak))
+        self.style_hidden = nn.Sequential(
+            nn.Linear(flat, cfg.fc_dim),
+            nn.LeakyReLU(cfg.leak),
+            nn.Linear(cfg.fc_dim, max(2, cfg.fc_dim // 2)),
+            nn.LeakyReLU(cfg.leak),
+        )
         self.style_out = nn.Linear(max(2, cfg.fc_dim // 2), cfg.num_styles)
 
     def trunk(self, images: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ samples vs real images), a balanced index of training images and GANSpace direct
 resume, cadence, time limit, Cancel, NaN stop, precision, EMA and DDP are the Trainer's
 (``studio/train``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -100,7 +101,7 @@ def sample_images(g, seeds_or_z, latent_dim: int, device, batch: int = 128) -> t
     z = seeds_or_z if isinstance(seeds_or_z, torch.Tensor) else seed_to_z(seeds_or_z, latent_dim, 512)
     outs = []
     for i in range(0, z.shape[0], batch):
-        outs.append(g(z[i:i + batch].to(device)).float().cpu())
+        outs.append(g(z[i : i + batch].to(device)).float().cpu())
     return torch.cat(outs)
 
 
@@ -122,21 +123,28 @@ def evaluate(g, d, data: StyleData, cfg: CANConfig, device, n_samples: int = 512
     held_x, held_y = data.held_images, data.held_labels
     if held_x.shape[0] == 0:  # no hold-out asked for: measure on (seen) training images, and say so
         held_x, held_y = data.images[:512], data.labels[:512]
-    logits = torch.cat([d.style_logits(held_x[i:i + 256].to(device).float() / 255.0).float().cpu()
-                        for i in range(0, held_x.shape[0], 256)])
+    logits = torch.cat(
+        [
+            d.style_logits(held_x[i : i + 256].to(device).float() / 255.0).float().cpu()
+            for i in range(0, held_x.shape[0], 256)
+        ]
+    )
     acc = float((logits.argmax(1) == held_y).float().mean())
     counts = torch.bincount(held_y, minlength=cfg.num_styles).float()
     z = seed_to_z(SAMPLE_SEED, cfg.latent_dim, n_samples)
     fake = sample_images(g, z, cfg.latent_dim, device)
-    fake_logits = torch.cat([d.style_logits(fake[i:i + 256].to(device)).float().cpu()
-                             for i in range(0, n_samples, 256)])
+    fake_logits = torch.cat(
+        [d.style_logits(fake[i : i + 256].to(device)).float().cpu() for i in range(0, n_samples, 256)]
+    )
     g.train(modes[0]), d.train(modes[1])
-    return {"style_accuracy_heldout": round(acc, 4),
-            "style_accuracy_chance": round(float(counts.max() / counts.sum()), 4),
-            "heldout_images": int(held_x.shape[0]),
-            "entropy_samples_mean": round(float(entropy(fake_logits).mean()), 4),
-            "entropy_real_mean": round(float(entropy(logits).mean()), 4),
-            "entropy_max_logK": round(math.log(cfg.num_styles), 4)}
+    return {
+        "style_accuracy_heldout": round(acc, 4),
+        "style_accuracy_chance": round(float(counts.max() / counts.sum()), 4),
+        "heldout_images": int(held_x.shape[0]),
+        "entropy_samples_mean": round(float(entropy(fake_logits).mean()), 4),
+        "entropy_real_mean": round(float(entropy(logits).mean()), 4),
+        "entropy_max_logK": round(math.log(cfg.num_styles), 4),
+    }
 
 
 def index_tensors(data: StyleData, size: int, seed: int) -> dict[str, torch.Tensor]:
@@ -198,12 +206,17 @@ class CANTask(TrainingTask):
         except (StudioError, TypeError, ValueError) as exc:
             raise CheckpointError(self.run_path(), f"the saved CAN architecture is invalid ({exc})") from exc
         default = CANOptions().architecture()
-        clash = [f"--{k.replace('_', '-')} {asked[k]} (the run has {run[k]})" for k in ARCH_FIELDS
-                 if asked[k] != run[k] and asked[k] != default[k]]
+        clash = [
+            f"--{k.replace('_', '-')} {asked[k]} (the run has {run[k]})"
+            for k in ARCH_FIELDS
+            if asked[k] != run[k] and asked[k] != default[k]
+        ]
         if clash:
-            raise StudioError(f"{self.run_path()}: the run was trained with another architecture: "
-                              f"{', '.join(clash)}. Leave these options out to continue it, or start a new "
-                              "--run-dir")
+            raise StudioError(
+                f"{self.run_path()}: the run was trained with another architecture: "
+                f"{', '.join(clash)}. Leave these options out to continue it, or start a new "
+                "--run-dir"
+            )
         differ = [f"{k} {run[k]}" for k in ARCH_FIELDS if asked[k] != run[k]]
         if differ:
             ctx.message(f"resuming with the run's architecture ({', '.join(differ)})")
@@ -221,16 +234,18 @@ class CANTask(TrainingTask):
         if saved is not None:
             styles = (saved.get("config") or {}).get("styles")
             if styles != data.styles:
-                raise StudioError(f"{self.run_path()}: the run was trained on styles {styles}, but {o.data} "
-                                  f"holds {data.styles}")
+                raise StudioError(
+                    f"{self.run_path()}: the run was trained on styles {styles}, but {o.data} holds {data.styles}"
+                )
         self.data = data
         self.cfg = CANConfig(num_styles=len(data.styles), **arch)
         self.G, self.D = build_networks(self.cfg)
         self.local_idx = ctx.shard(data.images.shape[0])  # this rank's share of the images
         self.policy = parse_policy(r.augment)
         self.preview_z = seed_to_z(PREVIEW_SEED, self.cfg.latent_dim, 16)
-        ctx.message(f"data: {data.describe()}" + (f"; {len(data.skipped)} unreadable files skipped"
-                                                  if data.skipped else ""))
+        ctx.message(
+            f"data: {data.describe()}" + (f"; {len(data.skipped)} unreadable files skipped" if data.skipped else "")
+        )
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D": self.D}
@@ -289,8 +304,24 @@ class CANTask(TrainingTask):
             d.requires_grad_(True)
         with torch.no_grad():
             acc = (real_style.argmax(1) == labels).float().mean()
-            values = torch.stack([dl["total"], gl["total"], dl["d_real"], dl["d_fake"], dl["d_style"],
-                                  gl["g_adv"], gl["g_ambiguity"], acc]).detach().float().cpu().tolist()
+            values = (
+                torch.stack(
+                    [
+                        dl["total"],
+                        gl["total"],
+                        dl["d_real"],
+                        dl["d_fake"],
+                        dl["d_style"],
+                        gl["g_adv"],
+                        gl["g_ambiguity"],
+                        acc,
+                    ]
+                )
+                .detach()
+                .float()
+                .cpu()
+                .tolist()
+            )
         return dict(zip(LOSS_NAMES, values))
 
     def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
@@ -317,8 +348,10 @@ class CANTask(TrainingTask):
         self.diversity = round(div, 4)
         r = self.options.recipe
         if div < r.collapse_threshold and ctx.step >= r.collapse_warmup:
-            ctx.message(f"warning: possible mode collapse at step {ctx.step} (preview diversity {div:.2f} of "
-                        "the data's; try --ratio 1 or a lower --lr-g)")
+            ctx.message(
+                f"warning: possible mode collapse at step {ctx.step} (preview diversity {div:.2f} of "
+                "the data's; try --ratio 1 or a lower --lr-g)"
+            )
         return tile(to_uint8(imgs), 4, 4)
 
     def kid_sources(self, ctx: TrainContext) -> list[KIDSource]:
@@ -329,8 +362,9 @@ class CANTask(TrainingTask):
             return images[idx].float() / 255.0
 
         def samples(n: int) -> torch.Tensor:  # what the exported generator draws, in eval mode
-            return _eval_samples(ctx.export_module("G"), seed_to_z(ctx.step, self.cfg.latent_dim, n),
-                                 self.cfg.latent_dim, ctx.device)
+            return _eval_samples(
+                ctx.export_module("G"), seed_to_z(ctx.step, self.cfg.latent_dim, n), self.cfg.latent_dim, ctx.device
+            )
 
         return [KIDSource(reference, samples, value_range=(0.0, 1.0))]
 
@@ -350,19 +384,33 @@ class CANTask(TrainingTask):
         licence = o.licence or read_licence(o.data) or "not stated in the data folder"
         commands = list(summary.commands)
         resumed = f" Resumed with: {' | '.join(commands[1:])}." if len(commands) > 1 else ""
-        notes = (f"CAN ({cfg.arch}); Adam G lr {r.lr_g}, D lr {r.lr_d}, G:D update ratio {r.ratio}:1, batch "
-                 f"{self.trainer.batch}, ambiguity weight {r.ambiguity_weight}, D input augmentation {r.augment}; "
-                 f"{round(r.holdout * 100)}% of each style held out for evaluation." + resumed)
-        card = ModelCard(name=o.name, family="can", config=cfg.to_dict(), image_size=cfg.image_size,
-                         latent_dim=cfg.latent_dim, labels={"styles": list(data.styles)},
-                         training=ctx.training_info(summary, f"{o.data}: {data.describe()}", licence, notes),
-                         metrics=metrics,
-                         extra={"train": {**dataclasses.asdict(r), "batch": self.trainer.batch,
-                                          "seed": self.trainer.seed, "precision": self.trainer.precision},
-                                "commands": commands,
-                                "diversity_features": self.meter.kind if self.meter is not None else None,
-                                "training_run": ctx.training_record(summary),
-                                "loss_history": summary.history})
+        notes = (
+            f"CAN ({cfg.arch}); Adam G lr {r.lr_g}, D lr {r.lr_d}, G:D update ratio {r.ratio}:1, batch "
+            f"{self.trainer.batch}, ambiguity weight {r.ambiguity_weight}, D input augmentation {r.augment}; "
+            f"{round(r.holdout * 100)}% of each style held out for evaluation." + resumed
+        )
+        card = ModelCard(
+            name=o.name,
+            family="can",
+            config=cfg.to_dict(),
+            image_size=cfg.image_size,
+            latent_dim=cfg.latent_dim,
+            labels={"styles": list(data.styles)},
+            training=ctx.training_info(summary, f"{o.data}: {data.describe()}", licence, notes),
+            metrics=metrics,
+            extra={
+                "train": {
+                    **dataclasses.asdict(r),
+                    "batch": self.trainer.batch,
+                    "seed": self.trainer.seed,
+                    "precision": self.trainer.precision,
+                },
+                "commands": commands,
+                "diversity_features": self.meter.kind if self.meter is not None else None,
+                "training_run": ctx.training_record(summary),
+                "loss_history": summary.history,
+            },
+        )
         return save_checkpoint(o.out_stem(), tensors, card)
 
 

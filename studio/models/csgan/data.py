@@ -4,6 +4,7 @@ Why uint8 in memory: a few thousand 64–112 px images fit in tens of MB, and sa
 tensor is far cheaper than decoding PNGs every step (that would dominate a CPU training run). The
 tensor is also cached in the run folder, keyed by a fingerprint of the file list, so resuming is fast.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,13 @@ def fingerprint(files: list[Path], size: int, fit: str) -> str:
     return h.hexdigest()[:16]
 
 
-def load_folder(folder: str | Path, size: int, fit: str = "crop", cache_dir: Path | None = None,
-                progress: Callable[[str], None] | None = None) -> torch.Tensor:
+def load_folder(
+    folder: str | Path,
+    size: int,
+    fit: str = "crop",
+    cache_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> torch.Tensor:
     """All images under ``folder`` as a [N, 3, size, size] uint8 tensor (bad files are skipped, named)."""
     folder = Path(folder)
     if not folder.exists():
@@ -56,8 +62,9 @@ def load_folder(folder: str | Path, size: int, fit: str = "crop", cache_dir: Pat
         if progress and (i + 1) % 500 == 0:
             progress(f"loading images: {i + 1}/{len(files)}")
     if n == 0:
-        raise StudioError(f"{folder}: none of the {len(files)} files could be read as images "
-                          f"(first problem: {skipped[0]})")
+        raise StudioError(
+            f"{folder}: none of the {len(files)} files could be read as images (first problem: {skipped[0]})"
+        )
     if skipped and progress:
         progress(f"skipped {len(skipped)} unreadable files, e.g. {skipped[0]}")
     arr = out[:n]
@@ -70,8 +77,7 @@ def load_folder(folder: str | Path, size: int, fit: str = "crop", cache_dir: Pat
     return torch.from_numpy(arr)
 
 
-def sample_batch(images: torch.Tensor, batch: int, generator: torch.Generator,
-                 flip: bool = True) -> torch.Tensor:
+def sample_batch(images: torch.Tensor, batch: int, generator: torch.Generator, flip: bool = True) -> torch.Tensor:
     """A random batch as float in [-1, 1] (CPU), with random horizontal flips."""
     idx = torch.randint(0, images.shape[0], (batch,), generator=generator)
     x = images[idx].float().div_(127.5).sub_(1.0)

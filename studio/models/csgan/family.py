@@ -1,4 +1,5 @@
 """CSGAN as a studio family: load a generator checkpoint, render states, offer the 'train' job."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -19,8 +20,14 @@ class CSGANModel(LatentModel):
     bench/bench_train_csgan.py for the measured speed and max abs difference); float32 is the default.
     """
 
-    def __init__(self, card: ModelCard, device: torch.device, generator: Generator,
-                 directions: torch.Tensor | None, stds: torch.Tensor | None):
+    def __init__(
+        self,
+        card: ModelCard,
+        device: torch.device,
+        generator: Generator,
+        directions: torch.Tensor | None,
+        stds: torch.Tensor | None,
+    ):
         super().__init__(card, device)
         self.generator = generator.to(device).eval()
         self.latent_dim = generator.config.latent_dim
@@ -49,8 +56,10 @@ class CSGANModel(LatentModel):
 class CSGANFamily(Family):
     name = "csgan"
     title = "CSGAN content generator"
-    description = ("DCGAN (64 px) or LSGAN (112 px) trained with the CSGAN recipe: least-squares loss, "
-                   "soft labels, conditional discriminator updates.")
+    description = (
+        "DCGAN (64 px) or LSGAN (112 px) trained with the CSGAN recipe: least-squares loss, "
+        "soft labels, conditional discriminator updates."
+    )
 
     def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device) -> CSGANModel:
         where = card.name or "<checkpoint>"
@@ -59,14 +68,16 @@ class CSGANFamily(Family):
         except (TypeError, ValueError) as exc:
             raise CheckpointError(where, f"the model card's CSGAN config is invalid ({exc})") from exc
         if config.image_size != card.image_size:
-            raise CheckpointError(where, f"the card says {card.image_size} px but architecture "
-                                         f"'{config.arch}' makes {config.image_size} px images")
+            raise CheckpointError(
+                where,
+                f"the card says {card.image_size} px but architecture "
+                f"'{config.arch}' makes {config.image_size} px images",
+            )
         gen = Generator(config)
         load_module_tensors("G", gen, tensors, where)
         dirs, stds = tensors.get("pca.directions"), tensors.get("pca.stds")
         if dirs is not None:
-            if stds is None or dirs.ndim != 2 or dirs.shape[1] != config.latent_dim \
-                    or stds.shape != (dirs.shape[0],):
+            if stds is None or dirs.ndim != 2 or dirs.shape[1] != config.latent_dim or stds.shape != (dirs.shape[0],):
                 raise CheckpointError(where, "the stored principal directions do not match the latent size")
             dirs, stds = dirs.float().cpu(), stds.float().cpu()
         return CSGANModel(card, device, gen, dirs, stds)
@@ -91,17 +102,39 @@ class CSGANFamily(Family):
         p.add_argument("--fit", choices=("crop", "pad"), default="crop", help="how images are made square")
         p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
         p.add_argument("--lr", type=float, default=2e-4)
-        p.add_argument("--init", choices=("pytorch", "dcgan"), default="pytorch",
-                       help="weight initialisation: PyTorch's default (as the paper) or DCGAN's N(0, 0.02)")
-        p.add_argument("--loss", choices=("ls", "bce"), default="ls",
-                       help="GAN loss: ls = least squares (the paper), bce = DCGAN's cross-entropy")
-        p.add_argument("--augment", default="none", metavar="POLICY",
-                       help="DiffAugment of D's inputs for small data sets: a comma list of color, translation, "
-                            "cutout (default none, as the paper)")
-        p.add_argument("--d-threshold", dest="d_threshold", type=float, default=0.2,
-                       help="update D only while its loss is above this (paper: 0.2; 0 = always)")
-        p.add_argument("--pca-samples", dest="pca_samples", type=int, default=2048,
-                       help="latent samples for the GANSpace directions")
+        p.add_argument(
+            "--init",
+            choices=("pytorch", "dcgan"),
+            default="pytorch",
+            help="weight initialisation: PyTorch's default (as the paper) or DCGAN's N(0, 0.02)",
+        )
+        p.add_argument(
+            "--loss",
+            choices=("ls", "bce"),
+            default="ls",
+            help="GAN loss: ls = least squares (the paper), bce = DCGAN's cross-entropy",
+        )
+        p.add_argument(
+            "--augment",
+            default="none",
+            metavar="POLICY",
+            help="DiffAugment of D's inputs for small data sets: a comma list of color, translation, "
+            "cutout (default none, as the paper)",
+        )
+        p.add_argument(
+            "--d-threshold",
+            dest="d_threshold",
+            type=float,
+            default=0.2,
+            help="update D only while its loss is above this (paper: 0.2; 0 = always)",
+        )
+        p.add_argument(
+            "--pca-samples",
+            dest="pca_samples",
+            type=int,
+            default=2048,
+            help="latent samples for the GANSpace directions",
+        )
         p.add_argument("--pca-k", dest="pca_k", type=int, default=10, help="number of direction sliders")
 
     def make_job(self, name: str, /, **options: Any):

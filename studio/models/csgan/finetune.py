@@ -26,6 +26,7 @@ the settings, steps, wall time and each layer's relative change ||ΔW||/||W|| (t
 Any family whose loaded model keeps its generator as an ``nn.Module`` attribute (mapping z [N, D] to
 images in [-1, 1]) and whose checkpoint stores it with :func:`module_tensors` can be fine-tuned.
 """
+
 from __future__ import annotations
 
 import copy
@@ -92,12 +93,15 @@ class FinetuneConfig:
     def __post_init__(self) -> None:
         if isinstance(self.loss, Mapping):
             self.loss = LossConfig.from_dict(self.loss)
-        checks = [(self.steps >= 1, "steps must be at least 1"), (self.batch >= 1, "batch must be at least 1"),
-                  (self.layers >= 0, "layers must be 0 (all) or a positive count"),
-                  (self.lr > 0, "the learning rate must be positive"),
-                  (min(self.style_weight, self.content_weight, self.tv_weight) >= 0, "loss weights must be ≥ 0"),
-                  (self.size == 0 or 16 <= self.size <= 1024, "size must be 0 (generator size) or 16–1024 px"),
-                  (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}")]
+        checks = [
+            (self.steps >= 1, "steps must be at least 1"),
+            (self.batch >= 1, "batch must be at least 1"),
+            (self.layers >= 0, "layers must be 0 (all) or a positive count"),
+            (self.lr > 0, "the learning rate must be positive"),
+            (min(self.style_weight, self.content_weight, self.tv_weight) >= 0, "loss weights must be ≥ 0"),
+            (self.size == 0 or 16 <= self.size <= 1024, "size must be 0 (generator size) or 16–1024 px"),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
+        ]
         for ok, msg in checks:
             if not ok:
                 raise StudioError(f"fine-tune settings: {msg}")
@@ -176,8 +180,10 @@ def find_generator(model: LoadedModel, tensors: Mapping[str, torch.Tensor]) -> t
                 prefix = key[: -len(own[0]) - 1]
                 if all(f"{prefix}.{k}" in keys for k in own):
                     return prefix, module
-    raise StudioError(f"model '{model.card.name}' (family {model.card.family}) has no generator module that "
-                      "can be fine-tuned (expected an nn.Module attribute stored in the checkpoint)")
+    raise StudioError(
+        f"model '{model.card.name}' (family {model.card.family}) has no generator module that "
+        "can be fine-tuned (expected an nn.Module attribute stored in the checkpoint)"
+    )
 
 
 # ----------------------------------------------------------------------------------------------- inputs
@@ -263,14 +269,17 @@ def _load_parent(model: str | Path, device: torch.device) -> _Parent:
     path = store.resolve(str(model))
     tensors, card = load_checkpoint(path, device="cpu")
     if card.family == STYLE_FAMILY:
-        raise StudioError(f"{path.name}: this is already a style fine-tune; fine-tune its parent "
-                          f"'{card.parent}' instead (or use style strength)")
+        raise StudioError(
+            f"{path.name}: this is already a style fine-tune; fine-tune its parent "
+            f"'{card.parent}' instead (or use style strength)"
+        )
     loaded = default_registry().get(card.family).load(tensors, card, device)
     prefix, gen = find_generator(loaded, tensors)
     latent = int(card.latent_dim or 0)
     if latent <= 0:
-        raise StudioError(f"{path.name}: the model card has no latent size; only latent-code generators "
-                          "can be style fine-tuned")
+        raise StudioError(
+            f"{path.name}: the model card has no latent size; only latent-code generators can be style fine-tuned"
+        )
     return _Parent(path.stem, path, card, tensors, loaded, prefix, gen)
 
 
@@ -289,9 +298,16 @@ class FinetuneTask(TrainingTask):
 
     family = STYLE_FAMILY
 
-    def __init__(self, model: str | Path, painting: str | Path, config: FinetuneConfig, trainer: TrainerOptions,
-                 out: str | None = None, models_dir: str | Path | None = None,
-                 loss_network: FeatureNetwork | None = None):
+    def __init__(
+        self,
+        model: str | Path,
+        painting: str | Path,
+        config: FinetuneConfig,
+        trainer: TrainerOptions,
+        out: str | None = None,
+        models_dir: str | Path | None = None,
+        loss_network: FeatureNetwork | None = None,
+    ):
         self.model = model
         self.painting = Path(painting)
         self.cfg = config
@@ -317,8 +333,10 @@ class FinetuneTask(TrainingTask):
                 # state), so --out NAME of an existing model gets this message, not "pass --resume"
                 existing = card_path(self.models_folder() / self.out)
                 if existing.exists() and not (self.trainer.resume or self.trainer.force):
-                    raise StudioError(f"a model called '{self.out}' already exists in {existing.parent}; "
-                                      "choose another --out name (or --force to replace it)")
+                    raise StudioError(
+                        f"a model called '{self.out}' already exists in {existing.parent}; "
+                        "choose another --out name (or --force to replace it)"
+                    )
                 self._name = self.out
             else:
                 from studio.core.store import ModelStore
@@ -327,8 +345,7 @@ class FinetuneTask(TrainingTask):
                 if self.trainer.resume:  # a resumed run continues (and overwrites) the child its stopped run saved
                     self._name = safe_name(base)
                 else:  # neither an existing child nor another run's folder
-                    taken = None if self.trainer.run_dir else \
-                        (lambda n: RunFolder(default_run_path(n)).has_state())
+                    taken = None if self.trainer.run_dir else (lambda n: RunFolder(default_run_path(n)).has_state())
                     self._name = unique_name(self.models_folder(), base, taken)
         return self._name
 
@@ -342,9 +359,15 @@ class FinetuneTask(TrainingTask):
         return self.models_folder() / self.name()
 
     def config(self) -> dict[str, Any]:
-        return {"parent": self.parent.id, "parent_family": self.parent.card.family,
-                "generator_prefix": self.parent.prefix, "parent_generator_sha256": self.parent_digest,
-                "painting": self.painting.name, "painting_sha256": self.digest, "layers": int(self.cfg.layers)}
+        return {
+            "parent": self.parent.id,
+            "parent_family": self.parent.card.family,
+            "generator_prefix": self.parent.prefix,
+            "parent_generator_sha256": self.parent_digest,
+            "painting": self.painting.name,
+            "painting_sha256": self.digest,
+            "layers": int(self.cfg.layers),
+        }
 
     # -- setup ---------------------------------------------------------------------------------------
     def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
@@ -375,21 +398,28 @@ class FinetuneTask(TrainingTask):
         with torch.no_grad():
             self.before = self.g_c(self.z_fixed).float().cpu()
         what = "the whole generator" if cfg.layers <= 0 else "layers " + ", ".join(self.trained_layers)
-        ctx.message(f"fine-tuning {what} of '{parent.id}' on {self.painting.name} ({ctx.device}, "
-                    f"{self.trainer.precision})")
+        ctx.message(
+            f"fine-tuning {what} of '{parent.id}' on {self.painting.name} ({ctx.device}, {self.trainer.precision})"
+        )
 
     def _check_resume(self, old: Mapping[str, Any]) -> None:
         """A resumed run must continue what it started: the same parent generator, painting and layers."""
         if old.get("parent_generator_sha256") != self.parent_digest:
-            raise StudioError(f"this run fine-tuned another generator than '{self.parent.id}' holds now (was "
-                              f"the parent '{old.get('parent')}' replaced or retrained?); start a new run "
-                              "without --resume, or use another --out name")
+            raise StudioError(
+                f"this run fine-tuned another generator than '{self.parent.id}' holds now (was "
+                f"the parent '{old.get('parent')}' replaced or retrained?); start a new run "
+                "without --resume, or use another --out name"
+            )
         if old.get("painting_sha256") != self.digest:
-            raise StudioError(f"this run was started on another painting ({old.get('painting')}, not this "
-                              f"{self.painting.name}); resume with that file, or start a new run")
+            raise StudioError(
+                f"this run was started on another painting ({old.get('painting')}, not this "
+                f"{self.painting.name}); resume with that file, or start a new run"
+            )
         if int(old.get("layers", 0)) != int(self.cfg.layers):
-            raise StudioError(f"this run trains --layers {old.get('layers')} (0 = the whole generator), "
-                              f"not {self.cfg.layers}; resume with --layers {old.get('layers')}")
+            raise StudioError(
+                f"this run trains --layers {old.get('layers')} (0 = the whole generator), "
+                f"not {self.cfg.layers}; resume with --layers {old.get('layers')}"
+            )
 
     def networks(self) -> dict[str, nn.Module]:
         return {"G_S": self.g_s}
@@ -421,8 +451,12 @@ class FinetuneTask(TrainingTask):
         ctx.backward(total)
         ctx.step_optimizer(self.opt)
         # the terms before their sum, so a divergence message names the term that went bad
-        losses = {"style": float(terms.style.detach()), "content": float(terms.content.detach()),
-                  "tv": float(terms.tv.detach()), "total": float(total.detach())}
+        losses = {
+            "style": float(terms.style.detach()),
+            "content": float(terms.content.detach()),
+            "tv": float(terms.tv.detach()),
+            "total": float(total.detach()),
+        }
         if self.style_start is None:
             self.style_start = losses["style"]
         self._per_layer = dict(terms.per_layer)
@@ -449,33 +483,50 @@ class FinetuneTask(TrainingTask):
         training = ctx.training_info(
             summary,
             data=f"painting {self.painting.name} (sha256 {self.digest}); content from parent '{parent.id}' "
-                 f"({parent.card.training.data})",
-            licence=f"parent model: {parent.card.training.licence or 'see parent'}; painting: as supplied by "
-                    "the user",
-            notes=f"CSGAN style fine-tune, {scope}")
+            f"({parent.card.training.data})",
+            licence=f"parent model: {parent.card.training.licence or 'see parent'}; painting: as supplied by the user",
+            notes=f"CSGAN style fine-tune, {scope}",
+        )
         card = ModelCard(
-            name=self.name(), family=STYLE_FAMILY,
-            config={"parent_family": parent.card.family, "generator_prefix": parent.prefix,
-                    "parent_card": parent.card.to_dict(), "finetune": cfg.to_dict()},
-            image_size=parent.card.image_size, latent_dim=parent.card.latent_dim,
+            name=self.name(),
+            family=STYLE_FAMILY,
+            config={
+                "parent_family": parent.card.family,
+                "generator_prefix": parent.prefix,
+                "parent_card": parent.card.to_dict(),
+                "finetune": cfg.to_dict(),
+            },
+            image_size=parent.card.image_size,
+            latent_dim=parent.card.latent_dim,
             labels=copy.deepcopy(parent.card.labels),
             training=training,
-            metrics={"relative_change": change, "style_loss_start": self.style_start,
-                     **{f"{k}_loss_end": v for k, v in summary.losses.items()}},
+            metrics={
+                "relative_change": change,
+                "style_loss_start": self.style_start,
+                **{f"{k}_loss_end": v for k, v in summary.losses.items()},
+            },
             parent=parent.id,
-            extra={"painting": {"file": self.painting.name, "sha256": self.digest},
-                   "trained_layers": list(self.trained_layers),
-                   "all_layers": [g for g, _ in layer_groups(self.g_c)],
-                   "training_run": ctx.training_record(summary),
-                   "loss_history": summary.history},
+            extra={
+                "painting": {"file": self.painting.name, "sha256": self.digest},
+                "trained_layers": list(self.trained_layers),
+                "all_layers": [g for g, _ in layer_groups(self.g_c)],
+                "training_run": ctx.training_record(summary),
+                "loss_history": summary.history,
+            },
         )
         self.models_folder().mkdir(parents=True, exist_ok=True)
         return save_checkpoint(self.out_path(), tensors, card)
 
 
-def _finetune_trainer(model: str | Path, painting: str | Path, cfg: FinetuneConfig, trainer: TrainerOptions,
-                      out: str | None, models_dir: str | Path | None,
-                      loss_network: FeatureNetwork | None) -> Trainer:
+def _finetune_trainer(
+    model: str | Path,
+    painting: str | Path,
+    cfg: FinetuneConfig,
+    trainer: TrainerOptions,
+    out: str | None,
+    models_dir: str | Path | None,
+    loss_network: FeatureNetwork | None,
+) -> Trainer:
     for name in _SHARED:  # the card's settings say what the Trainer ran
         setattr(cfg, name, getattr(trainer, name))
     if not trainer.command:
@@ -484,10 +535,18 @@ def _finetune_trainer(model: str | Path, painting: str | Path, cfg: FinetuneConf
     return Trainer(task, trainer)
 
 
-def FinetuneJob(model: str | Path, painting: str | Path, config: FinetuneConfig | None = None,
-                out: str | None = None, device: str | torch.device = "auto", command: str = "",
-                resume: bool = False, models_dir: str | Path | None = None,
-                loss_network: FeatureNetwork | None = None, **trainer_options: Any) -> Trainer:
+def FinetuneJob(
+    model: str | Path,
+    painting: str | Path,
+    config: FinetuneConfig | None = None,
+    out: str | None = None,
+    device: str | torch.device = "auto",
+    command: str = "",
+    resume: bool = False,
+    models_dir: str | Path | None = None,
+    loss_network: FeatureNetwork | None = None,
+    **trainer_options: Any,
+) -> Trainer:
     """The fine-tune as a studio job (a :class:`Trainer`): ``config`` holds the settings (its steps, batch,
     preview/checkpoint cadence, seed and precision go to the Trainer); ``trainer_options`` are any other
     shared training options (``ema``, ``time_limit``, ``threads``, ``run_dir``, ``force``…).
@@ -508,15 +567,25 @@ def make_finetune_job(**options: Any) -> Trainer:
     """Build the job from CLI-style options (model, painting, layers, … and the shared training flags)."""
     trainer = TrainerOptions.from_mapping(options, **TRAINER_DEFAULTS)
     own = {f.name for f in fields(FinetuneConfig)} - set(_SHARED)
-    cfg = FinetuneConfig(**{k: v for k, v in options.items() if k in own and v is not None},
-                         **{name: getattr(trainer, name) for name in _SHARED})
-    return _finetune_trainer(options["model"], options["painting"], cfg, trainer, options.get("out"),
-                             options.get("models_dir"), options.get("loss_network"))
+    cfg = FinetuneConfig(
+        **{k: v for k, v in options.items() if k in own and v is not None},
+        **{name: getattr(trainer, name) for name in _SHARED},
+    )
+    return _finetune_trainer(
+        options["model"],
+        options["painting"],
+        cfg,
+        trainer,
+        options.get("out"),
+        options.get("models_dir"),
+        options.get("loss_network"),
+    )
 
 
 # -------------------------------------------------------------------------------------- child family
-def _lerp_state(content: Mapping[str, torch.Tensor], style: Mapping[str, torch.Tensor],
-                s: float) -> dict[str, torch.Tensor]:
+def _lerp_state(
+    content: Mapping[str, torch.Tensor], style: Mapping[str, torch.Tensor], s: float
+) -> dict[str, torch.Tensor]:
     if s <= 0.0:
         return dict(content)
     if s >= 1.0:
@@ -531,8 +600,15 @@ def _lerp_state(content: Mapping[str, torch.Tensor], style: Mapping[str, torch.T
 class StyledModel(LoadedModel):
     """The parent family's model with its generator's weights set between G_C and G_S (style strength)."""
 
-    def __init__(self, inner: LoadedModel, generator: nn.Module, content: dict[str, torch.Tensor],
-                 style: dict[str, torch.Tensor], card: ModelCard, device: torch.device):
+    def __init__(
+        self,
+        inner: LoadedModel,
+        generator: nn.Module,
+        content: dict[str, torch.Tensor],
+        style: dict[str, torch.Tensor],
+        card: ModelCard,
+        device: torch.device,
+    ):
         super().__init__(card, device)
         self.inner = inner
         self.generator = generator
@@ -550,9 +626,17 @@ class StyledModel(LoadedModel):
         return getattr(self.inner, name)
 
     def controls(self) -> list[Control]:
-        return [Control("scalar", "style_strength", "Style strength", 0.0, 1.0, 1.0,
-                        help="0 = the parent generator (content), 1 = fully fine-tuned on the painting")] \
-            + list(self.inner.controls())
+        return [
+            Control(
+                "scalar",
+                "style_strength",
+                "Style strength",
+                0.0,
+                1.0,
+                1.0,
+                help="0 = the parent generator (content), 1 = fully fine-tuned on the painting",
+            )
+        ] + list(self.inner.controls())
 
     def default_state(self, model_id: str, seed: int = 0) -> dict[str, Any]:
         state = self.inner.default_state(model_id, seed)
@@ -609,8 +693,9 @@ class CSGANStyleFamily(Family):
         inner = default_registry().get(parent_card.family).load(base, parent_card, device)
         found_prefix, generator = find_generator(inner, base)
         if found_prefix != prefix:
-            raise CheckpointError(where, f"the parent family stores its generator under '{found_prefix}', "
-                                         f"the card says '{prefix}'")
+            raise CheckpointError(
+                where, f"the parent family stores its generator under '{found_prefix}', the card says '{prefix}'"
+            )
         content = {k: v.detach().to(device).clone() for k, v in generator.state_dict().items()}
         style = {}
         for k in content:

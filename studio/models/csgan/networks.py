@@ -13,6 +13,7 @@ stably than ReLU-BN, in G and D alike):
 ``width`` scales every hidden channel count so tests can build tiny nets and the bundled starter model
 stays small; ``width=1`` is the paper's size.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -61,8 +62,11 @@ class CSGANConfig:
 def _up(cin: int, cout: int, k: int, stride: int) -> list[nn.Module]:
     """Transposed conv that multiplies the size by ``stride`` exactly, then BN, then ReLU."""
     pad = k // 2
-    return [nn.ConvTranspose2d(cin, cout, k, stride, pad, output_padding=stride - 1, bias=False),
-            nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    return [
+        nn.ConvTranspose2d(cin, cout, k, stride, pad, output_padding=stride - 1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    ]
 
 
 def _down(cin: int, cout: int, k: int, bn: bool) -> list[nn.Module]:

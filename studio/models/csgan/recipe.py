@@ -8,6 +8,7 @@
 
 Kept apart from the job so each rule can be tested on its own.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,12 @@ class Recipe:
     fake_label: tuple[float, float] = FAKE_LABEL_RANGE
 
 
-def soft_labels(n: int, value_range: tuple[float, float], generator: torch.Generator | None = None,
-                device: torch.device | str = "cpu") -> torch.Tensor:
+def soft_labels(
+    n: int,
+    value_range: tuple[float, float],
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
     """``n`` labels drawn uniformly from ``value_range`` (drawn on the CPU so runs repeat on any device)."""
     lo, hi = value_range
     u = torch.rand(n, generator=generator)

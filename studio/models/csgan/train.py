@@ -5,6 +5,7 @@ This module holds only what is CSGAN's own: the options, the networks, one step 
 optional DiffAugment), the preview, the KID sources and the export (BatchNorm recalibration and
 GANSpace directions). Run folder, resume, cadence, Cancel, precision, EMA and DDP are the Trainer's.
 """
+
 from __future__ import annotations
 
 import copy
@@ -96,8 +97,9 @@ class CSGANOptions:
         return Path(self.run_dir) if self.run_dir else runs_dir() / self.out_stem().name
 
 
-def recalibrate_bn(gen: Generator, latent_dim: int, device: torch.device, samples: int = 2048,
-                   batch: int = 64, seed: int = 99) -> Generator:
+def recalibrate_bn(
+    gen: Generator, latent_dim: int, device: torch.device, samples: int = 2048, batch: int = 64, seed: int = 99
+) -> Generator:
     """A copy of G whose BatchNorm running stats are exact averages over many fresh batches.
 
     Why: eval-mode rendering uses running stats, which during training lag behind the weights; a
@@ -118,8 +120,9 @@ def recalibrate_bn(gen: Generator, latent_dim: int, device: torch.device, sample
     return g.eval()
 
 
-def gan_space(gen: Generator, latent_dim: int, device: torch.device, samples: int, k: int,
-              seed: int = 7) -> tuple[torch.Tensor, torch.Tensor]:
+def gan_space(
+    gen: Generator, latent_dim: int, device: torch.device, samples: int, k: int, seed: int = 7
+) -> tuple[torch.Tensor, torch.Tensor]:
     """GANSpace directions from G's first-layer activations over ``samples`` random codes."""
     z = seed_to_z(seed, latent_dim, samples)
     feats = []
@@ -159,20 +162,28 @@ class CSGANTask(TrainingTask):
         if saved is not None:
             self.cfg = CSGANConfig.from_dict(saved["config"])
             if self.cfg.arch != o.arch or abs(self.cfg.width - float(o.width)) > 1e-9:
-                ctx.message(f"resuming with the run's architecture {self.cfg.arch} × {self.cfg.width} "
-                            f"(the options asked for {o.arch} × {o.width})")
+                ctx.message(
+                    f"resuming with the run's architecture {self.cfg.arch} × {self.cfg.width} "
+                    f"(the options asked for {o.arch} × {o.width})"
+                )
         self.G, self.D = Generator(self.cfg), Discriminator(self.cfg)
         if o.init == "dcgan" and saved is None:
             dcgan_init(self.G)
             dcgan_init(self.D)
         self.augment_policy = parse_policy(o.augment)
         ctx.message(f"loading images from {o.data}…")
-        self.images = load_folder(o.data, self.cfg.image_size, o.fit,
-                                  cache_dir=self.run_path() if ctx.is_main else None,  # one writer
-                                  progress=ctx.message)
+        self.images = load_folder(
+            o.data,
+            self.cfg.image_size,
+            o.fit,
+            cache_dir=self.run_path() if ctx.is_main else None,  # one writer
+            progress=ctx.message,
+        )
         self.local_images = self.images[ctx.shard(self.images.shape[0])]
-        ctx.message(f"{self.images.shape[0]} images of {self.cfg.image_size} px; training on {ctx.device} "
-                    f"({self.trainer.precision})")
+        ctx.message(
+            f"{self.images.shape[0]} images of {self.cfg.image_size} px; training on {ctx.device} "
+            f"({self.trainer.precision})"
+        )
         self.preview_z = seed_to_z(PREVIEW_SEED, self.cfg.latent_dim, 16)
 
     def networks(self) -> dict[str, torch.nn.Module]:
@@ -213,8 +224,9 @@ class CSGANTask(TrainingTask):
         with ctx.autocast():
             fake = self.G(z)
             # D: pulled towards soft labels; stepped only while its loss is above the threshold
-            d_loss = (gan_loss(self.D(self._augment(real, rng)), real_t)
-                      + gan_loss(self.D(self._augment(fake.detach(), rng)), fake_t))
+            d_loss = gan_loss(self.D(self._augment(real, rng)), real_t) + gan_loss(
+                self.D(self._augment(fake.detach(), rng)), fake_t
+            )
         d_value = float(d_loss.detach())
         if ctx.dist.enabled:  # every rank must take the same decision, or the parameters drift apart
             d_value = ctx.dist.mean(d_value, ctx.device)
@@ -261,8 +273,12 @@ class CSGANTask(TrainingTask):
 
     def kid_sources(self, ctx: TrainContext) -> list[KIDSource]:
         # the same reference images at every measurement, from an RNG of their own (resume stays exact)
-        return [KIDSource(lambda n: sample_batch(self.images, n, torch.Generator().manual_seed(PREVIEW_SEED), False),
-                          lambda n: self._samples(ctx, n))]
+        return [
+            KIDSource(
+                lambda n: sample_batch(self.images, n, torch.Generator().manual_seed(PREVIEW_SEED), False),
+                lambda n: self._samples(ctx, n),
+            )
+        ]
 
     # -- export ------------------------------------------------------------------------------------
     def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
@@ -271,8 +287,7 @@ class CSGANTask(TrainingTask):
             ctx.message("computing principal directions (GANSpace)…")
         source = ctx.export_module("G")
         assert isinstance(source, Generator)  # G itself, or its EMA copy
-        gen = recalibrate_bn(source, self.cfg.latent_dim, ctx.device, o.bn_samples,
-                             batch=min(64, max(2, o.bn_samples)))
+        gen = recalibrate_bn(source, self.cfg.latent_dim, ctx.device, o.bn_samples, batch=min(64, max(2, o.bn_samples)))
         gen.to(memory_format=torch.contiguous_format)
         dirs, stds = gan_space(gen, self.cfg.latent_dim, ctx.device, o.pca_samples, o.pca_k)
         tensors = module_tensors("G", gen)
@@ -280,19 +295,31 @@ class CSGANTask(TrainingTask):
         tensors["pca.stds"] = stds
         notes = o.notes or ""
         if self.cfg.width != 1.0:
-            notes = (notes + " " if notes else "") + (f"width multiplier {self.cfg.width:g} "
-                                                      "(channel counts scaled from the paper's)")
+            notes = (notes + " " if notes else "") + (
+                f"width multiplier {self.cfg.width:g} (channel counts scaled from the paper's)"
+            )
         stem = o.out_stem()
-        card = ModelCard(name=stem.name, family="csgan", config=self.cfg.to_dict(),
-                         image_size=self.cfg.image_size, latent_dim=self.cfg.latent_dim,
-                         training=ctx.training_info(summary, o.data_name or str(o.data), o.licence, notes),
-                         metrics={"final_losses": {k: round(float(v), 5) for k, v in summary.losses.items()},
-                                  "d_update_fraction": round(self.d_updates / max(1, summary.step), 4)},
-                         extra={"recipe": dataclasses.asdict(o.recipe), "batch": self.trainer.batch,
-                                "precision": self.trainer.precision, "pca_samples": o.pca_samples,
-                                "gan_space_layer": "first layer (Linear→BN→ReLU)",
-                                "training_run": ctx.training_record(summary),
-                                "loss_history": summary.history})
+        card = ModelCard(
+            name=stem.name,
+            family="csgan",
+            config=self.cfg.to_dict(),
+            image_size=self.cfg.image_size,
+            latent_dim=self.cfg.latent_dim,
+            training=ctx.training_info(summary, o.data_name or str(o.data), o.licence, notes),
+            metrics={
+                "final_losses": {k: round(float(v), 5) for k, v in summary.losses.items()},
+                "d_update_fraction": round(self.d_updates / max(1, summary.step), 4),
+            },
+            extra={
+                "recipe": dataclasses.asdict(o.recipe),
+                "batch": self.trainer.batch,
+                "precision": self.trainer.precision,
+                "pca_samples": o.pca_samples,
+                "gan_space_layer": "first layer (Linear→BN→ReLU)",
+                "training_run": ctx.training_record(summary),
+                "loss_history": summary.history,
+            },
+        )
         return save_checkpoint(stem, tensors, card)
 
 

@@ -6,6 +6,7 @@ MSE adversarial + L1 cycle loss (weight 1), no identity loss, no image pool, Ada
 optional encoder→decoder skip connections), 70×70 PatchGAN, cycle 10, identity 0.5×cycle, a pool of
 50 fakes, Adam 2e-4 with linear decay over the second half.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,32 +23,33 @@ D_NORMS = ("instance", "none")
 @dataclass
 class CycleGANConfig:
     generator: str = "dncnn"
-    channels: int = 64               # DnCNN C / ResNet ngf
-    depth: int = 6                   # DnCNN D (middle conv+BN+ReLU layers)
-    residual: bool = True            # DnCNN adds its output to the input (DnCNN's residual learning)
-    n_blocks: int = 9                # ResNet blocks (6 or 9)
-    skips: bool = False              # ResNet: the Kaggle report's encoder→decoder skip connections
+    channels: int = 64  # DnCNN C / ResNet ngf
+    depth: int = 6  # DnCNN D (middle conv+BN+ReLU layers)
+    residual: bool = True  # DnCNN adds its output to the input (DnCNN's residual learning)
+    n_blocks: int = 9  # ResNet blocks (6 or 9)
+    skips: bool = False  # ResNet: the Kaggle report's encoder→decoder skip connections
     discriminator: str = "ece"
     d_channels: list[int] = field(default_factory=lambda: [16, 64, 256, 256])  # ECE D widths
-    d_strides: list[int] = field(default_factory=lambda: [1, 1, 1, 1, 1])      # ECE D strides (5 convs)
-    ndf: int = 64                    # PatchGAN base width
-    d_norm: str = "instance"         # D's normalisation; 'none' keeps each image's overall brightness
-                                     # and colour balance, which InstanceNorm largely divides away
+    d_strides: list[int] = field(default_factory=lambda: [1, 1, 1, 1, 1])  # ECE D strides (5 convs)
+    ndf: int = 64  # PatchGAN base width
+    d_norm: str = "instance"  # D's normalisation; 'none' keeps each image's overall brightness
+    # and colour balance, which InstanceNorm largely divides away
     lambda_cycle: float = 1.0
-    lambda_identity: float = 0.0     # as a fraction of lambda_cycle (Zhu et al. use 0.5)
+    lambda_identity: float = 0.0  # as a fraction of lambda_cycle (Zhu et al. use 0.5)
     pool_size: int = 0
     lr: float = 1e-3
     beta1: float = 0.5
     beta2: float = 0.999
-    decay_start: float = 1.0         # fraction of the run after which lr decays linearly to 0 (1 = never)
-    d_loss_half: bool = False        # halve the discriminator loss (Zhu et al.) — slows D relative to G
+    decay_start: float = 1.0  # fraction of the run after which lr decays linearly to 0 (1 = never)
+    d_loss_half: bool = False  # halve the discriminator loss (Zhu et al.) — slows D relative to G
 
     def validate(self) -> CycleGANConfig:
         if self.generator not in GENERATORS:
             raise StudioError(f"unknown CycleGAN generator '{self.generator}' (use {', '.join(GENERATORS)})")
         if self.discriminator not in DISCRIMINATORS:
-            raise StudioError(f"unknown CycleGAN discriminator '{self.discriminator}' "
-                              f"(use {', '.join(DISCRIMINATORS)})")
+            raise StudioError(
+                f"unknown CycleGAN discriminator '{self.discriminator}' (use {', '.join(DISCRIMINATORS)})"
+            )
         if self.d_norm not in D_NORMS:
             raise StudioError(f"unknown discriminator normalisation '{self.d_norm}' (use {', '.join(D_NORMS)})")
         if self.channels < 1 or self.depth < 0 or self.n_blocks < 0 or self.ndf < 1:
@@ -62,8 +64,16 @@ class CycleGANConfig:
         if name == "ece":
             base = {}
         elif name == "standard":
-            base = dict(generator="resnet", discriminator="patch", lambda_cycle=10.0, lambda_identity=0.5,
-                        pool_size=50, lr=2e-4, decay_start=0.5, d_loss_half=True)
+            base = dict(
+                generator="resnet",
+                discriminator="patch",
+                lambda_cycle=10.0,
+                lambda_identity=0.5,
+                pool_size=50,
+                lr=2e-4,
+                decay_start=0.5,
+                d_loss_half=True,
+            )
         else:
             raise StudioError(f"unknown CycleGAN preset '{name}' (use ece or standard)")
         base.update({k: v for k, v in overrides.items() if v is not None})

@@ -1,4 +1,5 @@
 """The CycleGAN family: builds a translator from a card, offers the 'train' job."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -60,9 +61,13 @@ class CycleGANFamily(Family):
             raise KeyError(f"family 'cyclegan' has no job '{name}'")
         add_common_arguments(parser)
         g = parser.add_argument_group("CycleGAN architecture")
-        g.add_argument("--preset", default="ece", choices=["ece", "standard"],
-                       help="ece: DnCNN G + 5-layer IN D (ECE 285); standard: ResNet G + PatchGAN, "
-                            "identity loss, pool 50, lr decay")
+        g.add_argument(
+            "--preset",
+            default="ece",
+            choices=["ece", "standard"],
+            help="ece: DnCNN G + 5-layer IN D (ECE 285); standard: ResNet G + PatchGAN, "
+            "identity loss, pool 50, lr decay",
+        )
         g.add_argument("--generator", choices=["dncnn", "resnet"])
         g.add_argument("--channels", type=int, help="DnCNN C / ResNet ngf (default 64)")
         g.add_argument("--depth", type=int, help="DnCNN depth D (default 6)")
@@ -73,8 +78,12 @@ class CycleGANFamily(Family):
         g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
         g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")
         g.add_argument("--ndf", type=int, help="PatchGAN width")
-        g.add_argument("--d-norm", choices=D_NORMS, help="discriminator normalisation: instance (the papers) or "
-                       "none (D also sees brightness and colour balance)")
+        g.add_argument(
+            "--d-norm",
+            choices=D_NORMS,
+            help="discriminator normalisation: instance (the papers) or "
+            "none (D also sees brightness and colour balance)",
+        )
         g.add_argument("--lambda-cycle", type=float)
         g.add_argument("--lambda-identity", type=float)
         g.add_argument("--pool-size", type=int)

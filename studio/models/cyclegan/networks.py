@@ -3,6 +3,7 @@
 All are fully convolutional, so a trained generator translates images of any size; the ResNet
 generator reflect-pads to a multiple of 4 (its two stride-2 stages) and crops back, so odd sizes work.
 """
+
 from __future__ import annotations
 
 import torch
@@ -24,8 +25,11 @@ class DnCNNGenerator(nn.Module):
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(3, channels, 3, padding=1), nn.ReLU(inplace=True)]
         for _ in range(depth):
-            layers += [nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels),
-                       nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(inplace=True),
+            ]
         layers.append(nn.Conv2d(channels, 3, 3, padding=1))
         self.net = nn.Sequential(*layers)
         self.residual = residual
@@ -44,8 +48,14 @@ class ResBlock(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=False), nn.InstanceNorm2d(dim), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=False), nn.InstanceNorm2d(dim))
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, 3, bias=False),
+            nn.InstanceNorm2d(dim),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, 3, bias=False),
+            nn.InstanceNorm2d(dim),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -62,18 +72,27 @@ class ResnetGenerator(nn.Module):
     def __init__(self, ngf: int = 64, n_blocks: int = 9, skips: bool = False):
         super().__init__()
         self.skips = skips
-        self.stem = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=False),
-                                  nn.InstanceNorm2d(ngf), nn.ReLU(True))
-        self.down1 = nn.Sequential(nn.Conv2d(ngf, ngf * 2, 3, 2, 1, bias=False), nn.InstanceNorm2d(ngf * 2),
-                                   nn.ReLU(True))
-        self.down2 = nn.Sequential(nn.Conv2d(ngf * 2, ngf * 4, 3, 2, 1, bias=False),
-                                   nn.InstanceNorm2d(ngf * 4), nn.ReLU(True))
+        self.stem = nn.Sequential(
+            nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=False), nn.InstanceNorm2d(ngf), nn.ReLU(True)
+        )
+        self.down1 = nn.Sequential(
+            nn.Conv2d(ngf, ngf * 2, 3, 2, 1, bias=False), nn.InstanceNorm2d(ngf * 2), nn.ReLU(True)
+        )
+        self.down2 = nn.Sequential(
+            nn.Conv2d(ngf * 2, ngf * 4, 3, 2, 1, bias=False), nn.InstanceNorm2d(ngf * 4), nn.ReLU(True)
+        )
         self.blocks = nn.Sequential(*[ResBlock(ngf * 4) for _ in range(n_blocks)])
         k = 2 if skips else 1
-        self.up1 = nn.Sequential(nn.ConvTranspose2d(ngf * 4 * k, ngf * 2, 3, 2, 1, output_padding=1, bias=False),
-                                 nn.InstanceNorm2d(ngf * 2), nn.ReLU(True))
-        self.up2 = nn.Sequential(nn.ConvTranspose2d(ngf * 2 * k, ngf, 3, 2, 1, output_padding=1, bias=False),
-                                 nn.InstanceNorm2d(ngf), nn.ReLU(True))
+        self.up1 = nn.Sequential(
+            nn.ConvTranspose2d(ngf * 4 * k, ngf * 2, 3, 2, 1, output_padding=1, bias=False),
+            nn.InstanceNorm2d(ngf * 2),
+            nn.ReLU(True),
+        )
+        self.up2 = nn.Sequential(
+            nn.ConvTranspose2d(ngf * 2 * k, ngf, 3, 2, 1, output_padding=1, bias=False),
+            nn.InstanceNorm2d(ngf),
+            nn.ReLU(True),
+        )
         self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ngf * k, 3, 7), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,8 +117,12 @@ class ECEDiscriminator(nn.Module):
     for speed (e.g. 2,2,2,1,1 scores 8×8 patches at 64 px). Output: [N, H'*W'] scores.
     """
 
-    def __init__(self, widths: list[int] | tuple[int, ...] = (16, 64, 256, 256),
-                 strides: list[int] | tuple[int, ...] = (1, 1, 1, 1, 1), norm: str = "instance"):
+    def __init__(
+        self,
+        widths: list[int] | tuple[int, ...] = (16, 64, 256, 256),
+        strides: list[int] | tuple[int, ...] = (1, 1, 1, 1, 1),
+        norm: str = "instance",
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         cin = 3

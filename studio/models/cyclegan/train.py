@@ -5,6 +5,7 @@ Generators (one Adam for both): MSE adversarial (fakes scored as real) + λ_cycl
 (+ λ_identity·λ_cycle·L1 identity in the standard configuration). Each discriminator has its own Adam:
 MSE of real→1 and fake→0, fakes drawn through the image pool (size 0 = the newest fakes, as ECE 285).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -23,12 +24,29 @@ from .config import CycleGANConfig
 from .networks import build_discriminator, build_generator, init_weights
 
 # the options that override the preset (CLI flags of the 'train' job)
-CONFIG_KEYS = ("generator", "channels", "depth", "residual", "n_blocks", "skips", "discriminator", "d_channels",
-               "d_strides", "ndf", "d_norm", "lambda_cycle", "lambda_identity", "pool_size", "lr", "decay_start")
+CONFIG_KEYS = (
+    "generator",
+    "channels",
+    "depth",
+    "residual",
+    "n_blocks",
+    "skips",
+    "discriminator",
+    "d_channels",
+    "d_strides",
+    "ndf",
+    "d_norm",
+    "lambda_cycle",
+    "lambda_identity",
+    "pool_size",
+    "lr",
+    "decay_start",
+)
 
 
-def cycle_loss(g_ab: torch.nn.Module, g_ba: torch.nn.Module, real_a: torch.Tensor,
-               real_b: torch.Tensor) -> torch.Tensor:
+def cycle_loss(
+    g_ab: torch.nn.Module, g_ba: torch.nn.Module, real_a: torch.Tensor, real_b: torch.Tensor
+) -> torch.Tensor:
     """||G_ba(G_ab(a)) - a||_1 + ||G_ab(G_ba(b)) - b||_1 (mean over pixels)."""
     return F.l1_loss(g_ba(g_ab(real_a)), real_a) + F.l1_loss(g_ab(g_ba(real_b)), real_b)
 
@@ -49,10 +67,16 @@ class CycleGANTask(TranslatorTask):
     def build(self) -> dict[str, torch.nn.Module]:
         cfg: CycleGANConfig = self.cfg
         if cfg.discriminator == "patch" and self.options.size < 32:
-            raise StudioError(f"the 70×70 PatchGAN needs crops of at least 32 px (got --size {self.options.size}); "
-                              "use a larger --size or the ECE discriminator")
-        nets = {"G_ab": build_generator(cfg), "G_ba": build_generator(cfg),
-                "D_a": build_discriminator(cfg), "D_b": build_discriminator(cfg)}
+            raise StudioError(
+                f"the 70×70 PatchGAN needs crops of at least 32 px (got --size {self.options.size}); "
+                "use a larger --size or the ECE discriminator"
+            )
+        nets = {
+            "G_ab": build_generator(cfg),
+            "G_ba": build_generator(cfg),
+            "D_a": build_discriminator(cfg),
+            "D_b": build_discriminator(cfg),
+        }
         for net in nets.values():
             init_weights(net)
         self.pools = {"a": ImagePool(cfg.pool_size), "b": ImagePool(cfg.pool_size)}
@@ -62,9 +86,11 @@ class CycleGANTask(TranslatorTask):
         cfg: CycleGANConfig = self.cfg
         betas = (cfg.beta1, cfg.beta2)
         gens = itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters())
-        return {"G": torch.optim.Adam(gens, lr=cfg.lr, betas=betas),
-                "D_a": torch.optim.Adam(self.nets["D_a"].parameters(), lr=cfg.lr, betas=betas),
-                "D_b": torch.optim.Adam(self.nets["D_b"].parameters(), lr=cfg.lr, betas=betas)}
+        return {
+            "G": torch.optim.Adam(gens, lr=cfg.lr, betas=betas),
+            "D_a": torch.optim.Adam(self.nets["D_a"].parameters(), lr=cfg.lr, betas=betas),
+            "D_b": torch.optim.Adam(self.nets["D_b"].parameters(), lr=cfg.lr, betas=betas),
+        }
 
     def step(self, ctx: TrainContext, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
         cfg: CycleGANConfig = self.cfg
@@ -88,8 +114,10 @@ class CycleGANTask(TranslatorTask):
             out["identity"] = float(idt.detach())
         # discriminators, on the newest fakes or older ones from the pools
         scale = 0.5 if cfg.d_loss_half else 1.0
-        for name, d, real, fake, pool in (("D_a", d_a, real_a, fake_a, self.pools["a"]),
-                                          ("D_b", d_b, real_b, fake_b, self.pools["b"])):
+        for name, d, real, fake, pool in (
+            ("D_a", d_a, real_a, fake_a, self.pools["a"]),
+            ("D_b", d_b, real_b, fake_b, self.pools["b"]),
+        ):
             self.optims[name].zero_grad(set_to_none=True)
             with ctx.autocast():
                 loss_d = scale * (lsgan(d(real), 1.0) + lsgan(d(pool.query(fake.detach(), ctx.rng)), 0.0))

@@ -1,4 +1,5 @@
 """Typed architecture and training configs (``dataclasses.asdict`` goes into the model card)."""
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,7 @@ class GADNConfig:
         """Output channels of each stride-2/stride-1 level, from full resolution down to 4x4."""
         base = max(4, int(round(self.base_channels * self.width)))
         cap = max(base, int(round(self.max_channels * self.width)))
-        return [min(cap, base * 2 ** i) for i in range(self.levels)]
+        return [min(cap, base * 2**i) for i in range(self.levels)]
 
     @property
     def fc(self) -> int:

@@ -3,6 +3,7 @@
 Why in memory: GADN's data sets here are small (a few thousand 64 px images), and sampling random
 batches from a tensor is faster and simpler than a DataLoader with workers on a shared 2-core machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,11 @@ def load_artist_folder(folder: str | Path, size: int, max_per_artist: int = 0) -
         if files:
             per_artist.append((d.name, files))
     if len(per_artist) < 2:
-        raise FileProblem(folder, f"GADN needs one subfolder of images per artist and at least two artists; "
-                                  f"found {len(per_artist)} subfolder(s) with images")
+        raise FileProblem(
+            folder,
+            f"GADN needs one subfolder of images per artist and at least two artists; "
+            f"found {len(per_artist)} subfolder(s) with images",
+        )
     arrays, labels, keys, skipped = [], [], [], []
     for idx, (_, files) in enumerate(per_artist):
         for f in files:
@@ -76,11 +80,12 @@ def load_artist_folder(folder: str | Path, size: int, max_per_artist: int = 0) -
             info = json.loads(meta.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise FileProblem(meta, f"not valid JSON ({exc})") from exc
-    return ArtistImages(images, torch.tensor(labels, dtype=torch.long), [n for n, _ in per_artist], keys, info,
-                        skipped)
+    return ArtistImages(images, torch.tensor(labels, dtype=torch.long), [n for n, _ in per_artist], keys, info, skipped)
 
 
 def check_artists(data: ArtistImages, expected: list[str]) -> None:
     if data.artists != expected:
-        raise StudioError(f"the data folder's artists {data.artists} differ from the run's {expected}; "
-                          "resume with the same data folder")
+        raise StudioError(
+            f"the data folder's artists {data.artists} differ from the run's {expected}; "
+            "resume with the same data folder"
+        )

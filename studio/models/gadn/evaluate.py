@@ -19,6 +19,7 @@
 
     python -m studio.models.gadn.evaluate MODEL --data data/gadn_emoji --write
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,10 +81,15 @@ def naive_bayes(codes: torch.Tensor, labels: Sequence, folds: int = 2, seed: int
     p_true = post[torch.arange(x.shape[0]), index]
     rank = (post > p_true.unsqueeze(1)).sum(1) + 1
     counts = Counter(index.tolist())
-    return {"avg_prob_correct": p_true.mean().item(), "avg_rank": rank.double().mean().item(),
-            "top1": (post.argmax(1) == index).double().mean().item(), "classes": len(classes),
-            "chance_top1": max(counts.values()) / x.shape[0], "chance_avg_rank": (len(classes) + 1) / 2,
-            "folds": folds}
+    return {
+        "avg_prob_correct": p_true.mean().item(),
+        "avg_rank": rank.double().mean().item(),
+        "top1": (post.argmax(1) == index).double().mean().item(),
+        "classes": len(classes),
+        "chance_top1": max(counts.values()) / x.shape[0],
+        "chance_avg_rank": (len(classes) + 1) / 2,
+        "folds": folds,
+    }
 
 
 def principal_projection(codes: torch.Tensor, k: int) -> torch.Tensor:
@@ -113,14 +119,20 @@ def encode_images(model, images: torch.Tensor, batch: int = 256) -> torch.Tensor
     """Content codes of uint8 images [N, 3, H, W]."""
     out = []
     for i in range(0, images.shape[0], batch):
-        x = images[i:i + batch].float().to(model.device) / 127.5 - 1
+        x = images[i : i + batch].float().to(model.device) / 127.5 - 1
         out.append(model.E(x)[0].cpu())
     return torch.cat(out)
 
 
 @torch.no_grad()
-def generated_accuracy(model, data: ArtistImages, count: int, seed: int = 0, batch: int = 256,
-                       classify: Callable[[torch.Tensor], torch.Tensor] | None = None) -> float:
+def generated_accuracy(
+    model,
+    data: ArtistImages,
+    count: int,
+    seed: int = 0,
+    batch: int = 256,
+    classify: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> float:
     """Top-1 accuracy of ``classify`` (default: the model's C2) on ``count`` samples from unseen content
     codes, artists in data proportions. ``classify`` takes images in [0, 1] and returns scores per artist."""
     classify = classify or model.classify
@@ -130,8 +142,8 @@ def generated_accuracy(model, data: ArtistImages, count: int, seed: int = 0, bat
     content = model.content_mean + (n * model.content_stds) @ model.content_axes
     correct = 0
     for i in range(0, count, batch):
-        imgs = model.generate(content[i:i + batch], model.S.mean[artists[i:i + batch]].detach().cpu())
-        correct += int((classify(imgs).argmax(1).cpu() == artists[i:i + batch]).sum())
+        imgs = model.generate(content[i : i + batch], model.S.mean[artists[i : i + batch]].detach().cpu())
+        correct += int((classify(imgs).argmax(1).cpu() == artists[i : i + batch]).sum())
     return correct / count
 
 
@@ -145,9 +157,16 @@ def split_by_content(keys: Sequence[str], seed: int = 0) -> tuple[torch.Tensor, 
     return fit, ~fit
 
 
-def train_independent_classifier(cfg, data: ArtistImages, steps: int = 1500, batch: int = 32,
-                                 lr: float = 2e-4, seed: int = 0, device: str = "cpu",
-                                 log: Callable[[str], None] = print) -> tuple[torch.nn.Module, dict[str, Any]]:
+def train_independent_classifier(
+    cfg,
+    data: ArtistImages,
+    steps: int = 1500,
+    batch: int = 32,
+    lr: float = 2e-4,
+    seed: int = 0,
+    device: str = "cpu",
+    log: Callable[[str], None] = print,
+) -> tuple[torch.nn.Module, dict[str, Any]]:
     """A fresh classifier with C2's architecture, trained on real images only (cross-entropy, Adam,
     random horizontal flips) from half of the contents; returns it in eval mode with its held-out
     real-image accuracy. This is the non-adversarial judge of C.2: it never sees a generated image."""
@@ -175,11 +194,15 @@ def train_independent_classifier(cfg, data: ArtistImages, steps: int = 1500, bat
     held_idx = held.nonzero().squeeze(1)
     with torch.no_grad():
         for i in range(0, held_idx.numel(), 256):
-            x, a = data.batch(held_idx[i:i + 256])
+            x, a = data.batch(held_idx[i : i + 256])
             correct += (net(x.to(device)).argmax(1).cpu() == a).sum().item()
-    info = {"steps": steps, "batch": batch, "fit_images": int(fit_idx.numel()),
-            "held_out_images": int(held_idx.numel()),
-            "held_out_real_top1": correct / max(1, held_idx.numel())}
+    info = {
+        "steps": steps,
+        "batch": batch,
+        "fit_images": int(fit_idx.numel()),
+        "held_out_images": int(held_idx.numel()),
+        "held_out_real_top1": correct / max(1, held_idx.numel()),
+    }
     return net, info
 
 
@@ -191,8 +214,13 @@ def colour_transfer(images: torch.Tensor, target_mean: torch.Tensor, target_std:
 
 
 @torch.no_grad()
-def transfer_truth(model, data: ArtistImages, per_pair: int = 200, seed: int = 0,
-                   features: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, Any]:
+def transfer_truth(
+    model,
+    data: ArtistImages,
+    per_pair: int = 200,
+    seed: int = 0,
+    features: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> dict[str, Any]:
     """Redraw artist A's drawing of a content in B's style and compare with B's real drawing."""
     by_key: dict[str, dict[int, int]] = {}
     for i, (k, a) in enumerate(zip(data.keys, data.labels.tolist())):
@@ -220,10 +248,12 @@ def transfer_truth(model, data: ArtistImages, per_pair: int = 200, seed: int = 0
             tgt = data.images[ib].float() / 255
             codes = encode_images(model, data.images[ia])
             style_b = model.S.mean[b].detach().cpu().expand(len(order), -1)
-            outs = {"gadn": model.generate(codes, style_b),
-                    "unchanged_input": src,
-                    "colour_transfer": colour_transfer(src, *stats[b]),
-                    "gadn_reconstruction": model.generate(encode_images(model, data.images[ib]), style_b)}
+            outs = {
+                "gadn": model.generate(codes, style_b),
+                "unchanged_input": src,
+                "colour_transfer": colour_transfer(src, *stats[b]),
+                "gadn_reconstruction": model.generate(encode_images(model, data.images[ib]), style_b),
+            }
             tf = features(tgt) if features else None
             row = {}
             for m, out in outs.items():
@@ -236,8 +266,7 @@ def transfer_truth(model, data: ArtistImages, per_pair: int = 200, seed: int = 0
                     sums[m]["feature_l2"] += fd.sum().item()
             pairs[f"{names[a]}->{names[b]}"] = row
             total += len(order)
-    overall = {m: {k: v / max(1, total) for k, v in s.items() if features or k == "pixel_l1"}
-               for m, s in sums.items()}
+    overall = {m: {k: v / max(1, total) for k, v in s.items() if features or k == "pixel_l1"} for m, s in sums.items()}
     return {"overall": overall, "pairs": pairs, "samples": total}
 
 
@@ -251,15 +280,22 @@ def mobilenet_features(device: str = "cpu", size: int = 112) -> Callable[[torch.
     def run(images: torch.Tensor) -> torch.Tensor:
         out = []
         for i in range(0, images.shape[0], 64):
-            out.append(net(images[i:i + 64].to(device))[0].cpu())
+            out.append(net(images[i : i + 64].to(device))[0].cpu())
         return torch.cat(out)
+
     return run
 
 
 # ----------------------------------------------------------------------------------------- all together
-def evaluate_gadn(model, data: ArtistImages, generated: int = 0, per_pair: int = 200,
-                  feature_net: str = "mobilenet_v2", classifier_steps: int = 1500,
-                  log: Callable[[str], None] = print) -> dict[str, Any]:
+def evaluate_gadn(
+    model,
+    data: ArtistImages,
+    generated: int = 0,
+    per_pair: int = 200,
+    feature_net: str = "mobilenet_v2",
+    classifier_steps: int = 1500,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Every measure above for a loaded GADN on its training folder; JSON-ready."""
     if data.artists != model.artists:
         from studio.core.errors import StudioError
@@ -267,21 +303,21 @@ def evaluate_gadn(model, data: ArtistImages, generated: int = 0, per_pair: int =
         raise StudioError(f"the data folder's artists {data.artists} differ from the model's {model.artists}")
     log(f"encoding {len(data)} images …")
     codes = encode_images(model, data.images)
-    groupings: dict[str, Sequence] = {"artist": [data.artists[i] for i in data.labels.tolist()],
-                                      "content": list(data.keys)}
+    groupings: dict[str, Sequence] = {
+        "artist": [data.artists[i] for i in data.labels.tolist()],
+        "content": list(data.keys),
+    }
     cats = [data.category_of(k) for k in data.keys]
     if all(c is not None for c in cats) and len(set(cats)) > 1:
         groupings["category"] = cats
-    results: dict[str, Any] = {"content_space": content_space_measures(codes, groupings),
-                               "images": len(data)}
+    results: dict[str, Any] = {"content_space": content_space_measures(codes, groupings), "images": len(data)}
     count = generated or len(data)
     log(f"classifying {count} generated samples with C2 …")
     results["c2_top1_generated"] = generated_accuracy(model, data, count)
     results["c2_generated_samples"] = count
     if classifier_steps:
         log(f"training an independent classifier on real images ({classifier_steps} steps) …")
-        judge, info = train_independent_classifier(model.cfg, data, classifier_steps,
-                                                    device=str(model.device), log=log)
+        judge, info = train_independent_classifier(model.cfg, data, classifier_steps, device=str(model.device), log=log)
 
         def judge_classify(images: torch.Tensor) -> torch.Tensor:  # runs under generated_accuracy's no_grad
             return judge(images.to(model.device) * 2 - 1)
@@ -307,13 +343,17 @@ def summary(results: dict[str, Any]) -> str:
     for k, v in cs["class_mean_distance"].items():
         lines.append(f"  distance to class mean {k:14s} {v:.4f}")
     for k, v in cs["naive_bayes"].items():
-        lines.append(f"  naive Bayes {k:12s} top1 {v['top1']:.3f} (chance {v['chance_top1']:.3f}), "
-                     f"avg p {v['avg_prob_correct']:.3f}, avg rank {v['avg_rank']:.2f}/{v['classes']}")
+        lines.append(
+            f"  naive Bayes {k:12s} top1 {v['top1']:.3f} (chance {v['chance_top1']:.3f}), "
+            f"avg p {v['avg_prob_correct']:.3f}, avg rank {v['avg_rank']:.2f}/{v['classes']}"
+        )
     lines.append(f"C2 (adversarial, the model's own) top-1 on generated samples: {results['c2_top1_generated']:.4f}")
     ind = results.get("independent_classifier")
     if ind:
-        lines.append(f"independent classifier (real images only) top-1 on generated samples: "
-                     f"{ind['top1_generated']:.4f} (on held-out real images: {ind['held_out_real_top1']:.4f})")
+        lines.append(
+            f"independent classifier (real images only) top-1 on generated samples: "
+            f"{ind['top1_generated']:.4f} (on held-out real images: {ind['held_out_real_top1']:.4f})"
+        )
     tt = results.get("transfer_truth")
     if tt:
         for m, v in tt["overall"].items():
@@ -332,8 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generated", type=int, default=0, help="generated samples for C2 (default: as many as images)")
     ap.add_argument("--per-pair", type=int, default=200, help="emoji per vendor pair for the transfer check")
     ap.add_argument("--features", default="mobilenet_v2", help="feature network, or 'none'")
-    ap.add_argument("--classifier-steps", type=int, default=1500,
-                    help="training steps of the independent (real-images-only) classifier; 0 = skip it")
+    ap.add_argument(
+        "--classifier-steps",
+        type=int,
+        default=1500,
+        help="training steps of the independent (real-images-only) classifier; 0 = skip it",
+    )
     ap.add_argument("--write", action="store_true", help="store the results in the model card's metrics")
     ap.add_argument("--json", type=Path, help="also write the full results to this file")
     ap.add_argument("--max-per-artist", type=int, default=0, help="use at most N images per artist")
@@ -344,8 +388,15 @@ def main(argv: list[str] | None = None) -> int:
         path = store.resolve(args.model)
         model = load_model(path, device=args.device, registry=store.registry)
         data = load_artist_folder(args.data, model.image_size, args.max_per_artist)
-        results = evaluate_gadn(model, data, args.generated, args.per_pair, args.features,
-                                args.classifier_steps, log=lambda m: print(m, file=sys.stderr))
+        results = evaluate_gadn(
+            model,
+            data,
+            args.generated,
+            args.per_pair,
+            args.features,
+            args.classifier_steps,
+            log=lambda m: print(m, file=sys.stderr),
+        )
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

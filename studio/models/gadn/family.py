@@ -1,4 +1,5 @@
 """The GADN family: builds a :class:`GADNModel` from a checkpoint and offers the 'train' job."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,8 +18,10 @@ from .config import GADNConfig, TrainConfig
 class GADNFamily(Family):
     name = "gadn"
     title = "GADN (style × content)"
-    description = ("Generative Adversarial Disentangling Network: any content drawn in any artist's style, "
-                   "artist blending and style transfer of your own images.")
+    description = (
+        "Generative Adversarial Disentangling Network: any content drawn in any artist's style, "
+        "artist blending and style transfer of your own images."
+    )
 
     def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device):
         from .model import GADNModel
@@ -29,8 +32,10 @@ class GADNFamily(Family):
             raise CheckpointError(card.name + ".json", f"the GADN config in the model card is invalid ({exc})") from exc
         artists = card.labels.get("artists") or []
         if len(artists) != cfg.num_artists:
-            raise CheckpointError(card.name + ".json", f"the card lists {len(artists)} artists but the networks "
-                                                       f"were built for {cfg.num_artists}")
+            raise CheckpointError(
+                card.name + ".json",
+                f"the card lists {len(artists)} artists but the networks were built for {cfg.num_artists}",
+            )
         return GADNModel(card, cfg, tensors, device)
 
     def jobs(self) -> dict[str, str]:
@@ -65,13 +70,33 @@ class GADNFamily(Family):
         s.add_argument("--steps1", type=int, default=t.steps1, help="stage 1 steps")
         s.add_argument("--steps-cls", type=int, default=t.steps_cls, help="classifier pre-training steps")
         s.add_argument("--steps2", type=int, default=t.steps2, help="stage 2 steps")
-        s.add_argument("--batch-cls", type=int, default=t.batch_cls,
-                       help=f"classifier pre-training batch (default {t.batch_cls}; --batch is stages 1 and 2)")
-        for field in ("lr1", "lr1_style", "lr_cls", "lr2", "lr2_style", "w_rec", "w_kl_content", "w_kl_style",
-                      "w_cls1", "w_content2", "w_cls2", "w_dis2"):
+        s.add_argument(
+            "--batch-cls",
+            type=int,
+            default=t.batch_cls,
+            help=f"classifier pre-training batch (default {t.batch_cls}; --batch is stages 1 and 2)",
+        )
+        for field in (
+            "lr1",
+            "lr1_style",
+            "lr_cls",
+            "lr2",
+            "lr2_style",
+            "w_rec",
+            "w_kl_content",
+            "w_kl_style",
+            "w_cls1",
+            "w_content2",
+            "w_cls2",
+            "w_dis2",
+        ):
             s.add_argument("--" + field.replace("_", "-"), type=float, default=getattr(t, field))
-        s.add_argument("--adversary1", choices=["unlikelihood", "likelihood"], default=t.adversary1,
-                       help="E/G/S against C1: -log(1-p(a)) or maximise C1's -log p(a)")
+        s.add_argument(
+            "--adversary1",
+            choices=["unlikelihood", "likelihood"],
+            default=t.adversary1,
+            help="E/G/S against C1: -log(1-p(a)) or maximise C1's -log p(a)",
+        )
 
     def make_job(self, name: str, /, **options: Any):
         from .jobs import JOBS, make_job

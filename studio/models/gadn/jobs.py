@@ -6,6 +6,7 @@ on the canvas; ``studio run gadn encode MODEL IMAGE`` runs the same class and wr
     studio run gadn encode gadn-emoji face.png -o face.json                 # the content code + a state
     studio run gadn encode gadn-emoji face.png --artist twitter -o face.png # input | redrawn (+ state)
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,9 +36,17 @@ class EncodeImageJob:
     content redrawn by each of ``artists`` — default all — with that state in its metadata) is written.
     """
 
-    def __init__(self, model: Any, path: str | Path, out: str | Path | None = None, force: bool = False,
-                 device: str = "auto", artists: list[str] | None = None, model_id: str | None = None,
-                 command: str = ""):
+    def __init__(
+        self,
+        model: Any,
+        path: str | Path,
+        out: str | Path | None = None,
+        force: bool = False,
+        device: str = "auto",
+        artists: list[str] | None = None,
+        model_id: str | None = None,
+        command: str = "",
+    ):
         self.model, self.path = model, Path(path)
         self.out, self.force, self.device = out, force, device
         self.artists, self.model_id, self.command = list(artists or []), model_id, command
@@ -49,8 +58,10 @@ class EncodeImageJob:
             raise StudioError(f"{self.path}: file not found")
         model = resolve_model(self.model, self.device, reporter)
         if not (hasattr(model, "encode") and hasattr(model, "image_tensor") and hasattr(model, "artists")):
-            raise StudioError(f"encoding an image needs a GADN model (a content encoder); "
-                              f"'{model.card.name}' is a {model.card.family} model")
+            raise StudioError(
+                f"encoding an image needs a GADN model (a content encoder); "
+                f"'{model.card.name}' is a {model.card.family} model"
+            )
         artists = [model.artists[model.artist_index(a)] for a in self.artists]  # clear error for unknown names
         reporter.message(f"encoding {self.path.name} …")
         tensor = model.image_tensor(self.path)  # safe loader: clear errors for bad files
@@ -68,8 +79,16 @@ class EncodeImageJob:
         state["source_image"] = self.path.name
         check_output(out, self.force, SUFFIXES)
         if out.suffix.lower() == ".json":
-            write_json(out, {"model": mid, "image": str(self.path), "content_dim": len(content),
-                             "content": content, "state": state})
+            write_json(
+                out,
+                {
+                    "model": mid,
+                    "image": str(self.path),
+                    "content_dim": len(content),
+                    "content": content,
+                    "state": state,
+                },
+            )
         else:
             import torch
 
@@ -89,8 +108,13 @@ def add_job_arguments(name: str, parser: Any) -> None:
         raise KeyError(f"family 'gadn' has no job '{name}'")
     add_model_argument(parser, "GADN model")
     parser.add_argument("image", help="the image to encode (any format the studio's loader reads)")
-    parser.add_argument("--artist", action="append", default=None, metavar="NAME",
-                        help="artist of the state (and of the PNG's redrawn cells; repeatable; default: all)")
+    parser.add_argument(
+        "--artist",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="artist of the state (and of the PNG's redrawn cells; repeatable; default: all)",
+    )
     add_output_arguments(parser, SUFFIXES, "IMAGE-MODEL-content.json")
 
 
@@ -105,5 +129,12 @@ def make_job(name: str, options: dict[str, Any]):
     artists = o.get("artist") or []
     if isinstance(artists, str):
         artists = [a.strip() for a in artists.split(",") if a.strip()]
-    return EncodeImageJob(o["model"], image, out=out, force=bool(o.get("force")), device=o.get("device", "auto"),
-                          artists=artists, command=o.get("command", ""))
+    return EncodeImageJob(
+        o["model"],
+        image,
+        out=out,
+        force=bool(o.get("force")),
+        device=o.get("device", "auto"),
+        artists=artists,
+        command=o.get("command", ""),
+    )

@@ -1,4 +1,5 @@
 """The GADN loss terms, each a small function so tests can check them one by one."""
+
 from __future__ import annotations
 
 import torch

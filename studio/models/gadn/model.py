@@ -7,6 +7,7 @@ State mapping:
   truncation               -> pull the content towards the mean content
   labels {"artist", "artist2"}, scalars {"blend"} -> style = (1-blend)·S(artist) + blend·S(artist2)
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -28,8 +29,7 @@ MAX_DIRECTIONS = 12
 
 
 class GADNModel(LoadedModel):
-    def __init__(self, card: ModelCard, cfg: GADNConfig, tensors: Mapping[str, torch.Tensor],
-                 device: torch.device):
+    def __init__(self, card: ModelCard, cfg: GADNConfig, tensors: Mapping[str, torch.Tensor], device: torch.device):
         super().__init__(card, device)
         self.cfg = cfg
         self.artists: list[str] = list(card.labels.get("artists") or [])
@@ -63,20 +63,45 @@ class GADNModel(LoadedModel):
     # ----------------------------------------------------------------------------------- controls
     def controls(self) -> list[Control]:
         artists = tuple(self.artists)
-        ctl = [Control("seed", "seed", "Content seed", 0, 2**31 - 1, 0,
-                       help="sample new content from the training set's content distribution"),
-               Control("choice", "artist", "Artist", default=artists[0], options=artists,
-                       help="whose style draws the content"),
-               Control("choice", "artist2", "Blend with", default=artists[min(1, len(artists) - 1)],
-                       options=artists, help="second artist for blending style codes"),
-               Control("scalar", "blend", "Blend", 0.0, 1.0, 0.0,
-                       help="0 = the first artist's style, 1 = the second's"),
-               Control("scalar", "truncation", "Truncation", 0.0, 1.5, 1.0,
-                       help="pull the content towards the average content")]
+        ctl = [
+            Control(
+                "seed",
+                "seed",
+                "Content seed",
+                0,
+                2**31 - 1,
+                0,
+                help="sample new content from the training set's content distribution",
+            ),
+            Control(
+                "choice", "artist", "Artist", default=artists[0], options=artists, help="whose style draws the content"
+            ),
+            Control(
+                "choice",
+                "artist2",
+                "Blend with",
+                default=artists[min(1, len(artists) - 1)],
+                options=artists,
+                help="second artist for blending style codes",
+            ),
+            Control("scalar", "blend", "Blend", 0.0, 1.0, 0.0, help="0 = the first artist's style, 1 = the second's"),
+            Control(
+                "scalar", "truncation", "Truncation", 0.0, 1.5, 1.0, help="pull the content towards the average content"
+            ),
+        ]
         if self.has_statistics:
             for i in range(min(MAX_DIRECTIONS, self.cfg.content_dim)):
-                ctl.append(Control("direction", f"pc{i}", f"Content axis {i + 1}", -3.0, 3.0, 0.0,
-                                   help="principal axis of the training set's content codes"))
+                ctl.append(
+                    Control(
+                        "direction",
+                        f"pc{i}",
+                        f"Content axis {i + 1}",
+                        -3.0,
+                        3.0,
+                        0.0,
+                        help="principal axis of the training set's content codes",
+                    )
+                )
         return ctl
 
     def default_state(self, model_id: str, seed: int = 0) -> dict[str, Any]:
@@ -187,11 +212,11 @@ class GADNModel(LoadedModel):
         """Content code [D] of any image (the mean of E's distribution)."""
         return self.E(self.image_tensor(image).to(self.device))[0][0].cpu()
 
-    def transfer(self, image: str | Path | Any, artist: str, blend_with: str | None = None,
-                 blend: float = 0.0) -> torch.Tensor:
+    def transfer(
+        self, image: str | Path | Any, artist: str, blend_with: str | None = None, blend: float = 0.0
+    ) -> torch.Tensor:
         """Redraw an image's content in an artist's style: [3, H, W] in [0, 1]."""
-        state: dict[str, Any] = {"content": self.encode(image).tolist(), "labels": {"artist": artist},
-                                 "scalars": {}}
+        state: dict[str, Any] = {"content": self.encode(image).tolist(), "labels": {"artist": artist}, "scalars": {}}
         if blend_with:
             state["labels"]["artist2"] = blend_with
             state["scalars"]["blend"] = float(blend)

@@ -6,6 +6,7 @@ nearest upsampling, zero-padding or averaging of channels), so each block has ex
 Stride-2 and stride-1 blocks alternate ("SC" pairs in the paper's table) from the image down to 4x4,
 then a fully connected layer; each network adds its own input/output layers on top of that trunk.
 """
+
 from __future__ import annotations
 
 import torch

@@ -10,6 +10,7 @@ Trainer's (:mod:`studio.train`). All randomness of a step comes from the run's R
 ``--steps`` (the shared flag) is refused: GADN's length is three numbers, ``--steps1``, ``--steps-cls``
 and ``--steps2``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,22 +54,29 @@ from .losses import (
 from .networks import GADNNets
 
 STAGES = ("stage1", "cls", "stage2")
-STAGE_TITLES = {"stage1": "stage 1 (content encoder)", "cls": "classifier pre-training",
-                "stage2": "stage 2 (dual-conditional generator)"}
+STAGE_TITLES = {
+    "stage1": "stage 1 (content encoder)",
+    "cls": "classifier pre-training",
+    "stage2": "stage 2 (dual-conditional generator)",
+}
 STAGE_FLAGS = {"stage1": "--steps1", "cls": "--steps-cls", "stage2": "--steps2"}
 ARCH_FIELDS = ("image_size", "content_dim", "style_dim", "base_channels", "fc_features", "width")
 NETWORKS = ("E", "S", "G", "C1", "C2", "D")
 PREVIEW_SEED, KID_SEED = 1234, 4321
-STEPS_REFUSED = ("GADN trains in three stages, so --steps does not say how long: give --steps1 (stage 1, "
-                 "content encoder), --steps-cls (classifier pre-training) and --steps2 (stage 2) instead")
+STEPS_REFUSED = (
+    "GADN trains in three stages, so --steps does not say how long: give --steps1 (stage 1, "
+    "content encoder), --steps-cls (classifier pre-training) and --steps2 (stage 2) instead"
+)
 
 
 # ----------------------------------------------------------------------------------------------- optimisers
 def stage_learning_rates(stage: str, tc: TrainConfig) -> dict[str, list[float]]:
     """Each optimiser's learning rate per parameter group (see :func:`make_optimisers`)."""
-    return {"stage1": {"eg1": [tc.lr1, tc.lr1_style], "c1": [tc.lr1]},
-            "cls": {"c2pre": [tc.lr_cls]},
-            "stage2": {"g2": [tc.lr2, tc.lr2_style], "d2": [tc.lr2], "c2": [tc.lr2]}}.get(stage, {})
+    return {
+        "stage1": {"eg1": [tc.lr1, tc.lr1_style], "c1": [tc.lr1]},
+        "cls": {"c2pre": [tc.lr_cls]},
+        "stage2": {"g2": [tc.lr2, tc.lr2_style], "d2": [tc.lr2], "c2": [tc.lr2]},
+    }.get(stage, {})
 
 
 def make_optimisers(nets: GADNNets, stage: str, tc: TrainConfig) -> dict[str, torch.optim.Optimizer]:
@@ -76,18 +84,28 @@ def make_optimisers(nets: GADNNets, stage: str, tc: TrainConfig) -> dict[str, to
     The style tables get their own (larger) learning rate, as in the authors' code."""
     lr = stage_learning_rates(stage, tc)
     if stage == "stage1":
-        return {"eg1": torch.optim.Adam([
+        return {
+            "eg1": torch.optim.Adam(
+                [
                     {"params": list(nets.E.parameters()) + list(nets.G.parameters()), "lr": lr["eg1"][0]},
-                    {"params": list(nets.S.parameters()), "lr": lr["eg1"][1]}]),
-                "c1": torch.optim.Adam(nets.C1.parameters(), lr=lr["c1"][0])}
+                    {"params": list(nets.S.parameters()), "lr": lr["eg1"][1]},
+                ]
+            ),
+            "c1": torch.optim.Adam(nets.C1.parameters(), lr=lr["c1"][0]),
+        }
     if stage == "cls":
         return {"c2pre": torch.optim.Adam(nets.C2.parameters(), lr=lr["c2pre"][0])}
     if stage == "stage2":
-        return {"g2": torch.optim.RMSprop([
+        return {
+            "g2": torch.optim.RMSprop(
+                [
                     {"params": list(nets.G.parameters()), "lr": lr["g2"][0]},
-                    {"params": list(nets.S.parameters()), "lr": lr["g2"][1]}]),
-                "d2": torch.optim.RMSprop(nets.D.parameters(), lr=lr["d2"][0]),
-                "c2": torch.optim.RMSprop(nets.C2.parameters(), lr=lr["c2"][0])}
+                    {"params": list(nets.S.parameters()), "lr": lr["g2"][1]},
+                ]
+            ),
+            "d2": torch.optim.RMSprop(nets.D.parameters(), lr=lr["d2"][0]),
+            "c2": torch.optim.RMSprop(nets.C2.parameters(), lr=lr["c2"][0]),
+        }
     return {}
 
 
@@ -132,8 +150,16 @@ def _step(tools: Any, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     tools.step_optimizer(opt)
 
 
-def stage1_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tc: TrainConfig,
-                gen: torch.Generator | None = None, trace: dict | None = None, tools: Any = PLAIN) -> dict[str, float]:
+def stage1_step(
+    nets: GADNNets,
+    opts: dict,
+    x: torch.Tensor,
+    a: torch.Tensor,
+    tc: TrainConfig,
+    gen: torch.Generator | None = None,
+    trace: dict | None = None,
+    tools: Any = PLAIN,
+) -> dict[str, float]:
     """One stage-1 update. C1 learns to find the true artist a in G(E(x), S(a')) with a' != a;
     E, G and S learn to reconstruct x from (E(x), S(a)) while making C1 fail."""
     A = nets.cfg.num_artists
@@ -168,12 +194,19 @@ def stage1_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tc
         _step(tools, opts["eg1"], loss)
     with torch.no_grad():
         acc = (logits.argmax(1) == a).float().mean()
-    return {"rec": rec.item(), "kl_c": kl_c.item(), "kl_s": kl_s.item(), "adv": adv.item(),
-            "c1": c1_loss.item(), "c1_acc": acc.item()}
+    return {
+        "rec": rec.item(),
+        "kl_c": kl_c.item(),
+        "kl_s": kl_s.item(),
+        "adv": adv.item(),
+        "c1": c1_loss.item(),
+        "c1_acc": acc.item(),
+    }
 
 
-def classifier_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor,
-                    tools: Any = PLAIN) -> dict[str, float]:
+def classifier_step(
+    nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tools: Any = PLAIN
+) -> dict[str, float]:
     """Pre-train C2 on real images only (it should already know the artists when stage 2 starts)."""
     with tools.autocast():
         logits = nets.C2(x).float()
@@ -189,8 +222,15 @@ def freeze_encoder(nets: GADNNets) -> None:
         p.requires_grad_(False)
 
 
-def stage2_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tc: TrainConfig,
-                gen: torch.Generator | None = None, tools: Any = PLAIN) -> dict[str, float]:
+def stage2_step(
+    nets: GADNNets,
+    opts: dict,
+    x: torch.Tensor,
+    a: torch.Tensor,
+    tc: TrainConfig,
+    gen: torch.Generator | None = None,
+    tools: Any = PLAIN,
+) -> dict[str, float]:
     """One stage-2 update: LSGAN D, adversarial classifier C2 ("not a'" on generated images),
     and G/S trained against both plus the content condition E(G(c, s)) ~ c."""
     A = nets.cfg.num_artists
@@ -225,8 +265,15 @@ def stage2_step(nets: GADNNets, opts: dict, x: torch.Tensor, a: torch.Tensor, tc
         _step(tools, opts["g2"], g_loss)
     with torch.no_grad():
         acc_gen = (fake_logits.argmax(1) == a_gen).float().mean()
-    return {"d": d_loss.item(), "g_adv": g_adv.item(), "g_cls": g_cls.item(), "content": content.item(),
-            "c2_real": c2_real.item(), "c2_fake": c2_fake.item(), "c2_acc_gen": acc_gen.item()}
+    return {
+        "d": d_loss.item(),
+        "g_adv": g_adv.item(),
+        "g_cls": g_cls.item(),
+        "content": content.item(),
+        "c2_real": c2_real.item(),
+        "c2_fake": c2_fake.item(),
+        "c2_acc_gen": acc_gen.item(),
+    }
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -240,8 +287,8 @@ def preview_grid(nets: GADNNets, x: torch.Tensor) -> np.ndarray:
     A = nets.cfg.num_artists
     cells = []
     for i in range(x.shape[0]):
-        cells.append(x[i:i + 1].float())
-        cells.append(nets.G(c[i:i + 1].expand(A, -1), nets.S.mean).float())
+        cells.append(x[i : i + 1].float())
+        cells.append(nets.G(c[i : i + 1].expand(A, -1), nets.S.mean).float())
     for name, was in training.items():
         getattr(nets, name).train(was)
     imgs = (torch.cat(cells) + 1) / 2
@@ -249,8 +296,9 @@ def preview_grid(nets: GADNNets, x: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def content_statistics(encoder: torch.nn.Module, data: ArtistImages, device: torch.device, batch: int = 256,
-                       max_images: int = 1500) -> dict[str, torch.Tensor]:
+def content_statistics(
+    encoder: torch.nn.Module, data: ArtistImages, device: torch.device, batch: int = 256, max_images: int = 1500
+) -> dict[str, torch.Tensor]:
     """Mean, principal axes (rows, largest variance first) and variances of the training set's content
     codes (E's means): the content sliders and "sample new content" draw from this Gaussian.
     At most ``max_images`` (a fixed random subset) are encoded: enough for a 64-512-d covariance and
@@ -261,13 +309,17 @@ def content_statistics(encoder: torch.nn.Module, data: ArtistImages, device: tor
     cov = centred.T @ centred / max(1, codes.shape[0] - 1)
     variances, vectors = torch.linalg.eigh(cov)
     order = torch.argsort(variances, descending=True)
-    return {"content.mean": mean.float(), "content.axes": vectors[:, order].T.float().contiguous(),
-            "content.variances": variances[order].clamp_min(0).float()}
+    return {
+        "content.mean": mean.float(),
+        "content.axes": vectors[:, order].T.float().contiguous(),
+        "content.variances": variances[order].clamp_min(0).float(),
+    }
 
 
 @torch.no_grad()
-def encode_all(encoder: torch.nn.Module, data: ArtistImages, device: torch.device, batch: int = 256,
-               max_images: int = 0) -> torch.Tensor:
+def encode_all(
+    encoder: torch.nn.Module, data: ArtistImages, device: torch.device, batch: int = 256, max_images: int = 0
+) -> torch.Tensor:
     was = encoder.training
     encoder.eval()
     order = torch.arange(len(data))
@@ -275,7 +327,7 @@ def encode_all(encoder: torch.nn.Module, data: ArtistImages, device: torch.devic
         order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:max_images]
     out = []
     for i in range(0, len(order), batch):
-        x, _ = data.batch(order[i:i + batch])
+        x, _ = data.batch(order[i : i + batch])
         out.append(encoder(x.to(device))[0].float().cpu())
     encoder.train(was)
     return torch.cat(out)
@@ -298,12 +350,15 @@ class GADNOptions:
     def from_options(cls, options: Mapping[str, Any]) -> GADNOptions:
         get = {k: v for k, v in options.items() if v is not None}
         tknown = {f.name for f in dataclasses.fields(TrainConfig)}
-        return cls(data=str(get.get("data", "")), out=str(get["out"]) if "out" in get else None,
-                   run_dir=str(get["run_dir"]) if "run_dir" in get else None,
-                   model_name=get.get("model_name") or get.get("name"),
-                   max_per_artist=int(get.get("max_per_artist", 0)),
-                   arch={k: get[k] for k in ARCH_FIELDS if k in get},
-                   train=TrainConfig(**{k: v for k, v in get.items() if k in tknown}))
+        return cls(
+            data=str(get.get("data", "")),
+            out=str(get["out"]) if "out" in get else None,
+            run_dir=str(get["run_dir"]) if "run_dir" in get else None,
+            model_name=get.get("model_name") or get.get("name"),
+            max_per_artist=int(get.get("max_per_artist", 0)),
+            arch={k: get[k] for k in ARCH_FIELDS if k in get},
+            train=TrainConfig(**{k: v for k, v in get.items() if k in tknown}),
+        )
 
     @property
     def name(self) -> str:
@@ -400,9 +455,11 @@ class GADNTask(TrainingTask):
         self.local = ctx.shard(len(self.data))
         pick = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(PREVIEW_SEED))[:6]
         self.preview_x = self.data.batch(pick)[0]
-        ctx.message(f"{len(self.data)} images of {len(self.data.artists)} artists "
-                    f"({', '.join(self.data.artists)}) at {self.cfg.image_size} px; training on {ctx.device} "
-                    f"({self.trainer.precision})")
+        ctx.message(
+            f"{len(self.data)} images of {len(self.data.artists)} artists "
+            f"({', '.join(self.data.artists)}) at {self.cfg.image_size} px; training on {ctx.device} "
+            f"({self.trainer.precision})"
+        )
 
     def _resume_plan(self, ctx: TrainContext, saved: Mapping[str, Any], wanted: GADNConfig) -> None:
         """The run's architecture; its finished stages' lengths; the options' recipe (changes reported)."""
@@ -415,26 +472,38 @@ class GADNTask(TrainingTask):
             raise CheckpointError(where, f"the run's GADN config is invalid ({exc})") from exc
         differ = [f for f in ARCH_FIELDS if getattr(self.cfg, f) != getattr(wanted, f)]
         if differ:
-            ctx.message("resuming with the run's architecture (" + ", ".join(
-                f"{f} {getattr(self.cfg, f)}, not {getattr(wanted, f)}" for f in differ) + ")")
+            ctx.message(
+                "resuming with the run's architecture ("
+                + ", ".join(f"{f} {getattr(self.cfg, f)}, not {getattr(wanted, f)}" for f in differ)
+                + ")"
+            )
         stage, done = saved.get("phase"), int(saved.get("phase_step", 0))
         if stage in STAGES:
-            for earlier in STAGES[:STAGES.index(stage)]:  # a finished stage keeps the length it had
+            for earlier in STAGES[: STAGES.index(stage)]:  # a finished stage keeps the length it had
                 key = {"stage1": "steps1", "cls": "steps_cls", "stage2": "steps2"}[earlier]
                 if getattr(self.tc, key) != getattr(saved_tc, key):
-                    ctx.message(f"{STAGE_TITLES[earlier]} is finished with {getattr(saved_tc, key)} steps; "
-                                f"{STAGE_FLAGS[earlier]} {getattr(self.tc, key)} does not change it")
+                    ctx.message(
+                        f"{STAGE_TITLES[earlier]} is finished with {getattr(saved_tc, key)} steps; "
+                        f"{STAGE_FLAGS[earlier]} {getattr(self.tc, key)} does not change it"
+                    )
                     setattr(self.tc, key, getattr(saved_tc, key))
             if _stage_steps(self.tc, stage) < done:
-                raise StudioError(f"this run has done {done} steps of {STAGE_TITLES[stage]}; "
-                                  f"{STAGE_FLAGS[stage]} {_stage_steps(self.tc, stage)} would end it before "
-                                  f"that (pass {STAGE_FLAGS[stage]} {done} or more)")
+                raise StudioError(
+                    f"this run has done {done} steps of {STAGE_TITLES[stage]}; "
+                    f"{STAGE_FLAGS[stage]} {_stage_steps(self.tc, stage)} would end it before "
+                    f"that (pass {STAGE_FLAGS[stage]} {done} or more)"
+                )
         schedule = {"steps1", "steps_cls", "steps2"}
-        changed = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in schedule
-                   and getattr(self.tc, f.name) != getattr(saved_tc, f.name)]
+        changed = [
+            f.name
+            for f in dataclasses.fields(TrainConfig)
+            if f.name not in schedule and getattr(self.tc, f.name) != getattr(saved_tc, f.name)
+        ]
         if changed:
-            ctx.message("the options change the run's " + ", ".join(
-                f"{k} {getattr(saved_tc, k)} → {getattr(self.tc, k)}" for k in changed))
+            ctx.message(
+                "the options change the run's "
+                + ", ".join(f"{k} {getattr(saved_tc, k)} → {getattr(self.tc, k)}" for k in changed)
+            )
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {name: getattr(self.nets, name) for name in NETWORKS}
@@ -516,21 +585,35 @@ class GADNTask(TrainingTask):
             tensors.update(module_tensors(name, ctx.export_module(name)))
         tensors.update(content_statistics(ctx.export_module("E"), self.data, ctx.device))
         info = self.data.info
-        notes = {"finished": "finished", "cancelled": "stopped early (cancelled); resumable from the run folder",
-                 "time_limit": "stopped at the time limit; resumable from the run folder"}.get(summary.status,
-                                                                                              summary.status)
+        notes = {
+            "finished": "finished",
+            "cancelled": "stopped early (cancelled); resumable from the run folder",
+            "time_limit": "stopped at the time limit; resumable from the run folder",
+        }.get(summary.status, summary.status)
         if len(summary.commands) > 1:
             notes += "; continued with: " + " ; ".join(summary.commands[1:])
-        notes += (f"; schedule stage1={tc.steps1}, classifier={tc.steps_cls}, stage2={tc.steps2} steps; "
-                  f"{len(self.data)} images")
+        notes += (
+            f"; schedule stage1={tc.steps1}, classifier={tc.steps_cls}, stage2={tc.steps2} steps; "
+            f"{len(self.data)} images"
+        )
         card = ModelCard(
-            name=o.name, family="gadn", config=self.cfg.to_dict(), image_size=self.cfg.image_size,
-            latent_dim=self.cfg.content_dim, labels={"artists": list(self.data.artists)},
+            name=o.name,
+            family="gadn",
+            config=self.cfg.to_dict(),
+            image_size=self.cfg.image_size,
+            latent_dim=self.cfg.content_dim,
+            labels={"artists": list(self.data.artists)},
             training=ctx.training_info(summary, info.get("data") or str(o.data), info.get("licence", ""), notes),
             metrics={"final_losses": {k: dict(v) for k, v in self.stage_losses.items()}},
-            extra={"train": tc.to_dict(), "batch": self.trainer.batch, "content_images": len(self.data),
-                   "commands": list(summary.commands), "training_run": ctx.training_record(summary),
-                   "loss_history": summary.history})
+            extra={
+                "train": tc.to_dict(),
+                "batch": self.trainer.batch,
+                "content_images": len(self.data),
+                "commands": list(summary.commands),
+                "training_run": ctx.training_record(summary),
+                "loss_history": summary.history,
+            },
+        )
         return save_checkpoint(o.out_stem(), tensors, card)
 
 
@@ -543,6 +626,7 @@ def GADNTrainJob(**options: Any) -> Trainer:
     gadn = GADNOptions.from_options(options)
     t = gadn.train
     shared = {k: v for k, v in options.items() if k != "steps"}
-    trainer = TrainerOptions.from_mapping(shared, steps=max(1, t.steps1 + t.steps_cls + t.steps2), batch=8,
-                                          checkpoint_every=500, preview_every=100)
+    trainer = TrainerOptions.from_mapping(
+        shared, steps=max(1, t.steps1 + t.steps_cls + t.steps2), batch=8, checkpoint_every=500, preview_every=100
+    )
     return Trainer(GADNTask(gadn, trainer), trainer)

@@ -1,5 +1,6 @@
 """The translators' data: two folders of images held in memory, random crops and flips, and the image
 pool of older fakes their discriminators see."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -61,7 +62,7 @@ class UnpairedImages:
         out = []
         for i in idx.tolist():
             y, x = (torch.randint(s - self.crop + 1, (2,), generator=gen)).tolist()
-            im = self.images[i, :, y:y + self.crop, x:x + self.crop]
+            im = self.images[i, :, y : y + self.crop, x : x + self.crop]
             if self.flip and torch.rand((), generator=gen).item() < 0.5:
                 im = im.flip(-1)
             out.append(im)
@@ -70,7 +71,7 @@ class UnpairedImages:
     def centre(self, indices: Sequence[int]) -> torch.Tensor:
         s, c = self.images.shape[-1], self.crop
         o = (s - c) // 2
-        return to_model_range(self.images[list(indices), :, o:o + c, o:o + c].float() / 255.0)
+        return to_model_range(self.images[list(indices), :, o : o + c, o : o + c].float() / 255.0)
 
     def spread(self, n: int) -> torch.Tensor:
         """Centre crops of ``min(n, len)`` images spread evenly over the folder (fixed: no randomness)."""
@@ -116,4 +117,4 @@ class ImagePool:
 
     def restore(self, contents: torch.Tensor | None, device: torch.device | str = "cpu") -> None:
         """Put back what :meth:`contents` returned (at most ``size`` images)."""
-        self.images = [] if contents is None else [t.unsqueeze(0).to(device) for t in contents[:self.size]]
+        self.images = [] if contents is None else [t.unsqueeze(0).to(device) for t in contents[: self.size]]

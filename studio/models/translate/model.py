@@ -1,6 +1,7 @@
 """The translator the studio loads: which generator translates which way, rendering the stored
 validation images, translating any picture at its own size (tiled when large), and the job that does
 it with a progress bar."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -34,8 +35,13 @@ class TranslatorModel(LoadedModel):
     #: receptive-field radius in px (for the exact-tiling margin); subclasses refine it.
     receptive_radius: int = 16
 
-    def __init__(self, card: ModelCard, device: torch.device, generators: Mapping[str, torch.nn.Module],
-                 validation: Mapping[str, torch.Tensor] | None = None):
+    def __init__(
+        self,
+        card: ModelCard,
+        device: torch.device,
+        generators: Mapping[str, torch.nn.Module],
+        validation: Mapping[str, torch.Tensor] | None = None,
+    ):
         super().__init__(card, device)
         self.generators = {k: g.to(device).eval() for k, g in generators.items()}
         self.validation = dict(validation or {})  # "a"/"b" -> [N,3,S,S] float [0,1]
@@ -44,11 +50,28 @@ class TranslatorModel(LoadedModel):
     # -- what the canvas sees
     def controls(self) -> list[Control]:
         n = max((v.shape[0] for v in self.validation.values()), default=0)
-        ctl = [Control("choice", "direction", "Direction", default="a2b", options=DIRECTIONS,
-                       help=f"a2b: {self.domains[0]} → {self.domains[-1]}; b2a: the reverse")]
+        ctl = [
+            Control(
+                "choice",
+                "direction",
+                "Direction",
+                default="a2b",
+                options=DIRECTIONS,
+                help=f"a2b: {self.domains[0]} → {self.domains[-1]}; b2a: the reverse",
+            )
+        ]
         if n:
-            ctl.append(Control("seed", "seed", "Validation image", 0, max(0, n - 1), 0,
-                               help="which stored validation image to translate"))
+            ctl.append(
+                Control(
+                    "seed",
+                    "seed",
+                    "Validation image",
+                    0,
+                    max(0, n - 1),
+                    0,
+                    help="which stored validation image to translate",
+                )
+            )
         return ctl
 
     def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
@@ -71,9 +94,14 @@ class TranslatorModel(LoadedModel):
         """[N,3,H,W] in [-1,1] on the model's device -> translated [N,3,H,W] in [-1,1]."""
         return self.generators[direction](x)
 
-    def translate_tensor(self, image: torch.Tensor, direction: str = "a2b", tile: int = 0,
-                         overlap: int | None = None,
-                         progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    def translate_tensor(
+        self,
+        image: torch.Tensor,
+        direction: str = "a2b",
+        tile: int = 0,
+        overlap: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> torch.Tensor:
         """[3,H,W] float [0,1] -> [3,H,W] float [0,1] on the CPU, at the same resolution."""
         if direction not in DIRECTIONS:
             raise StudioError(f"unknown direction '{direction}': use a2b or b2a")
@@ -97,9 +125,14 @@ class TranslatorModel(LoadedModel):
                 progress(1, 1)
         return from_model_range(y[0])
 
-    def translate(self, image: Image.Image | torch.Tensor, direction: str = "a2b", tile: int = 0,
-                  overlap: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> Image.Image | torch.Tensor:
+    def translate(
+        self,
+        image: Image.Image | torch.Tensor,
+        direction: str = "a2b",
+        tile: int = 0,
+        overlap: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Image.Image | torch.Tensor:
         """Translate a PIL image (-> PIL image) or a [3,H,W] tensor in [0,1] (-> tensor) at its size."""
         if isinstance(image, Image.Image):
             out = self.translate_tensor(pil_to_tensor(image.convert("RGB")), direction, tile, overlap, progress)
@@ -111,8 +144,14 @@ class TranslateImageJob:
     """Translate one image as a job, so the GUI shows a progress bar (one step per tile) and can cancel
     between tiles. Outputs {"image": HxWx3 uint8 ndarray, "direction": ..., "tiles": n}."""
 
-    def __init__(self, model: TranslatorModel, image: Image.Image | torch.Tensor, direction: str = "a2b",
-                 tile: int = 0, overlap: int | None = None):
+    def __init__(
+        self,
+        model: TranslatorModel,
+        image: Image.Image | torch.Tensor,
+        direction: str = "a2b",
+        tile: int = 0,
+        overlap: int | None = None,
+    ):
         self.model, self.image, self.direction = model, image, direction
         self.tile, self.overlap = tile, overlap
         self.title = f"Translate ({direction})"
@@ -129,8 +168,9 @@ class TranslateImageJob:
         return {"image": to_uint8(out)[0], "direction": self.direction, "tiles": count[0]}
 
 
-def load_generator_pair(build: Callable[[], torch.nn.Module], tensors: Mapping[str, torch.Tensor],
-                        card: ModelCard) -> dict[str, torch.nn.Module]:
+def load_generator_pair(
+    build: Callable[[], torch.nn.Module], tensors: Mapping[str, torch.Tensor], card: ModelCard
+) -> dict[str, torch.nn.Module]:
     """Both directions' generators ({'a2b': G_ab, 'b2a': G_ba}) built by ``build`` and loaded from a checkpoint."""
     gens = {}
     for direction, prefix in (("a2b", "G_ab"), ("b2a", "G_ba")):

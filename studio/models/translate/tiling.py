@@ -1,5 +1,6 @@
 """Applying a fully convolutional translator to a picture of any size: padding to a multiple of the
 network's stride, and overlapping tiles blended so there are no seams."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -40,8 +41,14 @@ def _starts(size: int, tile: int, step: int) -> list[int]:
     return sorted(set(starts))
 
 
-def tiled_apply(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int, overlap: int,
-                margin: int | None = None, progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+def tiled_apply(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    tile: int,
+    overlap: int,
+    margin: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> torch.Tensor:
     """Apply a fully convolutional ``fn`` to [1,C,H,W] ``x`` in overlapping tiles and blend them.
 
     Neighbouring tiles overlap by ``overlap`` px. Inside the overlap the first ``margin`` px next to a
@@ -76,12 +83,12 @@ def tiled_apply(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, til
         for x0 in xs:
             tw = min(tile, w)
             wx = _ramp(tw, x0 == 0, x0 + tw >= w, margin, overlap)
-            piece = fn(x[:, :, y0:y0 + th, x0:x0 + tw]).float().cpu()
+            piece = fn(x[:, :, y0 : y0 + th, x0 : x0 + tw]).float().cpu()
             if out is None:
                 out = torch.zeros(1, piece.shape[1], h, w)
             wt = (wy[:, None] * wx[None, :])[None, None]
-            out[:, :, y0:y0 + th, x0:x0 + tw] += piece * wt
-            weight[:, :, y0:y0 + th, x0:x0 + tw] += wt
+            out[:, :, y0 : y0 + th, x0 : x0 + tw] += piece * wt
+            weight[:, :, y0 : y0 + th, x0 : x0 + tw] += wt
             done += 1
             if progress:
                 progress(done, total)

@@ -9,6 +9,7 @@ card. A family subclasses it with only its own networks (:meth:`~TranslatorTask.
 its preview rows. The run folder, resume, cadence, Cancel, NaN stop, precision, EMA and DDP are the
 Trainer's.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -82,8 +83,9 @@ def add_common_arguments(parser: Any) -> None:
     p.add_argument("--a", required=True, help="folder of domain-A images")
     p.add_argument("--b", required=True, help="folder of domain-B images")
     p.add_argument("--size", type=int, default=64, help="training crop size in px (default 64)")
-    p.add_argument("--load-size", type=int, default=0,
-                   help="images are resized to this before random crops (default size*1.125)")
+    p.add_argument(
+        "--load-size", type=int, default=0, help="images are resized to this before random crops (default size*1.125)"
+    )
     p.add_argument("--out", default="", help="checkpoint path stem (default: the user models folder/NAME)")
     p.add_argument("--name", dest="model_name", default="", help="model name (default: FAMILY-A2B folder names)")
     p.add_argument("--val-count", type=int, default=4, help="fixed validation images per domain")
@@ -180,8 +182,10 @@ class TranslatorTask(TrainingTask):
         """Resume only with the architecture and losses the run was started with. Keys added to the
         config since the run was saved take their defaults."""
         known = {f.name for f in dataclasses.fields(self.config_cls)}
-        theirs = {**dataclasses.asdict(self.config_cls()),
-                  **{k: v for k, v in (saved.get("config") or {}).items() if k in known}}
+        theirs = {
+            **dataclasses.asdict(self.config_cls()),
+            **{k: v for k, v in (saved.get("config") or {}).items() if k in known},
+        }
         ours = dataclasses.asdict(self.cfg)
         diff = sorted(k for k in ours if theirs.get(k) != ours[k])
         unknown = sorted(set(saved.get("config") or {}) - known)
@@ -189,7 +193,8 @@ class TranslatorTask(TrainingTask):
             raise StudioError(
                 f"this run was started with a different architecture/config (differs in: "
                 f"{', '.join(diff + unknown)}); resume it with the options it was started with (the run's "
-                f"commands are in {self.run_path()}/run.safetensors), or start a new run in another --run-dir")
+                f"commands are in {self.run_path()}/run.safetensors), or start a new run in another --run-dir"
+            )
         self.cfg = self.config_cls.from_dict(theirs)
 
     def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
@@ -215,8 +220,10 @@ class TranslatorTask(TrainingTask):
         self.nets = self.build()
         for net in self.nets.values():
             net.train()
-        ctx.message(f"{len(self.data_a)}+{len(self.data_b)} images, crops of {o.size} px from {load_px} px; "
-                    f"training on {ctx.device} ({self.trainer.precision})")
+        ctx.message(
+            f"{len(self.data_a)}+{len(self.data_b)} images, crops of {o.size} px from {load_px} px; "
+            f"training on {ctx.device} ({self.trainer.precision})"
+        )
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return dict(self.nets)
@@ -289,12 +296,15 @@ class TranslatorTask(TrainingTask):
                         outs.append((out[0] if isinstance(out, tuple) else out).float().cpu())  # U-GAT-IT: + CAM
                 net.train(was)
                 return torch.cat(outs)
+
             return run
 
         g_ab, g_ba = self.generators
         cap = min(len(self.data_a), len(self.data_b))
-        return [KIDSource(self.data_b.spread, translated(self.data_a, g_ab), label="a2b", max_images=cap),
-                KIDSource(self.data_a.spread, translated(self.data_b, g_ba), label="b2a", max_images=cap)]
+        return [
+            KIDSource(self.data_b.spread, translated(self.data_a, g_ab), label="a2b", max_images=cap),
+            KIDSource(self.data_a.spread, translated(self.data_b, g_ba), label="b2a", max_images=cap),
+        ]
 
     # -- export --------------------------------------------------------------------------------------
     def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
@@ -305,13 +315,24 @@ class TranslatorTask(TrainingTask):
         tensors["val.a"], tensors["val.b"] = self.val_u8["a"], self.val_u8["b"]
         a, b = self.domains
         card = ModelCard(
-            name=self.name, family=self.family, config=dataclasses.asdict(self.cfg), image_size=o.size,
+            name=self.name,
+            family=self.family,
+            config=dataclasses.asdict(self.cfg),
+            image_size=o.size,
             labels={"domains": list(self.domains)},
-            training=ctx.training_info(summary, o.data_note or f"A: {o.a}, B: {o.b}", o.licence,
-                                       f"batch {self.trainer.batch}, crops of {o.size} px from {o.load_px()} px"),
+            training=ctx.training_info(
+                summary,
+                o.data_note or f"A: {o.a}, B: {o.b}",
+                o.licence,
+                f"batch {self.trainer.batch}, crops of {o.size} px from {o.load_px()} px",
+            ),
             metrics={"final_losses": {k: round(float(v), 5) for k, v in summary.losses.items()}},
-            extra={"directions": {"a2b": f"{a} → {b}", "b2a": f"{b} → {a}"},
-                   "training_run": ctx.training_record(summary), "loss_history": summary.history})
+            extra={
+                "directions": {"a2b": f"{a} → {b}", "b2a": f"{b} → {a}"},
+                "training_run": ctx.training_record(summary),
+                "loss_history": summary.history,
+            },
+        )
         return save_checkpoint(self.out_path(), tensors, card)
 
 
@@ -322,5 +343,13 @@ def TranslatorTrainJob(task_cls: type[TranslatorTask], config: Any, options: Map
     return Trainer(task_cls(config, options_from(TrainOptions, options), trainer), trainer)
 
 
-__all__ = ["TRAINER_DEFAULTS", "TrainOptions", "TranslatorTask", "TranslatorTrainJob", "add_common_arguments",
-           "linear_decay", "options_from", "set_requires_grad"]
+__all__ = [
+    "TRAINER_DEFAULTS",
+    "TrainOptions",
+    "TranslatorTask",
+    "TranslatorTrainJob",
+    "add_common_arguments",
+    "linear_decay",
+    "options_from",
+    "set_requires_grad",
+]

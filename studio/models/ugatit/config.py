@@ -5,6 +5,7 @@ weight decay 1e-4; lr decays linearly over the second half. ``light`` computes A
 globally pooled attention features instead of the full flattened feature map (much less memory).
 The discriminators' depths shrink for small images: each needs its last map to be at least 2×2.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ class UGATITConfig:
     global_layers: int = 7
     local_layers: int = 5
     light: bool = False
-    img_size: int = 256            # the training size (non-light AdaLIN FC is built for it)
+    img_size: int = 256  # the training size (non-light AdaLIN FC is built for it)
     adv_weight: float = 1.0
     cycle_weight: float = 10.0
     identity_weight: float = 10.0
@@ -37,14 +38,17 @@ class UGATITConfig:
         if self.ngf < 1 or self.ndf < 1 or self.n_res < 1:
             raise StudioError("U-GAT-IT ngf, ndf and n_res must be at least 1")
         if self.img_size < 16 or self.img_size % 4:
-            raise StudioError(f"U-GAT-IT needs an image size that is a multiple of 4 and at least 16 "
-                              f"(got {self.img_size})")
+            raise StudioError(
+                f"U-GAT-IT needs an image size that is a multiple of 4 and at least 16 (got {self.img_size})"
+            )
         for name, n in (("global", self.global_layers), ("local", self.local_layers)):
             if n < 3:
                 raise StudioError(f"the {name} discriminator needs at least 3 layers (got {n})")
             if discriminator_out_size(self.img_size, n) < 2:
-                raise StudioError(f"a {n}-layer {name} discriminator is too deep for {self.img_size} px "
-                                  f"images (at most {max_layers(self.img_size)} layers fit)")
+                raise StudioError(
+                    f"a {n}-layer {name} discriminator is too deep for {self.img_size} px "
+                    f"images (at most {max_layers(self.img_size)} layers fit)"
+                )
         return self
 
     @classmethod

@@ -1,4 +1,5 @@
 """The U-GAT-IT family: builds a translator from a card, offers the 'train' job."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -64,8 +65,12 @@ class UGATITFamily(Family):
             raise KeyError(f"family 'ugatit' has no job '{name}'")
         add_common_arguments(parser)
         g = parser.add_argument_group("U-GAT-IT architecture")
-        g.add_argument("--light", action="store_true", default=None,
-                       help="light mode: γ, β from pooled attention features (far less memory)")
+        g.add_argument(
+            "--light",
+            action="store_true",
+            default=None,
+            help="light mode: γ, β from pooled attention features (far less memory)",
+        )
         g.add_argument("--ngf", type=int, help="generator base width (default 64)")
         g.add_argument("--ndf", type=int, help="discriminator base width (default 64)")
         g.add_argument("--n-res", type=int, help="residual blocks in encoder and decoder (default 4)")

@@ -10,6 +10,7 @@ AdaLIN mixes instance and layer normalisation with a learned ρ in [0, 1] (clipp
 optimiser step by :func:`clip_rho`): ρ→1 keeps per-channel statistics (content), ρ→0 normalises the
 whole layer (shape and style change more freely).
 """
+
 from __future__ import annotations
 
 import torch
@@ -73,8 +74,14 @@ class ResBlock(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=False), nn.InstanceNorm2d(dim), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=False), nn.InstanceNorm2d(dim))
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, 3, bias=False),
+            nn.InstanceNorm2d(dim),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, 3, bias=False),
+            nn.InstanceNorm2d(dim),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -130,26 +137,40 @@ class UGATITGenerator(nn.Module):
         ngf, dim = cfg.ngf, cfg.ngf * 4
         self.light = cfg.light
         self.grid = cfg.img_size // 4
-        enc: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=False), nn.InstanceNorm2d(ngf),
-                                nn.ReLU(True)]
+        enc: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(3, ngf, 7, bias=False),
+            nn.InstanceNorm2d(ngf),
+            nn.ReLU(True),
+        ]
         for i in range(2):
-            m = 2 ** i
-            enc += [nn.ReflectionPad2d(1), nn.Conv2d(ngf * m, ngf * m * 2, 3, 2, bias=False),
-                    nn.InstanceNorm2d(ngf * m * 2), nn.ReLU(True)]
+            m = 2**i
+            enc += [
+                nn.ReflectionPad2d(1),
+                nn.Conv2d(ngf * m, ngf * m * 2, 3, 2, bias=False),
+                nn.InstanceNorm2d(ngf * m * 2),
+                nn.ReLU(True),
+            ]
         enc += [ResBlock(dim) for _ in range(cfg.n_res)]
         self.encoder = nn.Sequential(*enc)
         self.cam = CAM(dim)
         fc_in = dim if cfg.light else self.grid * self.grid * dim
-        self.fc = nn.Sequential(nn.Linear(fc_in, dim, bias=False), nn.ReLU(True),
-                                nn.Linear(dim, dim, bias=False), nn.ReLU(True))
+        self.fc = nn.Sequential(
+            nn.Linear(fc_in, dim, bias=False), nn.ReLU(True), nn.Linear(dim, dim, bias=False), nn.ReLU(True)
+        )
         self.gamma = nn.Linear(dim, dim, bias=False)
         self.beta = nn.Linear(dim, dim, bias=False)
         self.blocks = nn.ModuleList([AdaLINBlock(dim) for _ in range(cfg.n_res)])
         dec: list[nn.Module] = []
         for i in range(2):
             m = 2 ** (2 - i)
-            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
-                    nn.Conv2d(ngf * m, ngf * m // 2, 3, bias=False), LIN(ngf * m // 2), nn.ReLU(True)]
+            dec += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.ReflectionPad2d(1),
+                nn.Conv2d(ngf * m, ngf * m // 2, 3, bias=False),
+                LIN(ngf * m // 2),
+                nn.ReLU(True),
+            ]
         dec += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7, bias=False), nn.Tanh()]
         self.decoder = nn.Sequential(*dec)
 
@@ -176,15 +197,24 @@ class UGATITDiscriminator(nn.Module):
 
     def __init__(self, ndf: int = 64, n_layers: int = 5):
         super().__init__()
-        layers: list[nn.Module] = [nn.ReflectionPad2d(1), spectral_norm(nn.Conv2d(3, ndf, 4, 2, bias=True)),
-                                   nn.LeakyReLU(0.2, True)]
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(1),
+            spectral_norm(nn.Conv2d(3, ndf, 4, 2, bias=True)),
+            nn.LeakyReLU(0.2, True),
+        ]
         for i in range(1, n_layers - 2):
             m = 2 ** (i - 1)
-            layers += [nn.ReflectionPad2d(1), spectral_norm(nn.Conv2d(ndf * m, ndf * m * 2, 4, 2, bias=True)),
-                       nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.ReflectionPad2d(1),
+                spectral_norm(nn.Conv2d(ndf * m, ndf * m * 2, 4, 2, bias=True)),
+                nn.LeakyReLU(0.2, True),
+            ]
         m = 2 ** (n_layers - 3)
-        layers += [nn.ReflectionPad2d(1), spectral_norm(nn.Conv2d(ndf * m, ndf * m * 2, 4, 1, bias=True)),
-                   nn.LeakyReLU(0.2, True)]
+        layers += [
+            nn.ReflectionPad2d(1),
+            spectral_norm(nn.Conv2d(ndf * m, ndf * m * 2, 4, 1, bias=True)),
+            nn.LeakyReLU(0.2, True),
+        ]
         self.features = nn.Sequential(*layers)
         self.cam = CAM(ndf * m * 2, sn=True, leaky=True)
         self.head = nn.Sequential(nn.ReflectionPad2d(1), spectral_norm(nn.Conv2d(ndf * m * 2, 1, 4, 1, bias=False)))

@@ -3,6 +3,7 @@ domain), each with a CAM head; losses weighted adversarial 1, cycle 10, identity
 adversarial terms, BCE on the generators' CAM logits: "is this from the other domain?"). Adam 1e-4,
 weight decay 1e-4; ρ clipped to [0, 1] after every generator step. The rest of a translator run is
 :class:`studio.models.translate.train.TranslatorTask`'s and the Trainer's."""
+
 from __future__ import annotations
 
 import itertools
@@ -21,8 +22,21 @@ from .networks import UGATITDiscriminator, UGATITGenerator, clip_rho
 
 DISCS = ("D_ga", "D_la", "D_gb", "D_lb")
 # the options that override the defaults for the crop size (CLI flags of the 'train' job)
-CONFIG_KEYS = ("light", "ngf", "ndf", "n_res", "global_layers", "local_layers", "adv_weight", "cycle_weight",
-               "identity_weight", "cam_weight", "lr", "weight_decay", "decay_start")
+CONFIG_KEYS = (
+    "light",
+    "ngf",
+    "ndf",
+    "n_res",
+    "global_layers",
+    "local_layers",
+    "adv_weight",
+    "cycle_weight",
+    "identity_weight",
+    "cam_weight",
+    "lr",
+    "weight_decay",
+    "decay_start",
+)
 
 
 def mse(pred: torch.Tensor, target: float) -> torch.Tensor:
@@ -51,18 +65,23 @@ class UGATITTask(TranslatorTask):
 
     def build(self) -> dict[str, torch.nn.Module]:
         cfg: UGATITConfig = self.cfg
-        return {"G_ab": UGATITGenerator(cfg), "G_ba": UGATITGenerator(cfg),
-                "D_ga": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
-                "D_gb": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
-                "D_la": UGATITDiscriminator(cfg.ndf, cfg.local_layers),
-                "D_lb": UGATITDiscriminator(cfg.ndf, cfg.local_layers)}
+        return {
+            "G_ab": UGATITGenerator(cfg),
+            "G_ba": UGATITGenerator(cfg),
+            "D_ga": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
+            "D_gb": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
+            "D_la": UGATITDiscriminator(cfg.ndf, cfg.local_layers),
+            "D_lb": UGATITDiscriminator(cfg.ndf, cfg.local_layers),
+        }
 
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         cfg: UGATITConfig = self.cfg
         kw: dict[str, Any] = {"lr": cfg.lr, "betas": (cfg.beta1, cfg.beta2), "weight_decay": cfg.weight_decay}
         gens = itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters())
-        return {"G": torch.optim.Adam(gens, **kw),
-                "D": torch.optim.Adam(itertools.chain(*(self.nets[k].parameters() for k in DISCS)), **kw)}
+        return {
+            "G": torch.optim.Adam(gens, **kw),
+            "D": torch.optim.Adam(itertools.chain(*(self.nets[k].parameters() for k in DISCS)), **kw),
+        }
 
     def step(self, ctx: TrainContext, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
         cfg: UGATITConfig = self.cfg
@@ -77,12 +96,15 @@ class UGATITTask(TranslatorTask):
                 fake_b = g_ab(real_a)[0]
                 fake_a = g_ba(real_b)[0]
             loss_d = real_a.new_zeros((), dtype=torch.float32)
-            for d, real, fake in ((d_ga, real_a, fake_a), (d_la, real_a, fake_a),
-                                  (d_gb, real_b, fake_b), (d_lb, real_b, fake_b)):
+            for d, real, fake in (
+                (d_ga, real_a, fake_a),
+                (d_la, real_a, fake_a),
+                (d_gb, real_b, fake_b),
+                (d_lb, real_b, fake_b),
+            ):
                 r_logit, r_cam, _ = d(real)
                 f_logit, f_cam, _ = d(fake)
-                loss_d = loss_d + cfg.adv_weight * (mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1)
-                                                    + mse(f_cam, 0))
+                loss_d = loss_d + cfg.adv_weight * (mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1) + mse(f_cam, 0))
         ctx.backward(loss_d)
         ctx.step_optimizer(self.optims["D"])
 
@@ -103,24 +125,34 @@ class UGATITTask(TranslatorTask):
             cyc = F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b)
             idt = F.l1_loss(idt_a, real_a) + F.l1_loss(idt_b, real_b)
             cam = bce(cam_ba, 1) + bce(cam_aa, 0) + bce(cam_ab, 1) + bce(cam_bb, 0)
-            loss_g = (cfg.adv_weight * adv + cfg.cycle_weight * cyc + cfg.identity_weight * idt
-                      + cfg.cam_weight * cam)
+            loss_g = cfg.adv_weight * adv + cfg.cycle_weight * cyc + cfg.identity_weight * idt + cfg.cam_weight * cam
         ctx.backward(loss_g)
         ctx.step_optimizer(self.optims["G"])
         set_requires_grad(discs, True)
         clip_rho(g_ab)
         clip_rho(g_ba)
-        return {"G_adv": float(adv.detach()), "cycle": float(cyc.detach()), "identity": float(idt.detach()),
-                "cam": float(cam.detach()), "D": float(loss_d.detach())}
+        return {
+            "G_adv": float(adv.detach()),
+            "cycle": float(cyc.detach()),
+            "identity": float(idt.detach()),
+            "cam": float(cam.detach()),
+            "D": float(loss_d.detach()),
+        }
 
     def preview_rows(self, val_a: torch.Tensor, val_b: torch.Tensor) -> list[torch.Tensor]:
         """Rows: A, attention(A→B), A→B, A→B→A, then the same for B."""
         rows = []
-        for x, g, back in ((val_a, self.nets["G_ab"], self.nets["G_ba"]),
-                           (val_b, self.nets["G_ba"], self.nets["G_ab"])):
+        for x, g, back in (
+            (val_a, self.nets["G_ab"], self.nets["G_ba"]),
+            (val_b, self.nets["G_ba"], self.nets["G_ab"]),
+        ):
             y, _, hm = g(x)
-            rows += [from_model_range(x), heatmap_image(hm.float(), (x.shape[-2], x.shape[-1])),
-                     from_model_range(y.float()), from_model_range(back(y)[0].float())]
+            rows += [
+                from_model_range(x),
+                heatmap_image(hm.float(), (x.shape[-2], x.shape[-1])),
+                from_model_range(y.float()),
+                from_model_range(back(y)[0].float()),
+            ]
         return rows
 
 
