@@ -15,6 +15,10 @@ the saved and exported model is the same whichever rank would have written it. O
 files, previews, scores and progress. Stops (Cancel, time limit) are agreed by all ranks at the top of
 each step so no rank waits forever in a collective.
 
+Resume with N processes restores every rank's own random stream (gathered to rank 0 at each save), so
+it is exact, with one limit: a family's extra state (``state()`` / ``state_tensors()``, e.g. the
+translators' image pools) is saved from rank 0 only, and every rank resumes with rank 0's copy.
+
 Backend: NCCL for CUDA, gloo otherwise (CPU processes). Multi-node runs use torchrun's own rendezvous
 flags (``--nnodes``, ``--rdzv-endpoint``...).
 """
