@@ -263,10 +263,36 @@ def test_bad_data_folders_get_clear_errors(tmp_path):
     assert not (tmp_path / "m.json").exists()
 
 
-def test_time_limit_stops_cleanly_and_can_be_resumed(styles_dir, tmp_path):
+def test_time_limit_stops_cleanly_and_can_be_resumed(styles_dir, tmp_path, monkeypatch):
+    import time
+
+    import studio.train.trainer as trainer_module
+
+    class Clock:  # the Trainer's clock: real time, until three steps are done; then an hour later
+        offset = 0.0
+
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        def perf_counter(self):
+            return time.perf_counter() + self.offset
+
+    clock, steps_done = Clock(), []
+    real_step = can_train.CANTask.train_step
+
+    def step_then_tick(self, ctx):
+        losses = real_step(self, ctx)
+        steps_done.append(ctx.step)
+        if len(steps_done) == 3:
+            clock.offset = 3600.0
+        return losses
+
+    monkeypatch.setattr(trainer_module, "time", clock)
+    monkeypatch.setattr(can_train.CANTask, "train_step", step_then_tick)
     opts = dict(data=str(styles_dir), name="t", out=str(tmp_path / "t"), run_dir=str(tmp_path / "run"), **TINY)
-    res = run_job(CANFamily().make_job("train", steps=50, time_limit=1e-9, **opts))
-    assert res.ok and res.outputs["step"] < 50
+    res = run_job(CANFamily().make_job("train", steps=50, time_limit=1.0, **opts))  # one minute
+    assert res.ok and res.outputs["step"] == 3 and res.outputs["status"] == "time_limit"
+    monkeypatch.undo()
     assert read_card(res.outputs["card"]).training.steps == res.outputs["step"]
     more = run_job(CANFamily().make_job("train", steps=res.outputs["step"] + 2, resume=True, **opts))
     assert more.ok and more.outputs["step"] == res.outputs["step"] + 2
