@@ -44,11 +44,16 @@ def _browse_kind(dest: str) -> str | None:
     return None
 
 
+# Options that only make sense on the command line: several training processes are started by torchrun
+# (``studio train ... --nproc N``); a job started from the window runs in the window's own process.
+CLI_ONLY = frozenset({"nproc"})
+
+
 def job_options(family, job_name: str) -> list[argparse.Action]:
-    """The argparse actions (minus --help) a family declares for a job."""
+    """The argparse actions (minus --help and the CLI-only ones) a family declares for a job."""
     parser = argparse.ArgumentParser(add_help=False)
     family.add_job_arguments(job_name, parser)
-    return [a for a in parser._actions if not isinstance(a, argparse._HelpAction)]
+    return [a for a in parser._actions if not isinstance(a, argparse._HelpAction) and a.dest not in CLI_ONLY]
 
 
 def _is_flag(action: argparse.Action) -> bool:

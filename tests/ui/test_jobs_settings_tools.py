@@ -202,3 +202,11 @@ def test_an_unavailable_device_is_reported_and_auto_is_used(make_window):
     # no machine has a hundredth GPU: without CUDA the device is missing, with CUDA its index is out of range
     w = make_window(device="cuda:99")
     assert w.device_name() == "auto" and "cuda:99" in w.last_error and "using 'auto' instead" in w.last_error
+
+
+def test_the_train_form_offers_the_shared_training_flags_but_not_nproc(window):
+    from studio.ui.job_dialog import job_options
+
+    dests = {a.dest for a in job_options(window.registry.get("csgan"), "train")}
+    assert {"steps", "batch", "checkpoint_every", "time_limit", "precision", "ema", "resume"} <= dests
+    assert "nproc" not in dests  # several processes are started by torchrun from the CLI only
