@@ -9,7 +9,12 @@ and the problem. The pair is saved as one unit: the new tensors go to a temp fil
 the SHA-256 of those tensors) to ``.NAME.json.pending``, then the tensors are renamed into place and
 then the card. A kill before the first rename leaves the old pair; after it, the load finds the new
 tensors, sees that the old card does not match them, finds the pending card that does, and finishes
-the save (rolls forward). So a reader sees the old pair or the new one, never a mix.
+the save (rolls forward). So a reader sees the old pair or the new one, never a mix. Every rename is
+followed by an fsync of the folder (:mod:`studio.core.atomic`).
+
+What a killed save leaves behind is put right by the next save of the same model, before it writes
+anything: a pending card whose tensors landed is finished, one whose tensors never landed is removed,
+and the temp files (``.NAME.safetensors.*.tmp``…) are deleted. None of them is ever loaded.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 
 import torch
 
-from .atomic import atomic_path, atomic_write_text
+from .atomic import atomic_path, atomic_write_text, remove_temp_files, replace_file
 from .errors import CheckpointError
 
 FORMAT_NAME = "gan-studio-model"
@@ -191,6 +196,8 @@ def load_checkpoint(
     """Load tensors and card of one checkpoint, validating both."""
     from safetensors.torch import load_file
 
+    if not os.path.lexists(card_path(path)):  # a first save killed between its renames: finish it if it can be
+        finish_interrupted_save(path)
     card = read_card(path)
     tpath = tensors_path(path)
     if not tpath.exists():
@@ -230,10 +237,33 @@ def _roll_forward(tpath: Path, cpath: Path, actual_sha: str) -> ModelCard | None
     if card.tensors_sha256 != actual_sha:
         return None
     try:
-        os.replace(pending, cpath)  # finish the interrupted save
+        replace_file(pending, cpath)  # finish the interrupted save
     except OSError:
         pass  # a read-only folder: use the matching card without repairing the pair
     return card
+
+
+def finish_interrupted_save(path: str | Path) -> str:
+    """Put right what a killed save of this model left: ``"finished"`` (its tensors had landed: the
+    pending card is moved into place), ``"discarded"`` (they had not: the pending card goes) or ``""``
+    (nothing to do). Temp files are not touched here (:func:`save_checkpoint` removes them)."""
+    tpath, cpath = tensors_path(path), card_path(path)
+    pending = pending_card_path(path)
+    if not pending.is_file() or pending.is_symlink():
+        return ""
+    actual = ""
+    if tpath.is_file():
+        try:
+            actual = _sha256(tpath)
+        except (OSError, CheckpointError):
+            actual = ""
+    if actual and _roll_forward(tpath, cpath, actual) is not None:  # the pending card is the valid one
+        return "" if pending.exists() else "finished"
+    try:
+        pending.unlink()
+    except OSError:
+        return ""
+    return "discarded"
 
 
 def save_checkpoint(path: str | Path, tensors: Mapping[str, torch.Tensor], card: ModelCard) -> Path:
@@ -243,6 +273,11 @@ def save_checkpoint(path: str | Path, tensors: Mapping[str, torch.Tensor], card:
     tpath, cpath = tensors_path(path), card_path(path)
     pending = pending_card_path(path)
     flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    # A save of this model killed earlier: finish it (or drop its pending card) before this one
+    # writes its own pending card, which would otherwise replace the one the landed tensors need.
+    finish_interrupted_save(path)
+    for target in (tpath, cpath, pending):
+        remove_temp_files(target)
     try:
         with atomic_path(tpath) as tmp:
             save_file(flat, str(tmp))
@@ -253,7 +288,7 @@ def save_checkpoint(path: str | Path, tensors: Mapping[str, torch.Tensor], card:
         # the tensors are in place: the pending card is now the valid one
         with open(pending, "rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(pending, cpath)
+        replace_file(pending, cpath)
     except OSError as exc:
         raise CheckpointError(cpath, f"could not save the checkpoint ({exc.strerror or exc})") from exc
     finally:
