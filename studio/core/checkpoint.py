@@ -34,6 +34,7 @@ import torch
 
 from .atomic import atomic_path, atomic_write_text, remove_temp_files, replace_file
 from .errors import CheckpointError
+from .safeio import MAX_CARD_BYTES, open_regular, parse_json, read_json
 
 FORMAT_NAME = "gan-studio-model"
 FORMAT_VERSION = 1
@@ -94,19 +95,79 @@ class ModelCard:
             )
         required = {"name": str, "family": str, "config": dict, "image_size": int}
         for key, kind in required.items():
-            if not isinstance(data.get(key), kind):
+            if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
                 raise CheckpointError(path, f"the model card's '{key}' is missing or not a {kind.__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
+        _check_card_values(values, path)
         training = values.get("training") or {}
         if not isinstance(training, Mapping):
             raise CheckpointError(path, "the model card's 'training' is not an object")
         tknown = {f.name for f in dataclasses.fields(TrainingInfo)}
-        values["training"] = TrainingInfo(**{k: v for k, v in training.items() if k in tknown})
+        tvalues = {k: v for k, v in training.items() if k in tknown}
+        _check_training_values(tvalues, path)
+        values["training"] = TrainingInfo(**tvalues)
         labels = values.get("labels") or {}
-        if not isinstance(labels, Mapping) or not all(isinstance(v, list) for v in labels.values()):
-            raise CheckpointError(path, "the model card's 'labels' must map names to lists")
+        if not isinstance(labels, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v) for k, v in labels.items()
+        ):
+            raise CheckpointError(path, "the model card's 'labels' must map names to lists of strings")
         return cls(**values)
+
+
+MAX_IMAGE_SIZE = 16384  # px per side; the bundled models are 64 px
+MAX_LATENT_DIM = 1 << 20
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_card_values(values: dict[str, Any], path: str | Path) -> None:
+    """Refuse cards whose fields have the right names but nonsense values (a clear error, not a crash later)."""
+    if not values["name"].strip():
+        raise CheckpointError(path, "the model card's 'name' is empty")
+    if not values["family"].strip():
+        raise CheckpointError(path, "the model card's 'family' is empty")
+    size = values["image_size"]
+    if not 1 <= size <= MAX_IMAGE_SIZE:
+        raise CheckpointError(
+            path, f"the model card's 'image_size' must be between 1 and {MAX_IMAGE_SIZE} (got {size})"
+        )
+    latent = values.get("latent_dim", 0)
+    if not _is_int(latent) or not 0 <= latent <= MAX_LATENT_DIM:
+        raise CheckpointError(
+            path, f"the model card's 'latent_dim' must be a whole number from 0 to {MAX_LATENT_DIM} (got {latent!r})"
+        )
+    for key in ("metrics", "extra"):
+        if values.get(key) is not None and not isinstance(values[key], Mapping):
+            raise CheckpointError(
+                path, f"the model card's '{key}' must be an object (got {type(values[key]).__name__})"
+            )
+    for key in ("created", "tensors_sha256", "format"):
+        if values.get(key) is not None and not isinstance(values[key], str):
+            raise CheckpointError(path, f"the model card's '{key}' must be a string")
+    sha = values.get("tensors_sha256") or ""
+    if sha and not (len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+        raise CheckpointError(path, "the model card's 'tensors_sha256' is not a SHA-256 hex digest")
+    parent = values.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise CheckpointError(path, "the model card's 'parent' must be a model id (a string) or null")
+    for key in ("metrics", "extra"):  # None spelled in JSON as null: the defaults
+        if values.get(key) is None and key in values:
+            values[key] = {}
+
+
+def _check_training_values(values: Mapping[str, Any], path: str | Path) -> None:
+    for key in ("data", "licence", "command", "device", "notes"):
+        if key in values and not isinstance(values[key], str):
+            raise CheckpointError(path, f"the model card's 'training.{key}' must be a string")
+    steps = values.get("steps", 0)
+    if not _is_int(steps) or steps < 0:
+        raise CheckpointError(path, f"the model card's 'training.steps' must be a whole number >= 0 (got {steps!r})")
+    wall = values.get("wall_time_s", 0.0)
+    if isinstance(wall, bool) or not isinstance(wall, (int, float)) or not wall >= 0:
+        raise CheckpointError(path, f"the model card's 'training.wall_time_s' must be seconds >= 0 (got {wall!r})")
 
 
 def card_path(path: str | Path) -> Path:
@@ -122,7 +183,7 @@ def tensors_path(path: str | Path) -> Path:
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, CheckpointError, "tensors file") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -133,12 +194,13 @@ def sniff_foreign(path: Path, head: bytes) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return (
             "this is a PyTorch .pt/.pth file (a zip of pickles), not a safetensors checkpoint; "
-            "GAN Studio never unpickles user files — convert it with 'studio models import'"
+            "GAN Studio never unpickles user files — convert a plain state dict with "
+            f"'studio models import {path.name} --like MODEL'"
         )
     if head[:1] == b"\x80" and len(head) > 1 and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return (
             "this is a Python pickle, not a safetensors checkpoint; GAN Studio never unpickles "
-            "user files — convert it with 'studio models import'"
+            f"user files — convert a plain state dict with 'studio models import {path.name} --like MODEL'"
         )
     if head.startswith((b"\x89HDF", b"\x89PNG", b"\xff\xd8")):
         return "this is not a checkpoint (it looks like an HDF5 or image file)"
@@ -146,32 +208,33 @@ def sniff_foreign(path: Path, head: bytes) -> str | None:
 
 
 def _check_safetensors_header(path: Path) -> None:
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
+    with open_regular(path, CheckpointError, "tensors file") as fh:
+        size = os.fstat(fh.fileno()).st_size
         head = fh.read(16)
-    foreign = sniff_foreign(path, head)
-    if foreign:
-        raise CheckpointError(path, foreign)
-    if size < 8:
-        raise CheckpointError(path, "the file is too short to be a safetensors checkpoint (truncated?)")
-    (header_len,) = struct.unpack("<Q", head[:8])
-    if header_len > min(_MAX_HEADER, size - 8):
-        raise CheckpointError(path, "the safetensors header is damaged or the file is truncated")
-    with open(path, "rb") as fh:
+        foreign = sniff_foreign(path, head)
+        if foreign:
+            raise CheckpointError(path, foreign)
+        if size < 8:
+            raise CheckpointError(path, "the file is too short to be a safetensors checkpoint (truncated?)")
+        (header_len,) = struct.unpack("<Q", head[:8])
+        if header_len > min(_MAX_HEADER, size - 8):
+            raise CheckpointError(path, "the safetensors header is damaged or the file is truncated")
         fh.seek(8)
         raw = fh.read(header_len)
-    try:
-        header = json.loads(raw)
-    except ValueError as exc:
-        raise CheckpointError(path, "the safetensors header is not valid JSON (damaged or not a checkpoint)") from exc
+    header = parse_json(raw, path, CheckpointError, "safetensors header")
+    if not isinstance(header, dict):
+        raise CheckpointError(path, "the safetensors header is not a JSON object (damaged or not a checkpoint)")
     end = 0
     for key, info in header.items():
         if key == "__metadata__":
             continue
         try:
-            end = max(end, int(info["data_offsets"][1]))
+            start, stop = (int(v) for v in info["data_offsets"])
         except (KeyError, TypeError, IndexError, ValueError) as exc:
             raise CheckpointError(path, f"the safetensors entry '{key}' is malformed") from exc
+        if not 0 <= start <= stop:
+            raise CheckpointError(path, f"the safetensors entry '{key}' has impossible offsets")
+        end = max(end, stop)
     if 8 + header_len + end > size:
         raise CheckpointError(path, f"the file is truncated: {size} bytes, {8 + header_len + end} expected")
 
@@ -179,14 +242,9 @@ def _check_safetensors_header(path: Path) -> None:
 def read_card(path: str | Path) -> ModelCard:
     """Read and validate only the JSON card (cheap: used to list models)."""
     cpath = card_path(path)
-    if not cpath.exists():
+    if not os.path.lexists(cpath):
         raise CheckpointError(cpath, "model card not found")
-    try:
-        data = json.loads(cpath.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CheckpointError(cpath, "the model card is not UTF-8 text (is it really a .json card?)") from exc
-    except ValueError as exc:
-        raise CheckpointError(cpath, f"the model card is not valid JSON ({exc})") from exc
+    data = read_json(cpath, MAX_CARD_BYTES, CheckpointError, "model card")
     return ModelCard.from_dict(data, cpath)
 
 
@@ -200,7 +258,7 @@ def load_checkpoint(
         finish_interrupted_save(path)
     card = read_card(path)
     tpath = tensors_path(path)
-    if not tpath.exists():
+    if not os.path.lexists(tpath):
         raise CheckpointError(tpath, "the checkpoint's tensors file is missing (expected next to its card)")
     _check_safetensors_header(tpath)
     if verify_hash and card.tensors_sha256:
@@ -231,8 +289,8 @@ def _roll_forward(tpath: Path, cpath: Path, actual_sha: str) -> ModelCard | None
     if not pending.is_file():
         return None
     try:
-        card = ModelCard.from_dict(json.loads(pending.read_text(encoding="utf-8")), pending)
-    except (CheckpointError, ValueError, UnicodeDecodeError, RecursionError, OSError):
+        card = ModelCard.from_dict(read_json(pending, MAX_CARD_BYTES, CheckpointError, "model card"), pending)
+    except (CheckpointError, OSError):
         return None
     if card.tensors_sha256 != actual_sha:
         return None

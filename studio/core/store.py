@@ -20,6 +20,7 @@ from .errors import CheckpointError, StudioError
 from .family import LoadedModel
 from .paths import bundled_models_dir, user_models_dir
 from .registry import Registry, default_registry
+from .safeio import link_escapes, regular_file
 
 DEFAULT_MODEL_ID = "emoji-dcgan"  # the bundled starter CSGAN (resources/models/emoji-dcgan.json)
 
@@ -45,19 +46,44 @@ class ModelStore:
         self.problems.clear()
         bundled = self.folders[0] if self.folders else None
         for folder in self.folders:
-            if not folder.is_dir():
+            try:
+                if not folder.is_dir():
+                    continue
+                cards = sorted(folder.glob("*.json"))
+            except OSError as exc:
+                self.problems.append(f"{folder}: the models folder could not be read ({exc.strerror or exc})")
                 continue
-            for cpath in sorted(folder.glob("*.json")):
+            for cpath in cards:
                 try:
-                    card = read_card(cpath)
-                except CheckpointError as exc:
-                    self.problems.append(str(exc))
+                    card = self._read_listed_card(cpath, folder)
+                except StudioError as exc:
+                    self.problems.append(f"{cpath}: {getattr(exc, 'problem', exc)}")
+                    continue
+                except Exception as exc:  # one strange file never stops the list (the rest still works)
+                    self.problems.append(f"{cpath}: could not be read ({exc!r})")
                     continue
                 mid = cpath.stem
                 if mid in self.entries:
                     self.problems.append(f"{cpath}: a model called '{mid}' is already listed; ignored")
                     continue
                 self.entries[mid] = ModelEntry(mid, cpath, card, folder == bundled)
+
+    @staticmethod
+    def _read_listed_card(cpath: Path, folder: Path) -> ModelCard:
+        """A card found in a models folder: links leading out of the folder and anything but regular files
+        are skipped with a reason (never opened: a FIFO or a device would block or never end)."""
+        outside = link_escapes(cpath, folder)
+        if outside is not None:
+            raise CheckpointError(cpath, f"skipped: it is a link to {outside}, outside the models folder")
+        tpath = cpath.with_suffix(".safetensors")
+        if os.path.lexists(tpath):
+            outside = link_escapes(tpath, folder)
+            if outside is not None:
+                raise CheckpointError(
+                    cpath, f"skipped: its tensors file is a link to {outside}, outside the models folder"
+                )
+            regular_file(tpath, CheckpointError, "tensors file")
+        return read_card(cpath)
 
     def default_id(self) -> str | None:
         """The model to open when none is named: $STUDIO_DEFAULT_MODEL, the bundled starter, or any."""
