@@ -90,7 +90,13 @@ class CSGANFamily(Family):
             raise KeyError(f"family 'csgan' has no job '{name}'")
         p = parser
         p.add_argument("--data", required=True, help="folder of training images (searched recursively)")
-        p.add_argument("--arch", choices=ARCHS, default="dcgan64", help="dcgan64 (64 px) or lsgan112 (112 px)")
+        p.add_argument(
+            "--arch",
+            choices=ARCHS,
+            default="dcgan64",
+            help="dcgan64 (64 px) or lsgan112 (112 px), the paper's; beyond it: dcgan128 / dcgan256 "
+            "(deeper DCGAN) and fastgan128 / fastgan256 (FastGAN-style, skip-layer excitation)",
+        )
         p.add_argument("--width", type=float, default=1.0, help="channel width multiplier (1 = the paper's)")
         p.add_argument("--out", default=None, help="model name (saved in your model folder) or a path")
         from studio.train import add_trainer_arguments
@@ -116,10 +122,32 @@ class CSGANFamily(Family):
         )
         p.add_argument(
             "--augment",
-            default="none",
+            default="auto",
             metavar="POLICY",
             help="DiffAugment of D's inputs for small data sets: a comma list of color, translation, "
-            "cutout (default none, as the paper)",
+            "cutout, or none (default auto: none with the plain D, as the paper; all three with the "
+            "projected D)",
+        )
+        p.add_argument(
+            "--discriminator",
+            choices=("plain", "projected"),
+            default="plain",
+            help="plain (the architecture's own D, the paper) or projected (Sauer et al. 2021: frozen "
+            "EfficientNet-Lite0 features, random projections, multi-scale heads, hinge loss)",
+        )
+        p.add_argument(
+            "--r1",
+            type=float,
+            default=0.0,
+            metavar="GAMMA",
+            help="R1 gradient penalty on real images for the plain D (e.g. 1 or 10; 0 = off, the paper)",
+        )
+        p.add_argument(
+            "--r1-every",
+            dest="r1_every",
+            type=int,
+            default=16,
+            help="apply R1 every N D updates, weighted by N (lazy regularisation; default 16)",
         )
         p.add_argument(
             "--d-threshold",

@@ -87,3 +87,15 @@ def lr_at(step: int, base_lr: float, decay: float, every: int = 1000) -> float:
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
+
+
+def r1_penalty(discriminator: torch.nn.Module, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?"):
+    E‖∇ₓ D(x)‖² over real images, in float32 outside autocast, differentiable w.r.t. D's weights.
+    The caller weights it by γ/2 (and by the interval when it is applied lazily)."""
+    x = real.detach().float().requires_grad_(True)
+    device_type = x.device.type if x.device.type in ("cpu", "cuda") else "cpu"
+    with torch.autocast(device_type=device_type, enabled=False):
+        scores = discriminator(x).float()
+    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()

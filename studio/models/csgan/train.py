@@ -4,6 +4,13 @@ This module holds only what is CSGAN's own: the options, the networks, one step 
 (least squares on soft labels, D updated only above its loss threshold, stepwise learning-rate decay,
 optional DiffAugment), the preview, the KID sources and the export (BatchNorm recalibration and
 GANSpace directions). Run folder, resume, cadence, Cancel, precision, EMA and DDP are the Trainer's.
+
+Options beyond the paper, each named and recorded in the card's ``extra["training_options"]`` (the
+paper's recipe stays the default): the 128/256 px architectures of ``networks.py``;
+``--discriminator projected`` (Sauer et al. 2021, ``studio.models.projected``: hinge loss, D stepped
+every iteration, DiffAugment color,translation,cutout unless ``--augment`` says otherwise); and
+``--r1 GAMMA`` (Mescheder et al. 2018: γ/2·E‖∇D(real)‖², lazily every ``--r1-every`` D updates and
+weighted by that interval, as StyleGAN2 does) for the plain discriminator.
 """
 
 from __future__ import annotations
@@ -23,14 +30,16 @@ from studio.core.errors import StudioError
 from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import runs_dir, user_models_dir
-from studio.models.diffaugment import diff_augment, parse_policy
+from studio.models.diffaugment import POLICIES, diff_augment, parse_policy
 from studio.train import KIDSource, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 from .data import load_folder, sample_batch
 from .networks import ARCHS, CSGANConfig, Discriminator, Generator, dcgan_init
-from .recipe import LOSSES, Recipe, lr_at, set_lr, should_update_d, soft_labels
+from .recipe import LOSSES, Recipe, lr_at, r1_penalty, set_lr, should_update_d, soft_labels
 
 PREVIEW_SEED = 1234
+DISCRIMINATORS = ("plain", "projected")
+PROJECTION_SEED_OFFSET = 7919  # the projected D's random projections come from seed + this
 
 
 @dataclass
@@ -51,7 +60,10 @@ class CSGANOptions:
     pca_k: int = 10
     bn_samples: int = 2048
     init: str = "pytorch"
-    augment: str = "none"
+    augment: str = "auto"  # auto = none with the plain D (the paper), color,translation,cutout with projected
+    discriminator: str = "plain"
+    r1: float = 0.0  # R1 gamma, 0 = off (the paper)
+    r1_every: int = 16
     recipe: Recipe = field(default_factory=Recipe)
 
     @classmethod
@@ -75,13 +87,30 @@ class CSGANOptions:
             raise StudioError(f"unknown --loss '{self.recipe.loss}' (use {' or '.join(LOSSES)})")
         if not (self.recipe.lr > 0 and np.isfinite(self.recipe.lr)):
             raise StudioError(f"--lr must be a positive number (got {self.recipe.lr!r})")
-        parse_policy(self.augment)  # a bad policy raises a StudioError
+        parse_policy(self.augment_policy())  # a bad policy raises a StudioError
+        if self.discriminator not in DISCRIMINATORS:
+            raise StudioError(f"unknown --discriminator '{self.discriminator}' (use {' or '.join(DISCRIMINATORS)})")
+        if not (isinstance(self.r1, (int, float)) and np.isfinite(self.r1) and self.r1 >= 0):
+            raise StudioError(f"--r1 must be a gamma ≥ 0 (got {self.r1!r}); 0 turns it off")
+        if not (isinstance(self.r1_every, int) and self.r1_every >= 1):
+            raise StudioError(f"--r1-every must be a whole number ≥ 1 (got {self.r1_every!r})")
+        if self.r1 > 0 and self.discriminator == "projected":
+            raise StudioError(
+                "--r1 is for the plain discriminator; the projected discriminator is trained without it "
+                "(as Sauer et al.)"
+            )
         if self.init not in ("pytorch", "dcgan"):
             raise StudioError(f"unknown --init '{self.init}' (use pytorch or dcgan)")
         if self.fit not in ("crop", "pad"):
             raise StudioError(f"unknown --fit '{self.fit}' (use crop or pad)")
         if self.pca_samples < max(2, self.pca_k) or self.pca_k < 1:
             raise StudioError("--pca-samples must be at least --pca-k, and --pca-k at least 1")
+
+    def augment_policy(self, discriminator: str | None = None) -> str:
+        """``--augment`` with ``auto`` resolved for the discriminator in use."""
+        if (self.augment or "auto") != "auto":
+            return self.augment
+        return ",".join(POLICIES) if (discriminator or self.discriminator) == "projected" else "none"
 
     def out_stem(self) -> Path:
         """Where the exported model goes: a bare name goes to the user's model folder."""
@@ -142,6 +171,8 @@ class CSGANTask(TrainingTask):
         self.options, self.trainer = options, trainer
         self.title = f"Train CSGAN ({options.arch}) on {Path(options.data).name or 'data'}"
         self.d_updates = 0
+        self.last_r1 = float("nan")
+        self.discriminator = options.discriminator
 
     def steps_total(self) -> int:
         return self.trainer.steps
@@ -153,7 +184,11 @@ class CSGANTask(TrainingTask):
         return self.options.out_stem()
 
     def config(self) -> dict[str, Any]:
-        return self.cfg.to_dict()
+        out = self.cfg.to_dict()
+        out["discriminator"] = self.discriminator
+        if self.discriminator == "projected":
+            out["projection_seed"] = self.projection_seed
+        return out
 
     def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
         o = self.options
@@ -166,11 +201,31 @@ class CSGANTask(TrainingTask):
                     f"resuming with the run's architecture {self.cfg.arch} × {self.cfg.width} "
                     f"(the options asked for {o.arch} × {o.width})"
                 )
-        self.G, self.D = Generator(self.cfg), Discriminator(self.cfg)
+        self.discriminator = o.discriminator
+        self.projection_seed = int(self.trainer.seed) + PROJECTION_SEED_OFFSET
+        if saved is not None:
+            self.discriminator = str(saved["config"].get("discriminator", "plain"))
+            self.projection_seed = int(saved["config"].get("projection_seed", self.projection_seed))
+            if self.discriminator != o.discriminator:
+                raise StudioError(
+                    f"this run was trained with --discriminator {self.discriminator}; resume it with the same "
+                    f"(the options asked for {o.discriminator})"
+                )
+        self.G = Generator(self.cfg)
+        self.D: torch.nn.Module
+        if self.discriminator == "projected":
+            from studio.models.projected import FrozenEfficientNetLite0, ProjectedDiscriminator
+
+            self.D = ProjectedDiscriminator(
+                FrozenEfficientNetLite0(), self.cfg.image_size, self.cfg.width, self.projection_seed
+            )
+        else:
+            self.D = Discriminator(self.cfg)
         if o.init == "dcgan" and saved is None:
             dcgan_init(self.G)
-            dcgan_init(self.D)
-        self.augment_policy = parse_policy(o.augment)
+            if self.discriminator == "plain":
+                dcgan_init(self.D)
+        self.augment_policy = parse_policy(o.augment_policy(self.discriminator))
         ctx.message(f"loading images from {o.data}…")
         self.images = load_folder(
             o.data,
@@ -199,10 +254,12 @@ class CSGANTask(TrainingTask):
         return {"G": self.opt_g, "D": self.opt_d}
 
     def state(self) -> dict[str, Any]:
-        return {"d_updates": self.d_updates}
+        return {"d_updates": self.d_updates, "last_r1": self.last_r1 if np.isfinite(self.last_r1) else None}
 
     def load_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
         self.d_updates = int(state.get("d_updates", 0))
+        last = state.get("last_r1")
+        self.last_r1 = float(last) if last is not None else float("nan")
 
     # -- one step --------------------------------------------------------------------------------
     def _augment(self, x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
@@ -211,6 +268,8 @@ class CSGANTask(TrainingTask):
 
     def train_step(self, ctx: TrainContext) -> dict[str, float]:
         """One iteration of the recipe: a D update (only above the threshold), then a G update."""
+        if self.discriminator == "projected":
+            return self._projected_step(ctx)
         r = self.options.recipe
         rng = ctx.rng
         n = ctx.local_batch(self.trainer.batch)
@@ -224,14 +283,19 @@ class CSGANTask(TrainingTask):
         with ctx.autocast():
             fake = self.G(z)
             # D: pulled towards soft labels; stepped only while its loss is above the threshold
-            d_loss = gan_loss(self.D(self._augment(real, rng)), real_t) + gan_loss(
-                self.D(self._augment(fake.detach(), rng)), fake_t
-            )
+            real_seen = self._augment(real, rng)
+            d_loss = gan_loss(self.D(real_seen), real_t) + gan_loss(self.D(self._augment(fake.detach(), rng)), fake_t)
         d_value = float(d_loss.detach())
         if ctx.dist.enabled:  # every rank must take the same decision, or the parameters drift apart
             d_value = ctx.dist.mean(d_value, ctx.device)
         updated = should_update_d(d_value, r.d_threshold)
         if updated:
+            o = self.options
+            if o.r1 > 0 and self.d_updates % o.r1_every == 0:
+                # lazy R1 on the real images as D saw them, in float32, weighted by its interval
+                penalty = r1_penalty(self.D, real_seen)
+                self.last_r1 = float(penalty.detach())
+                d_loss = d_loss + (0.5 * o.r1 * o.r1_every) * penalty
             self.opt_d.zero_grad(set_to_none=True)
             ctx.backward(d_loss)
             ctx.step_optimizer(self.opt_d)
@@ -246,8 +310,79 @@ class CSGANTask(TrainingTask):
         self.D.requires_grad_(True)
         return {"d": d_value, "g": float(g_loss.detach()), "d_step": 1.0 if updated else 0.0}
 
+    def _projected_step(self, ctx: TrainContext) -> dict[str, float]:
+        """Sauer et al.'s step: hinge loss on the projected D, D then G, both every iteration (no soft
+        labels, no threshold); the learning-rate schedule is the recipe's."""
+        from studio.models.projected import hinge_d_loss, hinge_g_loss
+
+        r = self.options.recipe
+        rng = ctx.rng
+        n = ctx.local_batch(self.trainer.batch)
+        real = ctx.to_device(sample_batch(self.local_images, n, rng, self.options.flip))
+        set_lr(self.opt_g, lr_at(ctx.step, r.lr, r.g_decay, r.decay_every))
+        set_lr(self.opt_d, lr_at(ctx.step, r.lr, r.d_decay, r.decay_every))
+        z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
+        with ctx.autocast():
+            fake = self.G(z)
+            d_loss = hinge_d_loss(self.D(self._augment(real, rng)), self.D(self._augment(fake.detach(), rng)))
+        self.opt_d.zero_grad(set_to_none=True)
+        ctx.backward(d_loss)
+        ctx.step_optimizer(self.opt_d)
+        self.d_updates += 1
+        self.D.requires_grad_(False)
+        with ctx.autocast():
+            g_loss = hinge_g_loss(self.D(self._augment(fake, rng)))
+        self.opt_g.zero_grad(set_to_none=True)
+        ctx.backward(g_loss)
+        ctx.step_optimizer(self.opt_g)
+        self.D.requires_grad_(True)
+        d_value = float(d_loss.detach())
+        if ctx.dist.enabled:
+            d_value = ctx.dist.mean(d_value, ctx.device)
+        return {"d": d_value, "g": float(g_loss.detach()), "d_step": 1.0}
+
     def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
-        return {"d_update_fraction": self.d_updates / max(1, ctx.step), "lr_g": self.opt_g.param_groups[0]["lr"]}
+        out = {"d_update_fraction": self.d_updates / max(1, ctx.step), "lr_g": self.opt_g.param_groups[0]["lr"]}
+        if self.options.r1 > 0:
+            out["r1"] = self.last_r1
+        return out
+
+    def training_options(self) -> dict[str, Any]:
+        """The card's ``extra["training_options"]``: every option beyond the paper's recipe, named."""
+        o = self.options
+        disc: dict[str, Any] = {"kind": self.discriminator}
+        if self.discriminator == "projected":
+            from studio.models.projected import FEATURE_DESCRIPTION, FEATURE_NETWORK, ProjectedDiscriminator
+
+            assert isinstance(self.D, ProjectedDiscriminator)
+            disc.update(
+                paper="Sauer et al., Projected GANs Converge Faster, NeurIPS 2021",
+                feature_network=FEATURE_NETWORK,
+                feature_network_description=FEATURE_DESCRIPTION,
+                projection="fixed random cross-channel (1x1) and cross-scale (top-down) mixing",
+                projection_channels=list(self.D.proj_channels),
+                projection_seed=self.projection_seed,
+                loss="hinge",
+                d_threshold="not used (D is stepped every iteration)",
+                soft_labels="not used",
+            )
+        else:
+            disc.update(loss=o.recipe.loss, d_threshold=o.recipe.d_threshold)
+        return {
+            "arch": self.cfg.arch,
+            "image_size": self.cfg.image_size,
+            "width": self.cfg.width,
+            "discriminator": disc,
+            "r1": (
+                {"gamma": o.r1, "every": o.r1_every, "paper": "Mescheder et al. 2018 (lazy, as StyleGAN2)"}
+                if o.r1 > 0
+                else None
+            ),
+            "augment": ",".join(self.augment_policy) or "none",
+            "ema": self.trainer.ema or None,
+            "init": o.init,
+            "precision": self.trainer.precision,
+        }
 
     # -- looking at the model --------------------------------------------------------------------
     def preview(self, ctx: TrainContext) -> np.ndarray:
@@ -294,6 +429,11 @@ class CSGANTask(TrainingTask):
         tensors["pca.directions"] = dirs
         tensors["pca.stds"] = stds
         notes = o.notes or ""
+        if self.discriminator == "projected":
+            notes = (notes + "; " if notes else "") + (
+                "projected discriminator on frozen EfficientNet-Lite0 features (not the MobileNetV2 of the "
+                "FID/KID metrics)"
+            )
         if self.cfg.width != 1.0:
             notes = (notes + " " if notes else "") + (
                 f"width multiplier {self.cfg.width:g} (channel counts scaled from the paper's)"
@@ -312,6 +452,7 @@ class CSGANTask(TrainingTask):
             },
             extra={
                 "recipe": dataclasses.asdict(o.recipe),
+                "training_options": self.training_options(),
                 "batch": self.trainer.batch,
                 "precision": self.trainer.precision,
                 "pca_samples": o.pca_samples,
