@@ -29,7 +29,7 @@ from torch import nn
 
 from studio.core.checkpoint import ModelCard, TrainingInfo, load_module_tensors, module_tensors, save_checkpoint
 from studio.core.family import Family, LatentModel
-from studio.core.paths import runs_dir, user_models_dir
+from studio.core.paths import model_out_stem, runs_dir
 from studio.core.registry import ToolSpec
 from studio.train import (
     KIDSource,
@@ -97,7 +97,7 @@ class CreateCPPNJob:
         known = {f.name for f in dataclasses.fields(CPPNConfig)}
         self.cfg = CPPNConfig(**{k: v for k, v in cfg.items() if k in known and v is not None})
         self.seed = seed
-        self.out = Path(out) if out else user_models_dir() / f"cppn-{seed}"
+        self.out = model_out_stem(out, f"cppn-{seed}")  # a bare name stays in the models folder
         self.command = command
 
     def run(self, reporter) -> dict[str, Any]:
@@ -177,7 +177,7 @@ class CPPNTrainTask(TrainingTask):
         known = {f.name for f in dataclasses.fields(CPPNConfig)}
         self.cfg = CPPNConfig(**{k: v for k, v in options.items() if k in known and v is not None})
         self.data, self.trainer = str(options.get("data") or ""), trainer
-        self.out = Path(options.get("out") or user_models_dir() / f"cppn-{Path(self.data).name or 'data'}")
+        self.out = model_out_stem(options.get("out"), f"cppn-{Path(self.data).name or 'data'}")
         self.run_dir = Path(options.get("run_dir") or runs_dir() / self.out.name)
         self.lr = float(options.get("lr") or 2e-4)
         self.title = f"Train CPPN on {Path(self.data).name or 'data'}"
@@ -414,7 +414,7 @@ class CPPNFamily(Family):
             parser.add_argument("--state", default=None, help="render the state of an exported PNG instead")
             add_output_arguments(parser, (".png",), "MODEL-SIZE.png")
             return
-        parser.add_argument("--out", help="output path stem")
+        parser.add_argument("--out", help="model name (saved in your model folder) or a path with a '/'")
         if name == "train":
             parser.add_argument("--data", required=True, help="folder of training images")
             parser.add_argument("--image-size", dest="image_size", type=int, default=32)

@@ -61,7 +61,9 @@ class CANFamily(Family):
         p = parser
         p.add_argument("--data", required=True, help="folder with one subfolder of images per style")
         p.add_argument("--name", dest="model_name", default="can", help="model name (default: can)")
-        p.add_argument("--out", default=None, help="where to save the model (default: your models folder)")
+        p.add_argument(
+            "--out", default=None, help="model name (saved in your model folder; default: --name) or a path with a '/'"
+        )
         from studio.train import add_trainer_arguments
 
         # --steps counts discriminator steps; --run-dir defaults to runs/NAME

@@ -26,7 +26,7 @@ from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
-from studio.core.paths import runs_dir, user_models_dir
+from studio.core.paths import model_out_stem, runs_dir
 from studio.models.diffaugment import diff_augment, parse_policy
 from studio.train import (
     KIDSource,
@@ -83,13 +83,9 @@ class CANOptions:
         return {k: getattr(self, k) for k in ARCH_FIELDS}
 
     def out_stem(self) -> Path:
-        """Where the exported model goes (default: ``NAME`` in the user's model folder)."""
-        out = Path(self.out) if self.out else user_models_dir() / self.name
-        if out.is_dir():
-            out = out / self.name
-        if out.suffix in (".json", ".safetensors"):
-            out = out.with_suffix("")
-        return out
+        """Where the exported model goes (``studio.core.paths.model_out_stem``; default: ``NAME`` in the
+        user's model folder)."""
+        return model_out_stem(self.out, self.name)
 
     def run_path(self) -> Path:
         return Path(self.run_dir) if self.run_dir else runs_dir() / self.name

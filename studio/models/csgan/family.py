@@ -98,7 +98,7 @@ class CSGANFamily(Family):
             "(deeper DCGAN) and fastgan128 / fastgan256 (FastGAN-style, skip-layer excitation)",
         )
         p.add_argument("--width", type=float, default=1.0, help="channel width multiplier (1 = the paper's)")
-        p.add_argument("--out", default=None, help="model name (saved in your model folder) or a path")
+        p.add_argument("--out", default=None, help="model name (saved in your model folder) or a path with a '/'")
         from studio.train import add_trainer_arguments
 
         add_trainer_arguments(p, steps=2000, batch=64, checkpoint_every=500, preview_every=100)

@@ -47,7 +47,7 @@ from studio.core.family import Control, Family, LoadedModel, normalise_state
 from studio.core.grid import tile, to_uint8
 from studio.core.images import load_image, pil_to_tensor
 from studio.core.latents import seed_to_z
-from studio.core.paths import runs_dir, user_models_dir
+from studio.core.paths import bundled_model_ids, model_out_stem, runs_dir, user_models_dir
 from studio.losses.perceptual import (
     FINETUNE_LOSS,
     FeatureNetwork,
@@ -318,7 +318,7 @@ class FinetuneTask(TrainingTask):
         self.title = f"Fine-tune on {self.painting.name}"
         self.trained_layers: list[str] = []
         self.style_start: float | None = None
-        self._name: str | None = None
+        self._stem: Path | None = None
         self._per_layer: dict[str, float] = {}
 
     # -- where things go -----------------------------------------------------------------------------
@@ -327,36 +327,47 @@ class FinetuneTask(TrainingTask):
 
     def name(self) -> str:
         """The child's name: --out, else PARENT-PAINTING (made unique unless resuming)."""
-        if self._name is None:
+        return self.out_path().name
+
+    def _default_base(self) -> str:
+        from studio.core.store import ModelStore
+
+        return f"{ModelStore().resolve(str(self.model)).stem}-{self.painting.stem}"
+
+    def out_path(self) -> Path:
+        """Where the child goes, by the rule of ``studio.core.paths.model_out_stem``: ``--out NAME`` in the
+        models folder (a name never leaves it), ``--out PATH`` (with a '/') where it points, else
+        PARENT-PAINTING in the models folder, made unique unless resuming."""
+        if self._stem is None:
             if self.out:
+                stem = model_out_stem(self.out, safe_name(self._default_base()), self.models_folder())
                 # checked here, before the Trainer looks at the run folder (a finished run keeps its
                 # state), so --out NAME of an existing model gets this message, not "pass --resume"
-                existing = card_path(self.models_folder() / self.out)
+                existing = card_path(stem)
                 if existing.exists() and not (self.trainer.resume or self.trainer.force):
                     raise StudioError(
-                        f"a model called '{self.out}' already exists in {existing.parent}; "
+                        f"a model called '{stem.name}' already exists in {existing.parent}; "
                         "choose another --out name (or --force to replace it)"
                     )
-                self._name = self.out
             else:
-                from studio.core.store import ModelStore
-
-                base = f"{ModelStore().resolve(str(self.model)).stem}-{self.painting.stem}"
+                base = self._default_base()
                 if self.trainer.resume:  # a resumed run continues (and overwrites) the child its stopped run saved
-                    self._name = safe_name(base)
-                else:  # neither an existing child nor another run's folder
-                    taken = None if self.trainer.run_dir else (lambda n: RunFolder(default_run_path(n)).has_state())
-                    self._name = unique_name(self.models_folder(), base, taken)
-        return self._name
+                    name = safe_name(base)
+                else:  # neither an existing child, nor another run's folder, nor a bundled model's name
+                    bundled = bundled_model_ids()
+                    has_run = None if self.trainer.run_dir else (lambda n: RunFolder(default_run_path(n)).has_state())
+                    name = unique_name(
+                        self.models_folder(), base, lambda n: n in bundled or (has_run is not None and has_run(n))
+                    )
+                stem = model_out_stem(None, name, self.models_folder())
+            self._stem = stem
+        return self._stem
 
     def steps_total(self) -> int:
         return self.trainer.steps
 
     def run_path(self) -> Path:
         return Path(self.trainer.run_dir) if self.trainer.run_dir else default_run_path(self.name())
-
-    def out_path(self) -> Path:
-        return self.models_folder() / self.name()
 
     def config(self) -> dict[str, Any]:
         return {

@@ -29,7 +29,7 @@ from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
 from studio.core.errors import StudioError
 from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
-from studio.core.paths import runs_dir, user_models_dir
+from studio.core.paths import model_out_stem, runs_dir
 from studio.models.diffaugment import POLICIES, diff_augment, parse_policy
 from studio.train import KIDSource, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
@@ -113,14 +113,9 @@ class CSGANOptions:
         return ",".join(POLICIES) if (discriminator or self.discriminator) == "projected" else "none"
 
     def out_stem(self) -> Path:
-        """Where the exported model goes: a bare name goes to the user's model folder."""
-        name = self.out or f"csgan-{self.arch}-{Path(self.data).name or 'data'}"
-        p = Path(name)
-        if p.suffix in (".json", ".safetensors"):
-            p = p.with_suffix("")
-        if len(p.parts) == 1 and not name.startswith("."):
-            return user_models_dir() / p.name
-        return p
+        """Where the exported model goes (``studio.core.paths.model_out_stem``: a bare name goes to the
+        user's model folder, a path with a '/' where it points)."""
+        return model_out_stem(self.out, f"csgan-{self.arch}-{Path(self.data).name or 'data'}")
 
     def run_path(self) -> Path:
         return Path(self.run_dir) if self.run_dir else runs_dir() / self.out_stem().name

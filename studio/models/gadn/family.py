@@ -52,7 +52,9 @@ class GADNFamily(Family):
             return
         m, t = GADNConfig(), TrainConfig()
         parser.add_argument("--data", required=True, type=Path, help="folder with one subfolder per artist")
-        parser.add_argument("--out", type=Path, help="model path stem (default: $STUDIO_HOME/models/gadn-DATA)")
+        parser.add_argument(
+            "--out", help="model name (saved in your model folder; default gadn-DATA) or a path with a '/'"
+        )
         parser.add_argument("--model-name", help="model name (default gadn-DATA)")
         parser.add_argument("--max-per-artist", type=int, default=0, help="use at most N images per artist")
         from studio.train import add_trainer_arguments

@@ -370,9 +370,10 @@ class GADNOptions:
         return f"gadn-{Path(self.data).name or 'data'}"
 
     def out_stem(self) -> Path:
-        from studio.core.paths import user_models_dir
+        """Where the exported model goes (``studio.core.paths.model_out_stem``)."""
+        from studio.core.paths import model_out_stem
 
-        return Path(self.out) if self.out else user_models_dir() / self.name
+        return model_out_stem(self.out, self.name)
 
     def run_path(self) -> Path:
         from studio.core.paths import runs_dir

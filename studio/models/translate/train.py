@@ -24,7 +24,7 @@ from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
 from studio.core.errors import StudioError
 from studio.core.grid import tile as tile_grid
 from studio.core.grid import to_uint8
-from studio.core.paths import runs_dir, user_models_dir
+from studio.core.paths import model_out_stem, runs_dir
 from studio.train import (
     KIDSource,
     Phase,
@@ -86,7 +86,9 @@ def add_common_arguments(parser: Any) -> None:
     p.add_argument(
         "--load-size", type=int, default=0, help="images are resized to this before random crops (default size*1.125)"
     )
-    p.add_argument("--out", default="", help="checkpoint path stem (default: the user models folder/NAME)")
+    p.add_argument(
+        "--out", default="", help="model name (saved in your model folder; default: --name) or a path with a '/'"
+    )
     p.add_argument("--name", dest="model_name", default="", help="model name (default: FAMILY-A2B folder names)")
     p.add_argument("--val-count", type=int, default=4, help="fixed validation images per domain")
     p.add_argument("--limit", type=int, default=0, help="use at most this many images per folder")
@@ -159,7 +161,8 @@ class TranslatorTask(TrainingTask):
 
     # -- paths, config, phases -----------------------------------------------------------------------
     def out_path(self) -> Path:
-        return Path(self.options.out) if self.options.out else user_models_dir() / self.name
+        """Where the exported model goes (``studio.core.paths.model_out_stem``)."""
+        return model_out_stem(self.options.out, self.name)
 
     def run_path(self) -> Path:
         return Path(self.options.run_dir) if self.options.run_dir else runs_dir() / self.name
