@@ -1,29 +1,55 @@
 """The ``studio`` command. ``studio`` alone opens the window; subcommands run the same core jobs headless.
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; add new ones to COMMANDS.
+A bad argument is one ``PROG: error: ...`` line and exit code 2 (the argparse types in
+``studio.core.argtypes`` check ranges before any work); a user-facing failure is one ``error: ...`` line
+and exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from typing import NoReturn
 
 COMMANDS = ["gui", "generate", "train", "run", "models", "transfer", "translate", "eval", "finetune", "stylize"]
 
 
+class StudioArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="studio", description="GAN Studio: play with trained image generators.")
+    parser = StudioArgumentParser(prog="studio", description="GAN Studio: play with trained image generators.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"studio.cli.{name}_cmd").register(sub)
     return parser
 
 
+def _silence_stdout() -> None:
+    """After a closed pipe (``studio models inspect X | head``): send what is left to /dev/null, so the
+    interpreter's final flush does not print a BrokenPipeError either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to flush
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv or ["gui"])
+    try:
+        args = parser.parse_args(argv or ["gui"])
+    except SystemExit as exc:  # --help, --version or a bad argument (already printed): its exit code
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     args.argv = argv  # the command as typed, for model cards (not sys.argv: main() is called from Python too)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -31,13 +57,18 @@ def main(argv: list[str] | None = None) -> int:
     from studio.core.errors import StudioError
 
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, like any Unix tool
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
 
 
 if __name__ == "__main__":

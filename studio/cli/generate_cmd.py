@@ -1,46 +1,73 @@
-"""``studio generate MODEL``: render a grid of samples to PNG, headless (the studio's main job)."""
+"""``studio generate MODEL``: render a grid of samples to an image, headless (the studio's main job).
+
+The format follows ``-o``'s suffix (PNG, JPEG, WebP), with the state of the first cell in the metadata;
+an existing file is replaced only with ``--overwrite``. ``--state FILE`` renders with the model the state
+names (unless MODEL is given).
+"""
 
 from __future__ import annotations
 
 import json
+from argparse import ArgumentTypeError
 from pathlib import Path
+from typing import Any
+
+from studio.core import argtypes
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'0-15' -> 0..15; '1,5,9' -> [1,5,9]; '3' -> [3]."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if "-" in part[1:]:
-            a, b = part.split("-", 1) if not part.startswith("-") else part[1:].split("-", 1)
-            lo, hi = int(a), int(b)
-            seeds.extend(range(lo, hi + 1) if lo <= hi else range(lo, hi - 1, -1))
-        elif part:
-            seeds.append(int(part))
-    return seeds
-
-
-def _pairs(items: list[str] | None, kind: str) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise SystemExit(f"--{kind} expects NAME=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k] = v
-    return out
+    """'0-15' -> 0..15; '1,5,9' -> [1,5,9]; '3' -> [3]; '3-1' -> [3, 2, 1] (raises ValueError when bad)."""
+    try:
+        return argtypes.seeds(text)
+    except ArgumentTypeError as exc:
+        raise ValueError(f"--seeds {exc}") from None
 
 
 def register(sub) -> None:
-    p = sub.add_parser("generate", help="render a grid of samples from a model to a PNG")
-    p.add_argument("model", nargs="?", default=None, help="model id or card path (default: the bundled starter)")
-    p.add_argument("--seeds", default="0-15", help="seeds, e.g. 0-15 or 1,5,9 (default 0-15)")
-    p.add_argument("--cols", type=int, default=0, help="grid columns (default: square-ish)")
-    p.add_argument("--cell", type=int, default=0, help="cell size in px (default: the model's size)")
-    p.add_argument("--truncation", type=float, default=1.0)
-    p.add_argument("--label", action="append", metavar="NAME=VALUE", help="pick a label, e.g. artist=google")
-    p.add_argument("--scalar", action="append", metavar="NAME=VALUE", help="set a scalar control")
-    p.add_argument("--state", type=Path, help="start from the state stored in an exported PNG or JSON file")
-    p.add_argument("-o", "--out", type=Path, default=Path("samples.png"))
+    from studio.cli.outputs import add_overwrite_argument
+
+    p = sub.add_parser("generate", help="render a grid of samples from a model to an image (PNG, JPEG, WebP)")
+    p.add_argument(
+        "model", nargs="?", default=None, help="model id or card path (default: the --state's model, else the starter)"
+    )
+    p.add_argument(
+        "--seeds",
+        type=argtypes.seeds,
+        default="0-15",
+        help=f"seeds, e.g. 0-15 or 1,5,9 (default 0-15; at most {argtypes.MAX_SEEDS})",
+    )
+    p.add_argument("--cols", type=argtypes.nonneg_int, default=0, help="grid columns (default 0: square-ish)")
+    p.add_argument(
+        "--cell",
+        type=argtypes.cell_size,
+        default=0,
+        help=f"cell size in px, up to {argtypes.MAX_CELL} (default 0: the model's size)",
+    )
+    p.add_argument(
+        "--truncation",
+        type=argtypes.float_range(0.0, 3.0),
+        default=None,
+        help="pull codes towards the average image, 0–3 (default: the state's, else 1 = off)",
+    )
+    p.add_argument(
+        "--label",
+        action="append",
+        type=argtypes.name_value,
+        metavar="NAME=VALUE",
+        help="pick a label, e.g. artist=google",
+    )
+    p.add_argument(
+        "--scalar", action="append", type=argtypes.name_number, metavar="NAME=NUMBER", help="set a scalar control"
+    )
+    p.add_argument("--state", type=Path, help="start from the state stored in an exported image or a JSON file")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=argtypes.image_out,
+        default=None,
+        help="output image; .png (with the state), .jpg or .webp (default samples.png, or a free name next to it)",
+    )
+    add_overwrite_argument(p)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=run)
 
@@ -54,29 +81,128 @@ def default_model_id(store) -> str:
     return mid
 
 
+def read_state_file(path: Path) -> dict[str, Any]:
+    """The state in an exported image or a JSON state file (untrusted input: every failure is a StudioError)."""
+    from studio.core.errors import StudioError
+    from studio.core.export import read_state
+
+    if path.suffix.lower() != ".json":
+        return read_state(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise StudioError(f"{path.name}: not a readable JSON state ({exc})") from exc
+    data = data.get("state", data) if isinstance(data, dict) else data
+    if not isinstance(data, dict):
+        raise StudioError(f"{path.name}: holds no state")
+    return data
+
+
+def _model_for_state(store, state_path: Path, state: dict[str, Any]) -> str:
+    """The id of the installed model a state names (states name models by id only)."""
+    from studio.core.errors import StudioError
+
+    named = state.get("model")
+    if not isinstance(named, str) or not named.strip():
+        raise StudioError(f"{state_path.name}: the state names no model; give MODEL to render it with one")
+    if named not in store.ids():
+        raise StudioError(
+            f"{state_path.name}: the state was made with the model '{named}', which is not installed "
+            f"(installed: {', '.join(store.ids()) or 'none'}); give MODEL to render it with another model"
+        )
+    return named
+
+
+def check_labels(model, model_id: str, labels: list[tuple[str, str]]) -> dict[str, str]:
+    """``--label NAME=VALUE`` pairs checked against the model's choices (unknown names and values refused)."""
+    from studio.core.errors import StudioError
+
+    choices = {c.name: c.options for c in model.controls() if c.kind == "choice"}
+    out = {}
+    for name, value in labels:
+        if name not in choices:
+            known = ", ".join(choices) or "none"
+            raise StudioError(f"--label {name}={value}: '{model_id}' has no label '{name}' (its labels: {known})")
+        if value not in choices[name]:
+            raise StudioError(
+                f"--label {name}={value}: unknown {name} '{value}' for '{model_id}' "
+                f"(valid: {', '.join(map(str, choices[name]))})"
+            )
+        out[name] = value
+    return out
+
+
+def check_scalars(model, model_id: str, scalars: list[tuple[str, float]]) -> dict[str, float]:
+    """``--scalar NAME=NUMBER`` pairs checked against the model's scalar controls."""
+    from studio.core.errors import StudioError
+
+    known = {c.name for c in model.controls() if c.kind == "scalar" and c.name != "truncation"}
+    out = {}
+    for name, value in scalars:
+        if name == "truncation":
+            raise StudioError("--scalar truncation=...: use --truncation")
+        if name not in known:
+            raise StudioError(
+                f"--scalar {name}={value:g}: '{model_id}' has no scalar '{name}' (its scalars: "
+                f"{', '.join(sorted(known)) or 'none'})"
+            )
+        out[name] = float(value)
+    return out
+
+
 def run(args) -> int:
     import math
+    import sys
 
-    from studio.core.export import read_state, save_png
+    import numpy as np
+
+    from studio.cli.outputs import grid_pixels, image_target
+    from studio.core.errors import StudioError
+    from studio.core.export import save_result
     from studio.core.family import normalise_state
     from studio.core.grid import resize_cells, tile, to_uint8
     from studio.core.store import ModelStore, load_model
 
+    seeds: list[int] = args.seeds
+    out = image_target(args.out, "samples.png", args.overwrite)  # before any work
     store = ModelStore()
-    model_id = args.model or default_model_id(store)
-    path = store.resolve(model_id)
-    model = load_model(path, device=args.device, registry=store.registry)
-    seeds = parse_seeds(args.seeds)
-    if not seeds:
-        raise SystemExit("--seeds selected no seeds")
-    if args.state:
-        base = json.loads(args.state.read_text()) if args.state.suffix == ".json" else read_state(args.state)
+    given_state: dict[str, Any] | None = None
+    if args.state is not None:
+        given_state = read_state_file(args.state)
+    if args.model:
+        model_id = args.model
+        path = store.resolve(model_id)
+        if model_id not in store.ids():  # a card path: its id is its file name
+            model_id = Path(path).stem
+        if given_state is not None and given_state.get("model") not in (None, "", model_id):
+            print(
+                f"note: {args.state.name} was made with '{given_state.get('model')}'; rendering it with '{model_id}'",
+                file=sys.stderr,
+            )
+    elif given_state is not None:
+        model_id = _model_for_state(store, args.state, given_state)
+        path = store.resolve(model_id)
     else:
-        base = model.default_state(Path(path).stem)
-    base = normalise_state(base)
-    base["truncation"] = args.truncation if args.state is None else base["truncation"]
-    base["labels"].update(_pairs(args.label, "label"))
-    base["scalars"].update({k: float(v) for k, v in _pairs(args.scalar, "scalar").items()})
+        model_id = default_model_id(store)
+        path = store.resolve(model_id)
+    model = load_model(path, device=args.device, registry=store.registry)
+
+    cols = args.cols or math.ceil(math.sqrt(len(seeds)))
+    rows = math.ceil(len(seeds) / cols)
+    grid_pixels(rows, cols, args.cell or model.image_size)  # refuse a grid too big for memory before rendering
+    labels = check_labels(model, model_id, args.label or [])
+    scalars = check_scalars(model, model_id, args.scalar or [])
+
+    base = given_state if given_state is not None else model.default_state(model_id)
+    try:
+        base = normalise_state(base)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise StudioError(f"{args.state.name if args.state else 'state'}: the state is damaged ({exc})") from exc
+    base["model"] = model_id  # the model actually used, so the image's state reopens with it
+    if args.truncation is not None:
+        base["truncation"] = args.truncation
+    base["labels"].update(labels)
+    base["scalars"].update(scalars)
     states = []
     for s in seeds:
         st = normalise_state(base)
@@ -85,16 +211,13 @@ def run(args) -> int:
     images = []
     for i in range(0, len(states), 64):
         images.append(to_uint8(model.render(states[i : i + 64])))
-    import numpy as np
 
     pixels = np.concatenate(images)
     if args.cell:
         pixels = resize_cells(pixels, args.cell)
-    cols = args.cols or math.ceil(math.sqrt(len(seeds)))
-    rows = math.ceil(len(seeds) / cols)
     grid = tile(pixels, rows, cols)
     meta = dict(states[0])
     meta["grid"] = {"seeds": seeds, "rows": rows, "cols": cols}
-    save_png(args.out, grid, meta)
-    print(f"wrote {args.out} ({rows}×{cols} grid of {len(seeds)} samples from '{model_id}')")
+    written = save_result(out, grid, meta)
+    print(f"wrote {written} ({rows}×{cols} grid of {len(seeds)} samples from '{model_id}')")
     return 0

@@ -2,15 +2,20 @@
 
 Writes the input next to the output (or next to every artist's version when --artist is left out).
 Without IMAGE, ``--seeds`` picks sampled contents instead: the "this content × all artists" grid.
-The PNG carries the state (including the encoded content code), so dropping it on the canvas restores it.
+The image carries the state (including the encoded content code), so dropping it on the canvas restores it.
+An existing output is replaced only with ``--overwrite``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from studio.core import argtypes
+
 
 def register(sub) -> None:
+    from studio.cli.outputs import add_overwrite_argument
+
     p = sub.add_parser("transfer", help="redraw an image in an artist's style (GADN models)")
     p.add_argument("model", help="model id or card path of a GADN model")
     p.add_argument("image", nargs="?", type=Path, help="image to redraw (any format the loader reads)")
@@ -20,9 +25,21 @@ def register(sub) -> None:
         metavar="NAME",
         help="target artist (repeatable; default: every artist of the model)",
     )
-    p.add_argument("--seeds", help="without IMAGE: sampled contents, e.g. 0-3 (one row each)")
-    p.add_argument("--cell", type=int, default=0, help="cell size in px (default: the model's size)")
-    p.add_argument("-o", "--out", type=Path, default=Path("transfer.png"))
+    p.add_argument("--seeds", type=argtypes.seeds, help="without IMAGE: sampled contents, e.g. 0-3 (one row each)")
+    p.add_argument(
+        "--cell",
+        type=argtypes.cell_size,
+        default=0,
+        help=f"cell size in px, up to {argtypes.MAX_CELL} (default 0: the model's size)",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=argtypes.image_out,
+        default=None,
+        help="output image, .png, .jpg or .webp (default transfer.png, or a free name next to it)",
+    )
+    add_overwrite_argument(p)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=run)
 
@@ -30,13 +47,16 @@ def register(sub) -> None:
 def run(args) -> int:
     import torch
 
-    from studio.cli.generate_cmd import parse_seeds
+    from studio.cli.outputs import grid_pixels, image_target
     from studio.core.errors import StudioError
-    from studio.core.export import save_png
+    from studio.core.export import save_result
     from studio.core.grid import resize_cells, tile, to_uint8
     from studio.core.store import ModelStore, load_model
     from studio.models.gadn.model import GADNModel
 
+    if args.image is not None and args.seeds is not None:
+        raise StudioError("give IMAGE or --seeds, not both (--seeds samples contents when there is no image)")
+    out = image_target(args.out, "transfer.png", args.overwrite, inputs=[args.image] if args.image else [])
     store = ModelStore()
     path = store.resolve(args.model)
     model = load_model(path, device=args.device, registry=store.registry)
@@ -45,6 +65,11 @@ def run(args) -> int:
     artists = args.artist or list(model.artists)
     for name in artists:
         model.artist_index(name)  # clear error for unknown names before any work
+    seeds = args.seeds or [0]
+    if args.image is not None:
+        grid_pixels(1, 1 + len(artists), args.cell or model.image_size)
+    else:
+        grid_pixels(len(seeds), len(artists), args.cell or model.image_size)
     rows: list[torch.Tensor] = []
     if args.image is not None:
         source = (model.image_tensor(args.image)[0] + 1) / 2
@@ -54,9 +79,6 @@ def run(args) -> int:
         what = f"{args.image.name} redrawn by {', '.join(artists)}"
         state["source_image"] = args.image.name
     else:
-        seeds = parse_seeds(args.seeds or "0")
-        if not seeds:
-            raise SystemExit("--seeds selected no seeds")
         for s in seeds:
             rows.append(model.content_grid(model.default_state(Path(path).stem, s), artists))
         state = model.default_state(Path(path).stem, seeds[0])
@@ -67,6 +89,6 @@ def run(args) -> int:
     if args.cell:
         cells = resize_cells(cells, args.cell)
     grid = tile(cells, len(rows), rows[0].shape[0])
-    save_png(args.out, grid, state)
-    print(f"wrote {args.out} ({what})")
+    written = save_result(out, grid, state)
+    print(f"wrote {written} ({what})")
     return 0

@@ -22,12 +22,14 @@ def add_model_argument(parser: Any, what: str = "model") -> None:
 
 
 def add_output_arguments(parser: Any, suffixes: Iterable[str], default_hint: str) -> None:
-    """``-o/--out``, ``--force`` and ``--device``: the options every file-writing job has."""
+    """``-o/--out``, ``--overwrite`` (alias ``--force``) and ``--device``: the options every file-writing job has."""
     kinds = " or ".join(suffixes)
     parser.add_argument(
         "-o", "--out", default=None, help=f"output file, {kinds} by its suffix (default: {default_hint})"
     )
-    parser.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    parser.add_argument(
+        "--overwrite", "--force", dest="force", action="store_true", help="replace the output file if it exists"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
 
 
@@ -40,7 +42,7 @@ def check_output(out: str | Path, force: bool, suffixes: Iterable[str]) -> Path:
     if path.is_dir():
         raise StudioError(f"{path} is a folder; give a file name")
     if path.exists() and not force:
-        raise StudioError(f"{path} already exists; pass --force to overwrite it")
+        raise StudioError(f"{path} already exists; pass --overwrite to replace it")
     return path
 
 

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from studio.core.device import resolve_device
-from studio.core.errors import JobCancelled, StudioError
-from studio.core.export import save_png
+from studio.core.errors import ImageLoadError, JobCancelled, StudioError
+from studio.core.export import image_format, save_result
 from studio.core.grid import to_uint8
 from studio.core.images import load_image, pil_to_tensor
 from studio.core.jobs import Reporter, cancelled_with
@@ -32,6 +32,7 @@ from studio.losses.perceptual import GATYS_LOSS, FeatureNetwork, LossConfig, Per
 
 RATIO_SCALE = 1e-3
 _MAX_SIDE = 2048
+_MIN_SIDE = 16  # VGG-19 pools four times before conv5_1: a thinner image has no features left there
 
 
 @dataclass
@@ -86,6 +87,13 @@ def _load(path: str | Path, longer_side: int) -> torch.Tensor:
     img = load_image(path)
     w, h = img.size
     scale = longer_side / max(w, h)
+    if min(w, h) * scale < _MIN_SIDE:
+        raise ImageLoadError(
+            path,
+            f"a {w}×{h} px image is too thin to stylize: at {longer_side} px its shorter side would be "
+            f"{min(w, h) * scale:.0f} px, and the loss network needs at least {_MIN_SIDE} "
+            "(crop it closer to square or raise --size)",
+        )
     img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
     return pil_to_tensor(img).unsqueeze(0)
 
@@ -195,8 +203,7 @@ class StylizeJob:
         self.loss_network = loss_network
         self.save_on_cancel = save_on_cancel
         self.title = f"Stylize {self.content.name} like {self.style.name}"
-        if self.out.suffix.lower() != ".png":
-            raise StudioError(f"{self.out.name}: the output must be a .png file (it carries the settings)")
+        image_format(self.out)  # .png, .jpg/.jpeg or .webp (the settings go in its metadata); else a StudioError
 
     def run(self, reporter: Reporter) -> dict[str, Any]:
         cfg = self.config
@@ -229,4 +236,5 @@ class StylizeJob:
             "losses": dict(last),
         }
         pixels = to_uint8(image.cpu())[0]
-        return save_png(self.out, np.ascontiguousarray(pixels), state=meta)
+        # a result that took minutes is never lost: a failed write keeps it in $STUDIO_HOME/recovered
+        return save_result(self.out, np.ascontiguousarray(pixels), state=meta)

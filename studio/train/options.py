@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from studio.core import argtypes
 from studio.core.errors import StudioError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -86,21 +87,29 @@ def add_trainer_arguments(
     p = parser
     if steps is None:
         p.add_argument(
-            "--steps", type=int, default=None, help="not used by this family: give its per-phase step counts instead"
+            "--steps",
+            type=argtypes.positive_int,
+            default=None,
+            help="not used by this family: give its per-phase step counts instead",
         )
     else:
         p.add_argument(
             "--steps",
-            type=int,
+            type=argtypes.positive_int,
             default=steps,
             help=f"training steps in all (default {steps}); a resumed run continues up to this count",
         )
-    p.add_argument("--batch", type=int, default=batch, help=f"images per step, over all processes (default {batch})")
+    p.add_argument(
+        "--batch",
+        type=argtypes.positive_int,
+        default=batch,
+        help=f"images per step, over all processes (default {batch})",
+    )
     p.add_argument(
         "--checkpoint-every",
         "--save-every",
         dest="checkpoint_every",
-        type=int,
+        type=argtypes.nonneg_int,
         default=checkpoint_every,
         help=f"save the run state every N steps (default {checkpoint_every}; "
         "it is also saved on Cancel, at a time limit and at the end)",
@@ -108,14 +117,14 @@ def add_trainer_arguments(
     p.add_argument(
         "--preview-every",
         dest="preview_every",
-        type=int,
+        type=argtypes.nonneg_int,
         default=preview_every,
         help=f"live preview every N steps (default {preview_every})",
     )
     p.add_argument(
         "--time-limit",
         dest="time_limit",
-        type=float,
+        type=argtypes.nonneg_float,
         default=0.0,
         metavar="MINUTES",
         help="stop after this many minutes, save and export (continue with --resume)",
@@ -127,13 +136,13 @@ def add_trainer_arguments(
         default="fp32",
         help="fp32, bf16 (autocast; fast on recent CPUs and GPUs) or fp16 (GPU, with loss scaling)",
     )
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
-    p.add_argument("--seed", type=int, default=seed)
+    p.add_argument("--threads", type=argtypes.nonneg_int, default=0, help="CPU threads for torch (0: torch's default)")
+    p.add_argument("--seed", type=argtypes.nonneg_int, default=seed)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --run-dir")
     p.add_argument("--run-dir", dest="run_dir", default=None, help="folder for the resumable run state")
     p.add_argument(
         "--ema",
-        type=float,
+        type=argtypes.float_range(0.0, 1.0, hi_open=True),
         default=0.0,
         metavar="DECAY",
         help="keep an exponential moving average of the generator (e.g. 0.999) and export it; "
@@ -141,11 +150,17 @@ def add_trainer_arguments(
     )
     p.add_argument(
         "--nproc",
-        type=int,
+        type=argtypes.positive_int,
         default=1,
         help="train with N processes (PyTorch DDP through torchrun: one per GPU, or N CPU processes)",
     )
-    p.add_argument("--force", action="store_true", help="replace an existing model of the same --out name")
+    p.add_argument(
+        "--overwrite",
+        "--force",
+        dest="force",
+        action="store_true",
+        help="start the run in --run-dir over and replace an existing model of the same --out name",
+    )
     from studio.metrics.training_kid import add_kid_arguments
 
     add_kid_arguments(p)

@@ -88,7 +88,7 @@ def test_cli_sort_writes_a_grid_and_refuses_to_overwrite(tmp_path, capsys):
     assert len(state["grid"]["seeds"]) == 4 and state["model"] == CAN
     before = out.read_bytes()
     code, text = _run_cli(["run", "can", "sort", CAN, "--count", "2", "--pool", "4", "-o", str(out)], capsys)
-    assert code == 1 and "--force" in text and out.read_bytes() == before
+    assert code == 1 and "--overwrite" in text and out.read_bytes() == before
     code, text = _run_cli(["run", "can", "sort", CAN, "--count", "2", "--pool", "4", "-o", str(out), "--force"], capsys)
     assert code == 0 and len(read_state(out)["grid"]["seeds"]) == 2
 
@@ -148,7 +148,7 @@ def test_encode_job_from_python_and_cli(picture, tmp_path, capsys):
     assert np.allclose(data["content"], res.outputs["content"], atol=1e-4)
     assert data["state"]["labels"]["artist"] == "twitter" and data["state"]["content"] == data["content"]
     code, text = _run_cli(["run", "gadn", "encode", GADN, str(picture), "-o", str(out)], capsys)
-    assert code == 1 and "--force" in text
+    assert code == 1 and "--overwrite" in text
 
     png = tmp_path / "redrawn.png"
     code, text = _run_cli(
@@ -182,7 +182,7 @@ def test_translate_job_from_python_and_cli(picture, tmp_path, capsys):
     assert Image.open(out).size == (82, 30)
     assert read_state(out)["translate"]["direction"] == "a2b"
     code, text = _run_cli(["run", "cyclegan", "translate", TRANSLATOR, str(picture), "-o", str(out)], capsys)
-    assert code == 1 and "--force" in text
+    assert code == 1 and "--overwrite" in text
     code, text = _run_cli(["run", "ugatit", "translate", GADN, str(picture), "-o", str(tmp_path / "g.png")], capsys)
     assert code == 1 and "not an image translator" in text
 
@@ -196,4 +196,4 @@ def test_example_plugin_render_job_through_the_cli(tmp_path, capsys, monkeypatch
     assert code == 0, text
     assert Image.open(out).size == (80, 80) and read_state(out)["render_size"] == 80
     code, text = _run_cli(["run", "cppn", "render", "pat", "-o", str(out)], capsys)
-    assert code == 1 and "--force" in text
+    assert code == 1 and "--overwrite" in text

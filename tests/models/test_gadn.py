@@ -461,7 +461,7 @@ def test_bad_data_folder_gives_clear_errors(tmp_path):
     assert res.status == "failed" and "does not exist" in res.message
 
 
-def test_cli_transfer_writes_input_next_to_output(artist_folder, tmp_path, monkeypatch):
+def test_cli_transfer_writes_input_next_to_output(artist_folder, tmp_path, monkeypatch, capsys):
     from studio.cli import main
     from studio.core.export import read_state
 
@@ -487,7 +487,11 @@ def test_cli_transfer_writes_input_next_to_output(artist_folder, tmp_path, monke
         assert im.size == (2 * 16 + 3 * 2, 16 + 2 * 2)  # input | output, tile padding 2
     state = read_state(out)
     assert state["labels"]["artist"] == "cy" and len(state["content"]) == 8
-    assert main(["transfer", res.outputs["card"], "--seeds", "0-1", "-o", str(out), "--device", "cpu"]) == 0
+    assert main(["transfer", res.outputs["card"], "--seeds", "0-1", "-o", str(out), "--device", "cpu"]) == 1
+    assert "already exists" in capsys.readouterr().err  # never replaced silently
+    assert (
+        main(["transfer", res.outputs["card"], "--seeds", "0-1", "-o", str(out), "--overwrite", "--device", "cpu"]) == 0
+    )
     with Image.open(out) as im:
         assert im.size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2)  # 2 contents × 3 artists
     assert (

@@ -55,8 +55,8 @@ def test_cancel_saves_best_so_far(pair, tmp_path):
 
 
 def test_bad_inputs_are_clear(pair, tmp_path):
-    with pytest.raises(StudioError, match="png"):
-        StylizeJob(*pair, tmp_path / "out.jpg")
+    with pytest.raises(StudioError, match=r"out\.gif: .*\.png, \.jpg, \.jpeg or \.webp"):
+        StylizeJob(*pair, tmp_path / "out.gif")
     with pytest.raises(StudioError, match="ratio"):
         StylizeConfig(ratio=0)
     broken = tmp_path / "broken.png"
@@ -65,3 +65,20 @@ def test_bad_inputs_are_clear(pair, tmp_path):
         StylizeJob(pair[0], broken, tmp_path / "o.png", StylizeConfig(size=16, steps=1), "cpu", TinyFeatures())
     )
     assert res.status == "failed" and "broken.png" in res.message
+
+
+def test_thin_image_is_a_clear_error(pair, tmp_path):
+    thin = tmp_path / "thin.png"
+    Image.new("RGB", (1, 64), (200, 10, 10)).save(thin)
+    res = run_job(StylizeJob(thin, pair[1], tmp_path / "o.png", StylizeConfig(size=32, steps=1), "cpu", TinyFeatures()))
+    assert res.status == "failed" and "thin.png" in res.message and "too thin to stylize" in res.message
+    assert "traceback" not in res.outputs and not (tmp_path / "o.png").exists()
+
+
+def test_jpeg_output_carries_the_settings(pair, tmp_path):
+    out = tmp_path / "o.jpg"
+    res = run_job(StylizeJob(*pair, out, StylizeConfig(size=24, steps=1), "cpu", TinyFeatures()))
+    assert res.status == "finished", res.message
+    with Image.open(out) as im:
+        assert im.format == "JPEG"
+    assert read_state(out)["kind"] == "stylize"
