@@ -428,10 +428,10 @@ class CPPNFamily(Family):
 
     def make_job(self, name: str, /, **options: Any):
         if name == "render":
-            from studio.core.export import read_state
+            from studio.core.states import read_state_file
             from studio.models.job_common import model_id_of
 
-            state = read_state(options["state"]) if options.get("state") else None
+            state = read_state_file(options["state"]) if options.get("state") else None
             size = int(options.get("size") or 512)
             out = options.get("out") or f"{model_id_of(options['model'])}-{size}.png"
             return RenderPatternJob(

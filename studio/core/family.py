@@ -24,6 +24,7 @@ import torch
 
 from .checkpoint import ModelCard
 from .latents import seed_to_z, truncate
+from .states import clean_state
 
 
 @dataclass(frozen=True)
@@ -54,20 +55,9 @@ def new_state(model_id: str, seed: int = 0) -> dict[str, Any]:
 
 
 def normalise_state(state: Mapping[str, Any]) -> dict[str, Any]:
-    """A defensive deep copy with every standard key present (states come from untrusted PNGs too)."""
-    out = new_state(str(state.get("model", "")), int(state.get("seed", 0) or 0))
-    for key in ("z_edits", "directions", "labels", "scalars"):
-        value = state.get(key) or {}
-        if isinstance(value, Mapping):
-            out[key] = copy.deepcopy(dict(value))
-    try:
-        out["truncation"] = float(state.get("truncation", 1.0))
-    except (TypeError, ValueError):
-        out["truncation"] = 1.0
-    for key, value in state.items():
-        if key not in out:
-            out[key] = copy.deepcopy(value)
-    return out
+    """A defensive deep copy with every standard key present, well-typed and finite (states come from
+    untrusted images too: see :func:`studio.core.states.clean_state`). Never raises."""
+    return clean_state(state)
 
 
 class LoadedModel(ABC):

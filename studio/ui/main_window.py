@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 
 from studio.core.device import available_devices, resolve_device
 from studio.core.errors import StudioError
-from studio.core.export import read_state
 from studio.core.family import LoadedModel, normalise_state
 from studio.core.paths import user_models_dir
 from studio.core.registry import default_registry
+from studio.core.states import fit_state_to_controls, read_state_file, state_model_id
 from studio.core.store import ModelStore
 from studio.engine import Frame, JobHandle, JobRunner, ModelReady, RenderEngine, RenderFailure, model_key
 
@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
         if self._model is None:
             self.show_error("Open a model first.")
             return
-        s = normalise_state(state)
+        s = fit_state_to_controls(normalise_state(state), self._model.controls())
         s["model"] = self._model_id
         self.history.edit(s, live=not undoable)
         self.panel.show_state(s)
@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
         self._model_id = self._pending_id
         self._model_path = Path(ready.model_key)
         if self._pending_state is not None:
-            state = normalise_state(self._pending_state)
+            state = fit_state_to_controls(normalise_state(self._pending_state), model.controls())
         else:
             state = model.default_state(self._model_id, 0)
         state["model"] = self._model_id
@@ -635,21 +635,17 @@ class MainWindow(QMainWindow):
         try:
             if path.suffix.lower() in CHECKPOINT_SUFFIXES:
                 return self.open_model(path)
-            state = read_state(path)
-            model = str(state.get("model") or "")
-            if not model:
-                raise StudioError(f"{path.name}: the state in this image names no model")
+            # checked at the door (types, NaN, sizes); a state names its model by id, never by a path,
+            # unless it is the very model the user opened from a file this session (File ▸ Open)
+            state = read_state_file(path)
+            opened = [m for m in (self._model_id, *self._external) if m]
+            model = state_model_id(state, path, self.store.entries, opened)
             if model == self._model_id:
                 self.set_state(state)
                 self.show_message(f"restored the canvas from {path.name}")
                 return True
-            if model in self.store.entries or Path(model).with_suffix(".json").exists():
-                self.show_message(f"{path.name}: opening model {model}…")
-                return self.open_model(model, state)
-            raise StudioError(
-                f"{path.name}: it was made with the model '{model}', which is not installed here "
-                f"(installed: {', '.join(self.store.entries) or 'none'})"
-            )
+            self.show_message(f"{path.name}: opening model {model}…")
+            return self.open_model(model, state)
         except StudioError as exc:
             self.show_error(str(exc))
         except Exception as exc:  # never let a strange file take the window down
