@@ -12,6 +12,8 @@ import os
 import shlex
 import sys
 
+from studio.core import argtypes
+
 
 def register(sub) -> None:
     from studio.models.csgan.finetune import TRAINER_DEFAULTS, FinetuneConfig
@@ -23,17 +25,24 @@ def register(sub) -> None:
     p.add_argument("painting", help="the style image (any format/mode/size)")
     p.add_argument(
         "--layers",
-        type=int,
+        type=argtypes.nonneg_int,
         default=d.layers,
         metavar="K",
         help="train only the last K layers (0 = whole generator, default)",
     )
-    p.add_argument("--style-weight", type=float, default=d.style_weight, help=f"default {d.style_weight}")
-    p.add_argument("--content-weight", type=float, default=d.content_weight, help=f"default {d.content_weight}")
-    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
     p.add_argument(
-        "--size", type=int, default=d.size, help="image size fed to the loss network (default 0 = the generator's size)"
+        "--style-weight", type=argtypes.nonneg_float, default=d.style_weight, help=f"default {d.style_weight}"
+    )
+    p.add_argument(
+        "--content-weight", type=argtypes.nonneg_float, default=d.content_weight, help=f"default {d.content_weight}"
+    )
+    p.add_argument("--tv-weight", type=argtypes.nonneg_float, default=d.tv_weight, help=f"default {d.tv_weight}")
+    p.add_argument("--lr", type=argtypes.positive_float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
+    p.add_argument(
+        "--size",
+        type=argtypes.nonneg_int,
+        default=d.size,
+        help="image size fed to the loss network (default 0 = the generator's size)",
     )
     p.add_argument("--out", default=None, help="child model name (default: PARENT-PAINTING)")
     p.add_argument("--models-dir", default=None, help="where to save the child (default: user models)")

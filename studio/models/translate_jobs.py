@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from studio.core import argtypes
 from studio.core.errors import StudioError
 from studio.models.job_common import add_model_argument, add_output_arguments, check_output, model_id_of, resolve_model
 
@@ -104,12 +105,14 @@ def add_job_arguments(name: str, parser: Any) -> None:
     )
     parser.add_argument(
         "--tile",
-        type=int,
+        type=argtypes.nonneg_int,
         default=None,
         help="process in tiles of N px with overlap (bounds memory on large images); 0 = whole "
         f"image; default: whole image up to {AUTO_TILE_ABOVE} px, else {AUTO_TILE} px tiles",
     )
-    parser.add_argument("--overlap", type=int, default=None, help="tile overlap in px (default: from the model)")
+    parser.add_argument(
+        "--overlap", type=argtypes.nonneg_int, default=None, help="tile overlap in px (default: from the model)"
+    )
     parser.add_argument("--side-by-side", action="store_true", help="save input | output next to each other")
     add_output_arguments(parser, SUFFIXES, "IMAGE-MODEL-DIRECTION.png")
 

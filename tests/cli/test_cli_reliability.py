@@ -77,6 +77,23 @@ BAD_ARGUMENTS = [
     (["stylize", "a.png", "b.png", "-o", "o.tiff"], "o.tiff"),
     (["eval", "m", "--data", "d", "--n", "0"], "--n"),
     (["eval", "m", "--data", "d", "--batch-size", "0"], "--batch-size"),
+    (["run", "cyclegan", "translate", TRANSLATOR, "x.png", "--tile", "-1"], "--tile"),
+    (["run", "can", "sort", "m", "--count", "0"], "--count"),
+    (["run", "can", "steer", "m", "--style", "a", "--amount", "nan"], "--amount"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--lr", "nan"], "--lr"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--decay-start", "2"], "--decay-start"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--d-channels", "16,x"], "--d-channels"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--residual", "maybe"], "--residual"),
+    (["train", "ugatit", "--a", "a", "--b", "b", "--lr", "-1"], "--lr"),
+    (["train", "ugatit", "--a", "a", "--b", "b", "--n-res", "0"], "--n-res"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--steps", "0"], "--steps"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--batch", "-4"], "--batch"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--time-limit", "nan"], "--time-limit"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--ema", "1"], "--ema"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--nproc", "0"], "--nproc"),
+    (["finetune", "emoji-dcgan", "p.png", "--lr", "nan"], "--lr"),
+    (["finetune", "emoji-dcgan", "p.png", "--layers", "-1"], "--layers"),
+    (["finetune", "emoji-dcgan", "p.png", "--style-weight", "-1"], "--style-weight"),
 ]
 
 

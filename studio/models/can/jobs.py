@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from studio.core import argtypes
 from studio.core.errors import StudioError
 from studio.models.job_common import (
     add_model_argument,
@@ -226,25 +227,29 @@ class SteerJob:
 def add_job_arguments(name: str, parser: Any) -> None:
     add_model_argument(parser, "CAN model")
     if name == "sort":
-        parser.add_argument("--count", type=int, default=16, help="samples to keep (default 16)")
-        parser.add_argument("--pool", type=int, default=0, help="samples to draw and score (default 4 × count)")
+        parser.add_argument("--count", type=argtypes.positive_int, default=16, help="samples to keep (default 16)")
+        parser.add_argument(
+            "--pool", type=argtypes.nonneg_int, default=0, help="samples to draw and score (default 4 × count)"
+        )
         parser.add_argument(
             "--by",
             choices=["ambiguity", "typicality"],
             default="ambiguity",
             help="keep the most ambiguous (default) or the most typical samples",
         )
-        parser.add_argument("--seed", type=int, default=0, help="seed of the random pool")
-        parser.add_argument("--truncation", type=float, default=1.0)
-        parser.add_argument("--cols", type=int, default=0, help="grid columns (default: square)")
+        parser.add_argument("--seed", type=argtypes.seed, default=0, help="seed of the random pool")
+        parser.add_argument("--truncation", type=argtypes.float_range(0.0, 3.0), default=1.0)
+        parser.add_argument("--cols", type=argtypes.nonneg_int, default=0, help="grid columns (default: square)")
         add_output_arguments(parser, SUFFIXES, "MODEL-sorted.png")
     elif name == "steer":
         parser.add_argument("--style", required=True, help="style name or index (see 'studio models inspect')")
         parser.add_argument("--away", action="store_true", help="steer away from the style (default: towards)")
-        parser.add_argument("--amount", type=float, default=1.0, help="how far to move the code (default 1)")
-        parser.add_argument("--steps", type=int, default=8, help="gradient steps (default 8)")
-        parser.add_argument("--seed", type=int, default=0, help="the sample to start from")
-        parser.add_argument("--truncation", type=float, default=1.0)
+        parser.add_argument(
+            "--amount", type=argtypes.finite_float, default=1.0, help="how far to move the code (default 1)"
+        )
+        parser.add_argument("--steps", type=argtypes.positive_int, default=8, help="gradient steps (default 8)")
+        parser.add_argument("--seed", type=argtypes.seed, default=0, help="the sample to start from")
+        parser.add_argument("--truncation", type=argtypes.float_range(0.0, 3.0), default=1.0)
         parser.add_argument(
             "--state", default=None, help="start from the state in an exported PNG (or a .json state) instead of --seed"
         )

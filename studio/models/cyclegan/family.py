@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from studio.core import argtypes
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
@@ -32,11 +33,23 @@ def config_from_card(card: ModelCard) -> CycleGANConfig:
 
 
 def _bool(text: str) -> bool:
-    return str(text).lower() in ("1", "true", "yes", "on")
+    word = str(text).strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise argtypes.ArgumentTypeError(f"must be true or false (got {text!r})")
 
 
 def _ints(text: str) -> list[int]:
-    return [int(v) for v in str(text).split(",") if v.strip()]
+    """A comma list of whole numbers ≥ 1, e.g. 16,64,256,256."""
+    try:
+        values = [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise argtypes.ArgumentTypeError(f"must be whole numbers separated by commas (got {text!r})") from None
+    if not values or min(values) < 1:
+        raise argtypes.ArgumentTypeError(f"must be whole numbers ≥ 1 separated by commas (got {text!r})")
+    return values
 
 
 class CycleGANFamily(Family):
@@ -69,26 +82,26 @@ class CycleGANFamily(Family):
             "identity loss, pool 50, lr decay",
         )
         g.add_argument("--generator", choices=["dncnn", "resnet"])
-        g.add_argument("--channels", type=int, help="DnCNN C / ResNet ngf (default 64)")
-        g.add_argument("--depth", type=int, help="DnCNN depth D (default 6)")
+        g.add_argument("--channels", type=argtypes.positive_int, help="DnCNN C / ResNet ngf (default 64)")
+        g.add_argument("--depth", type=argtypes.positive_int, help="DnCNN depth D (default 6)")
         g.add_argument("--residual", type=_bool, help="DnCNN adds its output to the input (default true)")
-        g.add_argument("--blocks", dest="n_blocks", type=int, help="ResNet blocks (6 or 9)")
+        g.add_argument("--blocks", dest="n_blocks", type=argtypes.positive_int, help="ResNet blocks (6 or 9)")
         g.add_argument("--skips", action="store_true", default=None, help="ResNet skip connections (Kaggle)")
         g.add_argument("--discriminator", choices=["ece", "patch"])
         g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
         g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")
-        g.add_argument("--ndf", type=int, help="PatchGAN width")
+        g.add_argument("--ndf", type=argtypes.positive_int, help="PatchGAN width")
         g.add_argument(
             "--d-norm",
             choices=D_NORMS,
             help="discriminator normalisation: instance (the papers) or "
             "none (D also sees brightness and colour balance)",
         )
-        g.add_argument("--lambda-cycle", type=float)
-        g.add_argument("--lambda-identity", type=float)
-        g.add_argument("--pool-size", type=int)
-        g.add_argument("--lr", type=float)
-        g.add_argument("--decay-start", type=float, help="fraction of the run after which lr decays to 0")
+        g.add_argument("--lambda-cycle", type=argtypes.nonneg_float)
+        g.add_argument("--lambda-identity", type=argtypes.nonneg_float)
+        g.add_argument("--pool-size", type=argtypes.nonneg_int)
+        g.add_argument("--lr", type=argtypes.positive_float)
+        g.add_argument("--decay-start", type=argtypes.prob, help="fraction of the run after which lr decays to 0")
 
     def make_job(self, name: str, /, **options: Any):
         if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from studio.core import argtypes
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
@@ -71,16 +72,20 @@ class UGATITFamily(Family):
             default=None,
             help="light mode: γ, β from pooled attention features (far less memory)",
         )
-        g.add_argument("--ngf", type=int, help="generator base width (default 64)")
-        g.add_argument("--ndf", type=int, help="discriminator base width (default 64)")
-        g.add_argument("--n-res", type=int, help="residual blocks in encoder and decoder (default 4)")
-        g.add_argument("--global-layers", type=int, help="global discriminator depth (default 7, capped by size)")
-        g.add_argument("--local-layers", type=int, help="local discriminator depth (default 5, capped by size)")
+        g.add_argument("--ngf", type=argtypes.positive_int, help="generator base width (default 64)")
+        g.add_argument("--ndf", type=argtypes.positive_int, help="discriminator base width (default 64)")
+        g.add_argument("--n-res", type=argtypes.positive_int, help="residual blocks in encoder and decoder (default 4)")
+        g.add_argument(
+            "--global-layers", type=argtypes.positive_int, help="global discriminator depth (default 7, capped by size)"
+        )
+        g.add_argument(
+            "--local-layers", type=argtypes.positive_int, help="local discriminator depth (default 5, capped by size)"
+        )
         for w in ("adv", "cycle", "identity", "cam"):
-            g.add_argument(f"--{w}-weight", type=float)
-        g.add_argument("--lr", type=float)
-        g.add_argument("--weight-decay", type=float)
-        g.add_argument("--decay-start", type=float, help="fraction of the run after which lr decays to 0")
+            g.add_argument(f"--{w}-weight", type=argtypes.nonneg_float)
+        g.add_argument("--lr", type=argtypes.positive_float)
+        g.add_argument("--weight-decay", type=argtypes.nonneg_float)
+        g.add_argument("--decay-start", type=argtypes.prob, help="fraction of the run after which lr decays to 0")
 
     def make_job(self, name: str, /, **options: Any):
         if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
