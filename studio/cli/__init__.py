@@ -44,6 +44,20 @@ def _silence_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``studio`` command; Ctrl+C at any moment (even while the families load, in the first
+    second) ends it with a one-line message and exit code 130, never a traceback. While a job runs,
+    ``studio.cli.progress`` handles Ctrl+C itself (stop and save, then a second one stops at once)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        try:
+            print("\ninterrupted", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+        return 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

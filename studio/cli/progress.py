@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from studio.core.jobs import CancelToken, Job, JobResult, Progress, quality_scores, run_job
 
@@ -18,8 +21,10 @@ class TextProgress:
         self._last = 0.0
         self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._first: tuple[int, float] | None = None  # (step, elapsed) of the first step seen
+        self.last_step = 0  # the last step a job reported (what a stop acknowledges)
 
     def __call__(self, p: Progress) -> None:
+        self.last_step = max(self.last_step, p.step)
         scores = quality_scores(p.metrics)
         if scores:  # rare (every --kid-every steps) and worth keeping in the scrollback: its own line
             text = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
@@ -71,27 +76,84 @@ class PreviewWriter:
             print(f"\ncould not write the preview to {self.path}: {exc}", file=sys.stderr)
 
 
-def cancel_on_sigterm(cancel: CancelToken):
-    """Make SIGTERM (``kill PID``, a scheduler's stop) cancel the job like Ctrl+C does, so the job
-    saves its work. Background jobs of a non-interactive shell ignore SIGINT, so there TERM is the
-    only polite stop. Returns a function that puts the previous handler back."""
-    import signal
-    import threading
+# Replaced in tests (the real one ends the process at once, without running any clean-up).
+_exit_now = os._exit
 
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None  # signal handlers can only be set from the main thread
 
-    def on_term(signum, frame) -> None:
-        if not cancel.cancelled:
-            print("\nterminated: cancelling… (the job saves its work)", file=sys.stderr)
-            cancel.cancel()
+class StopSignals:
+    """Ctrl+C (SIGINT) and ``kill PID`` (SIGTERM) while a job runs from the command line.
 
-    previous = signal.signal(signal.SIGTERM, on_term)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+    The first signal asks the job to stop and save its work, and says so at once (before the job has
+    even noticed); the job's own messages then show the save ("saving step N…", "exporting…"). A second
+    signal stops the process at once, without waiting for the save: every save is atomic (temp file +
+    rename), so that leaves the last complete checkpoint, never a half-written one, and the message
+    says which step that is (a job tells through ``job.last_checkpoint``: ``(step, path)`` or None).
+    Background jobs of a non-interactive shell ignore SIGINT, so there TERM is the polite stop.
+    """
+
+    def __init__(self, job: Job, cancel: CancelToken, bar: TextProgress | None = None, stream: TextIO | None = None):
+        self.job, self.cancel, self.bar = job, cancel, bar
+        self.stream = stream or sys.stderr
+        self.count = 0
+        self._previous: dict[int, Any] = {}
+
+    def install(self, signals: tuple[int, ...] | None = None) -> bool:
+        """Take over the signals (main thread only; elsewhere Python cannot, and nothing changes)."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        for sig in signals or (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self)
+        return True
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def __call__(self, signum: int, frame: Any = None) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.request_stop(signum)
+        else:
+            self.stop_now()
+
+    def request_stop(self, signum: int = signal.SIGINT) -> None:
+        self.cancel.cancel()
+        step = self.bar.last_step if self.bar is not None else 0
+        what = f"saving step {step}…" if step > 0 else "saving the work so far…"
+        again = "press Ctrl+C again" if signum == signal.SIGINT else "send the signal again"
+        why = "" if signum == signal.SIGINT else "terminated: "
+        self._say(f"{why}stopping: {what} ({again} to stop at once, without waiting for the save)")
+
+    def stop_now(self) -> None:
+        info: Any = getattr(self.job, "last_checkpoint", False)
+        if info is False:  # a job without checkpoints
+            text = "stopped at once; a file that was being written is left as it was before (writes are atomic)"
+        elif info:
+            step, where = info
+            text = (
+                f"stopped without finishing the save; the last complete checkpoint is step {step} "
+                f"({where}): continue from it with --resume"
+            )
+        else:
+            text = "stopped without finishing the save; this run has no complete checkpoint yet"
+        self._say(text)
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        _exit_now(130)
+
+    def _say(self, text: str) -> None:
+        try:
+            self.stream.write("\n" + text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed terminal: the stop itself must still happen
+            pass
 
 
 def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
-    """Run a job with a text bar; Ctrl+C cancels it cleanly (the job saves what it can).
+    """Run a job with a text bar; Ctrl+C asks it to stop and save (see :class:`StopSignals`).
 
     ``preview_png``: keep the latest live preview there, for watching a long headless run.
     """
@@ -104,24 +166,21 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
         if writer is not None:
             writer(p)
 
-    import threading
-
     result: list[JobResult] = []
     worker = threading.Thread(target=lambda: result.append(run_job(job, bar, cancel)), daemon=True)
-    restore = cancel_on_sigterm(cancel)
-    worker.start()
-    # Poll the result list rather than join(): on CPython 3.11 a join() interrupted by Ctrl+C can
-    # leave the thread looking finished while the job is still saving its work.
-    while not result:
-        try:
-            time.sleep(0.1)
-        except KeyboardInterrupt:
-            if not cancel.cancelled:
-                print(
-                    "\ncancelling… (the job saves its work; press Ctrl+C again to wait less politely)", file=sys.stderr
-                )
-                cancel.cancel()
-    restore()
+    stop = StopSignals(job, cancel, text_bar)
+    stop.install()
+    try:
+        worker.start()
+        # Poll the result list rather than join(): a signal handler runs between two sleeps at once,
+        # and on CPython 3.11 a join() interrupted by Ctrl+C can leave the thread looking finished.
+        while not result:
+            try:
+                time.sleep(0.05)
+            except KeyboardInterrupt:  # only where the handlers could not be installed (not the main thread)
+                stop(signal.SIGINT)
+    finally:
+        stop.restore()
     res = result[0]
     print(res.message, file=sys.stderr)
     for key, value in res.outputs.items():
@@ -133,17 +192,15 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
 
 
 def run_quietly(job: Job) -> JobResult:
-    """Run a job without a progress bar (a DDP rank other than 0); SIGTERM still cancels it."""
-    import signal
-
+    """Run a job without a progress bar (a DDP rank other than 0); SIGINT and SIGTERM cancel it."""
     cancel = CancelToken()
-    restore = cancel_on_sigterm(cancel)
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: cancel.cancel())
+    stop = StopSignals(job, cancel, None, stream=open(os.devnull, "w"))  # rank 0 speaks for the run
+    stop.install()
     try:
         return run_job(job, None, cancel)
     finally:
-        signal.signal(signal.SIGINT, previous)
-        restore()
+        stop.restore()
+        stop.stream.close()
 
 
 def exit_code(res: JobResult) -> int:

@@ -8,6 +8,11 @@ the NaN/divergence stop, precision, EMA, the device and DDP ranks. A family prov
 
 Result (the job's outputs): ``{"card", "run_dir", "step", "status", "wall_time_s", "losses"}`` with
 ``status`` one of finished / time_limit / cancelled.
+
+Cancel is checked at the top of every step; the step in flight finishes (a KID measurement or a
+periodic save it would still start is skipped, the stop's own save follows at once), then the Trainer
+says "saving step N…", saves, says "exporting…" and exports. ``last_checkpoint`` tells the CLI which
+step the run folder holds complete, for a stop that cannot wait for the save (a second Ctrl+C).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Trainer:
     def __init__(self, task: TrainingTask, options: TrainerOptions):
         self.task, self.options = task, options
         self.title = task.title
+        self.last_checkpoint: tuple[int, str] | None = None  # (step, file) of the last complete save
 
     # ------------------------------------------------------------------------------------ setup
     def _device(self, dist: Distributed) -> torch.device:
@@ -128,7 +134,8 @@ class Trainer:
             "loss_scale": float(scaler.get_scale()) if scaler is not None else None,
             "options": {k: v for k, v in vars(self.options).items() if k != "command"},
         }
-        folder.save(tensors, meta)
+        path = folder.save(tensors, meta)
+        self.last_checkpoint = (ctx.step, str(path))
 
     # ------------------------------------------------------------------------------------ the job
     def run(self, reporter: Reporter) -> dict[str, Any]:
@@ -219,6 +226,7 @@ class Trainer:
                 precision.scaler.update(float(saved["loss_scale"]))
             ctx.step = sum(p.steps for p in phases[:start_phase]) + start_step
             history.truncate(ctx.step)
+            self.last_checkpoint = (ctx.step, str(folder.state_path))
             say(f"resuming at step {ctx.step} of {total}")
 
         kids = []
@@ -282,7 +290,9 @@ class Trainer:
                         ema.update(nets[name])
                     history.add(ctx.step, losses)
                     scores: dict[str, float] = {}
-                    for kid, source in kids:
+                    for kid, source in kids:  # a stop asked for meanwhile skips the measurement (seconds)
+                        if reporter.cancelled:
+                            break
                         if (not source.phases or phase.name in source.phases) and kid.due(ctx.step):
                             scores.update(kid.measure(source.reference, source.samples, say))
                     if scores:
@@ -298,7 +308,15 @@ class Trainer:
                         )
                     ):
                         preview = task.preview(ctx)
-                    if o.checkpoint_every and ctx.step % o.checkpoint_every == 0 and ctx.phase_step < phase.steps:
+                    # a stop asked for meanwhile saves this same state at once: no second save (one process;
+                    # with DDP every rank must take part in a save, so all do it)
+                    stopping = reporter.cancelled and not dist.enabled
+                    if (
+                        o.checkpoint_every
+                        and ctx.step % o.checkpoint_every == 0
+                        and ctx.phase_step < phase.steps
+                        and not stopping
+                    ):
                         self._save(ctx, folder, phase, ctx.phase_step, wall(), opts, history, commands, losses)
                         last_saved = ctx.step
                     if main:
@@ -331,6 +349,7 @@ class Trainer:
         if status == "finished" and phases:  # a finished run rests at the end of its last phase
             self._save(ctx, folder, phase, ctx.phase_step, wall(), opts, history, commands, losses)
         elif status != "finished":
+            say(f"{'stopping' if status == 'cancelled' else 'time limit reached'}: saving step {ctx.step}…")
             self._save(ctx, folder, phase, ctx.phase_step, wall(), opts, history, commands, losses)
             say(
                 ("time limit reached" if status == "time_limit" else "cancelled")
