@@ -14,7 +14,19 @@ import os
 import sys
 from typing import NoReturn
 
-COMMANDS = ["gui", "generate", "train", "run", "models", "transfer", "translate", "eval", "finetune", "stylize"]
+COMMANDS = [
+    "gui",
+    "generate",
+    "train",
+    "run",
+    "models",
+    "transfer",
+    "translate",
+    "eval",
+    "finetune",
+    "stylize",
+    "plugins",
+]
 
 
 class StudioArgumentParser(argparse.ArgumentParser):
@@ -57,6 +69,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _warn_about_plugins(args) -> None:
+    """One stderr line when a plugin failed to load (``studio plugins`` lists them all)."""
+    from studio.core.registry import discovered_registry
+
+    reg = discovered_registry()  # discovered while the parser was built (train / run list the families)
+    if reg is not None and reg.errors and args.command != "plugins":
+        from studio.cli.plugins_cmd import problems_line
+
+        print(problems_line(reg.errors), file=sys.stderr)
+
+
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -68,6 +91,7 @@ def _main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _warn_about_plugins(args)
     from studio.core.errors import StudioError
 
     try:

@@ -12,7 +12,13 @@ it serves (family names and/or capabilities). This module is Qt-free: a spec onl
 which imports Qt when the window calls it, so a plugin file can declare tools without the CLI loading Qt.
 Tool entry points are only loaded by the window (:func:`discover_tools`), since they name Qt modules.
 
-A broken plugin never stops the studio: its error is kept in :attr:`Registry.errors` and shown.
+A broken plugin never stops the studio: its error is kept in :attr:`Registry.errors` and shown (one line
+on stderr for CLI commands, the window's status bar, ``studio plugins``). :attr:`Registry.plugin_folders`
+and :attr:`Registry.plugin_files` record where plugins were looked for and what each file gave.
+
+**Plugins are code**: every ``*.py`` file in a plugin folder is imported, with the user's permissions, by
+every ``studio`` command (the CLI's commands are built from the families it finds). Putting a file there,
+or installing a package with a ``studio.families`` entry point, is the trust decision.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import importlib.util
 import sys
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -105,12 +111,24 @@ def tool_specs(obj: Any, source: str) -> list[ToolSpec]:
     raise TypeError(f"{source}: {obj!r} is not a ToolSpec")
 
 
+@dataclass
+class PluginFile:
+    """One ``*.py`` file of a plugin folder: the families and tools it gave, or why it failed."""
+
+    path: Path
+    families: list[str] = field(default_factory=list)
+    tools: int = 0
+    error: str = ""
+
+
 class Registry:
     def __init__(self) -> None:
         self.families: dict[str, Family] = {}
         self.sources: dict[str, str] = {}
         self.errors: list[str] = []
         self.tools: list[tuple[Any, str]] = []  # (declaration, source) from plugin files' TOOLS lists
+        self.plugin_folders: list[Path] = []  # every folder searched for plugin files, in order
+        self.plugin_files: list[PluginFile] = []  # every plugin file imported (or tried)
 
     def add(self, family_cls: type, source: str) -> None:
         if not (isinstance(family_cls, type) and issubclass(family_cls, Family)):
@@ -154,19 +172,34 @@ def discover(extra_dirs: list[Path] | None = None, use_entry_points: bool = True
             except Exception as exc:  # a broken third-party package must not stop the studio
                 reg.errors.append(f"entry point '{ep.name}': {exc!r}")
     for folder in list(extra_dirs or []) + plugin_dirs():
-        if not folder.is_dir():
+        reg.plugin_folders.append(folder)
+        try:
+            if not folder.is_dir():
+                continue
+            files = sorted(folder.glob("*.py"))
+        except OSError as exc:
+            reg.errors.append(f"plugin folder {folder}: could not be read ({exc.strerror or exc})")
             continue
-        for path in sorted(folder.glob("*.py")):
+        for path in files:
             if path.name.startswith("_"):
                 continue
+            record = PluginFile(path)
+            reg.plugin_files.append(record)
+            errors_before = len(reg.errors)
             try:
                 module = _load_plugin_file(path)
                 for fam in getattr(module, "FAMILIES", []):
+                    known = set(reg.families)
                     reg.add(fam, f"plugin {path}")
+                    record.families += sorted(set(reg.families) - known)
                 for tool in getattr(module, "TOOLS", []):
                     reg.tools.append((tool, f"plugin {path}"))
-            except Exception as exc:
+                    record.tools += 1
+            except BaseException as exc:  # a plugin calling exit() fails like any other (Ctrl+C still stops)
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
                 reg.errors.append(f"plugin {path.name}: {exc!r}")
+            record.error = "; ".join(reg.errors[errors_before:])
     return reg
 
 
@@ -208,6 +241,11 @@ def default_registry() -> Registry:
     global _default
     if _default is None:
         _default = discover()
+    return _default
+
+
+def discovered_registry() -> Registry | None:
+    """The process-wide registry if it was discovered already (None: nothing was loaded yet)."""
     return _default
 
 

@@ -112,9 +112,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._connect()
-        if load_tools:  # the 'studio.tools' entry points and the plugin files' TOOLS
-            for problem in tool_registry.load_tools(self.registry):
-                self.show_message(problem)
+        tool_problems = tool_registry.load_tools(self.registry) if load_tools else []
+        self.show_plugin_problems([*self.registry.errors, *tool_problems])
         self._add_tool_actions()
         self._restore_settings()
         self._update_undo_actions()
@@ -139,6 +138,11 @@ class MainWindow(QMainWindow):
         self.jobs_dock = self._dock("Jobs", self.job_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.info = QLabel()
         self.statusBar().addPermanentWidget(self.info)
+        self.plugin_warning = QLabel()
+        self.plugin_warning.setObjectName("plugin-warning")
+        self.plugin_warning.hide()
+        self.plugin_problems: list[str] = []
+        self.statusBar().addPermanentWidget(self.plugin_warning)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -374,6 +378,19 @@ class MainWindow(QMainWindow):
         self.jobs_dock.raise_()
         self.show_message(f"started: {handle.title}")
         return handle
+
+    def show_plugin_problems(self, problems: list[str]) -> None:
+        """Plugins (and tools) that failed to load: a lasting warning in the status bar, every problem in
+        its tooltip (``studio plugins`` in a terminal lists them too); the rest of the studio works."""
+        self.plugin_problems = list(problems)
+        if not problems:
+            self.plugin_warning.hide()
+            return
+        count = len(problems)
+        self.plugin_warning.setText(f"⚠ {count} plugin problem{'s' if count > 1 else ''}")
+        self.plugin_warning.setToolTip("\n".join(problems) + "\n\n(see also: studio plugins)")
+        self.plugin_warning.show()
+        self.show_message(f"a plugin could not be loaded: {problems[0]}", 15000)
 
     def show_message(self, text: str, ms: int = 8000) -> None:
         self.statusBar().showMessage(text, ms)
