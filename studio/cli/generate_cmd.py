@@ -7,7 +7,6 @@ names (unless MODEL is given).
 
 from __future__ import annotations
 
-import json
 from argparse import ArgumentTypeError
 from pathlib import Path
 from typing import Any
@@ -82,30 +81,25 @@ def default_model_id(store) -> str:
 
 
 def read_state_file(path: Path) -> dict[str, Any]:
-    """The state in an exported image or a JSON state file (untrusted input: every failure is a StudioError)."""
-    from studio.core.errors import StudioError
-    from studio.core.export import read_state
+    """The state in an exported image or a JSON state file (untrusted input, read and checked by
+    :mod:`studio.core.states`: every failure is a StudioError naming the file)."""
+    from studio.core.states import read_state_file as read_checked
 
-    if path.suffix.lower() != ".json":
-        return read_state(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        raise StudioError(f"{path.name}: not a readable JSON state ({exc})") from exc
-    data = data.get("state", data) if isinstance(data, dict) else data
-    if not isinstance(data, dict):
-        raise StudioError(f"{path.name}: holds no state")
-    return data
+    return read_checked(path)
 
 
 def _model_for_state(store, state_path: Path, state: dict[str, Any]) -> str:
     """The id of the installed model a state names (states name models by id only)."""
     from studio.core.errors import StudioError
+    from studio.core.paths import is_model_name
+    from studio.core.states import state_model_id
 
     named = state.get("model")
     if not isinstance(named, str) or not named.strip():
         raise StudioError(f"{state_path.name}: the state names no model; give MODEL to render it with one")
     if named not in store.ids():
+        if not is_model_name(named):  # a path: states name models by id only
+            state_model_id(state, state_path, store.ids())  # raises, saying why and what to do instead
         raise StudioError(
             f"{state_path.name}: the state was made with the model '{named}', which is not installed "
             f"(installed: {', '.join(store.ids()) or 'none'}); give MODEL to render it with another model"

@@ -19,16 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, PngImagePlugin
 
 from .argtypes import IMAGE_FORMATS
 from .atomic import atomic_path
 from .errors import ImageLoadError, StudioError
+from .states import (  # written here, read there (EXIF: the ImageDescription)
+    EXIF_DESCRIPTION,
+    STATE_KEY,
+    StateError,
+    read_state_file,
+)
+from .states import EXIF_PREFIX as _EXIF_PREFIX
 
-STATE_KEY = "gan-studio-state"
-EXIF_DESCRIPTION = 0x010E  # ImageDescription: holds "gan-studio-state:" + JSON in JPEG / WebP
 EXIF_SOFTWARE = 0x0131
-_EXIF_PREFIX = STATE_KEY + ":"
 _EXIF_LIMIT = 60_000  # a JPEG's EXIF segment holds at most 64 KB
 JPEG_QUALITY = 95
 
@@ -162,35 +166,12 @@ def save_result(
     raise StudioError(f"could not write {path} ({problem}), nor keep a copy ({'; '.join(tried)})")
 
 
-def _state_text(img: Image.Image) -> str | None:
-    """The raw state JSON an opened image carries: PNG text, or the EXIF description of JPEG / WebP."""
-    text = getattr(img, "text", None) or {}
-    raw = text.get(STATE_KEY) if isinstance(text, dict) else None
-    if raw is not None:
-        return str(raw)
-    if img.format in ("JPEG", "WEBP", "MPO"):
-        value = img.getexif().get(EXIF_DESCRIPTION)
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        if isinstance(value, str) and value.startswith(_EXIF_PREFIX):
-            return value[len(_EXIF_PREFIX) :]
-    return None
-
-
 def read_state(path: str | Path) -> dict[str, Any]:
-    """The state stored in an exported image (PNG, JPEG, WebP); a clear error when it has none."""
+    """The state stored in an exported image (PNG, JPEG, WebP); a clear :class:`ImageLoadError` when it
+    has none or cannot be used. Read through the one door for states (:mod:`studio.core.states`: regular
+    files only, size and depth limits, no decoding of a bomb, values checked)."""
     path = Path(path)
     try:
-        with Image.open(path) as img:
-            raw = _state_text(img)
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ImageLoadError(path, f"could not read the PNG ({exc})") from exc
-    if raw is None:
-        raise ImageLoadError(path, "this image holds no GAN Studio state (it was not exported by GAN Studio)")
-    try:
-        state = json.loads(raw)
-    except ValueError as exc:
-        raise ImageLoadError(path, "the GAN Studio state in this image is damaged") from exc
-    if not isinstance(state, dict):
-        raise ImageLoadError(path, "the GAN Studio state in this image is damaged")
-    return state
+        return read_state_file(path)
+    except StateError as exc:
+        raise ImageLoadError(path, exc.problem) from exc

@@ -217,10 +217,10 @@ def _clean(state: Any, strict: bool, source: str | Path | None) -> dict[str, Any
             bad(f"'labels' must map names to short strings ({k!r:.40}: {v!r:.40})")
     out["labels"] = labels
     out["scalars"] = _numbers(state, "scalars", MAX_SCALAR, bad)
-    if "content" in state:  # an explicit content code (GADN): a list of finite numbers
-        content = state["content"]
-        values = [_number(v) for v in content] if isinstance(content, list) and len(content) <= MAX_ENTRIES else None
-        if values is None or any(v is None or abs(v) > MAX_VALUE * 10 for v in values):
+    if isinstance(state.get("content"), list):  # an explicit content code (GADN): finite numbers
+        content = state["content"]  # (other tools keep other things under 'content', e.g. a file name)
+        values = [_number(v) for v in content] if len(content) <= MAX_ENTRIES else [None]
+        if any(v is None or abs(v) > MAX_VALUE * 10 for v in values):
             bad("'content' must be a list of finite numbers")
         else:
             out["content"] = copy.deepcopy(content)
@@ -233,15 +233,21 @@ def _clean(state: Any, strict: bool, source: str | Path | None) -> dict[str, Any
         else:
             out["variation"] = {**copy.deepcopy(dict(var)), "seed": vseed, "spread": spread}
     for key, value in state.items():
-        if key not in out and key not in ("content", "variation") and isinstance(key, str):
+        if (
+            key not in out
+            and key != "variation"
+            and isinstance(key, str)
+            and not (key == "content" and isinstance(value, list))
+        ):
             out[key] = copy.deepcopy(value)
     return out
 
 
 def check_state(state: Any, source: str | Path | None = None) -> dict[str, Any]:
-    """A copy of ``state`` if its standard keys are sound; else a :class:`StateError` naming ``source``
-    and the first bad key. (Unknown keys are kept: families ignore what they do not use.)"""
-    return _clean(state, True, source)
+    """A copy of ``state`` as it is, if its standard keys are sound; else a :class:`StateError` naming
+    ``source`` and the first bad key. (Unknown keys are kept: families ignore what they do not use.)"""
+    _clean(state, True, source)
+    return copy.deepcopy(dict(state))
 
 
 def clean_state(state: Any) -> dict[str, Any]:
@@ -264,9 +270,9 @@ def state_model_id(
     if problem or model.endswith((".json", ".safetensors")):
         raise StateError(
             source,
-            f"the state names its model by a file path ({model!r:.200}); a state may only name an installed "
-            "model by its id. To use that checkpoint, open it yourself (File ▸ Open checkpoint…, or give it "
-            "as the MODEL argument), then apply the state",
+            f"the state names its model by a file path ({model!r:.200} is not installed: a state may only name "
+            "an installed model, by its id); to use that checkpoint, open it yourself (File ▸ Open "
+            "checkpoint…, or give it as the MODEL argument), then apply the state",
         )
     installed_text = ", ".join(sorted(set(installed))) or "none"
     raise StateError(

@@ -259,21 +259,10 @@ def add_job_arguments(name: str, parser: Any) -> None:
 
 
 def _start_state(path: str) -> dict:
-    import json
+    """The state of an exported image or a JSON state file, read and checked by studio.core.states."""
+    from studio.core.states import read_state_file
 
-    from studio.core.export import read_state
-
-    p = Path(path)
-    if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise StudioError(f"{p}: not a readable JSON state ({exc})") from exc
-        data = data.get("state", data) if isinstance(data, dict) else data
-        if not isinstance(data, dict):
-            raise StudioError(f"{p}: holds no state")
-        return data
-    return read_state(p)
+    return read_state_file(path)
 
 
 def make_job(name: str, options: dict[str, Any]):
