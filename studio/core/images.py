@@ -7,6 +7,7 @@ failure (not an image, truncated, unsupported) into an :class:`ImageLoadError` n
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import torch
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import ImageLoadError
+from .safeio import open_regular, regular_file
 
 DEFAULT_MAX_PIXELS = 100_000_000  # ~10k x 10k; larger is refused before decoding
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -49,16 +51,16 @@ def load_image(
 ) -> Image.Image:
     """Open a user image safely and return it as an 8-bit RGB PIL image."""
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise ImageLoadError(path, "file not found")
     if path.is_dir():
         raise ImageLoadError(path, "this is a folder, not an image")
-    if path.stat().st_size == 0:
+    if regular_file(path, ImageLoadError, "image").st_size == 0:  # a FIFO or a device is refused, unopened
         raise ImageLoadError(path, "the file is empty")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), open_regular(path, ImageLoadError, "image") as fh:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with Image.open(fh) as img:
                 w, h = img.size
                 if w * h > max_pixels:
                     raise ImageLoadError(

@@ -224,3 +224,18 @@ def test_models_import_converts_a_state_dict_and_never_unpickles_code(user_model
     assert main(["models", "import", str(evil), "--like", "good"]) == 1
     assert "weights-only" in capsys.readouterr().err
     assert not (tmp_path / "studio-home" / "PWNED").exists()
+
+
+@needs_fifo
+def test_images_from_a_fifo_or_a_device_are_refused_without_blocking(tmp_path):
+    from studio.core.errors import ImageLoadError
+    from studio.core.images import load_image
+
+    fifo = tmp_path / "photo.png"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageLoadError, match="named pipe"):
+        _bounded(lambda: load_image(fifo))
+    zero = tmp_path / "zero.jpg"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(ImageLoadError, match="a device"):
+        _bounded(lambda: load_image(zero))
