@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from studio.core import argtypes
 from studio.core.checkpoint import ModelCard, load_module_tensors
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
@@ -68,10 +69,12 @@ class CANFamily(Family):
 
         # --steps counts discriminator steps; --run-dir defaults to runs/NAME
         add_trainer_arguments(p, steps=2000, batch=64, checkpoint_every=200, preview_every=50, kid_every=500)
-        p.add_argument("--ratio", type=int, default=t.ratio, help="generator updates per discriminator update")
-        p.add_argument("--lr-g", type=float, default=t.lr_g)
-        p.add_argument("--lr-d", type=float, default=t.lr_d)
-        p.add_argument("--ambiguity-weight", type=float, default=t.ambiguity_weight)
+        p.add_argument(
+            "--ratio", type=argtypes.positive_int, default=t.ratio, help="generator updates per discriminator update"
+        )
+        p.add_argument("--lr-g", type=argtypes.positive_float, default=t.lr_g)
+        p.add_argument("--lr-d", type=argtypes.positive_float, default=t.lr_d)
+        p.add_argument("--ambiguity-weight", type=argtypes.nonneg_float, default=t.ambiguity_weight)
         p.add_argument(
             "--augment",
             default=t.augment,
@@ -80,16 +83,27 @@ class CANFamily(Family):
             "translation, cutout, color (default none; colour is a style cue, avoid it)",
         )
         p.add_argument("--arch", choices=ARCHES, default=c.arch, help="report (UCLA) or dcgan (deeper, for GPUs)")
-        p.add_argument("--image-size", type=int, default=c.image_size)
-        p.add_argument("--width", type=float, default=c.width, help="channel multiplier")
-        p.add_argument("--fc-dim", type=int, default=c.fc_dim, help="width of the fully connected layers")
-        p.add_argument("--kernel", type=int, default=c.kernel, help="discriminator conv kernel size (odd)")
+        p.add_argument("--image-size", type=argtypes.int_range(16, 1024), default=c.image_size)
+        p.add_argument(
+            "--width", type=argtypes.float_range(0.01, 8.0), default=c.width, help="channel multiplier, 0.01–8"
+        )
+        p.add_argument(
+            "--fc-dim", type=argtypes.positive_int, default=c.fc_dim, help="width of the fully connected layers"
+        )
+        p.add_argument(
+            "--kernel", type=argtypes.positive_int, default=c.kernel, help="discriminator conv kernel size (odd)"
+        )
         p.add_argument("--output-map", choices=OUTPUT_MAPS, default=c.output_map)
-        p.add_argument("--holdout", type=float, default=t.holdout, help="fraction of each style kept for evaluation")
-        p.add_argument("--max-per-style", type=int, default=0)
+        p.add_argument(
+            "--holdout",
+            type=argtypes.float_range(0.0, 1.0, hi_open=True),
+            default=t.holdout,
+            help="fraction of each style kept for evaluation",
+        )
+        p.add_argument("--max-per-style", type=argtypes.nonneg_int, default=0)
         p.add_argument(
             "--index-size",
-            type=int,
+            type=argtypes.nonneg_int,
             default=t.index_size,
             help="training images stored with the model for 'nearest training images'",
         )

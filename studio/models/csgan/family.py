@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from studio.core import argtypes
 from studio.core.checkpoint import CheckpointError, ModelCard, load_module_tensors
 from studio.core.family import Family, LatentModel
 
@@ -97,7 +98,12 @@ class CSGANFamily(Family):
             help="dcgan64 (64 px) or lsgan112 (112 px), the paper's; beyond it: dcgan128 / dcgan256 "
             "(deeper DCGAN) and fastgan128 / fastgan256 (FastGAN-style, skip-layer excitation)",
         )
-        p.add_argument("--width", type=float, default=1.0, help="channel width multiplier (1 = the paper's)")
+        p.add_argument(
+            "--width",
+            type=argtypes.float_range(0.01, 8.0),
+            default=1.0,
+            help="channel width multiplier, 0.01–8 (1 = the paper's)",
+        )
         p.add_argument("--out", default=None, help="model name (saved in your model folder) or a path with a '/'")
         from studio.train import add_trainer_arguments
 
@@ -107,7 +113,7 @@ class CSGANFamily(Family):
         p.add_argument("--notes", default="")
         p.add_argument("--fit", choices=("crop", "pad"), default="crop", help="how images are made square")
         p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
-        p.add_argument("--lr", type=float, default=2e-4)
+        p.add_argument("--lr", type=argtypes.positive_float, default=2e-4)
         p.add_argument(
             "--init",
             choices=("pytorch", "dcgan"),
@@ -137,7 +143,7 @@ class CSGANFamily(Family):
         )
         p.add_argument(
             "--r1",
-            type=float,
+            type=argtypes.nonneg_float,
             default=0.0,
             metavar="GAMMA",
             help="R1 gradient penalty on real images for the plain D (e.g. 1 or 10; 0 = off, the paper)",
@@ -145,25 +151,27 @@ class CSGANFamily(Family):
         p.add_argument(
             "--r1-every",
             dest="r1_every",
-            type=int,
+            type=argtypes.positive_int,
             default=16,
             help="apply R1 every N D updates, weighted by N (lazy regularisation; default 16)",
         )
         p.add_argument(
             "--d-threshold",
             dest="d_threshold",
-            type=float,
+            type=argtypes.nonneg_float,
             default=0.2,
             help="update D only while its loss is above this (paper: 0.2; 0 = always)",
         )
         p.add_argument(
             "--pca-samples",
             dest="pca_samples",
-            type=int,
+            type=argtypes.int_range(2),
             default=2048,
-            help="latent samples for the GANSpace directions",
+            help="latent samples for the GANSpace directions (at least --pca-k)",
         )
-        p.add_argument("--pca-k", dest="pca_k", type=int, default=10, help="number of direction sliders")
+        p.add_argument(
+            "--pca-k", dest="pca_k", type=argtypes.positive_int, default=10, help="number of direction sliders"
+        )
 
     def make_job(self, name: str, /, **options: Any):
         if name != "train":

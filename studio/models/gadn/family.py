@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from studio.core import argtypes
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError
 from studio.core.family import Family
@@ -56,25 +57,34 @@ class GADNFamily(Family):
             "--out", help="model name (saved in your model folder; default gadn-DATA) or a path with a '/'"
         )
         parser.add_argument("--model-name", help="model name (default gadn-DATA)")
-        parser.add_argument("--max-per-artist", type=int, default=0, help="use at most N images per artist")
+        parser.add_argument(
+            "--max-per-artist", type=argtypes.nonneg_int, default=0, help="use at most N images per artist"
+        )
         from studio.train import add_trainer_arguments
 
         # GADN's length is three numbers (--steps1, --steps-cls, --steps2): the shared --steps is refused
         add_trainer_arguments(parser, steps=None, batch=8, checkpoint_every=500, preview_every=100, kid_every=500)
         g = parser.add_argument_group("architecture")
-        g.add_argument("--image-size", type=int, default=m.image_size, help="64, 128 or 256")
-        g.add_argument("--content-dim", type=int, default=m.content_dim)
-        g.add_argument("--style-dim", type=int, default=m.style_dim)
-        g.add_argument("--base-channels", type=int, default=m.base_channels)
-        g.add_argument("--fc-features", type=int, default=m.fc_features)
-        g.add_argument("--width", type=float, default=m.width, help="multiplies every channel count")
+        g.add_argument("--image-size", type=argtypes.int_range(8, 1024), default=m.image_size, help="64, 128 or 256")
+        g.add_argument("--content-dim", type=argtypes.positive_int, default=m.content_dim)
+        g.add_argument("--style-dim", type=argtypes.positive_int, default=m.style_dim)
+        g.add_argument("--base-channels", type=argtypes.positive_int, default=m.base_channels)
+        g.add_argument("--fc-features", type=argtypes.positive_int, default=m.fc_features)
+        g.add_argument(
+            "--width",
+            type=argtypes.float_range(0.01, 8.0),
+            default=m.width,
+            help="multiplies every channel count, 0.01–8",
+        )
         s = parser.add_argument_group("schedule and losses (defaults: the authors')")
-        s.add_argument("--steps1", type=int, default=t.steps1, help="stage 1 steps")
-        s.add_argument("--steps-cls", type=int, default=t.steps_cls, help="classifier pre-training steps")
-        s.add_argument("--steps2", type=int, default=t.steps2, help="stage 2 steps")
+        s.add_argument("--steps1", type=argtypes.nonneg_int, default=t.steps1, help="stage 1 steps")
+        s.add_argument(
+            "--steps-cls", type=argtypes.nonneg_int, default=t.steps_cls, help="classifier pre-training steps"
+        )
+        s.add_argument("--steps2", type=argtypes.nonneg_int, default=t.steps2, help="stage 2 steps")
         s.add_argument(
             "--batch-cls",
-            type=int,
+            type=argtypes.positive_int,
             default=t.batch_cls,
             help=f"classifier pre-training batch (default {t.batch_cls}; --batch is stages 1 and 2)",
         )
@@ -92,7 +102,8 @@ class GADNFamily(Family):
             "w_cls2",
             "w_dis2",
         ):
-            s.add_argument("--" + field.replace("_", "-"), type=float, default=getattr(t, field))
+            kind = argtypes.positive_float if field.startswith("lr") else argtypes.finite_float
+            s.add_argument("--" + field.replace("_", "-"), type=kind, default=getattr(t, field))
         s.add_argument(
             "--adversary1",
             choices=["unlikelihood", "likelihood"],

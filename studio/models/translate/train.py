@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from studio.core import argtypes
 from studio.core.checkpoint import ModelCard, module_tensors, save_checkpoint
 from studio.core.errors import StudioError
 from studio.core.grid import tile as tile_grid
@@ -82,16 +83,19 @@ def add_common_arguments(parser: Any) -> None:
     p = parser
     p.add_argument("--a", required=True, help="folder of domain-A images")
     p.add_argument("--b", required=True, help="folder of domain-B images")
-    p.add_argument("--size", type=int, default=64, help="training crop size in px (default 64)")
+    p.add_argument("--size", type=argtypes.int_range(8, 4096), default=64, help="training crop size in px (default 64)")
     p.add_argument(
-        "--load-size", type=int, default=0, help="images are resized to this before random crops (default size*1.125)"
+        "--load-size",
+        type=argtypes.nonneg_int,
+        default=0,
+        help="images are resized to this before random crops (default size*1.125)",
     )
     p.add_argument(
         "--out", default="", help="model name (saved in your model folder; default: --name) or a path with a '/'"
     )
     p.add_argument("--name", dest="model_name", default="", help="model name (default: FAMILY-A2B folder names)")
-    p.add_argument("--val-count", type=int, default=4, help="fixed validation images per domain")
-    p.add_argument("--limit", type=int, default=0, help="use at most this many images per folder")
+    p.add_argument("--val-count", type=argtypes.nonneg_int, default=4, help="fixed validation images per domain")
+    p.add_argument("--limit", type=argtypes.nonneg_int, default=0, help="use at most this many images per folder")
     p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
     p.add_argument("--data-note", default="", help="data description for the model card")
     p.add_argument("--licence", default="", help="licence of the training data, for the model card")
