@@ -382,3 +382,13 @@ def test_closed_pipe_is_quiet(argv, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdout", _ClosedPipe())
     assert main(argv) == 141
     assert "Traceback" not in capsys.readouterr().err
+
+
+# -- families that cannot do what was asked ------------------------------------------------------------------
+@pytest.mark.parametrize("model", ["gadn-emoji", TRANSLATOR])
+def test_finetune_of_a_family_that_cannot_be_fine_tuned_is_a_clear_error(model, picture, capsys):
+    assert main(["finetune", model, str(picture), "--steps", "1", "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "TypeError" not in err
+    assert f"'{model}' is a" in err and "cannot be style fine-tuned" in err
+    assert not list((studio_home() / "models").glob("*.json"))  # nothing exported

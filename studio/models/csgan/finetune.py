@@ -43,7 +43,7 @@ from torch import nn
 
 from studio.core.checkpoint import ModelCard, card_path, load_checkpoint, save_checkpoint
 from studio.core.errors import CheckpointError, StudioError
-from studio.core.family import Control, Family, LoadedModel, normalise_state
+from studio.core.family import Control, Family, LatentModel, LoadedModel, normalise_state
 from studio.core.grid import tile, to_uint8
 from studio.core.images import load_image, pil_to_tensor
 from studio.core.latents import seed_to_z
@@ -274,6 +274,11 @@ def _load_parent(model: str | Path, device: torch.device) -> _Parent:
             f"'{card.parent}' instead (or use style strength)"
         )
     loaded = default_registry().get(card.family).load(tensors, card, device)
+    if not isinstance(loaded, LatentModel):  # e.g. GADN (content + style codes) or a translator (image in)
+        raise StudioError(
+            f"'{path.stem}' is a {card.family} model, which cannot be style fine-tuned: fine-tuning needs a "
+            "generator driven by one latent code (a csgan or can model, or a plugin family like them)"
+        )
     prefix, gen = find_generator(loaded, tensors)
     latent = int(card.latent_dim or 0)
     if latent <= 0:
