@@ -84,6 +84,18 @@ def run_app(model: str | None = None, device: str | None = None) -> int:
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(closed.set)
+    window.windowClosed.connect(closed.set)  # also after a job the window kept running in the background
     with loop:
         loop.run_until_complete(closed.wait())
+    _wait_for_jobs()
     return 0
+
+
+def _wait_for_jobs() -> None:
+    """Never end the process under a running job thread (Qt aborts it, and the job's save is lost).
+    The window waits for its jobs before it closes; this covers an app told to quit some other way."""
+    from studio.engine.jobs import running_job_threads, wait_for_jobs
+
+    if running_job_threads():
+        print("GAN Studio: stopping the running job (it saves its work)…", file=sys.stderr)
+        wait_for_jobs(cancel=True)

@@ -44,7 +44,14 @@ from .canvas import CanvasView
 from .export_dialog import ExportDialog, ExportOptions, export_grid_png
 from .history import StateHistory
 from .job_dialog import JobDialog
-from .job_panel import JobPanel
+from .job_panel import (
+    CLOSE_CANCEL_AND_SAVE,
+    CLOSE_GO_BACK,
+    CLOSE_IN_BACKGROUND,
+    JobPanel,
+    SaveProgressDialog,
+    ask_close_during_jobs,
+)
 from .latent_panel import LatentPanel
 from .model_list import ModelList
 from .settings import StudioSettings
@@ -66,6 +73,7 @@ def no_models_text() -> str:
 class MainWindow(QMainWindow):
     stateChanged = Signal(dict)
     modelChanged = Signal(str)
+    windowClosed = Signal()  # closed for good (after any running job was dealt with): the app may end
 
     def __init__(
         self,
@@ -90,6 +98,8 @@ class MainWindow(QMainWindow):
             dev = "auto"
         self.engine = RenderEngine(dev, parent=self)
         self.jobs = JobRunner(self)
+        self.close_mode: str | None = None  # set while the window waits for jobs to end before closing
+        self._save_dialog: SaveProgressDialog | None = None
         self.history = StateHistory()
         self.last_error = ""
         self._error_box: QMessageBox | None = None
@@ -289,6 +299,7 @@ class MainWindow(QMainWindow):
         self.panel.stateEdited.connect(self._on_panel_edit)
         self.panel.editFinished.connect(self._commit)
         self.job_panel.jobFinished.connect(self._on_job_finished)
+        self.jobs.allFinished.connect(self._on_all_jobs_finished)
         self.canvas.zoomChanged.connect(lambda _z: self._update_info())
         self._commit_timer = QTimer(self)
         self._commit_timer.setSingleShot(True)
@@ -334,14 +345,57 @@ class MainWindow(QMainWindow):
             s.set("last_model", self._model_id)
         s.sync()
 
+    def ask_close_choice(self, handles: list[JobHandle]) -> str:
+        """What to do with running jobs when the window closes (a question; tests replace the answer)."""
+        return ask_close_during_jobs(self, handles)
+
     def closeEvent(self, event) -> None:
+        """Closing during a job asks first: keep it running in the background (the window hides and
+        the app ends with the job), cancel it and wait for its save, or go back. The window never
+        goes away under a running job thread (that would abort the process)."""
+        running = self.jobs.running
+        if running:
+            event.ignore()
+            if self.close_mode is None:
+                choice = self.ask_close_choice(running)
+                if choice == CLOSE_GO_BACK or not self.jobs.running:
+                    if not self.jobs.running and choice != CLOSE_GO_BACK:  # it ended while we asked
+                        QTimer.singleShot(0, self.close)
+                    return
+                self.close_mode = choice
+                self.save_settings()
+                if choice == CLOSE_IN_BACKGROUND:
+                    titles = ", ".join(h.title for h in running)
+                    print(
+                        f"GAN Studio: the window is closed; '{titles}' keeps running and GAN Studio quits when it ends",
+                        file=sys.stderr,
+                    )
+                else:
+                    for handle in running:
+                        handle.cancel()
+                    self._save_dialog = SaveProgressDialog(self, running)
+                    self._save_dialog.show()
+            if self.close_mode == CLOSE_IN_BACKGROUND:
+                for other in [*self._tool_windows, self._error_box]:
+                    if other is not None:
+                        other.hide()
+                self.hide()
+            return
+        if self._save_dialog is not None:
+            self._save_dialog.close()
+            self._save_dialog = None
         self.save_settings()
-        self.jobs.cancel_all()
+        self.jobs.wait_all(10000)  # nothing runs any more: the threads are ending
         self.engine.shutdown()
         for box in (self._error_box,):
             if box is not None:
                 box.close()
         super().closeEvent(event)
+        self.windowClosed.emit()
+
+    def _on_all_jobs_finished(self) -> None:
+        if self.close_mode in (CLOSE_IN_BACKGROUND, CLOSE_CANCEL_AND_SAVE):
+            QTimer.singleShot(0, self.close)  # after the job's other finished handlers have run
 
     # ------------------------------------------------------------------------------ public API
     def current_model(self) -> LoadedModel | None:
@@ -373,6 +427,7 @@ class MainWindow(QMainWindow):
     def start_job(self, job) -> JobHandle:
         """Run a studio.core.jobs job in a worker thread and follow it in the job panel."""
         handle = self.jobs.start(job)
+        handle.finished.connect(self._report_if_hidden)
         self.job_panel.attach(handle)
         self.jobs_dock.show()
         self.jobs_dock.raise_()
@@ -684,7 +739,17 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.job is not None:
             self.start_job(dialog.job)
 
+    def _report_if_hidden(self, result) -> None:
+        """A job that ended after the window was closed says how it ended in the terminal."""
+        if self.close_mode == CLOSE_IN_BACKGROUND:
+            print(f"GAN Studio: {result.message}", file=sys.stderr)
+            for key, value in result.outputs.items():
+                if key != "traceback":
+                    print(f"  {key}: {value}", file=sys.stderr)
+
     def _on_job_finished(self, result) -> None:
+        if self.close_mode is not None:  # the window is closing: no message boxes
+            return
         if result.ok:
             self.refresh_models()
             card = result.outputs.get("card")
