@@ -83,10 +83,10 @@ class ModelTranslateJob:
             "size": [image.width, image.height],
             "side_by_side": self.side_by_side,
         }
-        from studio.core.export import save_png
+        from studio.core.export import save_result  # a failed write keeps the image in $STUDIO_HOME/recovered
 
         check_output(out, self.force, SUFFIXES)
-        save_png(out, pixels, state)
+        save_result(out, pixels, state)
         return {
             "out": str(out),
             "size": f"{image.width}x{image.height}",

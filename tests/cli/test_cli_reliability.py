@@ -392,3 +392,14 @@ def test_finetune_of_a_family_that_cannot_be_fine_tuned_is_a_clear_error(model, 
     assert "Traceback" not in err and "TypeError" not in err
     assert f"'{model}' is a" in err and "cannot be style fine-tuned" in err
     assert not list((studio_home() / "models").glob("*.json"))  # nothing exported
+
+
+def test_run_translate_job_keeps_the_result_when_the_write_fails(picture, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "t.png"
+    _disk_full(monkeypatch, out)
+    argv = ["run", "cyclegan", "translate", TRANSLATOR, str(picture), "-o", str(out), "--device", "cpu"]
+    assert main(argv) == 1
+    recovered = studio_home() / "recovered" / "t.png"
+    err = capsys.readouterr().err
+    assert f"could not write {out}" in err and str(recovered) in err and "Traceback" not in err
+    assert read_state(recovered)["translate"]["direction"] == "a2b" and not out.exists()

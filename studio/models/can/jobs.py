@@ -122,7 +122,7 @@ class SampleSortedJob:
                 },
             )
         else:
-            from studio.core.export import save_png
+            from studio.core.export import save_result  # a failed write keeps the image in $STUDIO_HOME/recovered
             from studio.core.grid import tile, to_uint8
 
             cells = to_uint8(render_batched(model, states, reporter=reporter))
@@ -135,7 +135,7 @@ class SampleSortedJob:
                 "sorted_by": self.by,
                 "ambiguity": [round(a, 4) for a in scores],
             }
-            save_png(out, tile(cells, rows, cols), state)
+            save_result(out, tile(cells, rows, cols), state)
         reporter.report(2, 2, message=f"wrote {out}")
         return {
             "out": str(out),
@@ -215,11 +215,11 @@ class SteerJob:
                 },
             )
         else:
-            from studio.core.export import save_png
+            from studio.core.export import save_result  # a failed write keeps the image in $STUDIO_HOME/recovered
             from studio.core.grid import tile, to_uint8
 
             cells = to_uint8(model.render([state, new]))
-            save_png(out, tile(cells, 1, 2), dict(new, steer=info))
+            save_result(out, tile(cells, 1, 2), dict(new, steer=info))
         reporter.report(2, 2, message=f"wrote {out}")
         return {"out": str(out), "style": model.styles[k], f"p({model.styles[k]})": f"{before:.3f} -> {after:.3f}"}
 

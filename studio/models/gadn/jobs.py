@@ -92,13 +92,13 @@ class EncodeImageJob:
         else:
             import torch
 
-            from studio.core.export import save_png
+            from studio.core.export import save_result  # a failed write keeps the image in $STUDIO_HOME/recovered
             from studio.core.grid import tile, to_uint8
 
             names = artists or list(model.artists)
             source = (tensor[0] + 1) / 2
             cells = to_uint8(torch.cat([source.unsqueeze(0), model.content_grid(state, names)]))
-            save_png(out, tile(cells, 1, len(cells)), state)
+            save_result(out, tile(cells, 1, len(cells)), state)
         reporter.report(2, 2, message=f"wrote {out}")
         return {"out": str(out), "image": self.path.name, "content_dim": len(content)}
 
