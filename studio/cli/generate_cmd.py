@@ -32,8 +32,8 @@ def register(sub) -> None:
     p.add_argument(
         "--seeds",
         type=argtypes.seeds,
-        default="0-15",
-        help=f"seeds, e.g. 0-15 or 1,5,9 (default 0-15; at most {argtypes.MAX_SEEDS})",
+        default=None,
+        help=f"seeds, e.g. 0-15 or 1,5,9, at most {argtypes.MAX_SEEDS} (default: the --state's seeds, else 0-15)",
     )
     p.add_argument("--cols", type=argtypes.nonneg_int, default=0, help="grid columns (default 0: square-ish)")
     p.add_argument(
@@ -86,6 +86,25 @@ def read_state_file(path: Path) -> dict[str, Any]:
     from studio.core.states import read_state_file as read_checked
 
     return read_checked(path)
+
+
+def state_seeds(state: dict[str, Any]) -> tuple[list[int], int]:
+    """(seeds, columns) a state shows: the grid an exported grid records, else the state's own seed
+    (columns 0: square-ish). Values that are not sane seeds are ignored (a state is untrusted)."""
+    grid = state.get("grid")
+    if isinstance(grid, dict) and isinstance(grid.get("seeds"), list):
+        listed = grid["seeds"]
+        if 0 < len(listed) <= argtypes.MAX_SEEDS and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= argtypes.MAX_SEED for v in listed
+        ):
+            cols = grid.get("cols")
+            if isinstance(cols, int) and not isinstance(cols, bool) and 0 < cols <= len(listed):
+                return list(listed), cols
+            return list(listed), 0
+    seed = state.get("seed", 0)
+    if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= argtypes.MAX_SEED:
+        return [seed], 0
+    return [0], 0
 
 
 def _model_for_state(store, state_path: Path, state: dict[str, Any]) -> str:
@@ -157,7 +176,6 @@ def run(args) -> int:
     from studio.core.grid import resize_cells, tile, to_uint8
     from studio.core.store import ModelStore, load_model
 
-    seeds: list[int] = args.seeds
     out = image_target(args.out, "samples.png", args.overwrite)  # before any work
     store = ModelStore()
     given_state: dict[str, Any] | None = None
@@ -181,7 +199,11 @@ def run(args) -> int:
         path = store.resolve(model_id)
     model = load_model(path, device=args.device, registry=store.registry)
 
-    cols = args.cols or math.ceil(math.sqrt(len(seeds)))
+    seeds, cols = args.seeds, args.cols
+    if seeds is None:  # --state alone renders what the state shows: its grid, else its one seed
+        seeds, state_cols = state_seeds(given_state) if given_state is not None else (argtypes.seeds("0-15"), 0)
+        cols = cols or state_cols
+    cols = cols or math.ceil(math.sqrt(len(seeds)))
     rows = math.ceil(len(seeds) / cols)
     grid_pixels(rows, cols, args.cell or model.image_size)  # refuse a grid too big for memory before rendering
     labels = check_labels(model, model_id, args.label or [])

@@ -354,6 +354,17 @@ def test_state_renders_with_the_model_it_names(tiny_ids, tmp_path, capsys):
         assert not np.array_equal(np.asarray(a), np.asarray(b))
 
 
+def test_state_alone_regenerates_the_exported_grid(tiny_ids, tmp_path, capsys):
+    made = tmp_path / "grid.png"
+    assert main(["generate", "tiny-b", "--seeds", "3-8", "--cols", "2", "--truncation", "0.7", "-o", str(made)]) == 0
+    again = tmp_path / "again.png"
+    assert main(["generate", "--state", str(made), "-o", str(again)]) == 0
+    assert "3×2 grid of 6 samples from 'tiny-b'" in capsys.readouterr().out
+    with Image.open(made) as a, Image.open(again) as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert read_state(again)["truncation"] == 0.7
+
+
 def test_state_of_a_model_that_is_not_installed_is_a_clear_error(tiny_ids, tmp_path, capsys):
     from studio.core.export import save_png
 
