@@ -121,6 +121,9 @@ class CSGANOptions:
         return Path(self.run_dir) if self.run_dir else runs_dir() / self.out_stem().name
 
 
+CANCEL_EXPORT_SAMPLES = 256  # samples for BN statistics and GANSpace when a cancelled run exports
+
+
 def recalibrate_bn(
     gen: Generator, latent_dim: int, device: torch.device, samples: int = 2048, batch: int = 64, seed: int = 99
 ) -> Generator:
@@ -413,13 +416,19 @@ class CSGANTask(TrainingTask):
     # -- export ------------------------------------------------------------------------------------
     def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
         o = self.options
+        bn_samples, pca_samples = o.bn_samples, o.pca_samples
+        if summary.status == "cancelled":
+            # the user is waiting for the stop: BN statistics and directions from fewer samples (seconds,
+            # not a minute on a CPU); the card says so, and a resumed run's final export uses them all
+            bn_samples = min(bn_samples, CANCEL_EXPORT_SAMPLES)
+            pca_samples = min(pca_samples, max(CANCEL_EXPORT_SAMPLES, o.pca_k + 1))
         if summary.finished:
             ctx.message("computing principal directions (GANSpace)…")
         source = ctx.export_module("G")
         assert isinstance(source, Generator)  # G itself, or its EMA copy
-        gen = recalibrate_bn(source, self.cfg.latent_dim, ctx.device, o.bn_samples, batch=min(64, max(2, o.bn_samples)))
+        gen = recalibrate_bn(source, self.cfg.latent_dim, ctx.device, bn_samples, batch=min(64, max(2, bn_samples)))
         gen.to(memory_format=torch.contiguous_format)
-        dirs, stds = gan_space(gen, self.cfg.latent_dim, ctx.device, o.pca_samples, o.pca_k)
+        dirs, stds = gan_space(gen, self.cfg.latent_dim, ctx.device, pca_samples, o.pca_k)
         tensors = module_tensors("G", gen)
         tensors["pca.directions"] = dirs
         tensors["pca.stds"] = stds
@@ -450,7 +459,8 @@ class CSGANTask(TrainingTask):
                 "training_options": self.training_options(),
                 "batch": self.trainer.batch,
                 "precision": self.trainer.precision,
-                "pca_samples": o.pca_samples,
+                "pca_samples": pca_samples,
+                "bn_samples": bn_samples,
                 "gan_space_layer": "first layer (Linear→BN→ReLU)",
                 "training_run": ctx.training_record(summary),
                 "loss_history": summary.history,
