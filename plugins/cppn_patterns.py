@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from studio.core import argtypes
 from studio.core.checkpoint import ModelCard, TrainingInfo, load_module_tensors, module_tensors, save_checkpoint
 from studio.core.family import Family, LatentModel
 from studio.core.paths import model_out_stem, runs_dir
@@ -409,22 +410,27 @@ class CPPNFamily(Family):
             from studio.models.job_common import add_model_argument, add_output_arguments
 
             add_model_argument(parser, "CPPN model")
-            parser.add_argument("--size", type=int, default=512, help="output side in px (default 512)")
-            parser.add_argument("--seed", type=int, default=0, help="the pattern's seed")
+            parser.add_argument(
+                "--size",
+                type=argtypes.int_range(1, 8192),
+                default=512,
+                help="output side in px, up to 8192 (default 512)",
+            )
+            parser.add_argument("--seed", type=argtypes.seed, default=0, help="the pattern's seed")
             parser.add_argument("--state", default=None, help="render the state of an exported PNG instead")
             add_output_arguments(parser, (".png",), "MODEL-SIZE.png")
             return
         parser.add_argument("--out", help="model name (saved in your model folder) or a path with a '/'")
         if name == "train":
             parser.add_argument("--data", required=True, help="folder of training images")
-            parser.add_argument("--image-size", dest="image_size", type=int, default=32)
-            parser.add_argument("--latent-dim", dest="latent_dim", type=int, default=8)
-            parser.add_argument("--hidden", type=int, default=32)
-            parser.add_argument("--lr", type=float, default=2e-4)
+            parser.add_argument("--image-size", dest="image_size", type=argtypes.int_range(4, 1024), default=32)
+            parser.add_argument("--latent-dim", dest="latent_dim", type=argtypes.positive_int, default=8)
+            parser.add_argument("--hidden", type=argtypes.positive_int, default=32)
+            parser.add_argument("--lr", type=argtypes.positive_float, default=2e-4)
             add_trainer_arguments(parser, steps=1000, batch=16, checkpoint_every=200, preview_every=50)
             return
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--image-size", dest="image_size", type=int, default=64)
+        parser.add_argument("--seed", type=argtypes.seed, default=0)
+        parser.add_argument("--image-size", dest="image_size", type=argtypes.int_range(4, 1024), default=64)
 
     def make_job(self, name: str, /, **options: Any):
         if name == "render":

@@ -77,7 +77,7 @@ def run(args) -> int:
     if not result.ok:
         import sys
 
-        print(result.message, file=sys.stderr)
+        print(("error: " if result.status == "failed" else "") + result.message, file=sys.stderr)
         return exit_code(result)
     pixels = result.outputs["image"]
     if args.side_by_side:

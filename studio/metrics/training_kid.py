@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from studio.core import argtypes
 from studio.core.errors import StudioError
 from studio.core.jobs import SCORE_PREFIX
 
@@ -39,14 +40,14 @@ def add_kid_arguments(parser: Any) -> None:
     parser.add_argument(
         "--kid-every",
         dest="kid_every",
-        type=int,
+        type=argtypes.nonneg_int,
         default=DEFAULT_EVERY,
         help="compute KID of a few hundred samples every N steps and plot it (0 = off)",
     )
     parser.add_argument(
         "--kid-samples",
         dest="kid_samples",
-        type=int,
+        type=argtypes.int_range(8),
         default=DEFAULT_SAMPLES,
         help="images per KID measurement (more = steadier and slower)",
     )

@@ -105,6 +105,10 @@ BAD_ARGUMENTS = [
     (["train", "gadn", "--data", "d", "--steps1", "-1"], "--steps1"),
     (["train", "gadn", "--data", "d", "--width", "100"], "--width"),
     (["train", "cyclegan", "--a", "a", "--b", "b", "--size", "0"], "--size"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--kid-samples", "1"], "--kid-samples"),
+    (["train", "cyclegan", "--a", "a", "--b", "b", "--kid-every", "-1"], "--kid-every"),
+    (["run", "cppn", "render", "m", "--size", "100000"], "--size"),
+    (["run", "cppn", "train", "--data", "d", "--lr", "0"], "--lr"),
     (["finetune", "emoji-dcgan", "p.png", "--lr", "nan"], "--lr"),
     (["finetune", "emoji-dcgan", "p.png", "--layers", "-1"], "--layers"),
     (["finetune", "emoji-dcgan", "p.png", "--style-weight", "-1"], "--style-weight"),
@@ -414,3 +418,10 @@ def test_run_translate_job_keeps_the_result_when_the_write_fails(picture, tmp_pa
     err = capsys.readouterr().err
     assert f"could not write {out}" in err and str(recovered) in err and "Traceback" not in err
     assert read_state(recovered)["translate"]["direction"] == "a2b" and not out.exists()
+
+
+def test_translate_tile_smaller_than_its_overlap_is_one_error_line(picture, tmp_path, capsys):
+    out = tmp_path / "t.png"
+    assert main(["translate", TRANSLATOR, str(picture), "--tile", "4", "-o", str(out), "--device", "cpu"]) == 1
+    one_line_error(capsys, "overlap", "tile (4)")
+    assert not out.exists()
