@@ -182,7 +182,7 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
     finally:
         stop.restore()
     res = result[0]
-    print(res.message, file=sys.stderr)
+    print(f"error: {res.message}" if res.status == "failed" else res.message, file=sys.stderr)
     for key, value in res.outputs.items():
         if key != "traceback":
             print(f"  {key}: {value}", file=sys.stderr)

@@ -370,11 +370,24 @@ def import_legacy(pt_path: str | Path) -> dict[str, torch.Tensor]:
     ``weights_only=True`` makes torch refuse any pickled object that is not a tensor or a plain
     container, so a malicious file raises instead of executing.
     """
+    import warnings
+
     pt_path = Path(pt_path)
     try:
-        obj = torch.load(pt_path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(pt_path, f"could not import as a weights-only PyTorch file ({exc})") from exc
+        with warnings.catch_warnings(), open_regular(pt_path, CheckpointError, "legacy file") as fh:
+            warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing
+            obj = torch.load(fh, map_location="cpu", weights_only=True)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # torch's message is a page long: keep the line that says why
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        why = next((line for line in lines if "Unsupported" in line or "not an allowed global" in line), "")
+        why = why or (lines[0] if lines else type(exc).__name__)
+        raise CheckpointError(
+            pt_path,
+            f"could not import as a weights-only PyTorch file: it is not a plain state dict of tensors "
+            f"(refused without running anything: {why[:200]})",
+        ) from exc
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):

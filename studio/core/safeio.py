@@ -14,6 +14,7 @@ Errors are :class:`~studio.core.errors.FileProblem` subclasses chosen by the cal
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -28,7 +29,8 @@ MAX_STATE_BYTES = 4 * 1024 * 1024  # a state is a few KB; a GADN content code a 
 MAX_JSON_DEPTH = 64  # cards nest ~7 levels deep, states ~4
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(rb"[\[\]{}]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 def _kind(mode: int) -> str | None:
@@ -100,14 +102,8 @@ def read_limited(path: str | Path, limit: int, error: type[FileProblem] = FilePr
 def json_depth(raw: bytes | str) -> int:
     """How deeply arrays and objects nest in a JSON text (strings are skipped), without parsing it."""
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(_STRING.sub(b'""', data)):
-        if match.group() in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return max(0, max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0))
 
 
 def parse_json(

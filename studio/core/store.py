@@ -14,9 +14,9 @@ from typing import Any
 
 import torch
 
-from .checkpoint import ModelCard, load_checkpoint, read_card
+from .checkpoint import ModelCard, card_path, load_checkpoint, read_card
 from .device import resolve_device
-from .errors import CheckpointError, StudioError
+from .errors import CheckpointError, StudioError, UnknownFamily
 from .family import LoadedModel
 from .paths import bundled_models_dir, user_models_dir
 from .registry import Registry, default_registry
@@ -121,7 +121,10 @@ def load_model(path: str | Path, device: str | torch.device = "auto", registry: 
     """Load any checkpoint into a ready-to-render model, through its family."""
     dev = resolve_device(device)
     tensors, card = load_checkpoint(path, device="cpu")
-    family = (registry or default_registry()).get(card.family)
+    try:
+        family = (registry or default_registry()).get(card.family)
+    except UnknownFamily as exc:  # say which file needs it
+        raise UnknownFamily(f"{card_path(path).name}: {exc}") from None
     model = family.load(tensors, card, dev)
     return model
 

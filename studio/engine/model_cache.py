@@ -15,11 +15,13 @@ from studio.core.store import load_model
 
 
 def model_key(path: str | Path) -> str:
-    """One key per model whether it was named by its .json card or its .safetensors file."""
+    """One key per model whether it was named by its .json card or its .safetensors file. The folder is
+    made absolute, the name is kept: a card that is a link is loaded as that link (its tensors next to
+    it), and a link to something else (``/dev/zero``) is refused under its own name."""
     p = Path(path)
     if p.suffix in (".safetensors", ".json"):
         p = p.with_suffix(".json")
-    return str(p.resolve())
+    return str(p.parent.resolve() / p.name)
 
 
 class ModelCache:

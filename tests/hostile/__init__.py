@@ -1,0 +1,1 @@
+"""Hostile inputs: a corpus generator and the suite that runs it through every door."""
