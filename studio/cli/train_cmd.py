@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from pathlib import Path
 
 
 def register(sub) -> None:
@@ -55,8 +56,30 @@ def _add_preview_option(parser) -> None:
         dest="preview_png",
         default=None,
         metavar="PATH",
-        help="keep the latest live preview image in this PNG (watch a headless run)",
+        help="keep the latest live preview image in this PNG (watch a headless run); an existing file is "
+        "replaced only with --overwrite or --resume",
     )
+
+
+def check_preview_target(args) -> None:
+    """``--preview-png`` is a file the user names: an existing one (not this run's, which --resume
+    continues) is replaced only with --overwrite; checked before the job starts."""
+    from studio.core.errors import StudioError
+    from studio.core.export import check_image_target
+
+    path = getattr(args, "preview_png", None)
+    if not path:
+        return
+    if Path(path).suffix.lower() != ".png":
+        raise StudioError(f"--preview-png {path}: the live preview is a PNG; give a name ending in .png")
+    has_flag = hasattr(args, "force")
+    keep = bool(getattr(args, "force", False) or getattr(args, "resume", False))
+    try:
+        check_image_target(path, keep)
+    except StudioError as exc:
+        if not has_flag and Path(path).is_file():  # this job has no --overwrite to suggest
+            raise StudioError(f"--preview-png: {path} already exists; choose another file or remove it") from None
+        raise StudioError(f"--preview-png: {exc}") from None
 
 
 def run_named(args) -> int:
@@ -64,6 +87,8 @@ def run_named(args) -> int:
     from studio.train.distributed import launched_by_torchrun
 
     argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    if int(os.environ.get("RANK", "0") or 0) == 0:  # before any work; only rank 0 writes the preview
+        check_preview_target(args)
     nproc = getattr(args, "nproc", 1) or 1
     if nproc > 1 and not launched_by_torchrun():
         return relaunch_with_torchrun(nproc, argv)

@@ -425,3 +425,16 @@ def test_translate_tile_smaller_than_its_overlap_is_one_error_line(picture, tmp_
     assert main(["translate", TRANSLATOR, str(picture), "--tile", "4", "-o", str(out), "--device", "cpu"]) == 1
     one_line_error(capsys, "overlap", "tile (4)")
     assert not out.exists()
+
+
+def test_existing_preview_png_is_kept_unless_overwrite_or_resume(tmp_path, capsys):
+    preview = _existing(tmp_path / "live.png")
+    data = tmp_path / "no-data"
+    assert main(["train", "csgan", "--data", str(data), "--preview-png", str(preview)]) == 1
+    one_line_error(capsys, "--preview-png", "live.png already exists", "--overwrite")
+    assert main(["run", "cppn", "create", "--preview-png", str(preview)]) == 1
+    one_line_error(capsys, "live.png already exists", "choose another file")
+    assert preview.read_bytes() == b"precious"
+    # with --overwrite the check passes and the job itself runs (and fails on the missing data)
+    assert main(["train", "csgan", "--data", str(data), "--preview-png", str(preview), "--overwrite"]) == 1
+    assert "live.png" not in capsys.readouterr().err
