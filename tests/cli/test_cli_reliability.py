@@ -438,3 +438,22 @@ def test_existing_preview_png_is_kept_unless_overwrite_or_resume(tmp_path, capsy
     # with --overwrite the check passes and the job itself runs (and fails on the missing data)
     assert main(["train", "csgan", "--data", str(data), "--preview-png", str(preview), "--overwrite"]) == 1
     assert "live.png" not in capsys.readouterr().err
+
+
+def test_training_refuses_an_existing_run_and_model_unless_overwrite(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(4):
+        Image.new("RGB", (16, 16), (60 * i, 100, 200 - 40 * i)).save(data / f"{i}.png")
+    argv = ["train", "cppn", "--data", str(data), "--image-size", "8", "--steps", "2", "--batch", "2", "--out", "mine"]
+    argv += ["--device", "cpu", "--kid-every", "0"]
+    assert main(argv) == 0
+    card = studio_home() / "models" / "mine.json"
+    first = card.read_bytes()
+    capsys.readouterr()
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "--resume" in err and ("--overwrite" in err or "--force" in err) and "Traceback" not in err
+    assert card.read_bytes() == first
+    assert main([*argv, "--overwrite"]) == 0
+    assert card.read_bytes() != first
