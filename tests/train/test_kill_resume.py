@@ -25,11 +25,12 @@ AIMED = [
     ("run.safetensors:after_rename@2", "old"),
     (".cppn.json.pending:before_rename", "old"),  # the export: its new card is not in place yet
     ("cppn.safetensors:before_rename", "old"),  # pending card in place, tensors not renamed
-    ("cppn.json:after_rename", "new"),  # both renamed, the folder not yet synced
     # between the two renames: a load finishes the save, and so does the next save before its own
-    # (last here: that roll-forward passes cppn.json:after_rename too)
     ("cppn.safetensors:after_rename", "new"),
 ]
+# also aimed in the slow variant: both renamed, the folder not yet synced (the roll-forward a save does
+# first passes this point too, so it goes before a kill that leaves one to do)
+AIMED_MORE = [("cppn.json:after_rename", "new")]
 
 
 def _export_state(out: Path, scratch: Path) -> tuple[int, torch.Tensor]:
@@ -104,4 +105,4 @@ def test_sigkill_at_aimed_and_random_points_always_resumes_and_keeps_the_export(
 
 @pytest.mark.slow
 def test_sigkill_many_random_points(tmp_path):
-    _crash_test(tmp_path, [], random_kills=12, seed=1515)
+    _crash_test(tmp_path, AIMED_MORE, random_kills=9, seed=1515)
