@@ -88,6 +88,7 @@ def run_app(model: str | None = None, device: str | None = None) -> int:
     with loop:
         loop.run_until_complete(closed.wait())
     _wait_for_jobs()
+    window.engine.shutdown()  # already done when the window closed; not when the app was told to quit
     return 0
 
 
