@@ -70,14 +70,14 @@ class Trainer:
         folder.refuse_legacy()
         if folder.has_state() and not o.resume and not o.force:
             raise StudioError(
-                f"{folder.path} already holds a run: pass --resume to continue it, --force to "
+                f"{folder.path} already holds a run: pass --resume to continue it, --overwrite (or --force) to "
                 "start it over, or choose another --run-dir"
             )
         out = card_path(task.out_path())
         if out.exists() and not o.resume and not o.force:
             raise StudioError(
                 f"a model '{out.stem}' already exists at {out.parent}; choose another --out name "
-                "or pass --force to replace it"
+                "or pass --overwrite (or --force) to replace it"
             )
 
     # ------------------------------------------------------------------------------------ state
