@@ -109,6 +109,19 @@ class SaveProgressDialog(QProgressDialog):
             super().keyPressEvent(event)
 
 
+def outputs_summary(outputs: dict, limit: int = 160) -> str:
+    """The short outputs of a finished job as one line (paths, steps, numbers). Images, arrays and other
+    bulky values are left to the tool that asked for them: printed, they broke the panel's layout."""
+    parts = []
+    for key, value in outputs.items():
+        if key == "traceback" or not isinstance(value, (str, int, float)):
+            continue
+        text = f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}"
+        parts.append(text if len(text) <= 80 else text[:77] + "…")
+    line = ", ".join(parts)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 class JobPanel(QWidget):
     jobFinished = Signal(object)  # JobResult
 
@@ -226,7 +239,6 @@ class JobPanel(QWidget):
         if result.status == "finished":
             self.bar.setValue(1000)
         self.bar.setFormat(result.status)
-        outputs = ", ".join(f"{k}: {v}" for k, v in result.outputs.items() if k != "traceback")
-        self.status.setText(result.message + (f"\n{outputs}" if outputs else ""))
+        self.status.setText(result.message + (f"\n{summary}" if (summary := outputs_summary(result.outputs)) else ""))
         self._refresh_curves()
         self.jobFinished.emit(result)

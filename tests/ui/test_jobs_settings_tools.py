@@ -210,3 +210,26 @@ def test_the_train_form_offers_the_shared_training_flags_but_not_nproc(window):
     dests = {a.dest for a in job_options(window.registry.get("csgan"), "train")}
     assert {"steps", "batch", "checkpoint_every", "time_limit", "precision", "ema", "resume"} <= dests
     assert "nproc" not in dests  # several processes are started by torchrun from the CLI only
+
+
+class ImageResultJob:
+    """Finishes with an image in its outputs, as the translate and encode jobs do for their tools."""
+
+    title = "image job"
+
+    def run(self, reporter):
+        import numpy as np
+
+        reporter.report(1, 1, losses={"g": 1.0})
+        return {"image": np.zeros((400, 600, 3), np.uint8), "card": "/models/x.json", "step": 1, "kid": 0.123456}
+
+
+def test_a_finished_job_shows_its_short_outputs_not_arrays_and_the_window_keeps_its_width(window, qtbot):
+    width = window.width()
+    handle = window.start_job(ImageResultJob())
+    qtbot.waitUntil(lambda: handle.result is not None, timeout=5000)
+    qtbot.wait(50)
+    text = window.job_panel.status.text()
+    assert "card: /models/x.json" in text and "kid: 0.1235" in text and "step: 1" in text
+    assert "image:" not in text and "[[" not in text
+    assert window.width() == width
