@@ -44,7 +44,12 @@ def register(sub) -> None:
         default=d.size,
         help="image size fed to the loss network (default 0 = the generator's size)",
     )
-    p.add_argument("--out", default=None, help="child model name (default: PARENT-PAINTING)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="child model: a bare NAME goes to your models folder, a path with a / is used as typed "
+        "(default: PARENT-PAINTING)",
+    )
     p.add_argument("--models-dir", default=None, help="where to save the child (default: user models)")
     # --steps, --batch, --checkpoint-every, --preview-every, --time-limit, --device, --precision, --threads,
     # --seed, --resume (continue a stopped run with the same --out), --run-dir, --ema, --force, ...
