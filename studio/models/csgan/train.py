@@ -264,17 +264,23 @@ class CSGANTask(TrainingTask):
         """DiffAugment of D's inputs (``--augment``), random per image from the run's RNG."""
         return diff_augment(x, self.augment_policy, rng) if self.augment_policy else x
 
+    def _begin_step(self, ctx: TrainContext) -> tuple[int, torch.Tensor, torch.Tensor]:
+        """This step's learning rates (the recipe's decay), a real batch and codes, from the run's RNG."""
+        r = self.options.recipe
+        n = ctx.local_batch(self.trainer.batch)
+        real = ctx.to_device(sample_batch(self.local_images, n, ctx.rng, self.options.flip))
+        set_lr(self.opt_g, lr_at(ctx.step, r.lr, r.g_decay, r.decay_every))
+        set_lr(self.opt_d, lr_at(ctx.step, r.lr, r.d_decay, r.decay_every))
+        z = torch.randn(n, self.cfg.latent_dim, generator=ctx.rng).to(ctx.device)
+        return n, real, z
+
     def train_step(self, ctx: TrainContext) -> dict[str, float]:
         """One iteration of the recipe: a D update (only above the threshold), then a G update."""
         if self.discriminator == "projected":
             return self._projected_step(ctx)
         r = self.options.recipe
         rng = ctx.rng
-        n = ctx.local_batch(self.trainer.batch)
-        real = ctx.to_device(sample_batch(self.local_images, n, rng, self.options.flip))
-        set_lr(self.opt_g, lr_at(ctx.step, r.lr, r.g_decay, r.decay_every))
-        set_lr(self.opt_d, lr_at(ctx.step, r.lr, r.d_decay, r.decay_every))
-        z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
+        n, real, z = self._begin_step(ctx)
         real_t = soft_labels(n, r.real_label, rng, ctx.device)
         fake_t = soft_labels(n, r.fake_label, rng, ctx.device)
         gan_loss = LOSSES[r.loss]
@@ -313,13 +319,8 @@ class CSGANTask(TrainingTask):
         labels, no threshold); the learning-rate schedule is the recipe's."""
         from studio.models.projected import hinge_d_loss, hinge_g_loss
 
-        r = self.options.recipe
         rng = ctx.rng
-        n = ctx.local_batch(self.trainer.batch)
-        real = ctx.to_device(sample_batch(self.local_images, n, rng, self.options.flip))
-        set_lr(self.opt_g, lr_at(ctx.step, r.lr, r.g_decay, r.decay_every))
-        set_lr(self.opt_d, lr_at(ctx.step, r.lr, r.d_decay, r.decay_every))
-        z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
+        n, real, z = self._begin_step(ctx)
         with ctx.autocast():
             fake = self.G(z)
             d_loss = hinge_d_loss(self.D(self._augment(real, rng)), self.D(self._augment(fake.detach(), rng)))
