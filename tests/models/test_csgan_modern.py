@@ -10,7 +10,6 @@ import importlib.util
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from studio.core.checkpoint import read_card
 from studio.core.errors import StudioError
@@ -35,19 +34,6 @@ TINY = dict(
     licence="test-licence",
     threads=1,
 )
-
-
-@pytest.fixture(scope="module")
-def blobs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("blobs")
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[:64, :64]
-    for i in range(16):
-        a = np.full((64, 64, 3), 255, np.uint8)
-        r = rng.integers(8, 28)
-        a[(yy - 32) ** 2 + (xx - 32) ** 2 < r * r] = rng.integers(0, 255, 3)
-        Image.fromarray(a).save(folder / f"{i:02d}.png")
-    return folder
 
 
 @pytest.fixture(autouse=True)
