@@ -28,9 +28,7 @@ def run(args) -> int:
     reg = default_registry()
     print(TRUST_NOTE)
     print()
-    print(
-        "plugin folders, searched in this order (the checkout's plugins/, $STUDIO_HOME/plugins, $STUDIO_PLUGIN_PATH):"
-    )
+    print("plugin folders, searched in this order (the bundled plugins/, $STUDIO_HOME/plugins, $STUDIO_PLUGIN_PATH):")
     for folder in reg.plugin_folders:
         files = [f for f in reg.plugin_files if f.path.parent == folder]
         state = "" if folder.is_dir() else "  (no such folder)"

