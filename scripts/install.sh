@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 
-# Qt needs these to open a real window (xcb); xvfb lets tests and screenshots run without a screen.
+# Qt needs these to open a real window (xcb); xvfb lets tests and screenshots run without a screen;
+# librsvg2-bin (rsvg-convert) renders the SVG drawings of scripts/prepare_openclipart.py.
 apt_packages="libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
-  xvfb python3-venv"
+  xvfb librsvg2-bin python3-venv"
 if command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $apt_packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
