@@ -45,6 +45,19 @@ class TrainContext:
     emas: dict[str, EMA] = field(default_factory=dict)
     _networks: dict[str, torch.nn.Module] = field(default_factory=dict)
 
+    @classmethod
+    def single_process(cls, options: TrainerOptions, device: str = "cpu", seed: int = 0) -> TrainContext:
+        """A context outside the Trainer (one process, fp32, silent): to drive a task's step directly."""
+        dev = torch.device(device)
+        return cls(
+            options,
+            dev,
+            Precision("fp32", dev),
+            Distributed(),
+            torch.Generator().manual_seed(seed),
+            message=lambda text: None,
+        )
+
     # -- the step's tools
     def autocast(self) -> AbstractContextManager[Any]:
         return self.precision.autocast()

@@ -19,8 +19,6 @@ from studio.models.csgan.family import CSGANFamily
 from studio.models.csgan.networks import CSGANConfig, Generator
 from studio.models.csgan.train import CSGANOptions, CSGANTrainJob
 from studio.train import RunFolder, TrainContext
-from studio.train.distributed import Distributed
-from studio.train.precision import Precision
 
 TINY = dict(
     width=0.0625,
@@ -140,14 +138,7 @@ def test_projected_needs_the_weights_package(blobs, tmp_path, monkeypatch):
 def _one_step_d_grads(blobs, tmp_path, **kw):
     job = _job(blobs, tmp_path, steps=1, d_threshold=-1.0, **kw)
     task = job.task
-    ctx = TrainContext(
-        job.options,
-        torch.device("cpu"),
-        Precision("fp32", torch.device("cpu")),
-        Distributed(),
-        torch.Generator().manual_seed(0),
-        message=lambda text: None,
-    )
+    ctx = TrainContext.single_process(job.options)
     torch.manual_seed(0)
     task.setup(ctx, None)
     task.optimizers("train")

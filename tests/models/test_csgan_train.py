@@ -14,8 +14,6 @@ from studio.core.store import load_model
 from studio.models.csgan.family import CSGANFamily
 from studio.models.csgan.train import CSGANTrainJob
 from studio.train import RunFolder, TrainContext
-from studio.train.distributed import Distributed
-from studio.train.precision import Precision
 
 TINY = dict(
     width=0.0625,
@@ -140,14 +138,7 @@ def test_render_seeds_and_directions(blobs, tmp_path):
 def test_d_threshold_and_lr_decay_inside_the_job(blobs, tmp_path):
     job = _job(blobs, tmp_path, steps=2, d_threshold=1e9)
     task = job.task
-    ctx = TrainContext(
-        job.options,
-        torch.device("cpu"),
-        Precision("fp32", torch.device("cpu")),
-        Distributed(),
-        torch.Generator().manual_seed(0),
-        message=lambda text: None,
-    )
+    ctx = TrainContext.single_process(job.options)
     task.setup(ctx, None)
     task.optimizers("train")
     d_before = {k: v.detach().clone() for k, v in task.D.named_parameters()}

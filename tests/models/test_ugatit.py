@@ -16,8 +16,6 @@ from studio.models.ugatit.config import UGATITConfig
 from studio.models.ugatit.family import UGATITFamily, UGATITModel
 from studio.models.ugatit.networks import LIN, AdaLIN, UGATITDiscriminator, UGATITGenerator
 from studio.train import RunFolder, TrainContext
-from studio.train.distributed import Distributed
-from studio.train.precision import Precision
 
 
 @pytest.fixture(autouse=True)
@@ -86,14 +84,7 @@ def test_rho_stays_in_unit_interval_after_optimiser_steps(tmp_path):
     a, b = make_domains(tmp_path / "data", size=20)
     job = tiny_job(a, b, tmp_path, lr=0.5)  # a huge lr pushes ρ far outside [0, 1] without the clip
     task = job.task
-    ctx = TrainContext(
-        job.options,
-        torch.device("cpu"),
-        Precision("fp32", torch.device("cpu")),
-        Distributed(),
-        torch.Generator().manual_seed(0),
-        message=lambda text: None,
-    )
+    ctx = TrainContext.single_process(job.options)
     task.setup(ctx, None)
     task.optimizers("train")
     rhos = [m.rho for g in (task.nets["G_ab"], task.nets["G_ba"]) for m in g.modules() if isinstance(m, (AdaLIN, LIN))]
