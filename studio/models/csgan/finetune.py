@@ -56,11 +56,13 @@ from studio.losses.perceptual import (
     build_loss_network,
     resize_for_loss,
 )
+from studio.losses.style_targets import load_native, multiscale_targets, parse_scales
 from studio.train import PRECISIONS, RunFolder, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 STYLE_FAMILY = "csgan-style"
 STYLE_PREFIX = "style."
 PREVIEW_COUNT = 8
+STYLE_TARGETS = ("crops", "whole")
 _MAX_PAINTING_SIDE = 1024  # paintings are shrunk to this right after loading (speed; 8000 px inputs)
 # the fine-tune's own defaults of the shared training options
 TRAINER_DEFAULTS = {"steps": 100, "batch": 16, "checkpoint_every": 25, "preview_every": 5}
@@ -84,6 +86,12 @@ class FinetuneConfig:
     content_weight: float = 1.0
     tv_weight: float = 10.0
     size: int = 0  # image size fed to the loss network; 0 = the generator's own size
+    # the painting's Gram target (studio.losses.style_targets): 'crops' = random native-resolution crops at
+    # crop_scales (× the generator's size in painting px; 0 = the whole painting); 'whole' = the old target,
+    # the whole painting shrunk to the generator's size
+    style_target: str = "whole"
+    crop_scales: tuple[float, ...] = (1.0, 2.0, 4.0, 0.0)
+    crops: int = 32  # crops per scale
     preview_every: int = 5
     checkpoint_every: int = 25
     seed: int = 0
@@ -93,6 +101,7 @@ class FinetuneConfig:
     def __post_init__(self) -> None:
         if isinstance(self.loss, Mapping):
             self.loss = LossConfig.from_dict(self.loss)
+        self.crop_scales = parse_scales(self.crop_scales)
         checks = [
             (self.steps >= 1, "steps must be at least 1"),
             (self.batch >= 1, "batch must be at least 1"),
@@ -101,6 +110,8 @@ class FinetuneConfig:
             (min(self.style_weight, self.content_weight, self.tv_weight) >= 0, "loss weights must be ≥ 0"),
             (self.size == 0 or 16 <= self.size <= 1024, "size must be 0 (generator size) or 16–1024 px"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
+            (self.style_target in STYLE_TARGETS, f"style target must be one of {', '.join(STYLE_TARGETS)}"),
+            (1 <= self.crops <= 1024, "crops per scale must be 1–1024"),
         ]
         for ok, msg in checks:
             if not ok:
@@ -402,6 +413,17 @@ class FinetuneTask(TrainingTask):
             net = net.to(ctx.device)
         self.loss = PerceptualLoss(net, cfg.loss)
         self.loss.set_style(painting.to(ctx.device))
+        if cfg.style_target == "crops":  # the painting at the scale of its strokes (replaces the whole-image target)
+            self.loss.style_targets = multiscale_targets(
+                net,
+                load_native(self.painting).to(ctx.device),
+                cfg.loss.style_layers,
+                native,
+                self.size,
+                cfg.crop_scales,
+                cfg.crops,
+                seed=cfg.seed,
+            )
 
         # G_C: the parent's generator, frozen, on the device (not run state); G_S: the trained copy, on
         # the CPU until the Trainer moves it. Both in eval mode: BN uses the parent's statistics.
