@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import torch
 
 from .checkpoint import ModelCard
+from .direction_edits import state_offset
 from .latents import seed_to_z, truncate
 from .states import clean_state
 
@@ -161,6 +162,9 @@ class LatentModel(LoadedModel):
                     i = int(key[2:])
                     if i < self.pca_directions.shape[0]:
                         z = z + float(value) * float(self.pca_stds[i]) * self.pca_directions[i].cpu()
+        offset = state_offset(s, self.latent_dim)  # two-state ("from A to B") directions
+        if offset is not None:
+            z = z + offset
         var = s.get("variation")
         if isinstance(var, Mapping):
             z = z + float(var.get("spread", 0.5)) * seed_to_z(int(var.get("seed", 0)), self.latent_dim)[0]

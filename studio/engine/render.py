@@ -4,7 +4,9 @@ Why this shape (after NVlabs/stylegan3's ``viz/renderer.py``): a slider drag pro
 changes per second, far more than a CPU can render. Every request gets a stamp and goes into a
 one-slot-per-channel mailbox, so a newer request on the same channel replaces an older one that has not
 started yet (it is *skipped*, never rendered). At most one render runs at a time and the worker always
-takes the newest request next, so a drag never builds a queue. Results older than a frame already shown
+takes the newest request next, so a drag never builds a queue. Channels named ``bg:…`` (previews such as
+the direction strips) are taken only when no other request waits, so they never delay a drag's frames by
+more than the one small render that may already be running. Results older than a frame already shown
 on the same channel are dropped (*stale*), as are results for a model the channel has since left.
 
 The UI talks to :class:`RenderEngine` (a QObject in the GUI thread). It never sees tensors: frames
@@ -35,6 +37,7 @@ from .frames import Frame, array_to_qimage
 from .model_cache import ModelCache, model_key
 
 LOAD_CHANNEL = "load"
+BACKGROUND_PREFIX = "bg:"  # channels that wait while any other request is pending (direction strips…)
 
 
 @dataclass
@@ -93,7 +96,9 @@ class _Mailbox:
                 self.wake_posted = False
                 return None
             loads = [c for c in self.pending if c.startswith(LOAD_CHANNEL)]
-            channel = min(loads or self.pending, key=lambda c: self.pending[c].stamp)
+            # loads first, then the canvas and tools; background previews only when nothing else waits
+            front = [c for c in self.pending if not c.startswith(BACKGROUND_PREFIX)]
+            channel = min(loads or front or self.pending, key=lambda c: self.pending[c].stamp)
             return self.pending.pop(channel)
 
 

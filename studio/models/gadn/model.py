@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from studio.core.checkpoint import ModelCard, load_module_tensors
+from studio.core.direction_edits import state_offset
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Control, LoadedModel, normalise_state
 from studio.core.latents import seed_to_z
@@ -145,6 +146,9 @@ class GADNModel(LoadedModel):
                         c = c + float(value) * self.content_stds[i] * self.content_axes[i]
                     except (TypeError, ValueError):
                         pass
+        offset = state_offset(s, self.cfg.content_dim)  # two-state ("from A to B") directions
+        if offset is not None:
+            c = c + offset
         return self.content_mean + float(s["truncation"]) * (c - self.content_mean)
 
     def style_for(self, state: Mapping[str, Any]) -> torch.Tensor:
