@@ -62,7 +62,7 @@ def test_ambiguity_is_log_k_at_uniform_posterior():
     for k in (2, 4, 7):
         for const in (0.0, 3.5, -12.0):
             logits = torch.full((3, k), const)
-            assert float(ambiguity_loss(logits)) == pytest.approx(math.log(k), abs=1e-6)
+            assert float(ambiguity_loss(logits, "softmax-ce")) == pytest.approx(math.log(k), abs=1e-6)
             assert float(entropy(logits)[0]) == pytest.approx(math.log(k), abs=1e-6)
 
 
@@ -71,7 +71,7 @@ def test_ambiguity_is_log_k_at_uniform_posterior():
 def test_ambiguity_is_larger_for_any_other_posterior(values):
     logits = torch.tensor([values], dtype=torch.float64)
     k = logits.shape[1]
-    loss = float(ambiguity_loss(logits))
+    loss = float(ambiguity_loss(logits, "softmax-ce"))
     if float(logits.max() - logits.min()) < 1e-6:
         assert loss == pytest.approx(math.log(k), abs=1e-9)
     else:
@@ -79,12 +79,22 @@ def test_ambiguity_is_larger_for_any_other_posterior(values):
         assert float(entropy(logits)[0]) <= math.log(k) + 1e-12
 
 
-def test_loss_terms():
-    d = discriminator_loss(torch.zeros(4), torch.zeros(4, 3), torch.tensor([0, 1, 2, 0]), torch.zeros(4))
+def test_loss_terms_softmax_ce():
+    labels = torch.tensor([0, 1, 2, 0])
+    d = discriminator_loss(torch.zeros(4), torch.zeros(4, 3), labels, torch.zeros(4), form="softmax-ce")
     assert float(d["d_style"]) == pytest.approx(math.log(3), abs=1e-6)
     assert float(d["total"]) == pytest.approx(2 * math.log(2) + math.log(3), abs=1e-5)
-    g = generator_loss(torch.zeros(4), torch.zeros(4, 3), ambiguity_weight=2.0)
+    g = generator_loss(torch.zeros(4), torch.zeros(4, 3), ambiguity_weight=2.0, form="softmax-ce")
     assert float(g["total"]) == pytest.approx(math.log(2) + 2 * math.log(3), abs=1e-5)
+
+
+def test_loss_terms_eq3_default():
+    """Zero logits: each of the K one-vs-all sigmoids is 0.5, so D's style BCE and G's eq. 3 term are both
+    K·log 2 (3 classes here), whatever the labels."""
+    d = discriminator_loss(torch.zeros(4), torch.zeros(4, 3), torch.tensor([0, 1, 2, 0]), torch.zeros(4))
+    assert float(d["d_style"]) == pytest.approx(3 * math.log(2), abs=1e-6)
+    g = generator_loss(torch.zeros(4), torch.zeros(4, 3), ambiguity_weight=2.0)
+    assert float(g["total"]) == pytest.approx(math.log(2) + 2 * 3 * math.log(2), abs=1e-5)
 
 
 def test_bad_configs_get_clear_errors():

@@ -84,6 +84,9 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     ambiguity_weight: float = 1.0
+    # the style-ambiguity loss and D's matching style loss: "sigmoid-eq3" (report eq. 3, per-class sigmoid
+    # outputs, one-vs-all style BCE for D) or "softmax-ce" (CE to the uniform posterior, softmax style CE)
+    ambiguity: str = "sigmoid-eq3"
     style_weight: float = 1.0
     holdout: float = 0.1  # fraction of each style kept out of training, for the style-accuracy metric
     collapse_threshold: float = 0.25  # preview diversity / real diversity below this warns of mode collapse
@@ -100,5 +103,9 @@ class TrainConfig:
         if not (self.lr_g > 0 and self.lr_d > 0):
             raise StudioError("learning rates must be positive")
         from studio.models.diffaugment import parse_policy
+
+        from .losses import check_form
+
+        check_form(self.ambiguity)
 
         parse_policy(self.augment)  # a bad policy raises a StudioError

@@ -13,6 +13,7 @@ from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
 
 from .config import ARCHES, OUTPUT_MAPS, CANConfig, TrainConfig
+from .losses import AMBIGUITY_FORMS
 
 
 class CANFamily(Family):
@@ -75,6 +76,14 @@ class CANFamily(Family):
         p.add_argument("--lr-g", type=argtypes.positive_float, default=t.lr_g)
         p.add_argument("--lr-d", type=argtypes.positive_float, default=t.lr_d)
         p.add_argument("--ambiguity-weight", type=argtypes.nonneg_float, default=t.ambiguity_weight)
+        p.add_argument(
+            "--ambiguity",
+            choices=AMBIGUITY_FORMS,
+            default=None,
+            help="style-ambiguity loss: sigmoid-eq3 (the report's eq. 3 with per-class sigmoid style outputs; "
+            "default) or softmax-ce (cross-entropy of a softmax posterior to the uniform one); a resumed run "
+            "keeps its own unless this is given",
+        )
         p.add_argument(
             "--augment",
             default=t.augment,

@@ -47,6 +47,10 @@ PREVIEW_SEED = 20170621  # the CAN paper's arXiv date: fixed codes so previews a
 SAMPLE_SEED = 777
 # the CANConfig fields a user chooses (num_styles comes from the data)
 ARCH_FIELDS = ("arch", "image_size", "width", "fc_dim", "latent_dim", "output_map", "kernel")
+AMBIGUITY_NOTES = {
+    "sigmoid-eq3": "report eq. 3: per-class sigmoid style outputs, one-vs-all style BCE for D",
+    "softmax-ce": "not the report's: softmax style head, CE to the uniform posterior",
+}
 LOSS_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_style", "g_adv", "g_ambiguity", "style_acc")
 
 
@@ -69,6 +73,7 @@ class CANOptions:
     kernel: int = 5
     use_vgg: bool = True
     eval_samples: int = 512
+    ambiguity_given: bool = False  # --ambiguity was given (a resumed run's own form gives way otherwise)
     recipe: TrainConfig = field(default_factory=TrainConfig)
 
     @classmethod
@@ -77,6 +82,7 @@ class CANOptions:
         opts = cls(**{k: v for k, v in options.items() if k in known and v is not None})
         rknown = {f.name for f in dataclasses.fields(TrainConfig)}
         opts.recipe = TrainConfig(**{k: v for k, v in options.items() if k in rknown and v is not None})
+        opts.ambiguity_given = options.get("ambiguity") is not None
         return opts
 
     def architecture(self) -> dict[str, Any]:
@@ -218,10 +224,28 @@ class CANTask(TrainingTask):
             ctx.message(f"resuming with the run's architecture ({', '.join(differ)})")
         return {k: run[k] for k in ARCH_FIELDS}
 
+    def _ambiguity(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
+        """A run keeps the ambiguity loss it was trained with: ``--ambiguity`` not given gives way to the
+        run's (runs from before the option trained with ``softmax-ce``); another value is refused."""
+        if saved is None:
+            return
+        r = self.options.recipe
+        run = str((saved.get("task") or {}).get("ambiguity", "softmax-ce"))
+        if run == r.ambiguity:
+            return
+        if self.options.ambiguity_given:
+            raise StudioError(
+                f"{self.run_path()}: the run was trained with --ambiguity {run}; resume it with the same "
+                f"(the options asked for {r.ambiguity}), or start a new --run-dir"
+            )
+        r.ambiguity = run
+        ctx.message(f"resuming with the run's ambiguity loss {run}")
+
     def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
         o, r = self.options, self.options.recipe
         if not o.data:
             raise StudioError("training a CAN needs --data DIR (one subfolder of images per style)")
+        self._ambiguity(ctx, saved)
         arch = self._architecture(ctx, saved)
         ctx.message(f"loading styles from {o.data}…")
         data = load_style_folder(o.data, int(arch["image_size"]), r.holdout, self.trainer.seed, o.max_per_style)
@@ -245,6 +269,9 @@ class CANTask(TrainingTask):
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D": self.D}
+
+    def state(self) -> dict[str, Any]:
+        return {"ambiguity": self.options.recipe.ambiguity}
 
     def ema_networks(self) -> tuple[str, ...]:
         return ("G",)
@@ -283,7 +310,9 @@ class CANTask(TrainingTask):
         with ctx.autocast():
             real_logit, real_style = d(self._augment(real, rng))
             fake_logit, _ = d(self._augment(fake, rng))
-        dl = discriminator_loss(real_logit.float(), real_style.float(), labels, fake_logit.float(), r.style_weight)
+        dl = discriminator_loss(
+            real_logit.float(), real_style.float(), labels, fake_logit.float(), r.style_weight, r.ambiguity
+        )
         ctx.backward(dl["total"])
         ctx.step_optimizer(self.opt_d)
         d.requires_grad_(False)  # G steps only need gradients through D, not for it
@@ -293,7 +322,7 @@ class CANTask(TrainingTask):
                 self.opt_g.zero_grad(set_to_none=True)
                 with ctx.autocast():
                     fl, fs = d(self._augment(g(z), rng))
-                gl = generator_loss(fl.float(), fs.float(), r.ambiguity_weight)
+                gl = generator_loss(fl.float(), fs.float(), r.ambiguity_weight, r.ambiguity)
                 ctx.backward(gl["total"])
                 ctx.step_optimizer(self.opt_g)
         finally:
@@ -382,7 +411,8 @@ class CANTask(TrainingTask):
         resumed = f" Resumed with: {' | '.join(commands[1:])}." if len(commands) > 1 else ""
         notes = (
             f"CAN ({cfg.arch}); Adam G lr {r.lr_g}, D lr {r.lr_d}, G:D update ratio {r.ratio}:1, batch "
-            f"{self.trainer.batch}, ambiguity weight {r.ambiguity_weight}, D input augmentation {r.augment}; "
+            f"{self.trainer.batch}, ambiguity loss {r.ambiguity} ({AMBIGUITY_NOTES[r.ambiguity]}), ambiguity "
+            f"weight {r.ambiguity_weight}, D input augmentation {r.augment}; "
             f"{round(r.holdout * 100)}% of each style held out for evaluation." + resumed
         )
         card = ModelCard(
