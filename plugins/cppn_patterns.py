@@ -88,6 +88,12 @@ class CPPNModel(LatentModel):
         z = self.latents_for(states).to(self.device)
         return self.net(z).float().cpu()
 
+    def inversion_space(self, state: Mapping[str, Any]) -> Any:
+        """Declares GAN inversion support (studio.models.invert): z through the CPPN, differentiably."""
+        from studio.core.inversion import latent_space
+
+        return latent_space(self, lambda z: self.net(z).float(), state)
+
 
 class CreateCPPNJob:
     """Draw a random CPPN from a seed and save it as a model (a 'job' so it uses the shared job API)."""

@@ -70,6 +70,12 @@ class CANModel(LatentModel):
         z = self.latents_for(states).to(self.device)
         return self.g(z).float().cpu()
 
+    def inversion_space(self, state: Mapping[str, Any]) -> Any:
+        """GAN inversion (studio.models.invert): z through the generator (already in [0, 1])."""
+        from studio.core.inversion import latent_space
+
+        return latent_space(self, lambda z: self.g(z).float(), state)
+
     # -- style meter --------------------------------------------------------------------------------
     @torch.no_grad()
     def style_logits_for(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:

@@ -53,6 +53,12 @@ class CSGANModel(LatentModel):
                 x = self.generator(z.to(self.device))
         return ((x.float() + 1.0) * 0.5).clamp_(0.0, 1.0).cpu()
 
+    def inversion_space(self, state: Mapping[str, Any]) -> Any:
+        """GAN inversion (studio.models.invert): z through the generator, differentiably, in [0, 1]."""
+        from studio.core.inversion import latent_space
+
+        return latent_space(self, lambda z: (self.generator(z).float() + 1.0) * 0.5, state)
+
 
 class CSGANFamily(Family):
     name = "csgan"

@@ -178,6 +178,13 @@ class GADNModel(LoadedModel):
         style = torch.stack([self.style_for(s) for s in states])
         return self.generate(content, style)
 
+    def inversion_space(self, state: Mapping[str, Any]) -> Any:
+        """GAN inversion (studio.models.invert) of the content code under the state's style; E's code of
+        the image is one of the starts. The result keeps the artist and blend, with ``content`` set."""
+        from .inversion import gadn_space
+
+        return gadn_space(self, state)
+
     # ----------------------------------------------------------------------------------- grids
     def content_grid(self, state: Mapping[str, Any], artists: Sequence[str] | None = None) -> torch.Tensor:
         """This content drawn by every artist (or the given ones): [len(artists), 3, H, W]."""
