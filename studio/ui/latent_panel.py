@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from studio.core.direction_edits import VECTORS_KEY, with_amount
 from studio.core.family import Control, normalise_state
 from studio.core.latents import seed_to_z
 
@@ -39,6 +40,8 @@ class LatentPanel(QWidget):
         self.seed_box: QSpinBox | None = None
         self.sliders: dict[str, ValueSlider] = {}  # "truncation", "dir:pc0", "z:3", "scalar:name"
         self.combos: dict[str, SearchableCombo] = {}
+        # two-state directions (studio.ui.direction_strip sets these): key -> vector, carried into the state
+        self.direction_vectors: dict[str, list[float]] = {}
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(6, 6, 6, 6)
         self._empty = QLabel("Open a model to see its controls.")
@@ -179,6 +182,7 @@ class LatentPanel(QWidget):
     def reset_edits(self) -> None:
         for key in ("z_edits", "directions"):
             self._state[key] = {}
+        self._state.pop(VECTORS_KEY, None)
         self._state["truncation"] = 1.0
         for key, slider in self.sliders.items():
             if key.startswith("scalar:"):
@@ -197,7 +201,7 @@ class LatentPanel(QWidget):
         elif key.startswith("scalar:"):
             self._state["scalars"][key[7:]] = v
         elif key.startswith("dir:"):
-            self._state["directions"][key[4:]] = v
+            self._state = with_amount(self._state, key[4:], v, self.direction_vectors.get(key[4:]))
         elif key.startswith("z:"):
             self._state["z_edits"][key[2:]] = v
         self._emit(live)

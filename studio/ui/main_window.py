@@ -41,6 +41,7 @@ from studio.engine import Frame, JobHandle, JobRunner, ModelReady, RenderEngine,
 
 from . import tools as tool_registry
 from .canvas import CanvasView
+from .direction_strip import DirectionStrips
 from .export_dialog import ExportDialog, ExportOptions, export_grid_png
 from .history import StateHistory
 from .job_dialog import JobDialog
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         self._add_tool_actions()
         self._restore_settings()
         self._update_undo_actions()
+        self.directions = DirectionStrips(self)  # direction strips, names, two-state directions
         self.refresh_models()
         self._open_first_model(model)
         if device_problem:
