@@ -76,7 +76,9 @@ class TrainConfig:
     w_content2: float = 0.1
     w_cls2: float = 1.0
     w_dis2: float = 1.0
-    adversary1: str = "unlikelihood"  # E/G/S vs C1: "unlikelihood" = -log(1-p(a)); "likelihood" = +log p(a)
+    # E/G/S vs C1 in stage 1: "likelihood" (paper, appendix C.2) maximises C1's -log p(a), i.e. minimises
+    # +log p(a); "unlikelihood" minimises -log(1 - p(a)) (the form the paper keeps for stage 2's C2)
+    adversary1: str = "likelihood"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -345,6 +345,7 @@ class GADNOptions:
     max_per_artist: int = 0
     arch: dict[str, Any] = field(default_factory=dict)  # the architecture options given (GADNConfig fields)
     train: TrainConfig = field(default_factory=TrainConfig)
+    adversary1_given: bool = False  # --adversary1 was given (a resumed run's own form gives way otherwise)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> GADNOptions:
@@ -358,6 +359,7 @@ class GADNOptions:
             max_per_artist=int(get.get("max_per_artist", 0)),
             arch={k: get[k] for k in ARCH_FIELDS if k in get},
             train=TrainConfig(**{k: v for k, v in get.items() if k in tknown}),
+            adversary1_given="adversary1" in get,
         )
 
     @property
@@ -408,6 +410,12 @@ class GADNOptions:
             v = getattr(t, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v)):
                 raise StudioError(f"--{name.replace('_', '-')} must be a number (got {v!r})")
+
+
+ADVERSARY1_NOTES = {
+    "likelihood": "the paper's, appendix C.2: E, G and S maximise C1's negative log-likelihood",
+    "unlikelihood": "not the paper's stage 1: E, G and S minimise -log(1 - p_C1(a))",
+}
 
 
 def _stage_steps(tc: TrainConfig, stage: str) -> int:
@@ -494,6 +502,10 @@ class GADNTask(TrainingTask):
                     f"{STAGE_FLAGS[stage]} {_stage_steps(self.tc, stage)} would end it before "
                     f"that (pass {STAGE_FLAGS[stage]} {done} or more)"
                 )
+        if not self.options.adversary1_given and self.tc.adversary1 != saved_tc.adversary1:
+            # the stage-1 adversary is part of what the run is: it changes only when asked for by name
+            ctx.message(f"resuming with the run's stage-1 adversary {saved_tc.adversary1} (--adversary1)")
+            self.tc.adversary1 = saved_tc.adversary1
         schedule = {"steps1", "steps_cls", "steps2"}
         changed = [
             f.name
@@ -595,7 +607,7 @@ class GADNTask(TrainingTask):
             notes += "; continued with: " + " ; ".join(summary.commands[1:])
         notes += (
             f"; schedule stage1={tc.steps1}, classifier={tc.steps_cls}, stage2={tc.steps2} steps; "
-            f"{len(self.data)} images"
+            f"{len(self.data)} images; stage-1 adversary {tc.adversary1} ({ADVERSARY1_NOTES[tc.adversary1]})"
         )
         card = ModelCard(
             name=o.name,
