@@ -16,6 +16,7 @@ ZOOM_STEPS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 
 class CanvasView(QWidget):
     zoomChanged = Signal(float)  # 0 means "fit to window"
+    imageClicked = Signal(float, float)  # a click (not a drag) on the image, in image pixels
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,6 +25,7 @@ class CanvasView(QWidget):
         self._zoom = 0.0  # 0 = fit
         self._offset = QPointF(0, 0)
         self._drag_from: QPointF | None = None
+        self._press_at: QPointF | None = None
         self.frames_shown = 0
         self.smooth = False  # nearest-neighbour by default: GAN pixels stay crisp when magnified
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -118,6 +120,8 @@ class CanvasView(QWidget):
             self.zoom_out()
 
     def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press_at = event.position()
         if self._zoom > 0 and event.button() == Qt.MouseButton.LeftButton:
             self._drag_from = event.position()
 
@@ -129,6 +133,14 @@ class CanvasView(QWidget):
 
     def mouseReleaseEvent(self, event) -> None:
         self._drag_from = None
+        pressed, self._press_at = self._press_at, None
+        if pressed is None or self._image.isNull() or event.button() != Qt.MouseButton.LeftButton:
+            return
+        if (event.position() - pressed).manhattanLength() > 4:
+            return  # a pan, not a click
+        rect, z = self.image_rect(), self.effective_zoom()
+        if rect.contains(event.position()):
+            self.imageClicked.emit((event.position().x() - rect.x()) / z, (event.position().y() - rect.y()) / z)
 
     def mouseDoubleClickEvent(self, event) -> None:
         self.zoom_fit()

@@ -42,6 +42,8 @@ from studio.engine.frames import array_to_qimage
 from studio.engine.jobs import JobHandle
 from studio.models.gadn.jobs import EncodeImageJob
 
+from .pick import make_label_pickable
+
 THUMB_SEED = 7
 THUMB_PX = 56
 
@@ -157,6 +159,8 @@ class GADNPanel(QWidget):
         self.grid_view = QLabel()
         self.grid_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.grid_view.setMinimumHeight(80)
+        self.grid_frame = None  # the grid on show: a click on one of its cells makes it the canvas
+        self._grid_clicks = make_label_pickable(self.grid_view, lambda: self.grid_frame, self.main_window)
         cl.addWidget(self.grid_view)
         lay.addWidget(box)
 
@@ -214,6 +218,7 @@ class GADNPanel(QWidget):
         self.blend_with.addItems(self.artists)
         self.blend_with.blockSignals(False)
         self.grid_view.clear()
+        self.grid_frame = None
         self.output_view.clear()
         if model is not None:
             self.request_thumbnails()
@@ -344,6 +349,7 @@ class GADNPanel(QWidget):
                     self.list.item(i).setIcon(QIcon(pixmap_of(cell, THUMB_PX)))
         elif frame.channel == "gadn-grid":
             self.last_grid_cells = len(frame.cells)
+            self.grid_frame = frame
             pm = QPixmap.fromImage(frame.image)
             width = max(120, self.grid_view.width())
             self.grid_view.setPixmap(

@@ -71,3 +71,19 @@ class StateHistory:
         self._committed = self._redo.pop()
         self.current = copy.deepcopy(self._committed)
         return copy.deepcopy(self.current)
+
+    def replace(self, state: dict[str, Any]) -> None:
+        """Show ``state`` as the current step without making a new one (a model switch that undo or redo
+        asked for: the step is already in the history; the loaded model only normalised it)."""
+        self.current = copy.deepcopy(state)
+        self._committed = copy.deepcopy(state)
+
+    def steps(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Copies of the undo and redo steps (oldest undo first; the next redo last), e.g. to save them."""
+        return copy.deepcopy(self._undo), copy.deepcopy(self._redo)
+
+    def restore_steps(self, undo: list[dict[str, Any]], redo: list[dict[str, Any]]) -> None:
+        """Put saved undo / redo steps back behind and ahead of the current state (a restarted session)."""
+        self.commit()
+        self._undo = copy.deepcopy(undo)[-self.limit :]
+        self._redo = copy.deepcopy(redo)[-self.limit :]

@@ -43,6 +43,7 @@ from . import tools as tool_registry
 from .canvas import CanvasView
 from .direction_strip import DirectionStrips
 from .export_dialog import ExportDialog, ExportOptions, export_grid_png
+from .gallery_panel import install_gallery
 from .history import StateHistory
 from .job_dialog import JobDialog
 from .job_panel import (
@@ -54,6 +55,7 @@ from .job_panel import (
     ask_close_during_jobs,
 )
 from .latent_panel import LatentPanel
+from .layout import clamp_to_screen, install_layout
 from .model_list import ModelList
 from .settings import StudioSettings
 
@@ -111,6 +113,7 @@ class MainWindow(QMainWindow):
         self._pending_state: dict[str, Any] | None = None
         self._pending_id: str | None = None
         self._last_frame: Frame | None = None
+        self._from_history = False  # the model being loaded was asked for by undo / redo
         self._tool_docks: dict[str, QDockWidget] = {}
         self._tool_actions: list[tuple[Any, QAction]] = []  # (ToolSpec, its Tools menu entry)
         self._docks_hidden_for_model: set[str] = set()  # tool docks hidden because the model changed
@@ -123,6 +126,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._connect()
+        self.gallery = install_gallery(self)  # gallery dock, grid picking, crossbreeding, the last session
+        self.layout_keeper = install_layout(self)  # View ▸ Reset layout; the window stays on its screen
         tool_problems = tool_registry.load_tools(self.registry) if load_tools else []
         self.show_plugin_problems([*self.registry.errors, *tool_problems])
         self._add_tool_actions()
@@ -244,7 +249,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_random, self.act_reset):
             m.addSeparator() if a is None else m.addAction(a)
-        m = mb.addMenu("&View")
+        m = self.view_menu = mb.addMenu("&View")
         for a in (self.act_grid, None, self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, self.act_smooth, None):
             m.addSeparator() if a is None else m.addAction(a)
         for dock in (self.models_dock, self.controls_dock, self.jobs_dock):
@@ -319,6 +324,7 @@ class MainWindow(QMainWindow):
         state = s.get_bytes("window_state")
         if state is not None:
             self.restoreState(state)
+        clamp_to_screen(self)  # a geometry saved on a larger screen (or a grown window) fits this one
         for box, key, default in ((self.rows_box, "grid_rows", 3), (self.cols_box, "grid_cols", 4)):
             box.blockSignals(True)
             box.setValue(s.get_int(key, default, 1, 16))
@@ -408,6 +414,10 @@ class MainWindow(QMainWindow):
 
     def current_model_path(self) -> Path | None:
         return self._model_path
+
+    def last_frame(self) -> Frame | None:
+        """The newest canvas frame (its states, grid shape and cells: what a click on the canvas picks)."""
+        return self._last_frame
 
     def current_state(self) -> dict[str, Any]:
         return copy.deepcopy(self.history.current) if self.history.current else {}
@@ -507,6 +517,8 @@ class MainWindow(QMainWindow):
         if model:
             self.open_model(model)
             return
+        if self.gallery.restore_session():  # the last canvas and its undo steps, when its model is here
+            return
         last = self.settings.get_str("last_model", "")
         if last and last in self.store.entries:
             self.open_model(last)
@@ -533,10 +545,17 @@ class MainWindow(QMainWindow):
         if self._pending_state is not None:
             state = fit_state_to_controls(normalise_state(self._pending_state), model.controls())
         else:
-            state = model.default_state(self._model_id, 0)
+            carried = self.history.current.get("seed", 0) if self.history.current else 0
+            state = model.default_state(self._model_id, int(carried))  # the seed survives a model switch
         state["model"] = self._model_id
         self._pending_state = None
-        self.history.reset(state)
+        if self.history.current is None:
+            self.history.reset(state)
+        elif self._from_history:
+            self.history.replace(state)  # undo / redo went back across a model switch: no new step
+        else:
+            self.history.edit(state)  # a model switch is one undo step: undo goes back to the last model
+        self._from_history = False
         self.panel.build(model.controls(), state)
         if self._model_id not in self.store.entries:
             self._external[self._model_id] = model.card
@@ -623,6 +642,10 @@ class MainWindow(QMainWindow):
 
     def _apply_history(self, state: dict[str, Any] | None) -> None:
         if state is None:
+            return
+        if state.get("model") and state["model"] != self._model_id:  # a step from before a model switch
+            self._from_history = self.open_model(state["model"], state)
+            self._update_undo_actions()
             return
         self.panel.show_state(state)
         self._state_changed()

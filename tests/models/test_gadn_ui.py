@@ -141,3 +141,41 @@ def test_style_transfer_by_drop(window_and_panel, qtbot, tmp_path):
     panel.transfer_file(str(bad))
     qtbot.waitUntil(lambda: panel.transfer_handle.result is not None, timeout=10000)
     qtbot.waitUntil(lambda: "bad.png" in w.last_error, timeout=5000)
+
+
+def test_clicking_a_cell_of_a_grid_makes_it_the_canvas_and_undo_returns(window_and_panel, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    w, panel = window_and_panel
+    before = w.current_state()
+    panel.grid_count.setValue(4)
+    panel.show_artist_grid()
+    qtbot.waitUntil(lambda: panel.grid_frame is not None and len(panel.grid_frame.cells) == 4, timeout=10000)
+    frame, label = panel.grid_frame, panel.grid_view
+    pm = label.pixmap()
+    scale = pm.width() / frame.image.width()
+    size = frame.cells.shape[1]
+    pad = (frame.image.width() - frame.cols * size) // (frame.cols + 1)
+    rect = label.contentsRect()
+    left, top = rect.x() + (rect.width() - pm.width()) / 2, rect.y() + (rect.height() - pm.height()) / 2
+    x, y = pad + (size + pad) + size / 2, pad + (size + pad) + size / 2  # the middle of cell 3 (row 1, col 1)
+    qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(int(left + x * scale), int(top + y * scale)))
+    assert w.current_state()["seed"] == frame.states[3]["seed"] != before["seed"]
+    w.undo()
+    assert w.current_state()["seed"] == before["seed"]
+
+
+def test_crossbreeding_gadn_states_mixes_content_and_blends_artists(window_and_panel):
+    import torch
+
+    from studio.core.breed import crossbreed
+
+    w, _ = window_and_panel
+    model = w.current_model()
+    a = dict(w.current_state(), seed=1, labels={"artist": "anna"})
+    b = dict(w.current_state(), seed=2, labels={"artist": "cleo"})
+    child = crossbreed(model, [a, b], [0.3, 0.7])
+    assert torch.allclose(model.content_for(child), 0.3 * model.content_for(a) + 0.7 * model.content_for(b), atol=1e-4)
+    assert child["labels"]["artist"] == "cleo"
+    if getattr(model, "label_blend", None):  # GADN blends its two heaviest artists
+        assert child["labels"]["artist2"] == "anna" and abs(child["scalars"]["blend"] - 0.3) < 1e-6
