@@ -13,22 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.core.errors import StudioError
 from studio.core.registry import Registry
+
+from .option_labels import label as option_label
 
 FOLDER_WORDS = ("data", "dir", "folder", "a", "b")  # a/b: the two image folders of a translator
 FILE_WORDS = ("path", "image", "style", "content", "photo", "painting")
@@ -58,6 +63,10 @@ def job_options(family, job_name: str) -> list[argparse.Action]:
 
 def _is_flag(action: argparse.Action) -> bool:
     return isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction))
+
+
+def _flag(action: argparse.Action) -> str:
+    return action.option_strings[0] if action.option_strings else action.dest
 
 
 class _Field:
@@ -100,13 +109,11 @@ class _Field:
                 self.browse = QPushButton("Browse…")
                 self.browse.clicked.connect(self._browse)
                 h.addWidget(self.browse)
-        if action.help and action.help is not argparse.SUPPRESS:
-            self.row.setToolTip(action.help)
 
     def _browse(self) -> None:
         assert isinstance(self.widget, QLineEdit)  # only text fields get a Browse button
         start = self.widget.text() or (self.settings.folder("data") if self.settings else "")
-        title = f"Choose {self.action.dest.replace('_', ' ')}"
+        title = f"Choose: {option_label(self.action.dest).lower()}"
         if self.kind == "folder":
             chosen = QFileDialog.getExistingDirectory(self.row, title, start)
         elif self.kind == "save":
@@ -125,13 +132,13 @@ class _Field:
         text = self.widget.currentText() if isinstance(self.widget, QComboBox) else self.widget.text().strip()
         if text == "":
             if a.required or not a.option_strings and a.nargs not in ("?", "*"):
-                raise StudioError(f"'{a.dest}' is needed")
+                raise StudioError(f"{option_label(a.dest)} ({_flag(a)}) is needed")
             return a.default
         if a.type is not None and callable(a.type):
             try:
                 return a.type(text)
             except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
-                raise StudioError(f"'{a.dest}': {text!r} is not valid ({exc})") from exc
+                raise StudioError(f"{option_label(a.dest)} ({_flag(a)}): {text!r} is not valid ({exc})") from exc
         if a.choices:
             for c in a.choices:
                 if str(c) == text:
@@ -149,6 +156,87 @@ class _Field:
         return [a.option_strings[0], str(value)] if a.option_strings else [str(value)]
 
 
+class JobForm(QWidget):
+    """The option form of one family's job: one row per CLI option, with a readable label
+    (:mod:`studio.ui.option_labels`) and the flag and its help in the tooltip."""
+
+    def __init__(self, settings=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.fields: list[_Field] = []
+        self.form = QFormLayout(self)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+
+    def build(self, family, job_name: str) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields.clear()
+        for action in job_options(family, job_name):
+            f = _Field(action, self.settings)
+            label = QLabel(option_label(action.dest))
+            flag = _flag(action)
+            tip = f"{flag}: {action.help}" if action.help and action.help is not argparse.SUPPRESS else flag
+            label.setToolTip(tip)
+            f.row.setToolTip(tip)
+            self.form.addRow(label, f.row)
+            self.fields.append(f)
+
+    def has(self, dest: str) -> bool:
+        return any(f.action.dest == dest for f in self.fields)
+
+    def field(self, dest: str) -> QWidget:
+        return next(f.widget for f in self.fields if f.action.dest == dest)
+
+    def set_value(self, dest: str, value: Any) -> None:
+        """Show ``value`` in the field of ``dest`` (a preset, the wizard's simple fields)."""
+        for f in self.fields:
+            if f.action.dest != dest:
+                continue
+            w = f.widget
+            if isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, QComboBox):
+                w.setCurrentText(str(value))
+            else:
+                w.setText("" if value is None else str(value))
+
+    def defaults(self) -> dict[str, Any]:
+        return {
+            f.action.dest: (f.action.default if f.action.default is not argparse.SUPPRESS else None)
+            for f in self.fields
+        }
+
+    def options(self, family_name: str, job: str) -> dict[str, Any]:
+        """The options as make_job gets them, with 'command' = the equivalent CLI command."""
+        options: dict[str, Any] = {}
+        words = ["studio", job if job == "train" else "run", family_name] + ([] if job == "train" else [job])
+        for f in self.fields:
+            value = f.value()
+            options[f.action.dest] = value
+            words += f.cli_words(value)
+        options["command"] = " ".join(shlex.quote(w) for w in words)
+        return options
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a scroll area, so a long form never pushes a dialog's buttons off the screen."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
+def fit_to_screen(dialog: QWidget, width: int, height: int) -> None:
+    """Resize ``dialog`` to width×height, at most 90 % of its screen (the buttons stay visible)."""
+    screen = dialog.screen() if dialog.screen() is not None else QApplication.primaryScreen()
+    if screen is not None:
+        avail = screen.availableGeometry()
+        width, height = min(width, int(avail.width() * 0.9)), min(height, int(avail.height() * 0.9))
+        dialog.setMaximumHeight(avail.height())
+    dialog.resize(width, height)
+
+
 class JobDialog(QDialog):
     """Choose family + job, fill in the options, get a job object from ``make_job()``."""
 
@@ -164,7 +252,6 @@ class JobDialog(QDialog):
         self.setWindowTitle("Train a model" if job_name == "train" else "Run a job")
         self.registry = registry
         self.settings = settings
-        self.fields: list[_Field] = []
         self.choices: list[tuple[str, str]] = [
             (fam, job)
             for fam, f in sorted(registry.families.items())
@@ -175,29 +262,33 @@ class JobDialog(QDialog):
         for fam, job in self.choices:
             family = registry.families[fam]
             self.picker.addItem(f"{family.title or fam} — {job}: {family.jobs()[job]}")
-        self.form_holder = QWidget()
-        self.form = QFormLayout(self.form_holder)
+        self.job_form = JobForm(settings)
+        self.fields = self.job_form.fields
+        self.form = self.job_form.form
         self.error = QLabel("")
         self.error.setStyleSheet("color: #c0392b;")
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
+        self.start_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.start_button.setText("Start")
         buttons.accepted.connect(self._try_accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.picker)
-        layout.addWidget(self.form_holder)
+        layout.addWidget(scrolled(self.job_form), 1)
         layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        layout.addWidget(buttons)  # outside the scroll area: always visible
         if not self.choices:
             self.error.setText("No installed family offers this job.")
-            buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            self.start_button.setEnabled(False)
         self.picker.currentIndexChanged.connect(self._rebuild)
         if family_name:
             for i, (fam, _job) in enumerate(self.choices):
                 if fam == family_name:
                     self.picker.setCurrentIndex(i)
+                    break
         self._rebuild()
+        fit_to_screen(self, 640, 720)
         self.job = None
 
     def selected(self) -> tuple[str, str] | None:
@@ -205,36 +296,20 @@ class JobDialog(QDialog):
         return self.choices[i] if 0 <= i < len(self.choices) else None
 
     def _rebuild(self) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.fields.clear()
         sel = self.selected()
         if sel is None:
             return
-        family = self.registry.families[sel[0]]
-        for action in job_options(family, sel[1]):
-            f = _Field(action, self.settings)
-            label = action.dest.replace("_", " ")
-            self.form.addRow(label, f.row)
-            self.fields.append(f)
+        self.job_form.build(self.registry.families[sel[0]], sel[1])
 
     def field(self, dest: str) -> QWidget:
-        return next(f.widget for f in self.fields if f.action.dest == dest)
+        return self.job_form.field(dest)
 
     def options(self) -> dict[str, Any]:
         """The options as make_job gets them, with 'command' = the equivalent CLI command."""
         selected = self.selected()
         if selected is None:
             raise StudioError("choose a job first")
-        fam, job = selected
-        options: dict[str, Any] = {}
-        words = ["studio", job if job == "train" else "run", fam] + ([] if job == "train" else [job])
-        for f in self.fields:
-            value = f.value()
-            options[f.action.dest] = value
-            words += f.cli_words(value)
-        options["command"] = " ".join(shlex.quote(w) for w in words)
-        return options
+        return self.job_form.options(*selected)
 
     def make_job(self):
         fam, job = self.selected()
