@@ -25,7 +25,7 @@ def test_example_plugin_is_discovered_and_works(tmp_path):
     assert (imgs[0] - imgs[1]).abs().mean() > 0.01
 
 
-BUILTIN_FAMILIES = {"csgan", "csgan-style", "can", "gadn", "cyclegan", "ugatit"}
+BUILTIN_FAMILIES = {"csgan", "csgan-style", "can", "gadn", "cyclegan", "ugatit", "bayes-cyclegan"}
 
 
 def test_builtin_families_come_from_entry_points():

@@ -28,7 +28,7 @@ def make_panel(window):
 TOOLS = [ToolSpec("plugin-tiny", "Tiny plugin tool…", None, make_panel, families=("tiny-test",))]
 '''
 
-BUILTIN_FAMILY_NAMES = ("can", "gadn", "cyclegan", "ugatit", "csgan", "csgan-style", "cppn")
+BUILTIN_FAMILY_NAMES = ("can", "gadn", "cyclegan", "ugatit", "bayes-cyclegan", "csgan", "csgan-style", "cppn")
 
 
 @pytest.fixture

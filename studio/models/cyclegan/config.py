@@ -5,6 +5,15 @@ MSE adversarial + L1 cycle loss (weight 1), no identity loss, no image pool, Ada
 ``standard``: Zhu et al.'s configuration as the Kaggle report used it — ResNet generator (9 blocks,
 optional encoder→decoder skip connections), 70×70 PatchGAN, cycle 10, identity 0.5×cycle, a pool of
 50 fakes, Adam 2e-4 with linear decay over the second half.
+``kaggle``: the Kaggle report's own CycleGAN (papers/002, §3.1) — the ResNet generator with skip
+connections and LayerNorm after its convolutions (except input and output), a discriminator of five
+stacked convolutions (LayerNorm in the middle three) ending with a 2-D average pooling, and the log
+(BCE) adversarial loss of its equations; Adam 2e-4, batch 1. The report does not give the cycle and
+identity weights, the pool or the decay: those stay the ``standard`` preset's.
+
+``exp_decay`` is the ECE 285 run's exponential schedule (papers/001, ``exp_largeBS_decay``: ×0.99 every
+2 epochs), an option for any preset: the lr is multiplied by ``exp_decay`` once per
+``exp_decay_epochs`` epochs (an epoch: as many images as the larger folder holds).
 """
 
 from __future__ import annotations
@@ -16,8 +25,11 @@ from typing import Any
 from studio.core.errors import StudioError
 
 GENERATORS = ("dncnn", "resnet")
-DISCRIMINATORS = ("ece", "patch")
-D_NORMS = ("instance", "none")
+DISCRIMINATORS = ("ece", "patch", "kaggle")
+D_NORMS = ("instance", "layer", "none")
+G_NORMS = ("instance", "layer")
+GAN_LOSSES = ("lsgan", "bce")
+PRESETS = ("ece", "standard", "kaggle")
 
 
 @dataclass
@@ -28,6 +40,7 @@ class CycleGANConfig:
     residual: bool = True  # DnCNN adds its output to the input (DnCNN's residual learning)
     n_blocks: int = 9  # ResNet blocks (6 or 9)
     skips: bool = False  # ResNet: the Kaggle report's encoder→decoder skip connections
+    g_norm: str = "instance"  # ResNet: instance (Zhu et al.) or layer (the Kaggle report)
     discriminator: str = "ece"
     d_channels: list[int] = field(default_factory=lambda: [16, 64, 256, 256])  # ECE D widths
     d_strides: list[int] = field(default_factory=lambda: [1, 1, 1, 1, 1])  # ECE D strides (5 convs)
@@ -42,6 +55,9 @@ class CycleGANConfig:
     beta2: float = 0.999
     decay_start: float = 1.0  # fraction of the run after which lr decays linearly to 0 (1 = never)
     d_loss_half: bool = False  # halve the discriminator loss (Zhu et al.) — slows D relative to G
+    gan_loss: str = "lsgan"  # lsgan (MSE to 1/0) or bce (the log loss of the Kaggle report)
+    exp_decay: float = 1.0  # lr × this every exp_decay_epochs epochs (ECE 285: 0.99; 1 = off)
+    exp_decay_epochs: float = 2.0
 
     def validate(self) -> CycleGANConfig:
         if self.generator not in GENERATORS:
@@ -50,6 +66,12 @@ class CycleGANConfig:
             raise StudioError(
                 f"unknown CycleGAN discriminator '{self.discriminator}' (use {', '.join(DISCRIMINATORS)})"
             )
+        if self.g_norm not in G_NORMS:
+            raise StudioError(f"unknown generator normalisation '{self.g_norm}' (use {', '.join(G_NORMS)})")
+        if self.gan_loss not in GAN_LOSSES:
+            raise StudioError(f"unknown adversarial loss '{self.gan_loss}' (use {', '.join(GAN_LOSSES)})")
+        if not 0.0 < self.exp_decay <= 1.0 or self.exp_decay_epochs <= 0:
+            raise StudioError("exp_decay must be in (0, 1] and exp_decay_epochs positive")
         if self.d_norm not in D_NORMS:
             raise StudioError(f"unknown discriminator normalisation '{self.d_norm}' (use {', '.join(D_NORMS)})")
         if self.channels < 1 or self.depth < 0 or self.n_blocks < 0 or self.ndf < 1:
@@ -63,7 +85,7 @@ class CycleGANConfig:
         base: dict[str, Any]
         if name == "ece":
             base = {}
-        elif name == "standard":
+        elif name in ("standard", "kaggle"):
             base = dict(
                 generator="resnet",
                 discriminator="patch",
@@ -74,8 +96,10 @@ class CycleGANConfig:
                 decay_start=0.5,
                 d_loss_half=True,
             )
+            if name == "kaggle":
+                base.update(skips=True, g_norm="layer", discriminator="kaggle", d_norm="layer", gan_loss="bce")
         else:
-            raise StudioError(f"unknown CycleGAN preset '{name}' (use ece or standard)")
+            raise StudioError(f"unknown CycleGAN preset '{name}' (use {', '.join(PRESETS)})")
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(base)
 

@@ -17,7 +17,7 @@ from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS
 from studio.models.translate_jobs import add_job_arguments as add_translate_arguments
 from studio.models.translate_jobs import make_job as make_translate_job
 
-from .config import D_NORMS, CycleGANConfig
+from .config import D_NORMS, DISCRIMINATORS, G_NORMS, GAN_LOSSES, PRESETS, CycleGANConfig
 from .networks import build_generator
 
 
@@ -30,6 +30,43 @@ def config_from_card(card: ModelCard) -> CycleGANConfig:
         return CycleGANConfig.from_dict(card.config)
     except (StudioError, TypeError) as exc:
         raise CheckpointError(card.name + ".json", f"not a valid CycleGAN config ({exc})") from exc
+
+
+def add_architecture_arguments(g: Any) -> None:
+    """The CycleGAN architecture and loss flags (shared with Bayesian CycleGAN); each overrides the preset."""
+    g.add_argument("--generator", choices=["dncnn", "resnet"])
+    g.add_argument("--channels", type=argtypes.positive_int, help="DnCNN C / ResNet ngf (default 64)")
+    g.add_argument("--depth", type=argtypes.positive_int, help="DnCNN depth D (default 6)")
+    g.add_argument("--residual", type=_bool, help="DnCNN adds its output to the input (default true)")
+    g.add_argument("--blocks", dest="n_blocks", type=argtypes.positive_int, help="ResNet blocks (6 or 9)")
+    g.add_argument("--skips", action="store_true", default=None, help="ResNet skip connections (Kaggle)")
+    g.add_argument("--g-norm", choices=G_NORMS, help="ResNet normalisation: instance or layer (Kaggle)")
+    g.add_argument("--discriminator", choices=DISCRIMINATORS, help="kaggle: 5 convs + average pooling")
+    g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
+    g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")
+    g.add_argument("--ndf", type=argtypes.positive_int, help="PatchGAN / Kaggle D width")
+    g.add_argument(
+        "--d-norm",
+        choices=D_NORMS,
+        help="discriminator normalisation: instance (the papers), layer (Kaggle) or "
+        "none (D also sees brightness and colour balance)",
+    )
+    g.add_argument("--gan-loss", choices=GAN_LOSSES, help="adversarial loss: lsgan (MSE) or bce (log loss, Kaggle)")
+    g.add_argument("--lambda-cycle", type=argtypes.nonneg_float)
+    g.add_argument("--lambda-identity", type=argtypes.nonneg_float)
+    g.add_argument("--pool-size", type=argtypes.nonneg_int)
+    g.add_argument("--lr", type=argtypes.positive_float)
+    g.add_argument("--decay-start", type=argtypes.prob, help="fraction of the run after which lr decays to 0")
+    g.add_argument(
+        "--exp-decay",
+        type=argtypes.float_range(0.0, 1.0, lo_open=True),
+        help="ECE 285's exponential schedule: lr × this every --exp-decay-epochs epochs (e.g. 0.99; default off)",
+    )
+    g.add_argument(
+        "--exp-decay-epochs",
+        type=argtypes.positive_float,
+        help="epochs between two --exp-decay steps (default 2; an epoch = the larger folder once)",
+    )
 
 
 def _bool(text: str) -> bool:
@@ -77,31 +114,12 @@ class CycleGANFamily(Family):
         g.add_argument(
             "--preset",
             default="ece",
-            choices=["ece", "standard"],
+            choices=PRESETS,
             help="ece: DnCNN G + 5-layer IN D (ECE 285); standard: ResNet G + PatchGAN, "
-            "identity loss, pool 50, lr decay",
+            "identity loss, pool 50, lr decay; kaggle: standard with the Kaggle report's LayerNorm skip "
+            "generator, average-pooled D and log loss",
         )
-        g.add_argument("--generator", choices=["dncnn", "resnet"])
-        g.add_argument("--channels", type=argtypes.positive_int, help="DnCNN C / ResNet ngf (default 64)")
-        g.add_argument("--depth", type=argtypes.positive_int, help="DnCNN depth D (default 6)")
-        g.add_argument("--residual", type=_bool, help="DnCNN adds its output to the input (default true)")
-        g.add_argument("--blocks", dest="n_blocks", type=argtypes.positive_int, help="ResNet blocks (6 or 9)")
-        g.add_argument("--skips", action="store_true", default=None, help="ResNet skip connections (Kaggle)")
-        g.add_argument("--discriminator", choices=["ece", "patch"])
-        g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
-        g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")
-        g.add_argument("--ndf", type=argtypes.positive_int, help="PatchGAN width")
-        g.add_argument(
-            "--d-norm",
-            choices=D_NORMS,
-            help="discriminator normalisation: instance (the papers) or "
-            "none (D also sees brightness and colour balance)",
-        )
-        g.add_argument("--lambda-cycle", type=argtypes.nonneg_float)
-        g.add_argument("--lambda-identity", type=argtypes.nonneg_float)
-        g.add_argument("--pool-size", type=argtypes.nonneg_int)
-        g.add_argument("--lr", type=argtypes.positive_float)
-        g.add_argument("--decay-start", type=argtypes.prob, help="fraction of the run after which lr decays to 0")
+        add_architecture_arguments(g)
 
     def make_job(self, name: str, /, **options: Any):
         if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)

@@ -1,7 +1,10 @@
-"""CycleGAN networks: DnCNN and ResNet generators, the ECE 5-layer and the 70×70 PatchGAN discriminators.
+"""CycleGAN networks: DnCNN and ResNet generators, the ECE 5-layer, the 70×70 PatchGAN and the Kaggle
+report's average-pooled discriminators.
 
-All are fully convolutional, so a trained generator translates images of any size; the ResNet
-generator reflect-pads to a multiple of 4 (its two stride-2 stages) and crops back, so odd sizes work.
+Generators take ``in_channels`` (3, or 3 + latent channels for Bayesian CycleGAN's noise-concatenated
+inputs) and always return 3 channels. All are fully convolutional, so a trained generator translates
+images of any size; the ResNet generator reflect-pads to a multiple of 4 (its two stride-2 stages) and
+crops back, so odd sizes work.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ class DnCNNGenerator(nn.Module):
     starts at zero, so a new generator is the identity and training learns only the change of style.
     """
 
-    def __init__(self, channels: int = 64, depth: int = 6, residual: bool = True):
+    def __init__(self, channels: int = 64, depth: int = 6, residual: bool = True, in_channels: int = 3):
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(3, channels, 3, padding=1), nn.ReLU(inplace=True)]
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, channels, 3, padding=1), nn.ReLU(inplace=True)]
         for _ in range(depth):
             layers += [
                 nn.Conv2d(channels, channels, 3, padding=1, bias=False),
@@ -41,20 +44,26 @@ class DnCNNGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.net(x)
-        return x + y if self.residual else y
+        return x[:, :3] + y if self.residual else y  # the image part of the input (latent channels follow)
+
+
+def _g_norm(kind: str, channels: int) -> nn.Module:
+    """The generator's normalisation: InstanceNorm (Zhu et al.) or LayerNorm over (C, H, W) with a
+    per-channel affine (GroupNorm with one group), the Kaggle report's choice."""
+    return nn.GroupNorm(1, channels) if kind == "layer" else nn.InstanceNorm2d(channels)
 
 
 class ResBlock(nn.Module):
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, norm: str = "instance"):
         super().__init__()
         self.body = nn.Sequential(
             nn.ReflectionPad2d(1),
             nn.Conv2d(dim, dim, 3, bias=False),
-            nn.InstanceNorm2d(dim),
+            _g_norm(norm, dim),
             nn.ReLU(True),
             nn.ReflectionPad2d(1),
             nn.Conv2d(dim, dim, 3, bias=False),
-            nn.InstanceNorm2d(dim),
+            _g_norm(norm, dim),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,30 +76,34 @@ class ResnetGenerator(nn.Module):
     ``skips`` adds the Kaggle report's skip connections: each decoder stage also receives the encoder
     feature map of the same resolution (concatenated, then mixed by the up-convolution), which helps
     keep spatial detail that the bottleneck would otherwise have to carry.
+
+    ``norm="layer"`` is the report's LayerNorm "after convolutional layers (except input and output)":
+    every conv but the 7×7 stem and the head is followed by LayerNorm, the stem by nothing.
     """
 
-    def __init__(self, ngf: int = 64, n_blocks: int = 9, skips: bool = False):
+    def __init__(
+        self, ngf: int = 64, n_blocks: int = 9, skips: bool = False, norm: str = "instance", in_channels: int = 3
+    ):
         super().__init__()
         self.skips = skips
+        stem_norm: list[nn.Module] = [] if norm == "layer" else [nn.InstanceNorm2d(ngf)]
         self.stem = nn.Sequential(
-            nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=False), nn.InstanceNorm2d(ngf), nn.ReLU(True)
+            nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=not stem_norm), *stem_norm, nn.ReLU(True)
         )
-        self.down1 = nn.Sequential(
-            nn.Conv2d(ngf, ngf * 2, 3, 2, 1, bias=False), nn.InstanceNorm2d(ngf * 2), nn.ReLU(True)
-        )
+        self.down1 = nn.Sequential(nn.Conv2d(ngf, ngf * 2, 3, 2, 1, bias=False), _g_norm(norm, ngf * 2), nn.ReLU(True))
         self.down2 = nn.Sequential(
-            nn.Conv2d(ngf * 2, ngf * 4, 3, 2, 1, bias=False), nn.InstanceNorm2d(ngf * 4), nn.ReLU(True)
+            nn.Conv2d(ngf * 2, ngf * 4, 3, 2, 1, bias=False), _g_norm(norm, ngf * 4), nn.ReLU(True)
         )
-        self.blocks = nn.Sequential(*[ResBlock(ngf * 4) for _ in range(n_blocks)])
+        self.blocks = nn.Sequential(*[ResBlock(ngf * 4, norm) for _ in range(n_blocks)])
         k = 2 if skips else 1
         self.up1 = nn.Sequential(
             nn.ConvTranspose2d(ngf * 4 * k, ngf * 2, 3, 2, 1, output_padding=1, bias=False),
-            nn.InstanceNorm2d(ngf * 2),
+            _g_norm(norm, ngf * 2),
             nn.ReLU(True),
         )
         self.up2 = nn.Sequential(
             nn.ConvTranspose2d(ngf * 2 * k, ngf, 3, 2, 1, output_padding=1, bias=False),
-            nn.InstanceNorm2d(ngf),
+            _g_norm(norm, ngf),
             nn.ReLU(True),
         )
         self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ngf * k, 3, 7), nn.Tanh())
@@ -152,10 +165,24 @@ class PatchDiscriminator(nn.Module):
         return self.net(x).flatten(1)
 
 
+class KaggleDiscriminator(PatchDiscriminator):
+    """The Kaggle report's discriminator: the PatchGAN's five stacked convolutions (LayerNorm after the
+    middle three in the report's configuration) and a 2-D average pooling at the end, so each image
+    gets one logit, scored with a log (BCE) loss. Output: [N, 1]."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).mean(dim=(2, 3))
+
+
 def _norm(kind: str, channels: int) -> list[nn.Module]:
-    """InstanceNorm (the papers' choice) or nothing. InstanceNorm divides each image's per-channel mean
-    and spread away, which hides much of an image's overall brightness and colour balance from D."""
-    return [nn.InstanceNorm2d(channels)] if kind == "instance" else []
+    """InstanceNorm (the papers' choice), LayerNorm (the Kaggle report's; one-group GroupNorm) or
+    nothing. InstanceNorm divides each image's per-channel mean and spread away, which hides much of an
+    image's overall brightness and colour balance from D; LayerNorm keeps the balance between channels."""
+    if kind == "instance":
+        return [nn.InstanceNorm2d(channels)]
+    if kind == "layer":
+        return [nn.GroupNorm(1, channels)]
+    return []
 
 
 def init_weights(net: nn.Module, gain: float = 0.02) -> None:
@@ -167,18 +194,21 @@ def init_weights(net: nn.Module, gain: float = 0.02) -> None:
             nn.init.normal_(m.weight, 0.0, gain)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.normal_(m.weight, 1.0, gain)
             nn.init.zeros_(m.bias)
 
 
-def build_generator(cfg: CycleGANConfig) -> nn.Module:
+def build_generator(cfg: CycleGANConfig, in_channels: int = 3) -> nn.Module:
+    """The configured generator; ``in_channels`` > 3 when latent channels are concatenated to the image."""
     if cfg.generator == "dncnn":
-        return DnCNNGenerator(cfg.channels, cfg.depth, cfg.residual)
-    return ResnetGenerator(cfg.channels, cfg.n_blocks, cfg.skips)
+        return DnCNNGenerator(cfg.channels, cfg.depth, cfg.residual, in_channels)
+    return ResnetGenerator(cfg.channels, cfg.n_blocks, cfg.skips, cfg.g_norm, in_channels)
 
 
 def build_discriminator(cfg: CycleGANConfig) -> nn.Module:
     if cfg.discriminator == "ece":
         return ECEDiscriminator(cfg.d_channels, cfg.d_strides, cfg.d_norm)
+    if cfg.discriminator == "kaggle":
+        return KaggleDiscriminator(cfg.ndf, cfg.d_norm)
     return PatchDiscriminator(cfg.ndf, cfg.d_norm)

@@ -1,9 +1,10 @@
 """CycleGAN training on the shared Trainer: the networks, optimisers, losses and one step (the rest of
 a translator run is :class:`studio.models.translate.train.TranslatorTask`'s and the Trainer's).
 
-Generators (one Adam for both): MSE adversarial (fakes scored as real) + λ_cycle·L1 cycle
+Generators (one Adam for both): adversarial (fakes scored as real) + λ_cycle·L1 cycle
 (+ λ_identity·λ_cycle·L1 identity in the standard configuration). Each discriminator has its own Adam:
-MSE of real→1 and fake→0, fakes drawn through the image pool (size 0 = the newest fakes, as ECE 285).
+real→1 and fake→0, fakes drawn through the image pool (size 0 = the newest fakes, as ECE 285). The
+adversarial terms are MSE (LSGAN; ECE 285, Zhu et al.) or the log loss (BCE on logits; the Kaggle preset).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ CONFIG_KEYS = (
     "pool_size",
     "lr",
     "decay_start",
+    "g_norm",
+    "gan_loss",
+    "exp_decay",
+    "exp_decay_epochs",
 )
 
 
@@ -55,8 +60,18 @@ def lsgan(pred: torch.Tensor, target: float) -> torch.Tensor:
     return F.mse_loss(pred, torch.full_like(pred, target))
 
 
+def log_loss(pred: torch.Tensor, target: float) -> torch.Tensor:
+    """The report's −log D / −log(1 − D) with D = sigmoid(pred) (BCE on logits, numerically stable)."""
+    return F.binary_cross_entropy_with_logits(pred, torch.full_like(pred, target))
+
+
+def adversarial(kind: str):
+    """The adversarial criterion ``(pred, target) -> loss`` a config names: lsgan or bce."""
+    return log_loss if kind == "bce" else lsgan
+
+
 def config_from_options(options: Mapping[str, Any]) -> CycleGANConfig:
-    """``--preset`` (ece or standard) with the flags given on top of it."""
+    """``--preset`` (ece, standard or kaggle) with the flags given on top of it."""
     return CycleGANConfig.preset(options.get("preset") or "ece", **{k: options.get(k) for k in CONFIG_KEYS})
 
 
@@ -66,10 +81,10 @@ class CycleGANTask(TranslatorTask):
 
     def build(self) -> dict[str, torch.nn.Module]:
         cfg: CycleGANConfig = self.cfg
-        if cfg.discriminator == "patch" and self.options.size < 32:
+        if cfg.discriminator in ("patch", "kaggle") and self.options.size < 32:
             raise StudioError(
-                f"the 70×70 PatchGAN needs crops of at least 32 px (got --size {self.options.size}); "
-                "use a larger --size or the ECE discriminator"
+                f"the 70×70 PatchGAN (and the Kaggle D built on it) needs crops of at least 32 px "
+                f"(got --size {self.options.size}); use a larger --size or the ECE discriminator"
             )
         nets = {
             "G_ab": build_generator(cfg),
@@ -95,12 +110,13 @@ class CycleGANTask(TranslatorTask):
     def step(self, ctx: TrainContext, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
         cfg: CycleGANConfig = self.cfg
         g_ab, g_ba, d_a, d_b = (self.nets[k] for k in ("G_ab", "G_ba", "D_a", "D_b"))
+        gan = adversarial(cfg.gan_loss)
         # generators
         set_requires_grad([d_a, d_b], False)
         self.optims["G"].zero_grad(set_to_none=True)
         with ctx.autocast():
             fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-            adv = lsgan(d_b(fake_b), 1.0) + lsgan(d_a(fake_a), 1.0)
+            adv = gan(d_b(fake_b), 1.0) + gan(d_a(fake_a), 1.0)
             cyc = F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b)
             loss_g = adv + cfg.lambda_cycle * cyc
             if cfg.lambda_identity > 0:
@@ -120,7 +136,7 @@ class CycleGANTask(TranslatorTask):
         ):
             self.optims[name].zero_grad(set_to_none=True)
             with ctx.autocast():
-                loss_d = scale * (lsgan(d(real), 1.0) + lsgan(d(pool.query(fake.detach(), ctx.rng)), 0.0))
+                loss_d = scale * (gan(d(real), 1.0) + gan(d(pool.query(fake.detach(), ctx.rng)), 0.0))
             ctx.backward(loss_d)
             ctx.step_optimizer(self.optims[name])
             out[name] = float(loss_d.detach())

@@ -119,6 +119,15 @@ def linear_decay(step: int, total: int, decay_start: float) -> float:
     return max(0.0, 1.0 - (step - start) / max(1, total - start))
 
 
+def exponential_decay(step: int, steps_per_epoch: int, factor: float, every_epochs: float) -> float:
+    """Learning-rate factor of ECE 285's schedule: ``factor`` once per ``every_epochs`` epochs of
+    ``steps_per_epoch`` steps, counted from steps done (a function of the step, so exact at resume)."""
+    if factor >= 1.0 or steps_per_epoch <= 0:
+        return 1.0
+    period = max(1, round(every_epochs * steps_per_epoch))
+    return float(factor ** (step // period))
+
+
 def set_requires_grad(nets: Sequence[torch.nn.Module], flag: bool) -> None:
     for net in nets:
         net.requires_grad_(flag)
@@ -180,9 +189,18 @@ class TranslatorTask(TrainingTask):
     def phases(self) -> list[Phase]:
         return [Phase("train", self.trainer.steps, title=f"{len(self.data_a)}+{len(self.data_b)} images")]
 
+    def steps_per_epoch(self) -> int:
+        """Steps of one epoch: the larger folder once, at the global batch (CycleGAN's unaligned epoch)."""
+        return max(1, -(-max(len(self.data_a), len(self.data_b)) // max(1, self.trainer.batch)))
+
     def lr_factor(self, step: int) -> float:
-        """The learning rate's factor at ``step`` (steps done): a function of the step alone."""
-        return linear_decay(step, self.trainer.steps, getattr(self.cfg, "decay_start", 1.0))
+        """The learning rate's factor at ``step`` (steps done): a function of the step alone — the linear
+        decay after ``decay_start`` times, when configured, ECE 285's exponential steps."""
+        factor = linear_decay(step, self.trainer.steps, getattr(self.cfg, "decay_start", 1.0))
+        exp = getattr(self.cfg, "exp_decay", 1.0)
+        if exp < 1.0:
+            factor *= exponential_decay(step, self.steps_per_epoch(), exp, getattr(self.cfg, "exp_decay_epochs", 2.0))
+        return factor
 
     # -- setup ---------------------------------------------------------------------------------------
     def _check_saved_config(self, saved: Mapping[str, Any]) -> None:
@@ -254,7 +272,8 @@ class TranslatorTask(TrainingTask):
         return self.step(ctx, real_a, real_b)
 
     def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
-        return {"lr": self.cfg.lr * self.lr_factor(ctx.step)} if getattr(self.cfg, "decay_start", 1.0) < 1 else {}
+        scheduled = getattr(self.cfg, "decay_start", 1.0) < 1 or getattr(self.cfg, "exp_decay", 1.0) < 1
+        return {"lr": self.cfg.lr * self.lr_factor(ctx.step)} if scheduled else {}
 
     # -- resume: the image pools and the validation images ------------------------------------------
     def state_tensors(self) -> dict[str, torch.Tensor]:
@@ -314,6 +333,10 @@ class TranslatorTask(TrainingTask):
         ]
 
     # -- export --------------------------------------------------------------------------------------
+    def card_extra(self) -> dict[str, Any]:
+        """Family-specific entries for the exported card's ``extra`` (e.g. how inference works)."""
+        return {}
+
     def export(self, ctx: TrainContext, summary: RunSummary) -> Path:
         o = self.options
         tensors: dict[str, torch.Tensor] = {}
@@ -338,6 +361,7 @@ class TranslatorTask(TrainingTask):
                 "directions": {"a2b": f"{a} → {b}", "b2a": f"{b} → {a}"},
                 "training_run": ctx.training_record(summary),
                 "loss_history": summary.history,
+                **self.card_extra(),
             },
         )
         return save_checkpoint(self.out_path(), tensors, card)
@@ -356,6 +380,7 @@ __all__ = [
     "TranslatorTask",
     "TranslatorTrainJob",
     "add_common_arguments",
+    "exponential_decay",
     "linear_decay",
     "options_from",
     "set_requires_grad",

@@ -1,0 +1,100 @@
+"""The Bayesian CycleGAN family: builds a translator from a card, offers the 'train' and 'translate' jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from studio.core import argtypes
+from studio.core.checkpoint import ModelCard
+from studio.core.errors import CheckpointError, StudioError
+from studio.core.family import Family
+from studio.models.cyclegan.family import add_architecture_arguments
+from studio.models.translate.model import TranslatorModel, load_generator_pair, receptive_radius_of, validation_tensors
+from studio.models.translate.train import add_common_arguments
+from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS
+from studio.models.translate_jobs import add_job_arguments as add_translate_arguments
+from studio.models.translate_jobs import make_job as make_translate_job
+
+from .config import PRESETS, BayesCycleGANConfig
+from .networks import build_latent_generator
+
+
+class BayesCycleGANModel(TranslatorModel):
+    """A loaded Bayesian CycleGAN. Its generators take the image alone and return the mean translation
+    over ``infer_samples`` latent samples drawn from fixed seeds (so a picture always translates the
+    same way); ``forward(x, direction, samples=1)`` gives a single draw."""
+
+    def forward(self, x: torch.Tensor, direction: str, samples: int | None = None) -> torch.Tensor:
+        return self.generators[direction].marginal(x, samples)  # type: ignore[operator]
+
+
+def config_from_card(card: ModelCard) -> BayesCycleGANConfig:
+    try:
+        return BayesCycleGANConfig.from_dict(card.config)  # type: ignore[return-value]
+    except (StudioError, TypeError) as exc:
+        raise CheckpointError(card.name + ".json", f"not a valid Bayesian CycleGAN config ({exc})") from exc
+
+
+class BayesCycleGANFamily(Family):
+    name = "bayes-cyclegan"
+    title = "Bayesian CycleGAN translator"
+    description = (
+        "CycleGAN with latent-sampled inputs and Monte-Carlo marginalisation over the generators' "
+        "posteriors (You et al., 2018; the Kaggle report)."
+    )
+
+    def load(self, tensors: Mapping[str, torch.Tensor], card: ModelCard, device: torch.device) -> BayesCycleGANModel:
+        cfg = config_from_card(card)
+        gens = load_generator_pair(lambda: build_latent_generator(cfg), tensors, card)
+        model = BayesCycleGANModel(card, device, gens, validation_tensors(tensors))
+        model.receptive_radius = receptive_radius_of(gens["a2b"])
+        return model
+
+    def jobs(self) -> dict[str, str]:
+        return {"train": "train a Bayesian CycleGAN between two image folders (--a DIR --b DIR)", **TRANSLATE_JOBS}
+
+    def add_job_arguments(self, name: str, parser: Any) -> None:
+        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
+            return add_translate_arguments(name, parser)
+        if name != "train":
+            raise KeyError(f"family 'bayes-cyclegan' has no job '{name}'")
+        add_common_arguments(parser)
+        g = parser.add_argument_group("Bayesian CycleGAN")
+        g.add_argument(
+            "--preset",
+            default="bayes",
+            choices=PRESETS,
+            help="bayes: the authors' scripts (ResNet ngf 32, 6 blocks, PatchGAN, LSGAN, cycle 10, lr 2e-4 "
+            "decaying over the second half); ece / standard / kaggle: those CycleGAN architectures",
+        )
+        g.add_argument("--mc-x", type=argtypes.int_range(1, 64), help="latent samples per step for B→A (default 3)")
+        g.add_argument("--mc-y", type=argtypes.int_range(1, 64), help="latent samples per step for A→B (default 3)")
+        g.add_argument(
+            "--gamma",
+            type=argtypes.nonneg_float,
+            help="weight of the adversarial loss on the reconstructions (default 0.1, the authors')",
+        )
+        g.add_argument(
+            "--prior-weight",
+            type=argtypes.nonneg_float,
+            help="weight of the Gaussian prior on every weight, sum of mean(w²) / batch (default 1, the authors')",
+        )
+        g.add_argument("--latent-channels", type=argtypes.int_range(1, 64), help="noise channels (default 1)")
+        g.add_argument(
+            "--infer-samples",
+            type=argtypes.int_range(1, 64),
+            help="latent samples averaged when translating (default 3)",
+        )
+        add_architecture_arguments(parser.add_argument_group("architecture (overrides the preset)"))
+
+    def make_job(self, name: str, /, **options: Any):
+        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
+            return make_translate_job(name, options)
+        if name != "train":
+            raise KeyError(f"family 'bayes-cyclegan' has no job '{name}'")
+        from .train import BayesCycleGANTrainJob
+
+        return BayesCycleGANTrainJob(**options)
