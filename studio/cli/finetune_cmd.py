@@ -45,6 +45,24 @@ def register(sub) -> None:
         help="image size fed to the loss network (default 0 = the generator's size)",
     )
     p.add_argument(
+        "--style-target",
+        choices=("crops", "whole"),
+        default=d.style_target,
+        help="the painting's Gram target: 'crops' = random native-resolution crops at --crop-scales, "
+        f"'whole' = the whole painting shrunk to the generator's size (default {d.style_target})",
+    )
+    p.add_argument(
+        "--crop-scales",
+        type=_scales,
+        default=d.crop_scales,
+        metavar="S,S,...",
+        help="crop sides as multiples of the generator's size in painting pixels (1 = one painting pixel per "
+        "generated pixel; 'whole' = the whole painting); default " + ",".join(f"{s:g}" for s in d.crop_scales),
+    )
+    p.add_argument(
+        "--crops", type=argtypes.int_range(1, 1024), default=d.crops, help=f"crops per scale (default {d.crops})"
+    )
+    p.add_argument(
         "--out",
         default=None,
         help="child model: a bare NAME goes to your models folder, a path with a / is used as typed "
@@ -55,6 +73,18 @@ def register(sub) -> None:
     # --seed, --resume (continue a stopped run with the same --out), --run-dir, --ema, --force, ...
     add_trainer_arguments(p, **TRAINER_DEFAULTS)
     p.set_defaults(func=run)
+
+
+def _scales(text: str) -> tuple[float, ...]:
+    import argparse
+
+    from studio.core.errors import StudioError
+    from studio.losses.style_targets import parse_scales
+
+    try:
+        return parse_scales(text)
+    except StudioError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def command_line(args) -> str:
@@ -69,6 +99,9 @@ def command_line(args) -> str:
         "tv_weight",
         "lr",
         "size",
+        "style_target",
+        "crop_scales",
+        "crops",
         "precision",
         "seed",
         "device",
@@ -78,6 +111,8 @@ def command_line(args) -> str:
         "run_dir",
     ):
         value = getattr(args, opt, None)
+        if isinstance(value, tuple):
+            value = ",".join("whole" if v == 0 else f"{v:g}" for v in value)
         if value is not None:
             parts += ["--" + opt.replace("_", "-"), str(value)]
     return " ".join(shlex.quote(str(p)) for p in parts)
@@ -105,6 +140,7 @@ def run(args) -> int:
         from studio.core.checkpoint import read_card
 
         card = read_card(res.outputs["card"])
+        print(style_summary(card), file=sys.stderr)
         change = card.metrics.get("relative_change", {})
         if change:
             print("relative change ||ΔW||/||W|| per layer:", file=sys.stderr)
@@ -112,3 +148,14 @@ def run(args) -> int:
                 mark = "*" if name in card.extra.get("trained_layers", []) else " "
                 print(f"  {mark} {name:<12} {value:.4f}", file=sys.stderr)
     return exit_code(res)
+
+
+def style_summary(card) -> str:
+    """'style loss 1.23 → 0.45 (0.37×) in 52.1 s, 100 steps': what the fine-tune achieved, in one line."""
+    start, end = card.metrics.get("style_loss_start"), card.metrics.get("style_loss_end")
+    wall = card.training.wall_time_s
+    steps = card.training.steps
+    if start is None or end is None:
+        return f"style loss: not measured; wall time {wall:.1f} s, {steps} steps"
+    ratio = f" ({end / start:.2f}×)" if start else ""
+    return f"style loss {start:.4g} → {end:.4g}{ratio}; wall time {wall:.1f} s, {steps} steps"
