@@ -56,7 +56,20 @@ ORIGIN_TEXT = {
 
 
 def entry_text(entry: GalleryEntry) -> str:
-    return f"{entry.model}\nseed {entry.state.get('seed', 0)}"
+    second = f"bred from {len(entry.parents)}" if entry.parents else f"seed {entry.state.get('seed', 0)}"
+    return f"{entry.model}\n{second}"
+
+
+def lineage_text(entry: GalleryEntry, gallery: Gallery) -> str:
+    """'bred from seed 8 × 40 %, seed 40 × 60 %' (or where the entry came from)."""
+    if not entry.parents:
+        return f"{ORIGIN_TEXT.get(entry.origin, entry.origin)} · seed {entry.state.get('seed', 0)}"
+    names = []
+    for ref in entry.parents:
+        parent = gallery.get(str(ref.get("id", "")))
+        label = f"seed {parent.state.get('seed', 0)}" if parent is not None else "(removed)"
+        names.append(f"{label} × {float(ref.get('weight', 0)):.0%}")
+    return "bred from " + ", ".join(names)
 
 
 def entry_tooltip(entry: GalleryEntry, gallery: Gallery) -> str:
@@ -66,12 +79,7 @@ def entry_tooltip(entry: GalleryEntry, gallery: Gallery) -> str:
         f"{ORIGIN_TEXT.get(entry.origin, entry.origin)}, {when}",
     ]
     if entry.parents:
-        names = []
-        for ref in entry.parents:
-            parent = gallery.get(str(ref.get("id", "")))
-            label = f"seed {parent.state.get('seed', 0)}" if parent is not None else "(removed)"
-            names.append(f"{label} × {float(ref.get('weight', 0)):.2f}")
-        lines.append("parents: " + ", ".join(names))
+        lines.append(lineage_text(entry, gallery))
     lines.append("double-click: put it on the canvas")
     return "\n".join(lines)
 
@@ -107,7 +115,9 @@ class GalleryPanel(QWidget):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         buttons = QVBoxLayout()
-        for w in (self.keep_button, self.breed_button, self.remove_button, self.this_model):
+        self.hint.setObjectName("gallery-lineage")
+        self.hint.setMaximumWidth(180)
+        for w in (self.keep_button, self.breed_button, self.remove_button, self.this_model, self.hint):
             buttons.addWidget(w)
         buttons.addStretch(1)
         row = QHBoxLayout(self)
@@ -154,9 +164,15 @@ class GalleryPanel(QWidget):
             self.set_icon(item, entry_id)
 
     def _selection_changed(self) -> None:
-        n = len(self.list.selectedItems())
+        ids = self.selected_ids()
+        n = len(ids)
         self.breed_button.setEnabled(n >= 2)
         self.remove_button.setEnabled(n >= 1)
+        entry = self.hub.gallery.get(ids[0]) if n == 1 else None
+        if entry is not None:
+            self.hint.setText(lineage_text(entry, self.hub.gallery))
+        else:
+            self.hint.setText(f"{n} selected: Crossbreed… mixes them" if n >= 2 else "")
 
 
 class BreedDialog(QDialog):
