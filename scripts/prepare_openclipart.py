@@ -216,13 +216,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pad", type=float, default=0.06, help="white margin on each side, fraction of --size")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds per file before it is skipped")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="ARTIST",
+        help="leave out this artist (folder name, e.g. codifiedivining, whose 1,375 drawings are generated star "
+        "polygons that swamp a mix); repeatable",
+    )
     args = ap.parse_args(argv)
 
     start = time.monotonic()
     tool = renderer()
     svg_root = fetch(args.cache)
     groups = group_by_artist(svg_root)
-    kept = {a: p for a, p in groups.items() if len(p) >= args.min_per_artist}
+    excluded = set(args.exclude)
+    kept = {a: p for a, p in groups.items() if len(p) >= args.min_per_artist and slug(a) not in excluded}
     print(
         f"{sum(len(p) for p in groups.values())} distinct drawings by {len(groups)} named artists; "
         f"{len(kept)} with >= {args.min_per_artist}: rendering with {tool}",
@@ -242,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "renderer": tool,
         "size": args.size,
         "min_per_artist": args.min_per_artist,
+        "excluded": sorted(excluded),
         "artists": artists,
         "images": sum(counts.values()),
         "skipped": skipped,

@@ -4,6 +4,7 @@ drawings rendered to centred squares on white in one folder per artist."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -82,3 +83,18 @@ def test_broken_svg_is_skipped_not_fatal(tmp_path):
         pytest.importorskip("cairosvg")
     assert mod.render_one(bad, target, 32, 0.06, 10.0, tool) is not None
     assert not target.exists()
+
+
+@pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="rsvg-convert (librsvg2-bin, scripts/install.sh)")
+def test_exclude_leaves_an_artist_out_and_says_so(tmp_path):
+    mod = _script()
+    cache = tmp_path / "cache"
+    _tree(cache / "root")  # an unpacked package in the cache: nothing is downloaded
+    out = tmp_path / "out"
+    rc = mod.main(
+        ["--cache", str(cache), "--out", str(out), "--size", "32", "--min-per-artist", "1", "--exclude", "bob-co"]
+    )
+    assert rc in (0, None)
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["ann-smith"]
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["excluded"] == ["bob-co"] and list(info["artists"]) == ["ann-smith"]
