@@ -1,5 +1,7 @@
+"""``python -m studio`` and the PyInstaller build's entry point."""
+
 import sys
 
-from studio.cli import main
+from studio.cli import main  # applies the threading policy (studio.core.threads) before torch is imported
 
 sys.exit(main())

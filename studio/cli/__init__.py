@@ -14,6 +14,10 @@ import os
 import sys
 from typing import NoReturn
 
+from studio.core.threads import apply_thread_policy
+
+apply_thread_policy()  # before anything imports torch: OMP reads it once (see studio.core.threads)
+
 COMMANDS = [
     "gui",
     "generate",
@@ -36,8 +40,25 @@ class StudioArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+class _VersionAction(argparse.Action):
+    """``studio --version``: the version, torch's, and the threading policy read back in force."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        import torch
+
+        from studio import __version__
+        from studio.core.threads import describe
+
+        print(f"gan-studio {__version__}; torch {torch.__version__}; {describe()}")
+        sys.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = StudioArgumentParser(prog="studio", description="GAN Studio: play with trained image generators.")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and the threading policy")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"studio.cli.{name}_cmd").register(sub)

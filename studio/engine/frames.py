@@ -42,3 +42,30 @@ class Frame:
     total_ms: float = 0.0  # from request() to the frame being ready in the worker
     requested_at: float = 0.0  # time.perf_counter() when request() was called
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SteadyFrameTime:
+    """The frame time the status bar shows: the median of the last few renders of the current model,
+    leaving out the first frame after a model change (a cold frame would otherwise stand for the
+    model until the next render, e.g. "frame 289 ms" against 3-7 ms steady)."""
+
+    def __init__(self, window: int = 15) -> None:
+        self.window = max(1, int(window))
+        self._model = ""
+        self._times: list[float] = []
+        self._seen = 0
+
+    def add(self, frame: Frame) -> None:
+        if frame.model_key != self._model:
+            self._model, self._times, self._seen = frame.model_key, [], 0
+        self._seen += 1
+        if self._seen == 1 and not frame.extra.get("warm", False):
+            return  # a cold first frame says nothing about the steady state
+        self._times = (self._times + [float(frame.render_ms)])[-self.window :]
+
+    def value(self) -> float | None:
+        """Median render time in ms, or None before a steady frame arrived."""
+        if not self._times:
+            return None
+        t = sorted(self._times)
+        return t[len(t) // 2]

@@ -11,6 +11,7 @@ import torch
 
 from studio.core.device import resolve_device
 from studio.core.family import LoadedModel
+from studio.core.fastnet import prepare_for_render
 from studio.core.store import load_model
 
 
@@ -25,11 +26,20 @@ def model_key(path: str | Path) -> str:
 
 
 class ModelCache:
-    """Thread-safe; loads through :func:`studio.core.store.load_model` (the same call the CLI uses)."""
+    """Thread-safe; loads through :func:`studio.core.store.load_model` (the same call the CLI uses), then
+    readies the model for rendering (:func:`studio.core.fastnet.prepare_for_render`: bf16 stand-ins
+    where the CPU has native bf16, a warm-up frame). ``precision``: 'auto', 'bf16' or 'fp32' (the
+    reference); None reads ``STUDIO_RENDER_PRECISION``."""
 
-    def __init__(self, capacity: int = 4, loader: Callable[[str, torch.device], LoadedModel] | None = None):
+    def __init__(
+        self,
+        capacity: int = 4,
+        loader: Callable[[str, torch.device], LoadedModel] | None = None,
+        precision: str | None = None,
+    ):
         self.capacity = max(1, int(capacity))
-        self._loader = loader or (lambda path, device: load_model(path, device))
+        self.precision = precision
+        self._loader = loader or (lambda path, device: prepare_for_render(load_model(path, device), self.precision))
         self._items: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -150,6 +150,10 @@ class _RenderWorker(QObject):
             pixels = cells[0]
         image = array_to_qimage(pixels)
         total_ms = (time.perf_counter() - req.requested_at) * 1000.0
+        extra = {
+            "warm": bool(getattr(model, "warmed", False)),
+            "precision": getattr(model, "render_precision", "fp32"),
+        }
         return Frame(
             req.stamp,
             req.channel,
@@ -162,6 +166,7 @@ class _RenderWorker(QObject):
             render_ms,
             total_ms,
             req.requested_at,
+            extra,
         )
 
 

@@ -38,6 +38,7 @@ from studio.core.registry import default_registry
 from studio.core.states import fit_state_to_controls, read_state_file, state_model_id
 from studio.core.store import ModelStore
 from studio.engine import Frame, JobHandle, JobRunner, ModelReady, RenderEngine, RenderFailure, model_key
+from studio.engine.frames import SteadyFrameTime
 
 from . import tools as tool_registry
 from .canvas import CanvasView
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self._pending_state: dict[str, Any] | None = None
         self._pending_id: str | None = None
         self._last_frame: Frame | None = None
+        self._frame_time = SteadyFrameTime()  # the status bar's steady-state figure (issue 18)
         self._from_history = False  # the model being loaded was asked for by undo / redo
         self._tool_docks: dict[str, QDockWidget] = {}
         self._tool_actions: list[tuple[Any, QAction]] = []  # (ToolSpec, its Tools menu entry)
@@ -613,6 +615,7 @@ class MainWindow(QMainWindow):
         if frame.channel != "canvas" or self._model_path is None or frame.model_key != str(self._model_path):
             return
         self._last_frame = frame
+        self._frame_time.add(frame)
         self.canvas.set_image(frame.image)
         self._update_info()
 
@@ -631,8 +634,9 @@ class MainWindow(QMainWindow):
         parts = [f"device: {self.engine.device}"]
         if self._model is not None:
             parts.insert(0, f"{self._model_id} · {self._model.image_size}px")
-        if self._last_frame is not None:
-            parts.append(f"frame {self._last_frame.render_ms:.1f} ms")
+        steady = self._frame_time.value()
+        if steady is not None:
+            parts.append(f"frame {steady:.1f} ms")
         z = self.canvas.effective_zoom()
         parts.append(f"zoom {'fit' if self.canvas.zoom == 0 else ''} {z:.2g}×")
         self.info.setText("  ·  ".join(parts))

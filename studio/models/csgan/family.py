@@ -21,6 +21,8 @@ class CSGANModel(LatentModel):
     bench/bench_train_csgan.py for the measured speed and max abs difference); float32 is the default.
     """
 
+    render_networks = ("generator",)  # run by studio.core.fastnet in the window (bf16, frozen)
+
     def __init__(
         self,
         card: ModelCard,

@@ -638,6 +638,8 @@ def _lerp_state(
 class StyledModel(LoadedModel):
     """The parent family's model with its generator's weights set between G_C and G_S (style strength)."""
 
+    render_networks = ("inner",)  # run by studio.core.fastnet in the window (bf16, frozen)
+
     def __init__(
         self,
         inner: LoadedModel,

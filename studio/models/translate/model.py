@@ -32,6 +32,8 @@ class TranslatorModel(LoadedModel):
     override :meth:`forward` (e.g. U-GAT-IT returns attention maps too).
     """
 
+    render_networks = ("generators",)  # run by studio.core.fastnet in the window (bf16, frozen)
+
     #: receptive-field radius in px (for the exact-tiling margin); subclasses refine it.
     receptive_radius: int = 16
 
@@ -75,19 +77,24 @@ class TranslatorModel(LoadedModel):
         return ctl
 
     def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
-        outs = []
-        for st in states:
+        """One batched forward per direction (a grid is one call, not one per cell)."""
+        outs: list[torch.Tensor] = [torch.zeros(3, self.image_size, self.image_size)] * len(states)
+        todo: dict[str, list[tuple[int, torch.Tensor]]] = {}
+        for i, st in enumerate(states):
             s = normalise_state(st)
             direction = s["labels"].get("direction", "a2b")
             if direction not in DIRECTIONS:
                 direction = "a2b"
             src = self.validation.get("a" if direction == "a2b" else "b")
-            if src is None or src.shape[0] == 0:
-                outs.append(torch.zeros(3, self.image_size, self.image_size))
-                continue
-            img = src[int(s["seed"]) % src.shape[0]]
-            outs.append(self.translate_tensor(img, direction))
-        return torch.stack(outs)
+            if src is not None and src.shape[0] > 0:
+                todo.setdefault(direction, []).append((i, src[int(s["seed"]) % src.shape[0]]))
+        for direction, items in todo.items():
+            x = to_model_range(torch.stack([img for _, img in items]).float())
+            with torch.no_grad():
+                y = from_model_range(self.forward(x.to(self.device), direction).float().cpu())
+            for (i, _), out in zip(items, y, strict=True):
+                outs[i] = out
+        return torch.stack(outs) if outs else torch.zeros(0, 3, self.image_size, self.image_size)
 
     # -- the main API
     def forward(self, x: torch.Tensor, direction: str) -> torch.Tensor:

@@ -1,0 +1,273 @@
+"""Fast inference for rendering: a network's bf16 channels_last copy, frozen per input shape in the background.
+
+Why: a 64 px frame is a few milliseconds of small convolutions, where fp32 eager PyTorch leaves most of
+the CPU unused. On CPUs with native bf16 (AVX-512 BF16 / AMX) a bf16 copy of the weights in
+channels_last runs 2-5x faster, and a frozen TorchScript graph of it (``torch.jit.trace`` +
+``torch.jit.freeze``: folded batch norms, fused oneDNN convolutions) another 1.2-3x; ``torch.compile``
+measured slower here and costs minutes of compiling (bench/bench_render_latency.py --compile).
+
+:class:`FastNet` stands in for a network attribute of a loaded model. It is not a module: every
+attribute, ``parameters()``, ``state_dict()``, ``train()`` go to the original fp32 network, which stays
+the reference. Only a plain call without gradients (rendering, scoring) takes the fast path; a call
+that needs gradients (steering, encoding) or a network put in training mode runs the original. The
+fast copy follows in-place weight changes (``load_state_dict``, e.g. the style strength slider).
+Freezing runs in a daemon thread, so it never delays a frame: until a shape's graph is ready (and
+checked against the eager copy), that shape renders eagerly; a graph that fails to build or to
+match leaves that shape eager for good.
+
+Setting: ``STUDIO_RENDER_PRECISION`` = ``auto`` (bf16 on CPUs with native bf16, else fp32), ``bf16``
+or ``fp32``; ``STUDIO_RENDER_FREEZE=0`` turns the frozen graphs off.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+from .errors import StudioError
+
+PRECISIONS = ("auto", "bf16", "fp32")
+MAX_GRAPHS = 8  # input shapes frozen per network (a translator sees many tile sizes)
+MATCH_TOL = 0.05  # a frozen graph must match its eager bf16 copy this closely (outputs in [-1, 1])
+
+
+def native_bf16() -> bool:
+    """True on CPUs whose bf16 convolutions are fast (AVX-512 BF16 or AMX)."""
+    import torch.cpu
+
+    for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
+        fn = getattr(torch.cpu, name, None)
+        try:
+            if fn is not None and fn():
+                return True
+        except RuntimeError:
+            pass
+    return False
+
+
+def render_precision(name: str | None = None, device: torch.device | None = None) -> str:
+    """The precision renders use: 'bf16' or 'fp32' ('auto' decides from the device)."""
+    choice = (name or os.environ.get("STUDIO_RENDER_PRECISION") or "auto").strip().lower()
+    if choice not in PRECISIONS:
+        raise StudioError(f"unknown render precision '{choice}': use {', '.join(PRECISIONS)}")
+    if choice != "auto":
+        return choice
+    if device is not None and device.type != "cpu":
+        return "fp32"  # only measured on CPUs so far
+    return "bf16" if native_bf16() else "fp32"
+
+
+def freeze_enabled() -> bool:
+    return os.environ.get("STUDIO_RENDER_FREEZE", "1").strip() not in ("0", "no", "false", "off")
+
+
+def _fast_path_allowed() -> bool:
+    return torch.is_inference_mode_enabled() or not torch.is_grad_enabled()
+
+
+def _map_tensors(value: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    if isinstance(value, torch.Tensor):
+        return fn(value)
+    if isinstance(value, tuple):
+        return tuple(_map_tensors(v, fn) for v in value)
+    if isinstance(value, list):
+        return [_map_tensors(v, fn) for v in value]
+    return value
+
+
+def _to_fast(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    if not x.is_floating_point():
+        return x
+    fmt = torch.channels_last if x.dim() == 4 else torch.contiguous_format
+    return x.to(dtype=dtype).contiguous(memory_format=fmt)
+
+
+def _to_fp32(x: torch.Tensor) -> torch.Tensor:
+    return x.float().contiguous() if x.is_floating_point() else x
+
+
+def _max_diff(a: Any, b: Any) -> float:
+    ta = [t for t in (a if isinstance(a, (tuple, list)) else (a,)) if isinstance(t, torch.Tensor)]
+    tb = [t for t in (b if isinstance(b, (tuple, list)) else (b,)) if isinstance(t, torch.Tensor)]
+    if len(ta) != len(tb) or any(x.shape != y.shape for x, y in zip(ta, tb, strict=True)):
+        return float("inf")
+    return max(
+        (float((x.float() - y.float()).abs().max()) for x, y in zip(ta, tb, strict=True) if x.numel()), default=0.0
+    )
+
+
+class FastNet:
+    """A render-time stand-in for ``net`` (see the module docstring)."""
+
+    def __init__(self, net: torch.nn.Module, precision: str = "bf16", freeze: bool = True):
+        self._reference = net
+        self._dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        self.precision = precision
+        self._freeze = freeze
+        self._lock = threading.Lock()
+        self._graphs: dict[tuple, Any] = {}  # input signature -> frozen graph, or None (stays eager)
+        self._building: set[tuple] = set()
+        self._version = -1
+        self._fast: torch.nn.Module | None = None
+        self.calls = {"fast": 0, "frozen": 0, "reference": 0}
+
+    # -- a module to everyone else
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_FastNet") or name in ("_reference",):
+            raise AttributeError(name)
+        return getattr(self._reference, name)
+
+    def __repr__(self) -> str:
+        return f"FastNet({self.precision}, {type(self._reference).__name__})"
+
+    @property
+    def reference(self) -> torch.nn.Module:
+        return self._reference
+
+    def _weights_version(self) -> int:
+        ref = self._reference
+        return sum(t._version for t in ref.parameters()) + sum(t._version for t in ref.buffers())
+
+    def _fast_copy(self) -> torch.nn.Module:
+        """The bf16 channels_last copy, remade (and the graphs dropped) after the weights changed."""
+        version = self._weights_version()
+        with self._lock:
+            if self._fast is None or version != self._version:
+                fast = copy.deepcopy(self._reference).eval()
+                for p in fast.parameters():
+                    p.requires_grad_(False)
+                fast.to(dtype=self._dtype).to(memory_format=torch.channels_last)
+                self._fast, self._version = fast, version
+                self._graphs.clear()
+            return self._fast
+
+    # -- calls
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        ref = self._reference
+        if kwargs or ref.training or not _fast_path_allowed():
+            self.calls["reference"] += 1
+            return ref(*args, **kwargs)
+        fast = self._fast_copy()
+        inputs = tuple(_map_tensors(a, lambda t: _to_fast(t, self._dtype)) for a in args)
+        key = (self._version, *((tuple(t.shape), t.dtype) if isinstance(t, torch.Tensor) else type(t) for t in inputs))
+        graph = self._graphs.get(key)
+        with torch.inference_mode():
+            if graph is not None:
+                self.calls["frozen"] += 1
+                out = graph(*inputs)
+            else:
+                self.calls["fast"] += 1
+                out = fast(*inputs)
+                if self._freeze and all(isinstance(t, torch.Tensor) for t in inputs):
+                    self._schedule_freeze(key, fast, inputs, out)
+        return _map_tensors(out, _to_fp32)
+
+    def frozen_shapes(self) -> int:
+        return sum(1 for g in self._graphs.values() if g is not None)
+
+    def wait_frozen(self, timeout: float = 30.0) -> bool:
+        """Wait for the graphs being built (tests, benches); True when none is still building."""
+        import time
+
+        end = time.monotonic() + timeout
+        while self._building and time.monotonic() < end:
+            time.sleep(0.01)
+        return not self._building
+
+    def _schedule_freeze(self, key: tuple, fast: torch.nn.Module, inputs: tuple, expected: Any) -> None:
+        with self._lock:
+            if key in self._graphs or key in self._building or len(self._graphs) >= MAX_GRAPHS:
+                return
+            self._building.add(key)
+        example = tuple(t.clone() for t in inputs)
+        expected = _map_tensors(expected, lambda t: t.clone())
+        threading.Thread(
+            target=self._build, args=(key, fast, example, expected), name="studio-freeze", daemon=True
+        ).start()
+
+    def _build(self, key: tuple, fast: torch.nn.Module, example: tuple, expected: Any) -> None:
+        graph = None
+        try:
+            with warnings.catch_warnings(), torch.inference_mode():
+                warnings.simplefilter("ignore")
+                traced = torch.jit.trace(fast, example, check_trace=False)
+                graph = torch.jit.freeze(traced.eval())
+                for _ in range(3):  # the profiling executor optimises on the first runs: do them here
+                    got = graph(*example)
+                if _max_diff(got, expected) > MATCH_TOL:
+                    graph = None
+        except Exception:  # no TorchScript for this network (or this build): it stays eager
+            graph = None
+        with self._lock:
+            if key[0] == self._version:
+                self._graphs[key] = graph
+            self._building.discard(key)
+
+
+def _wrap(value: Any, precision: str, freeze: bool) -> Any:
+    if isinstance(value, FastNet):
+        return value
+    if isinstance(value, torch.nn.Module):
+        return FastNet(value, precision, freeze)
+    if isinstance(value, dict) and value and all(isinstance(v, torch.nn.Module) for v in value.values()):
+        return {k: FastNet(v, precision, freeze) for k, v in value.items()}
+    return value
+
+
+def accelerate(model: Any, precision: str | None = None, freeze: bool | None = None) -> str:
+    """Give a loaded model's render networks (its class's ``render_networks`` attribute names; a name
+    holding another loaded model is followed) fast stand-ins. Returns the precision used; 'fp32'
+    changes nothing (the reference path)."""
+    prec = render_precision(precision, getattr(model, "device", None))
+    if prec == "fp32":
+        return prec
+    do_freeze = freeze_enabled() if freeze is None else freeze
+    for name in getattr(type(model), "render_networks", ()):
+        value = getattr(model, name, None)
+        if value is None:
+            continue
+        if hasattr(type(value), "render_networks"):
+            accelerate(value, prec, do_freeze)
+        else:
+            setattr(model, name, _wrap(value, prec, do_freeze))
+    model.render_precision = prec
+    return prec
+
+
+def fast_nets(model: Any) -> list[FastNet]:
+    """The FastNet stand-ins of an accelerated model (for tests and the bench)."""
+    out: list[FastNet] = []
+    for name in getattr(type(model), "render_networks", ()):
+        value = getattr(model, name, None)
+        if isinstance(value, FastNet):
+            out.append(value)
+        elif isinstance(value, Mapping):
+            out += [v for v in value.values() if isinstance(v, FastNet)]
+        elif value is not None and hasattr(type(value), "render_networks"):
+            out += fast_nets(value)
+    return out
+
+
+def prepare_for_render(model: Any, precision: str | None = None) -> Any:
+    """Accelerate a freshly loaded model and render one warm-up frame (its default state), so the
+    first frame a user asks for meets allocated buffers and created oneDNN kernels (a cold first
+    frame measured 240-300 ms against 3-7 ms warm). The warm-up also starts freezing that shape in the
+    background. A warm-up that fails is ignored: the real request reports the error."""
+    import time
+
+    accelerate(model, precision)
+    t0 = time.perf_counter()
+    try:
+        with torch.inference_mode():
+            model.render([model.default_state(getattr(model.card, "name", "") or "warm-up", 0)])
+        model.warmed = True
+    except Exception:
+        model.warmed = False
+    model.warm_up_ms = (time.perf_counter() - t0) * 1000.0
+    return model

@@ -1,0 +1,67 @@
+"""The process's threading policy, applied by every entry point *before* torch is imported.
+
+Why: PyTorch's CPU kernels run on an OpenMP pool whose default wait policy keeps idle workers spinning
+for a while after each parallel region. The studio renders in bursts (slider drags, grids, scoring)
+and shares the CPU with jobs, other programs and its own GUI thread; spinning workers then steal the
+cores the next burst needs (measured in issue 18: p95 150-260 ms under load with spinning workers vs
+4-16 ms with passive ones). The wait policy is read once, when the OpenMP runtime starts (at
+``import torch``), so it must be in the environment before that: ``studio.cli`` (the ``studio``
+command, ``python -m studio``, the PyInstaller build, the window) calls :func:`apply_thread_policy`
+first thing. This module must not import torch.
+
+The policy (a user's own environment variables always win):
+- ``OMP_WAIT_POLICY=PASSIVE``: idle workers sleep instead of spinning.
+- intra-op threads: torch's default (the physical cores); ``STUDIO_THREADS=N`` (or ``OMP_NUM_THREADS``)
+  sets another count. The render thread and a job thread share this one pool (a render waits for the
+  pool rather than oversubscribing the cores); a training job narrows it for its run with
+  ``--threads`` (the Trainer).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+WAIT_POLICY = "PASSIVE"
+_applied: dict[str, Any] = {}
+
+
+def apply_thread_policy(environ: MutableMapping[str, str] | None = None) -> dict[str, Any]:
+    """Put the policy into the environment (before torch is imported); returns what was decided.
+
+    Idempotent. If torch is already imported the wait policy can no longer take effect; that is
+    recorded (``before_torch: False``) so the read-back shows it.
+    """
+    env = os.environ if environ is None else environ
+    env.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
+    studio_threads = env.get("STUDIO_THREADS", "")
+    if studio_threads.isdigit() and int(studio_threads) > 0:
+        env.setdefault("OMP_NUM_THREADS", studio_threads)
+    decided = {"wait_policy": env["OMP_WAIT_POLICY"], "before_torch": "torch" not in sys.modules}
+    if environ is None and not _applied:
+        _applied.update(decided)
+    return decided
+
+
+def thread_policy() -> dict[str, Any]:
+    """The policy in force in this process, read back (for ``studio --version`` and tests)."""
+    out: dict[str, Any] = {
+        "wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: spinning)"),
+        "applied_before_torch": bool(_applied.get("before_torch", False)),
+    }
+    if "torch" in sys.modules:
+        import torch
+
+        out["intra_op_threads"] = torch.get_num_threads()
+    return out
+
+
+def describe() -> str:
+    p = thread_policy()
+    parts = [f"OMP_WAIT_POLICY={p['wait_policy']}"]
+    if "intra_op_threads" in p:
+        parts.append(f"intra-op threads: {p['intra_op_threads']}")
+    parts.append("set before torch" if p["applied_before_torch"] else "NOT set before torch")
+    return ", ".join(parts)

@@ -1,0 +1,40 @@
+"""The threading policy is in force in a fresh ``studio`` process (read back with --version), set before
+torch was imported; a user's own settings win; the policy module itself never imports torch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from studio.core.threads import apply_thread_policy
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "STUDIO_THREADS")}
+    env.update(extra)
+    return env
+
+
+def test_a_fresh_studio_process_runs_with_passive_waits_set_before_torch():
+    studio = Path(sys.executable).parent / "studio"
+    cmd = [str(studio)] if studio.exists() else [sys.executable, "-m", "studio"]
+    out = subprocess.run([*cmd, "--version"], env=_env(), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "OMP_WAIT_POLICY=PASSIVE" in out.stdout
+    assert "set before torch" in out.stdout and "NOT" not in out.stdout
+
+
+def test_the_users_own_settings_win():
+    env = {"OMP_WAIT_POLICY": "ACTIVE", "STUDIO_THREADS": "1"}
+    decided = apply_thread_policy(env)
+    assert decided["wait_policy"] == "ACTIVE" and env["OMP_NUM_THREADS"] == "1"
+    fresh: dict[str, str] = {}
+    assert apply_thread_policy(fresh)["wait_policy"] == "PASSIVE" and "OMP_NUM_THREADS" not in fresh
+
+
+def test_the_policy_module_does_not_import_torch():
+    code = "import sys, studio.core.threads as t; t.apply_thread_policy(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr

@@ -1,0 +1,48 @@
+"""The first frame after start is rendered by the warm path, and the status bar's frame time is the
+steady state, never a cold first frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.core.store import ModelStore
+from studio.engine import RenderEngine
+from studio.engine.frames import Frame, SteadyFrameTime
+
+
+def test_first_frame_after_start_is_rendered_warm(qtbot, qapp):
+    store = ModelStore()
+    if "emoji-dcgan" not in store.entries:
+        pytest.skip("bundled model not present")
+    path = store.entries["emoji-dcgan"].path
+    engine = RenderEngine(device="cpu")
+    try:
+        model_state = {"model": "emoji-dcgan", "seed": 5}
+        with qtbot.waitSignal(engine.frameReady, timeout=60000) as sig:
+            engine.request(path, [model_state])
+        frame = sig.args[0]
+        assert frame.extra["warm"] is True  # the model was warmed up when it loaded, before this frame
+        model = engine.cache.get(path, "cpu")
+        assert model.warmed and frame.extra["precision"] == model.render_precision
+    finally:
+        engine.shutdown()
+
+
+def _frame(ms: float, model: str = "m", warm: bool = False) -> Frame:
+    return Frame(1, "canvas", model, [], 1, 1, np.zeros((1, 1, 1, 3), np.uint8), None, ms, ms, 0.0, {"warm": warm})  # type: ignore[arg-type]
+
+
+def test_steady_frame_time_leaves_out_a_cold_first_frame():
+    t = SteadyFrameTime(window=5)
+    assert t.value() is None
+    t.add(_frame(289.0))  # cold first frame of a model
+    assert t.value() is None
+    for ms in (4.0, 5.0, 3.0):
+        t.add(_frame(ms))
+    assert t.value() == 4.0
+    t.add(_frame(300.0, model="other", warm=True))  # a warmed first frame counts
+    assert t.value() == 300.0
+    for ms in (2.0, 2.0, 2.0, 2.0, 2.0):
+        t.add(_frame(ms, model="other"))
+    assert t.value() == 2.0  # only the last few frames
