@@ -1,4 +1,8 @@
-"""``studio eval MODEL... --data DIR``: FID/KID/MiFID/IS-style scores, card metrics, HTML model report."""
+"""``studio eval MODEL... --data DIR``: FID/KID/MiFID/IS-style scores, card metrics, HTML model report.
+
+``--measure gadn`` runs the GADN paper's measures (``studio.models.gadn.evaluate``) and
+``--measure translation`` a translator's before/after KID (``studio.models.translate_eval``), through
+the jobs of ``studio.models.paper_eval``."""
 
 from __future__ import annotations
 
@@ -12,7 +16,17 @@ def register(sub) -> None:
 
     p = sub.add_parser("eval", help="score models against a folder of reference images (FID, KID, MiFID, IS)")
     p.add_argument("models", nargs="+", help="model ids or card paths (several: compare side by side)")
-    p.add_argument("--data", required=True, help="folder of reference images (usually the training data)")
+    p.add_argument(
+        "--measure",
+        choices=("scores", "gadn", "translation"),
+        default="scores",
+        help="scores (default): FID/KID/MiFID/IS of samples against --data; gadn: the GADN paper's "
+        "disentanglement and transfer measures on its training folder --data; translation: a translator's KID "
+        "to the target domain before/after translation on --a/--b test folders",
+    )
+    p.add_argument(
+        "--data", help="folder of reference images (usually the training data); for gadn, the training folder"
+    )
     p.add_argument("--n", type=argtypes.positive_int, default=1000, help="samples per model (default 1000)")
     p.add_argument(
         "--features",
@@ -34,14 +48,36 @@ def register(sub) -> None:
     p.add_argument("--kid-subsets", type=argtypes.positive_int, default=100)
     p.add_argument("--batch-size", type=argtypes.positive_int, default=32)
     p.add_argument("--device", default="auto")
+    g = p.add_argument_group("--measure gadn")
+    g.add_argument("--generated", type=argtypes.nonneg_int, default=0, help="generated samples (0: as many as images)")
+    g.add_argument("--per-pair", type=argtypes.nonneg_int, default=200, help="images per artist pair, transfer check")
+    g.add_argument(
+        "--classifier-steps",
+        type=argtypes.nonneg_int,
+        default=1500,
+        help="steps of the independent (real-images-only) classifier; 0 = skip it",
+    )
+    g.add_argument("--max-per-artist", type=argtypes.nonneg_int, default=0, help="at most N images per artist")
+    t = p.add_argument_group("--measure translation")
+    t.add_argument("--a", dest="dir_a", help="test images of domain A")
+    t.add_argument("--b", dest="dir_b", help="test images of domain B")
+    t.add_argument("--limit", type=argtypes.nonneg_int, default=0, help="at most N test images per domain")
+    t.add_argument("--grid", help="save an A | A→B | B example grid to this .png")
+    t.add_argument("--cell", type=argtypes.nonneg_int, default=0, help="grid cell size in px (0: the model's)")
+    p.add_argument("--json", help="(gadn, translation) also write the full results to this .json file")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from studio.cli.progress import exit_code, run_with_progress
+    from studio.core.errors import StudioError
     from studio.core.store import ModelStore
     from studio.metrics.evaluate import EvaluationJob
 
+    if args.measure != "scores":
+        return run_paper_measure(args)
+    if not args.data:
+        raise StudioError("studio eval needs --data DIR (the reference images)")
     if args.report:
         check_report_target(args.report, args.overwrite)  # before the long work
     store = ModelStore()
@@ -62,6 +98,48 @@ def run(args) -> int:
         registry=store.registry,
     )
     return exit_code(run_with_progress(job))
+
+
+def run_paper_measure(args) -> int:
+    """``--measure gadn`` / ``--measure translation``: one model, its paper's measures, a summary on stdout."""
+    from studio.cli.progress import exit_code, run_with_progress
+    from studio.core.errors import StudioError
+    from studio.models.paper_eval import GADNEvaluationJob, TranslatorEvaluationJob
+
+    if len(args.models) != 1:
+        raise StudioError(f"--measure {args.measure} evaluates one model at a time (got {len(args.models)})")
+    shared = dict(
+        features=args.features,
+        device=args.device,
+        write_card=args.write_card,
+        json_path=args.json,
+        overwrite=args.overwrite,
+    )
+    job: GADNEvaluationJob | TranslatorEvaluationJob
+    if args.measure == "gadn":
+        job = GADNEvaluationJob(
+            args.models[0],
+            args.data or "",
+            generated=args.generated,
+            per_pair=args.per_pair,
+            classifier_steps=args.classifier_steps,
+            max_per_artist=args.max_per_artist,
+            **shared,
+        )
+    else:
+        job = TranslatorEvaluationJob(
+            args.models[0],
+            args.dir_a or "",
+            args.dir_b or "",
+            limit=args.limit,
+            grid=args.grid,
+            cell=args.cell,
+            **shared,
+        )
+    res = run_with_progress(job)
+    if res.ok and job.summary:
+        print(job.summary)
+    return exit_code(res)
 
 
 def check_report_target(report: str, overwrite: bool) -> Path:
