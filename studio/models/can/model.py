@@ -34,10 +34,7 @@ from .networks import CANDiscriminator, CANGenerator
 
 
 class CANModel(LatentModel):
-    render_networks = (
-        "g",
-        "d",
-    )  # run by studio.core.fastnet in the window (bf16, frozen)
+    render_networks = ("g", "d")  # run by studio.core.fastnet in the window (bf16, frozen)
 
     def __init__(
         self,
