@@ -31,6 +31,7 @@ MAX_DIRECTIONS = 12
 
 class GADNModel(LoadedModel):
     render_networks = ("G",)  # run by studio.core.fastnet in the window (bf16, frozen)
+    label_blend = ("artist", "artist2", "blend")  # crossbreeding blends two artists (studio.core.breed)
 
     def __init__(self, card: ModelCard, cfg: GADNConfig, tensors: Mapping[str, torch.Tensor], device: torch.device):
         super().__init__(card, device)
