@@ -30,6 +30,8 @@ COMMANDS = [
     "finetune",
     "stylize",
     "plugins",
+    "invert",
+    "animate",
 ]
 
 

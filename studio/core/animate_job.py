@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from .animate import (
     EASINGS,
@@ -91,7 +92,8 @@ class AnimateJob:
         pixels: list[np.ndarray] = []
         batch = 16
         for i in range(0, len(states), batch):
-            images = self.model.render(states[i : i + batch])
+            with torch.no_grad():
+                images = self.model.render(states[i : i + batch]).detach().float().cpu()
             for img in images:
                 arr = (img.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
                 if arr.shape[0] != side:

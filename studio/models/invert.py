@@ -187,8 +187,6 @@ class InvertJob:
                 total = self._loss(space, dist, target, z.detach())[0]
                 if float(total[0]) < best_loss:
                     best_loss, best_code = float(total[0]), z.detach().clone()
-                    if self.best_history:
-                        self.best_history[-1] = best_loss
         except JobCancelled:
             outputs.update(self._finish(model, space, dist, target, best_code, seed, start_quality))
             raise cancelled_with(outputs) from None
