@@ -78,6 +78,20 @@ def strip_caption() -> str:
     return "   ".join("now" if v == 0 else f"{v:+g}σ" for v in STRIP_VALUES)
 
 
+def caption_row() -> QWidget:
+    """'−2σ −1σ now +1σ +2σ', one label over each cell of a strip."""
+    row = QWidget()
+    h = QHBoxLayout(row)
+    h.setContentsMargins(0, 0, 0, 0)
+    h.setSpacing(0)
+    for v in STRIP_VALUES:
+        label = QLabel("now" if v == 0 else f"{v:+g}σ")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setFixedWidth(THUMB + 1)
+        h.addWidget(label)
+    return row
+
+
 class StripPopup(QFrame):
     """The strip of the hovered slider, shown beside it (a tooltip-like window that takes no focus)."""
 
@@ -471,7 +485,7 @@ class DirectionStrips(QObject):
             self.popup.image.setText("rendering…")
         self.popup.adjustSize()
         corner = slider.mapToGlobal(QPoint(0, 0))
-        self.popup.move(max(0, corner.x() - self.popup.sizeHint().width() - 8), corner.y() - 8)
+        self.popup.move(max(0, corner.x() - self.popup.sizeHint().width() - 16), corner.y() - 8)
         self.popup.show()
         self.watch([key])
 
@@ -584,7 +598,7 @@ class DirectionsDialog(QDialog):
         body = QWidget()
         grid = QGridLayout(body)
         grid.setHorizontalSpacing(8)
-        grid.addWidget(QLabel(f"<small>{strip_caption()}</small>"), 0, 1, Qt.AlignmentFlag.AlignHCenter)
+        grid.addWidget(caption_row(), 0, 1, Qt.AlignmentFlag.AlignLeft)
         self.names.clear()
         self.images.clear()
         keys = []

@@ -92,3 +92,21 @@ def test_names_survive_a_reload_and_a_damaged_file_is_kept(tmp_path):
     assert moved is not None and moved.exists() and not path.exists()
     save_book(book)
     assert json.loads(path.read_text())["names"]["pc0"] == "smile wider"
+
+
+def test_gadn_directions_move_the_content_code():
+    from studio.core.store import ModelStore
+
+    store = ModelStore()
+    if "gadn-emoji" not in store.entries:
+        pytest.skip("the bundled gadn-emoji model is not installed")
+    gadn = load_model(store.resolve("gadn-emoji"), "cpu")
+    a = gadn.default_state("gadn-emoji", 1)
+    b = gadn.default_state("gadn-emoji", 9)
+    vector = two_state_vector(gadn, a, b)
+    cb = gadn.content_for(b)
+    dist = [float((gadn.content_for(with_amount(a, "ab1", t, vector)) - cb).norm()) for t in (0.0, 0.5, 1.0)]
+    assert dist[0] > dist[1] > dist[2] and dist[2] < 1e-4
+    images = gadn.render(strip_states(a, "pc0"))
+    steps = [float((images[i + 1] - images[i]).abs().mean()) for i in range(len(images) - 1)]
+    assert min(steps) > 0.01  # every step along 'Content axis 1' changes the image
