@@ -225,6 +225,7 @@ class DirectionStrips(QObject):
         """Rebuild the latent panel with the named controls and the two-state vectors."""
         model = self.model()
         panel = self.window.panel
+        self.popup.hide()
         if model is None:
             return
         panel.direction_vectors = {d.key: d.vector for d in self.book.two_state} if self.book else {}
@@ -316,16 +317,25 @@ class DirectionStrips(QObject):
 
     # ------------------------------------------------------------------------------ two-state directions
     def history_states(self) -> list[tuple[str, dict[str, Any]]]:
-        """(label, state) of the states a direction can start from: the marked one, then undo steps."""
+        """(label, state) of the states of this model a direction can start from: the marked one, the undo
+        steps (newest first), then the gallery's kept states (newest first)."""
         out: list[tuple[str, dict[str, Any]]] = []
         if self.marked is not None:
             out.append(("the marked state (A)", copy.deepcopy(self.marked)))
         history = self.window.history
-        steps = history.states() if callable(getattr(history, "states", None)) else list(getattr(history, "_undo", []))
+        steps = history.steps()[0] if callable(getattr(history, "steps", None)) else getattr(history, "_undo", [])
         current = self.window.current_state()
-        for i, state in enumerate(reversed(list(steps))):
-            if isinstance(state, dict) and state != current:
-                out.append((f"{i + 1} step{'s' if i else ''} back: {describe(state)}", copy.deepcopy(state)))
+        model_id = self.window.current_model_id()
+        n = 0
+        for state in reversed(list(steps)):
+            if isinstance(state, dict) and state != current and state.get("model") in (None, model_id):
+                n += 1
+                out.append((f"{n} step{'s' if n > 1 else ''} back: {describe(state)}", copy.deepcopy(state)))
+        gallery = getattr(getattr(self.window, "gallery", None), "gallery", None)
+        for entry in reversed(list(getattr(gallery, "entries", []))):
+            state = getattr(entry, "state", None)
+            if getattr(entry, "model", None) == model_id and isinstance(state, dict) and state != current:
+                out.append((f"gallery: {describe(state)}", copy.deepcopy(state)))
         return out
 
     def mark(self) -> None:

@@ -104,3 +104,29 @@ def test_a_damaged_names_file_is_reported_and_kept(make_window, qtbot, tiny_mode
     assert window.directions.rename("pc0", "smile")
     assert "smile" in path.read_text()
     assert list(path.parent.glob("*.damaged-*.json"))[0].read_text() == "{not json"
+
+
+def test_a_direction_from_an_earlier_undo_step(window, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from studio.ui import direction_strip
+
+    start = window.current_state()
+    window.set_state(dict(start, seed=5))
+    window.set_state(dict(start, seed=9))
+    labels = [label for label, _state in window.directions.history_states()]
+    assert labels[0].startswith("1 step back: seed 5")
+
+    def accept(dialog):
+        dialog.combo.setCurrentIndex(0)
+        dialog.name.setText("five to nine")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(direction_strip.NewDirectionDialog, "exec", accept)
+    window.directions.new_direction_dialog()
+    slider = window.panel.sliders["dir:ab1"]
+    assert slider.label.text() == "five to nine"
+    model = window.current_model()
+    back = dict(window.current_state(), directions={"ab1": -1.0})
+    back["direction_vectors"] = {"ab1": window.directions.book.find("ab1").vector}
+    assert float((model.latent_for(back) - model.latent_for(dict(start, seed=5))).norm()) < 1e-4
