@@ -171,6 +171,30 @@ class CSGANFamily(Family):
             help="update D only while its loss is above this (paper: 0.2; 0 = always)",
         )
         p.add_argument(
+            "--late-decay",
+            dest="late_decay",
+            choices=("auto", "on", "off"),
+            default="auto",
+            help="the paper's LSGAN schedule: after --late-decay-epochs epochs the every-1000-iterations LR "
+            "multipliers become ×0.95 (G) and ×0.9 (D) instead of ×0.9 / ×0.85 (auto: on for lsgan112, as the "
+            "paper; off for the other architectures)",
+        )
+        p.add_argument(
+            "--late-decay-epochs",
+            dest="late_after_epochs",
+            type=argtypes.nonneg_float,
+            default=16.0,
+            help="epochs (images seen / data size) before the late multipliers apply (paper: 16)",
+        )
+        p.add_argument(
+            "--d-output",
+            dest="d_output",
+            choices=("linear", "sigmoid"),
+            default="linear",
+            help="linear (default: D's raw score into the least-squares loss, as LSGAN and the paper's text) "
+            "or sigmoid (a sigmoid before the MSE, as the CSGAN authors' code); see docs/csgan.md",
+        )
+        p.add_argument(
             "--pca-samples",
             dest="pca_samples",
             type=argtypes.int_range(2),

@@ -4,13 +4,16 @@
   label; G pulls fake scores to the real label;
 * soft labels: real ~ U[0.78, 1.12], fake ~ U[0, 0.24] instead of hard 1 / 0;
 * conditional D updates: D steps only while its loss is above a threshold (0.2), so it cannot dominate;
-* Adam 2e-4, betas (0.5, 0.999); learning rate ×0.9 (G) and ×0.85 (D) every 1000 iterations.
+* Adam 2e-4, betas (0.5, 0.999); learning rate ×0.9 (G) and ×0.85 (D) every 1000 iterations; for the
+  LSGAN (``lsgan112``) those multipliers become ×0.95 (G) and ×0.9 (D) after 16 epochs (§4: "When training
+  LSGAN, the multipliers were increased to 0.95 and 0.9 after 16 epochs") — :func:`lr_at_step`.
 
 Kept apart from the job so each rule can be tested on its own.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -32,6 +35,12 @@ class Recipe:
     decay_every: int = 1000
     d_threshold: float = D_LOSS_THRESHOLD
     loss: str = "ls"  # "ls" (the paper's least squares) or "bce" (DCGAN's cross-entropy)
+    # the LSGAN schedule: after late_after_epochs epochs, every further decay uses the late multipliers.
+    # "auto" = on for lsgan112 (the paper used it there only), off for the other architectures
+    late_decay: str = "auto"
+    late_after_epochs: float = 16.0
+    late_g_decay: float = 0.95
+    late_d_decay: float = 0.9
     real_label: tuple[float, float] = REAL_LABEL_RANGE
     fake_label: tuple[float, float] = FAKE_LABEL_RANGE
 
@@ -72,6 +81,13 @@ def bce_loss(scores: torch.Tensor, targets: torch.Tensor | float) -> torch.Tenso
 
 
 LOSSES = {"ls": lsgan_loss, "bce": bce_loss}
+D_OUTPUTS = ("linear", "sigmoid")
+
+
+def d_scores(raw: torch.Tensor, d_output: str) -> torch.Tensor:
+    """What the loss sees of D's output: the raw score (``linear``, Mao et al.'s LSGAN, our default) or its
+    sigmoid (``sigmoid``: the CSGAN authors' code, a sigmoid before the MSE)."""
+    return torch.sigmoid(raw.float()) if d_output == "sigmoid" else raw
 
 
 def should_update_d(d_loss: float, threshold: float = D_LOSS_THRESHOLD) -> bool:
@@ -82,6 +98,39 @@ def should_update_d(d_loss: float, threshold: float = D_LOSS_THRESHOLD) -> bool:
 def lr_at(step: int, base_lr: float, decay: float, every: int = 1000) -> float:
     """Learning rate after ``step`` completed iterations: ``base · decay^(step // every)``."""
     return base_lr * decay ** (max(0, int(step)) // max(1, int(every)))
+
+
+LATE_DECAY_MODES = ("auto", "on", "off")
+
+
+def late_decay_on(mode: str, arch: str) -> bool:
+    """Whether the LSGAN schedule's late multipliers apply (``auto``: only for ``lsgan112``, as the paper)."""
+    if mode not in LATE_DECAY_MODES:
+        raise ValueError(f"unknown late-decay mode {mode!r} (use {', '.join(LATE_DECAY_MODES)})")
+    return mode == "on" or (mode == "auto" and arch == "lsgan112")
+
+
+def switch_step(epochs: float, images: int, batch: int) -> int:
+    """The iteration at which ``epochs`` epochs of ``images`` images at global batch ``batch`` are done.
+
+    An epoch is images / batch iterations (our batches are uniform random draws, so an "epoch" is that many
+    images seen, as the paper's data loader would have shown them)."""
+    return max(0, math.ceil(float(epochs) * int(images) / max(1, int(batch)) - 1e-9))
+
+
+def lr_at_step(
+    step: int, base_lr: float, decay: float, every: int = 1000, switch: int | None = None, late: float = 1.0
+) -> float:
+    """Learning rate after ``step`` completed iterations with a change of multiplier.
+
+    The decays happen at iterations every, 2·every, …; one at an iteration ≤ ``switch`` multiplies by
+    ``decay``, a later one by ``late``. ``switch=None`` is the plain schedule :func:`lr_at`. It is a pure
+    function of the step, so a resumed run gets exactly the rates of an uninterrupted one."""
+    n = max(0, int(step)) // max(1, int(every))
+    if switch is None:
+        return base_lr * decay**n
+    early = min(n, max(0, int(switch)) // max(1, int(every)))
+    return base_lr * decay**early * late ** (n - early)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

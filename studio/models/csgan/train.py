@@ -35,7 +35,20 @@ from studio.train import KIDSource, RunSummary, TrainContext, Trainer, TrainerOp
 
 from .data import load_folder, sample_batch
 from .networks import ARCHS, CSGANConfig, Discriminator, Generator, dcgan_init
-from .recipe import LOSSES, Recipe, lr_at, r1_penalty, set_lr, should_update_d, soft_labels
+from .recipe import (
+    D_OUTPUTS,
+    LATE_DECAY_MODES,
+    LOSSES,
+    Recipe,
+    d_scores,
+    late_decay_on,
+    lr_at_step,
+    r1_penalty,
+    set_lr,
+    should_update_d,
+    soft_labels,
+    switch_step,
+)
 
 PREVIEW_SEED = 1234
 DISCRIMINATORS = ("plain", "projected")
@@ -64,6 +77,7 @@ class CSGANOptions:
     discriminator: str = "plain"
     r1: float = 0.0  # R1 gamma, 0 = off (the paper)
     r1_every: int = 16
+    d_output: str = "linear"  # "sigmoid": a sigmoid on D's score before the loss (the authors' code)
     recipe: Recipe = field(default_factory=Recipe)
 
     @classmethod
@@ -98,6 +112,22 @@ class CSGANOptions:
             raise StudioError(
                 "--r1 is for the plain discriminator; the projected discriminator is trained without it "
                 "(as Sauer et al.)"
+            )
+        r = self.recipe
+        if r.late_decay not in LATE_DECAY_MODES:
+            raise StudioError(f"unknown --late-decay '{r.late_decay}' (use {', '.join(LATE_DECAY_MODES)})")
+        if not (np.isfinite(r.late_after_epochs) and r.late_after_epochs >= 0):
+            raise StudioError(f"--late-decay-epochs must be a number of epochs ≥ 0 (got {r.late_after_epochs!r})")
+        for name in ("g_decay", "d_decay", "late_g_decay", "late_d_decay"):
+            v = getattr(r, name)
+            if not (np.isfinite(v) and 0 < v <= 1):
+                raise StudioError(f"the learning-rate multiplier {name} must be in (0, 1] (got {v!r})")
+        if self.d_output not in D_OUTPUTS:
+            raise StudioError(f"unknown --d-output '{self.d_output}' (use {' or '.join(D_OUTPUTS)})")
+        if self.d_output == "sigmoid" and (r.loss != "ls" or self.discriminator != "plain"):
+            raise StudioError(
+                "--d-output sigmoid is the authors' sigmoid + MSE: it goes with --loss ls and the plain "
+                "discriminator (BCE applies its own sigmoid; the projected D uses the hinge loss)"
             )
         if self.init not in ("pytorch", "dcgan"):
             raise StudioError(f"unknown --init '{self.init}' (use pytorch or dcgan)")
@@ -171,6 +201,8 @@ class CSGANTask(TrainingTask):
         self.d_updates = 0
         self.last_r1 = float("nan")
         self.discriminator = options.discriminator
+        self.d_output = options.d_output
+        self.late_switch: int | None = None  # the step after which the late LR multipliers apply (or None)
 
     def steps_total(self) -> int:
         return self.trainer.steps
@@ -184,6 +216,7 @@ class CSGANTask(TrainingTask):
     def config(self) -> dict[str, Any]:
         out = self.cfg.to_dict()
         out["discriminator"] = self.discriminator
+        out["d_output"] = self.d_output
         if self.discriminator == "projected":
             out["projection_seed"] = self.projection_seed
         return out
@@ -209,6 +242,12 @@ class CSGANTask(TrainingTask):
                     f"this run was trained with --discriminator {self.discriminator}; resume it with the same "
                     f"(the options asked for {o.discriminator})"
                 )
+            self.d_output = str(saved["config"].get("d_output", "linear"))
+            if self.d_output != o.d_output:
+                raise StudioError(
+                    f"this run was trained with --d-output {self.d_output}; resume it with the same "
+                    f"(the options asked for {o.d_output})"
+                )
         self.G = Generator(self.cfg)
         self.D: torch.nn.Module
         if self.discriminator == "projected":
@@ -233,6 +272,17 @@ class CSGANTask(TrainingTask):
             progress=ctx.message,
         )
         self.local_images = self.images[ctx.shard(self.images.shape[0])]
+        r = o.recipe
+        if late_decay_on(r.late_decay, self.cfg.arch):
+            self.late_switch = switch_step(r.late_after_epochs, self.images.shape[0], self.trainer.batch)
+            if saved is not None:  # the run's own switch step (its data or batch may have changed since)
+                kept = (saved.get("task") or {}).get("late_decay_switch_step")
+                if kept is not None and int(kept) != self.late_switch:
+                    ctx.message(
+                        f"the learning-rate multipliers change at step {int(kept)}, as when this run started "
+                        f"(its data and batch now would give step {self.late_switch})"
+                    )
+                    self.late_switch = int(kept)
         ctx.message(
             f"{self.images.shape[0]} images of {self.cfg.image_size} px; training on {ctx.device} "
             f"({self.trainer.precision})"
@@ -252,7 +302,21 @@ class CSGANTask(TrainingTask):
         return {"G": self.opt_g, "D": self.opt_d}
 
     def state(self) -> dict[str, Any]:
-        return {"d_updates": self.d_updates, "last_r1": self.last_r1 if np.isfinite(self.last_r1) else None}
+        return {
+            "d_updates": self.d_updates,
+            "last_r1": self.last_r1 if np.isfinite(self.last_r1) else None,
+            "late_decay_switch_step": self.late_switch,
+        }
+
+    def learning_rates(self, step: int) -> tuple[float, float]:
+        """(G, D) learning rates after ``step`` completed iterations: the recipe's stepwise decay, with the
+        LSGAN schedule's late multipliers after :attr:`late_switch` (a pure function of the step)."""
+        r = self.options.recipe
+        sw = self.late_switch
+        return (
+            lr_at_step(step, r.lr, r.g_decay, r.decay_every, sw, r.late_g_decay),
+            lr_at_step(step, r.lr, r.d_decay, r.decay_every, sw, r.late_d_decay),
+        )
 
     def load_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
         self.d_updates = int(state.get("d_updates", 0))
@@ -266,11 +330,11 @@ class CSGANTask(TrainingTask):
 
     def _begin_step(self, ctx: TrainContext) -> tuple[int, torch.Tensor, torch.Tensor]:
         """This step's learning rates (the recipe's decay), a real batch and codes, from the run's RNG."""
-        r = self.options.recipe
         n = ctx.local_batch(self.trainer.batch)
         real = ctx.to_device(sample_batch(self.local_images, n, ctx.rng, self.options.flip))
-        set_lr(self.opt_g, lr_at(ctx.step, r.lr, r.g_decay, r.decay_every))
-        set_lr(self.opt_d, lr_at(ctx.step, r.lr, r.d_decay, r.decay_every))
+        lr_g, lr_d = self.learning_rates(ctx.step)
+        set_lr(self.opt_g, lr_g)
+        set_lr(self.opt_d, lr_d)
         z = torch.randn(n, self.cfg.latent_dim, generator=ctx.rng).to(ctx.device)
         return n, real, z
 
@@ -284,11 +348,14 @@ class CSGANTask(TrainingTask):
         real_t = soft_labels(n, r.real_label, rng, ctx.device)
         fake_t = soft_labels(n, r.fake_label, rng, ctx.device)
         gan_loss = LOSSES[r.loss]
+        out = self.d_output
         with ctx.autocast():
             fake = self.G(z)
             # D: pulled towards soft labels; stepped only while its loss is above the threshold
             real_seen = self._augment(real, rng)
-            d_loss = gan_loss(self.D(real_seen), real_t) + gan_loss(self.D(self._augment(fake.detach(), rng)), fake_t)
+            d_loss = gan_loss(d_scores(self.D(real_seen), out), real_t) + gan_loss(
+                d_scores(self.D(self._augment(fake.detach(), rng)), out), fake_t
+            )
         d_value = float(d_loss.detach())
         if ctx.dist.enabled:  # every rank must take the same decision, or the parameters drift apart
             d_value = ctx.dist.mean(d_value, ctx.device)
@@ -307,7 +374,7 @@ class CSGANTask(TrainingTask):
         # G: make D score its images as real
         self.D.requires_grad_(False)
         with ctx.autocast():
-            g_loss = gan_loss(self.D(self._augment(fake, rng)), 1.0)
+            g_loss = gan_loss(d_scores(self.D(self._augment(fake, rng)), out), 1.0)
         self.opt_g.zero_grad(set_to_none=True)
         ctx.backward(g_loss)
         ctx.step_optimizer(self.opt_g)
@@ -366,8 +433,30 @@ class CSGANTask(TrainingTask):
                 soft_labels="not used",
             )
         else:
-            disc.update(loss=o.recipe.loss, d_threshold=o.recipe.d_threshold)
+            disc.update(
+                loss=o.recipe.loss,
+                d_threshold=o.recipe.d_threshold,
+                output=self.d_output,
+                output_note=(
+                    "sigmoid before the MSE, as the CSGAN authors' code"
+                    if self.d_output == "sigmoid"
+                    else "raw score into the loss, as Mao et al.'s LSGAN (the paper's text)"
+                ),
+            )
+        r = o.recipe
         return {
+            "lr_schedule": {
+                "decay_every": r.decay_every,
+                "multipliers": {"G": r.g_decay, "D": r.d_decay},
+                "late_decay": r.late_decay,
+                "late_multipliers": (
+                    {"G": r.late_g_decay, "D": r.late_d_decay, "after_epochs": r.late_after_epochs}
+                    if self.late_switch is not None
+                    else None
+                ),
+                "late_decay_switch_step": self.late_switch,
+                "paper": "§4: ×0.9 G / ×0.85 D every 1000 iterations; LSGAN: ×0.95 / ×0.9 after 16 epochs",
+            },
             "arch": self.cfg.arch,
             "image_size": self.cfg.image_size,
             "width": self.cfg.width,
