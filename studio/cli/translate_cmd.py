@@ -1,5 +1,6 @@
-"""``studio translate MODEL IMAGE``: apply a trained translator (CycleGAN, U-GAT-IT) to any image at its
-own resolution, optionally in overlapping tiles, and save an image with the translation in its metadata.
+"""``studio translate MODEL IMAGE``: apply a trained translator (CycleGAN, Bayesian CycleGAN, U-GAT-IT) to
+any image at its own resolution, optionally in overlapping tiles, and save an image with the translation in
+its metadata.
 
 An existing output (the input image included) is replaced only with ``--overwrite``; without ``-o`` the
 default name is made free (``IMAGE-MODEL-a2b-2.png``…) and the command says so. A result that cannot be
@@ -18,7 +19,7 @@ AUTO_TILE = 512
 def register(sub) -> None:
     from studio.cli.outputs import add_overwrite_argument
 
-    p = sub.add_parser("translate", help="translate an image with a CycleGAN / U-GAT-IT model")
+    p = sub.add_parser("translate", help="translate an image with a CycleGAN / Bayesian CycleGAN / U-GAT-IT model")
     p.add_argument("model", help="translator model id or card path")
     p.add_argument("image", type=Path, help="any image (PNG, JPEG, WebP, ...)")
     p.add_argument(
@@ -67,7 +68,8 @@ def run(args) -> int:
     model = load_model(path, device=args.device, registry=store.registry)
     if not isinstance(model, TranslatorModel):
         raise StudioError(
-            f"'{args.model}' is a {model.card.family} model, not an image translator (use a CycleGAN or U-GAT-IT model)"
+            f"'{args.model}' is a {model.card.family} model, not an image translator "
+            "(use a CycleGAN, Bayesian CycleGAN or U-GAT-IT model)"
         )
     image = load_image(args.image)
     if args.tile is None:
