@@ -130,3 +130,18 @@ def test_a_direction_from_an_earlier_undo_step(window, monkeypatch):
     back = dict(window.current_state(), directions={"ab1": -1.0})
     back["direction_vectors"] = {"ab1": window.directions.book.find("ab1").vector}
     assert float((model.latent_for(back) - model.latent_for(dict(start, seed=5))).norm()) < 1e-4
+
+
+def test_hovering_a_direction_slider_shows_its_strip(window, qtbot):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    strips = window.directions
+    slider = window.panel.sliders["dir:pc1"]
+    QApplication.sendEvent(slider, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    assert strips.popup.isVisible() and strips.popup.key == "pc1"
+    qtbot.waitUntil(lambda: "pc1" in strips.fresh, timeout=10000)
+    assert strips.popup.image.pixmap() is not None and not strips.popup.image.pixmap().isNull()
+    QApplication.sendEvent(slider, QEvent(QEvent.Type.Leave))
+    assert not strips.popup.isVisible() and "pc1" not in strips.watched
