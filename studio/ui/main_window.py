@@ -46,6 +46,7 @@ from .direction_strip import DirectionStrips
 from .export_dialog import ExportDialog, ExportOptions, export_grid_png
 from .gallery_panel import install_gallery
 from .history import StateHistory
+from .invert_animate import install_invert_animate
 from .job_dialog import JobDialog
 from .job_panel import (
     CLOSE_CANCEL_AND_SAVE,
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.gallery = install_gallery(self)  # gallery dock, grid picking, crossbreeding, the last session
         self.layout_keeper = install_layout(self)  # View ▸ Reset layout; the window stays on its screen
+        self.invert_animate = install_invert_animate(self)  # File ▸ Export animation…; a dropped picture → latent
         tool_problems = tool_registry.load_tools(self.registry) if load_tools else []
         self.show_plugin_problems([*self.registry.errors, *tool_problems])
         self._add_tool_actions()
@@ -738,6 +740,8 @@ class MainWindow(QMainWindow):
         try:
             if path.suffix.lower() in CHECKPOINT_SUFFIXES:
                 return self.open_model(path)
+            if self.invert_animate.offer(path):  # a plain picture on a latent model: find it in the latent space
+                return True
             # checked at the door (types, NaN, sizes); a state names its model by id, never by a path,
             # unless it is the very model the user opened from a file this session (File ▸ Open)
             state = read_state_file(path)
