@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,14 +38,15 @@ from PySide6.QtWidgets import (
 
 from studio.core.animate import EASINGS, MAX_FRAMES, MAX_SIDE, direction_keyframes
 from studio.core.errors import StudioError
-from studio.core.images import IMAGE_SUFFIXES
+from studio.core.images import IMAGE_SUFFIXES, load_image
 from studio.core.inversion import supports_inversion
 from studio.core.states import StateError, read_state_file
 
 OFFER_TEXT = "Find it in the latent space"
 
 
-def _ask(parent: QWidget, name: str, model: str) -> bool:
+def _ask(parent: QWidget, name: str, model: str, run: Callable[[], None]) -> None:
+    """A window-modal question (not a nested event loop inside the drop): ``run`` when the user agrees."""
     box = QMessageBox(parent)
     box.setWindowTitle("A picture without GAN Studio state")
     box.setText(
@@ -54,12 +55,13 @@ def _ask(parent: QWidget, name: str, model: str) -> bool:
     )
     find = box.addButton(OFFER_TEXT, QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
-    box.exec()
-    return box.clickedButton() is find
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.buttonClicked.connect(lambda button: run() if button is find else None)
+    box.open()
 
 
-# Replaced in tests (a modal box would block them): (parent, file name, model id) -> run it?
-ASK_INVERSION: Callable[[QWidget, str, str], bool] = _ask
+# Replaced in tests: (parent, file name, model id, run) asks, and calls run() if the user agrees.
+ASK_INVERSION: Callable[[QWidget, str, str, Callable[[], None]], None] = _ask
 INVERT_OPTIONS: dict[str, Any] = {}  # InvertJob options for dropped pictures (tests shorten the run)
 
 SOURCES = {
@@ -123,10 +125,13 @@ class InvertAnimate(QObject):
         except StateError as exc:
             if "holds no GAN Studio state" not in str(exc):
                 return False  # a damaged file or state: the window says what is wrong
-        if not ASK_INVERSION(self.window, path.name, self.window.current_model_id() or "this model"):
-            self.window.show_message(f"{path.name}: not used")
+        try:
+            load_image(path)  # a bomb or a damaged picture is refused now, with the loader's message
+        except StudioError as exc:
+            self.window.show_error(str(exc))
             return True
-        self.start_inversion(path, **INVERT_OPTIONS)
+        model_id = self.window.current_model_id() or "this model"
+        ASK_INVERSION(self.window, path.name, model_id, lambda: self.start_inversion(path, **INVERT_OPTIONS))
         return True
 
     def invert_dialog(self) -> None:
@@ -139,7 +144,6 @@ class InvertAnimate(QObject):
 
     def start_inversion(self, path: str | Path, **options: Any) -> Any:
         """Run the inversion job for ``path`` on the current model; its state becomes the canvas."""
-        from studio.core.images import load_image
         from studio.models.invert import InvertJob
 
         model, model_id = self.window.current_model(), self.window.current_model_id()

@@ -9,6 +9,7 @@ from PIL import Image
 
 from studio.core.animate import read_animation_record
 from studio.core.animate_job import written_frames
+from studio.core.errors import ImageLoadError
 from studio.core.inversion import latent_space
 from studio.ui import invert_animate
 
@@ -36,7 +37,7 @@ def _plain_picture(model, path, seed=9):
 
 def test_dropped_picture_is_found_and_every_slider_applies(window, invertible, qtbot, monkeypatch, tmp_path):
     asked = []
-    monkeypatch.setattr(invert_animate, "ASK_INVERSION", lambda parent, name, model: asked.append(name) or True)
+    monkeypatch.setattr(invert_animate, "ASK_INVERSION", lambda parent, name, model, run: asked.append(name) or run())
     before = window.current_state()
     assert window.invert_animate.act_invert.isEnabled()
     picture = _plain_picture(invertible, tmp_path / "mine.png")
@@ -67,7 +68,7 @@ def test_a_model_that_cannot_invert_keeps_the_old_answer(window, monkeypatch, tm
 
 
 def test_declining_keeps_the_canvas(window, invertible, monkeypatch, tmp_path):
-    monkeypatch.setattr(invert_animate, "ASK_INVERSION", lambda *a: False)
+    monkeypatch.setattr(invert_animate, "ASK_INVERSION", lambda *a: None)  # the user says no
     before = window.current_state()
     assert window.drop_file(_plain_picture(invertible, tmp_path / "mine.png"))
     assert window.current_state() == before and window.invert_animate.last_inversion is None
@@ -86,6 +87,19 @@ def test_export_animation_along_a_direction_and_clear_refusals(window, qtbot, tm
     assert "Turn on the grid" in window.last_error
     assert hub.export_animation("history", tmp_path / "h.gif") is None
     assert "fewer than two states" in window.last_error
+
+
+def test_a_bomb_is_refused_before_asking(window, invertible, monkeypatch, tmp_path):
+    monkeypatch.setattr(invert_animate, "ASK_INVERSION", lambda *a: pytest.fail("asked about a bomb"))
+    big = tmp_path / "big.png"
+    Image.new("RGB", (20, 20)).save(big)
+
+    def refuse(path):
+        raise ImageLoadError(path, "the image is 40000×40000 = 1600 megapixels, over the limit")
+
+    monkeypatch.setattr(invert_animate, "load_image", refuse)
+    assert window.drop_file(big)
+    assert "megapixels" in window.last_error and window.invert_animate.last_inversion is None
 
 
 def test_animation_dialog_and_file_menu(window):
