@@ -67,15 +67,12 @@ from studio.engine.render import BACKGROUND_PREFIX
 
 CHANNEL = BACKGROUND_PREFIX + "strip:"
 THUMB = 56  # px per strip cell on screen
+LABEL_PX = 110  # width of a direction slider's name
 QUIET_MS = 250  # a strip refresh waits this long after the last change
 LAYER_NOTE = (
     "Layer ranges (GANSpace's per-layer edits) are not offered: these generators take their code once, "
     "at the first layer, so an edit cannot be kept to some layers."
 )
-
-
-def strip_caption() -> str:
-    return "   ".join("now" if v == 0 else f"{v:+g}σ" for v in STRIP_VALUES)
 
 
 def caption_row() -> QWidget:
@@ -106,9 +103,9 @@ class StripPopup(QFrame):
         self.image = QLabel("rendering…")
         self.image.setMinimumSize(THUMB * len(STRIP_VALUES), THUMB)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption = QLabel(strip_caption())
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for w in (self.title, self.image, self.caption):
+        self.caption = QLabel()  # under the cells' captions: what the units mean, where it needs saying
+        self.caption.hide()
+        for w in (self.title, self.image, caption_row(), self.caption):
             lay.addWidget(w)
         self.key = ""
 
@@ -233,6 +230,7 @@ class DirectionStrips(QObject):
         self._filters.clear()
         for key, slider in panel.sliders.items():
             if key.startswith("dir:"):
+                set_label(slider, slider.label.text())
                 slider.installEventFilter(self)
                 slider.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
                 self._filters[slider] = key[4:]
@@ -303,7 +301,7 @@ class DirectionStrips(QObject):
         shown = dict(self.directions()).get(key, key)
         slider = self.window.panel.sliders.get(f"dir:{key}")
         if slider is not None:
-            slider.label.setText(shown)
+            set_label(slider, shown)
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.set_name(key, shown)
         self.directionsChanged.emit()
@@ -489,6 +487,8 @@ class DirectionStrips(QObject):
     def show_popup(self, key: str, slider: Any) -> None:
         self.popup.key = key
         self.popup.title.setText(dict(self.directions()).get(key, key))
+        self.popup.caption.setText("1 = the whole way from A to B")
+        self.popup.caption.setVisible(is_two_state_key(key))
         if key in self.pixmaps:
             self.popup.image.setPixmap(self.pixmaps[key])
         else:
@@ -515,12 +515,27 @@ class DirectionStrips(QObject):
         if self.model() is None:
             self.window.show_error("Open a model first.")
             return None
+        if not self.directions():
+            self.window.show_error(
+                f"{self.window.current_model_id()} has no direction sliders (it stores no principal directions); "
+                "New direction from two states can make one"
+            )
+            return None
         if self.dialog is None:
             self.dialog = DirectionsDialog(self)
         self.dialog.populate()
         self.dialog.show()
         self.dialog.raise_()
         return self.dialog
+
+
+def set_label(slider: Any, text: str) -> None:
+    """A direction slider's name, elided to the label's width (the full name in its tooltip), so long
+    names never squeeze the slider."""
+    label = slider.label
+    label.setFixedWidth(LABEL_PX)
+    label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, LABEL_PX))
+    label.setToolTip(text)
 
 
 def _signature(state: dict[str, Any]) -> str:
