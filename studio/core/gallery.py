@@ -191,12 +191,13 @@ class Gallery:
         thumbnail: np.ndarray | None = None,
         save: bool = True,
     ) -> GalleryEntry:
-        """Keep ``state`` (its ``model`` key names the model); an identical state of the same model that is
-        already the newest entry is not added twice. Returns the entry."""
+        """Keep ``state`` (its ``model`` key names the model); a state the gallery already holds (same model,
+        same state, no parents given) is not added twice: its entry is returned."""
         clean = clean_state(state)
         model = clean.get("model") or "?"
-        if self.entries and self.entries[-1].model == model and self.entries[-1].state == clean and not parents:
-            entry = self.entries[-1]
+        same = None if parents else next((e for e in self.entries if e.model == model and e.state == clean), None)
+        if same is not None:
+            entry = same
         else:
             entry = GalleryEntry(
                 uuid.uuid4().hex[:16],

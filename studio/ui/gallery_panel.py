@@ -244,6 +244,8 @@ class BreedDialog(QDialog):
 
     def child_states(self) -> list[dict[str, Any]]:
         """The exact mix, then children of weights jittered by the variety (seeded: the same each time)."""
+        if self.hub.window.current_model_id() != self.parents[0].model:
+            raise StudioError(f"another model is open now: open {self.parents[0].model} to crossbreed these states")
         model = self.hub.window.current_model()
         weights = self.weights()
         if sum(weights) <= 0:
@@ -353,7 +355,7 @@ class GalleryHub(QObject):
     ) -> GalleryEntry | None:
         """Add a state to the gallery (its thumbnail from ``pixels``, or rendered). Errors are shown."""
         try:
-            entry = self.gallery.add(state, origin, parents or state.get("parents") or [], pixels)
+            entry = self.gallery.add(state, origin, parents or [], pixels)
         except (OSError, ValueError) as exc:
             self.window.show_error(f"the gallery could not be saved in {self.gallery.folder}: {exc}")
             return None
@@ -422,9 +424,10 @@ class GalleryHub(QObject):
                 return None
             wanted = [e.id for e in entries]
 
-            def when_ready(_mid: str) -> None:
+            def when_ready(mid: str) -> None:
                 self.window.modelChanged.disconnect(when_ready)
-                self.crossbreed_selected(wanted)
+                if mid == model_id:  # not another model the user opened meanwhile
+                    self.crossbreed_selected(wanted)
 
             self.window.modelChanged.connect(when_ready)
             return None

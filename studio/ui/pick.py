@@ -34,6 +34,7 @@ def pick_cell(window: Any, frame: Any, index: int, origin: str = "picked") -> di
     if model is None or frame is None or not 0 <= index < len(frame.states):
         return None
     state = bake_variation(model, frame.states[index])
+    state.pop("parents", None)  # a picked variation is a state of its own, not its centre's crossbreed
     window.set_state(state, undoable=True)
     gallery = getattr(window, "gallery", None)
     if gallery is not None and len(frame.cells) > index:

@@ -29,10 +29,12 @@ def test_entries_thumbnails_and_lineage_survive_a_new_instance(tmp_path):
     assert again.remove([a.id]) == 1 and not again.thumb_path(a.id).exists()
 
 
-def test_the_same_state_twice_in_a_row_is_one_entry(tmp_path):
+def test_a_state_already_kept_is_not_added_twice(tmp_path):
     g = Gallery(tmp_path)
     first = g.add({"model": "m", "seed": 1})
-    assert g.add({"model": "m", "seed": 1}).id == first.id and len(g.entries) == 1
+    g.add({"model": "m", "seed": 2})
+    assert g.add({"model": "m", "seed": 1}).id == first.id and len(g.entries) == 2
+    assert g.add({"model": "other", "seed": 1}).id != first.id  # the same seed of another model is another state
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"version": 1}', b"[1, 2]", b'{"version": 99, "entries": []}'])
