@@ -648,11 +648,13 @@ class MainWindow(QMainWindow):
         self.act_undo.setEnabled(self.history.can_undo())
         self.act_redo.setEnabled(self.history.can_redo())
 
-    def _apply_history(self, state: dict[str, Any] | None) -> None:
+    def _apply_history(self, state: dict[str, Any] | None, back=None) -> None:
         if state is None:
             return
         if state.get("model") and state["model"] != self._model_id:  # a step from before a model switch
             self._from_history = self.open_model(state["model"], state)
+            if not self._from_history and back is not None:
+                back()  # that model is gone (open_model said why): stay on the step on screen
             self._update_undo_actions()
             return
         self.panel.show_state(state)
@@ -660,12 +662,12 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         self._commit_timer.stop()
-        self._apply_history(self.history.undo())
+        self._apply_history(self.history.undo(), self.history.redo)
 
     def redo(self) -> None:
         self._commit_timer.stop()
         self.history.commit()
-        self._apply_history(self.history.redo())
+        self._apply_history(self.history.redo(), self.history.undo)
 
     def randomize(self) -> None:
         if self._model is not None:

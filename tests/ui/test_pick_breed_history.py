@@ -159,3 +159,14 @@ def test_restored_geometry_is_clamped_to_the_screen(make_window, qtbot):
     frame = second.frameGeometry()
     assert frame.width() <= area.width() and frame.height() <= area.height()
     assert area.contains(frame.topLeft()) and area.contains(frame.bottomRight())
+
+
+def test_undo_across_a_switch_to_a_model_that_is_gone_stays_put(window, qtbot, tiny_models_dir):
+    with qtbot.waitSignal(window.modelChanged, timeout=10000):
+        window.model_list._activated(window.model_list.item("tiny-child"))
+    for suffix in (".json", ".safetensors"):
+        (tiny_models_dir / f"tiny{suffix}").unlink()
+    window.refresh_models()
+    window.undo()
+    assert "tiny" in window.last_error
+    assert window.current_model_id() == "tiny-child" and window.current_state()["model"] == "tiny-child"
