@@ -79,8 +79,8 @@ def test_presets_follow_the_authors_defaults():
         BayesCycleGANConfig.preset("bayes", mc_x=0)
 
 
-@pytest.mark.parametrize("h,w", [(17, 23), (32, 32)])
-def test_latent_generators_take_image_plus_noise_and_return_images(h, w):
+def test_latent_generators_take_image_plus_noise_and_return_images():
+    h, w = 17, 23  # odd sizes: the ResNet generators pad and crop back
     x = torch.rand(2, 3, h, w) * 2 - 1
     small = dict(channels=4, n_blocks=1)
     for preset, kw in (("ece", TINY), ("bayes", small), ("kaggle", small)):
@@ -191,15 +191,15 @@ def test_discriminator_loss_weights_real_by_the_sample_count_and_gamma_the_recon
 def test_short_training_moves_losses_and_exports_a_translator(tmp_path):
     a, b = make_domains(tmp_path / "data")
     events = []
-    res = run_job(tiny_job(a, b, tmp_path, steps=16, preview_every=0, mc_x=2, mc_y=2), events.append)
+    res = run_job(tiny_job(a, b, tmp_path, steps=10, preview_every=0, mc_x=2, mc_y=2), events.append)
     assert res.ok, res.message
     losses = [e.losses for e in events if e.losses]
-    assert len(losses) == 16
+    assert len(losses) == 10
     assert set(losses[0]) >= {"G_adv", "G_adv_rec", "cycle", "prior_G", "D_a", "D_b"}
     cyc = [x["cycle"] for x in losses]
     d = [x["D_a"] + x["D_b"] for x in losses]
     assert cyc[0] == 0.0 and max(cyc[1:]) > 1e-3  # the residual DnCNN starts as the identity, then moves
-    assert np.mean(d[-5:]) < 0.9 * np.mean(d[:3])
+    assert np.mean(d[-4:]) < 0.9 * np.mean(d[:3])
     card = read_card(res.outputs["card"])
     assert card.family == "bayes-cyclegan" and card.config["mc_x"] == 2 and "inference" in card.extra
     model = load_model(res.outputs["card"], "cpu")
