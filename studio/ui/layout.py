@@ -83,15 +83,20 @@ class LayoutKeeper(QObject):
             if dock.isFloating():
                 dock.setFloating(False)
         win.resize(*self.default_size())
+        self._size_docks()
+        QTimer.singleShot(0, self._size_docks)  # again once the new window size has been laid out
+        clamp_to_screen(win)
+        show = getattr(win, "show_message", None)
+        if callable(show):
+            show("layout reset", 4000)
+
+    def _size_docks(self) -> None:
+        win = self.window
         jobs, models, controls = (getattr(win, n, None) for n in ("jobs_dock", "models_dock", "controls_dock"))
         if jobs is not None:
             win.resizeDocks([jobs], [DEFAULT_JOBS_HEIGHT], Qt.Orientation.Vertical)
         if models is not None and controls is not None:
             win.resizeDocks([models, controls], list(DEFAULT_SIDE_WIDTHS), Qt.Orientation.Horizontal)
-        clamp_to_screen(win)
-        show = getattr(win, "show_message", None)
-        if callable(show):
-            show("layout reset", 4000)
 
     def _docks(self):
         from PySide6.QtWidgets import QDockWidget
