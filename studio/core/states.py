@@ -68,6 +68,12 @@ def read_state_file(path: str | Path) -> dict[str, Any]:
     return check_state(data, path)
 
 
+def image_has_state(path: str | Path) -> bool:
+    """Whether an image carries a GAN Studio state (checked or not); a StateError if it cannot be read.
+    A picture without one is the user's own: the window offers what can be done with it."""
+    return _image_state_text(Path(path)) is not None
+
+
 def _image_state_text(path: Path) -> str | None:
     from PIL import Image
 

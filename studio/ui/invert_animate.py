@@ -40,7 +40,7 @@ from studio.core.animate import EASINGS, MAX_FRAMES, MAX_SIDE, direction_keyfram
 from studio.core.errors import StudioError
 from studio.core.images import IMAGE_SUFFIXES, load_image
 from studio.core.inversion import supports_inversion
-from studio.core.states import StateError, read_state_file
+from studio.core.states import StateError, image_has_state, read_state_file
 
 OFFER_TEXT = "Find it in the latent space"
 
@@ -120,11 +120,10 @@ class InvertAnimate(QObject):
         if path.suffix.lower() not in IMAGE_SUFFIXES or model is None or not supports_inversion(model):
             return False
         try:
-            read_state_file(path)
-            return False  # it has a state: the window restores it
-        except StateError as exc:
-            if "holds no GAN Studio state" not in str(exc):
-                return False  # a damaged file or state: the window says what is wrong
+            if image_has_state(path):
+                return False  # the window restores (or refuses) its state
+        except StateError:
+            return False  # an unreadable file: the window says what is wrong
         try:
             load_image(path)  # a bomb or a damaged picture is refused now, with the loader's message
         except StudioError as exc:
