@@ -142,13 +142,29 @@ class GalleryPanel(QWidget):
         for entry in reversed(self.hub.gallery.entries):
             if self.this_model.isChecked() and entry.model != model:
                 continue
-            item = QListWidgetItem(entry_text(entry))
-            item.setData(Qt.ItemDataRole.UserRole, entry.id)
-            item.setToolTip(entry_tooltip(entry, self.hub.gallery))
-            self.set_icon(item, entry.id)
+            item = self._new_item(entry)
             self.list.addItem(item)
             item.setSelected(entry.id in selected)
         self._selection_changed()
+
+    def _new_item(self, entry: GalleryEntry) -> QListWidgetItem:
+        item = QListWidgetItem(entry_text(entry))
+        item.setData(Qt.ItemDataRole.UserRole, entry.id)
+        item.setToolTip(entry_tooltip(entry, self.hub.gallery))
+        self.set_icon(item, entry.id)
+        return item
+
+    def show_entry(self, entry: GalleryEntry) -> None:
+        """Put a new entry first (or refresh its thumbnail) without rebuilding the whole list."""
+        if self.item(entry.id) is not None:
+            self.refresh_icon(entry.id)
+            return
+        if self.list.count() >= len(self.hub.gallery.entries):  # the gallery dropped its oldest: rebuild
+            self.populate()
+            return
+        if self.this_model.isChecked() and entry.model != self.hub.window.current_model_id():
+            return
+        self.list.insertItem(0, self._new_item(entry))
 
     def set_icon(self, item: QListWidgetItem, entry_id: str) -> None:
         path = self.hub.gallery.thumb_path(entry_id)
@@ -365,7 +381,7 @@ class GalleryHub(QObject):
                 channel = f"gallery-thumb-{entry.id}"
                 self._thumb_for[channel] = entry.id
                 self.window.engine.request(path, [entry.state], channel)
-        self.panel.populate()
+        self.panel.show_entry(entry)
         self.changed.emit()
         return entry
 

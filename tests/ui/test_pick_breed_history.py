@@ -85,6 +85,8 @@ def test_the_seed_and_undo_history_survive_a_model_switch(window, settle, qtbot)
     assert window.current_state()["seed"] == 42  # the seed came along
     left = window.gallery.gallery.entries[-1]
     assert left.model == "tiny" and left.origin == "switched" and left.state["seed"] == 42
+    assert window.gallery.gallery.thumb_path(left.id).is_file()  # from the frame that was on the canvas
+    assert window.gallery.panel.list.item(0).data(Qt.ItemDataRole.UserRole) == left.id  # newest first
     assert window.history.can_undo()
     with qtbot.waitSignal(window.modelChanged, timeout=10000):
         window.undo()  # back across the switch: the previous model with its state
