@@ -14,7 +14,7 @@ from studio.core import argtypes
 def register(sub) -> None:
     from studio.cli.outputs import add_overwrite_argument
     from studio.stylize import StylizeConfig
-    from studio.stylize.gatys import _MAX_SIDE
+    from studio.stylize.gatys import _MAX_SIDE, AUTO_SIZE_LIMIT, TILE_ABOVE
 
     d = StylizeConfig()
     p = sub.add_parser("stylize", help="repaint a photo in the style of another image (Gatys et al.)")
@@ -24,15 +24,17 @@ def register(sub) -> None:
         "--ratio",
         type=argtypes.positive_float,
         default=d.ratio,
-        help="style emphasis as in the report's table: 1, 1e3 (default), 1e6, 1e9 (more style)",
+        help=f"style emphasis as in the report's table: 1, 1e3, 1e6, 1e9 (more style; default {d.ratio:g}, "
+        "which paints the photo visibly and keeps its subject)",
     )
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer)
     p.add_argument("--init", choices=("content", "noise"), default=d.init)
     p.add_argument(
         "--size",
         type=argtypes.int_range(16, _MAX_SIDE),
-        default=d.size,
-        help=f"output's longer side in px, 16–{_MAX_SIDE} (default {d.size})",
+        default=None,
+        help=f"output's longer side in px, 16–{_MAX_SIDE} (default: the photo's own, up to {AUTO_SIZE_LIMIT}; "
+        f"above {TILE_ABOVE} px it is stylised in tiles)",
     )
     p.add_argument("--steps", type=argtypes.positive_int, default=d.steps, help=f"optimiser steps (default {d.steps})")
     p.add_argument("--lr", type=argtypes.positive_float, default=d.lr, help="Adam learning rate")
@@ -62,7 +64,7 @@ def run(args) -> int:
         ratio=args.ratio,
         optimizer=args.optimizer,
         init=args.init,
-        size=args.size,
+        size=args.size or 0,
         steps=args.steps,
         lr=args.lr,
         tv_weight=args.tv_weight,

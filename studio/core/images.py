@@ -18,7 +18,9 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from .errors import ImageLoadError
 from .safeio import open_regular, regular_file
 
-DEFAULT_MAX_PIXELS = 100_000_000  # ~10k x 10k; larger is refused before decoding
+DEFAULT_MAX_PIXELS = 100_000_000  # ~10k x 10k; larger is refused before decoding (or scaled down on request)
+# Past Pillow's own hard guard (2 x Image.MAX_IMAGE_PIXELS, ~179 MP) a file is refused even scaled down:
+# such sizes are a decompression bomb or a scan no screen needs, and decoding it would take gigabytes.
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
 
 
@@ -46,10 +48,46 @@ def _to_rgb(img: Image.Image, background: tuple[int, int, int]) -> Image.Image:
     return img
 
 
+class ImageTooLarge(ImageLoadError):
+    """An image over ``max_pixels`` that can still be opened scaled down (``load_image(..., scale_down=True)``)."""
+
+    def __init__(self, path: str | Path, size: tuple[int, int], max_pixels: int):
+        self.size, self.max_pixels = size, max_pixels
+        w, h = size
+        super().__init__(
+            path,
+            f"the image is {w}×{h} = {w * h / 1e6:.0f} megapixels, over the {max_pixels / 1e6:.0f} MP opened "
+            f"as is; it can be opened scaled down to {scaled_size(size, max_pixels)[0]}×"
+            f"{scaled_size(size, max_pixels)[1]}",
+        )
+
+
+def scale_down_limit() -> int:
+    """The largest image (in pixels) that is opened at all, scaled down: Pillow's hard guard."""
+    limit = Image.MAX_IMAGE_PIXELS
+    return 2 * int(limit) if limit else 4 * DEFAULT_MAX_PIXELS
+
+
+def scaled_size(size: tuple[int, int], max_pixels: int) -> tuple[int, int]:
+    """``size`` shrunk (aspect kept) to at most ``max_pixels`` pixels."""
+    w, h = size
+    if w * h <= max_pixels:
+        return w, h
+    f = (max_pixels / (w * h)) ** 0.5
+    return max(1, int(w * f)), max(1, int(h * f))
+
+
 def load_image(
-    path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS, background: tuple[int, int, int] = (255, 255, 255)
+    path: str | Path,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    background: tuple[int, int, int] = (255, 255, 255),
+    scale_down: bool = False,
 ) -> Image.Image:
-    """Open a user image safely and return it as an 8-bit RGB PIL image."""
+    """Open a user image safely and return it as an 8-bit RGB PIL image.
+
+    An image over ``max_pixels`` raises :class:`ImageTooLarge`, or with ``scale_down`` is decoded at a
+    reduced size (JPEG draft mode where it can) and shrunk to fit ``max_pixels``. Sizes past
+    :func:`scale_down_limit` are refused either way."""
     path = Path(path)
     if not os.path.lexists(path):
         raise ImageLoadError(path, "file not found")
@@ -59,17 +97,19 @@ def load_image(
         raise ImageLoadError(path, "the file is empty")
     try:
         with warnings.catch_warnings(), open_regular(path, ImageLoadError, "image") as fh:
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # our own pixel limit below decides; Pillow's warning band (89-179 MP) is not an error here,
+            # its hard guard (DecompressionBombError) still is
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(fh) as img:
                 w, h = img.size
-                if w * h > max_pixels:
-                    raise ImageLoadError(
-                        path,
-                        f"the image is {w}×{h} = {w * h / 1e6:.0f} megapixels, over the "
-                        f"{max_pixels / 1e6:.0f} MP limit (a decompression bomb guard)",
-                    )
                 if w < 1 or h < 1:
                     raise ImageLoadError(path, "the image has no pixels")
+                target = (w, h)
+                if w * h > max_pixels:
+                    if not scale_down:
+                        raise ImageTooLarge(path, (w, h), max_pixels)
+                    target = scaled_size((w, h), max_pixels)
+                    img.draft("RGB", target)  # JPEG decodes at 1/2, 1/4 or 1/8 directly; other formats: no-op
                 img.seek(0)  # first frame of animations
                 prev = ImageFile.LOAD_TRUNCATED_IMAGES
                 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -78,13 +118,20 @@ def load_image(
                 finally:
                     ImageFile.LOAD_TRUNCATED_IMAGES = prev
                 upright = ImageOps.exif_transpose(img) or img
-                return _to_rgb(upright, background).copy()
+                rgb = _to_rgb(upright, background)
+                if rgb.width * rgb.height > max_pixels:
+                    rgb = rgb.resize(scaled_size(rgb.size, max_pixels), Image.Resampling.LANCZOS, reducing_gap=3.0)
+                return rgb.copy()
     except ImageLoadError:
         raise
     except UnidentifiedImageError as exc:
         raise ImageLoadError(path, "not an image file (or a format Pillow cannot read)") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(path, f"refused as a possible decompression bomb ({exc})") from exc
+        raise ImageLoadError(
+            path,
+            f"the image is larger than {scale_down_limit() / 1e6:.0f} megapixels, too large to open even scaled "
+            "down (or a decompression bomb): shrink it in an image editor first",
+        ) from exc
     except OSError as exc:
         msg = str(exc)
         if "truncated" in msg.lower() or "broken" in msg.lower():
