@@ -106,7 +106,7 @@ def test_a_run_keeps_its_ambiguity_loss_and_the_card_names_it(tmp_path):
     refused = run_job(CANFamily().make_job("train", steps=3, resume=True, ambiguity="sigmoid-eq3", **opts))
     assert refused.status == "failed" and "--ambiguity softmax-ce" in refused.message
     seen: list = []
-    second = run_job(CANFamily().make_job("train", steps=3, resume=True, **opts), seen.append)
+    second = run_job(CANFamily().make_job("train", steps=3, resume=True, ambiguity="auto", **opts), seen.append)
     assert second.ok, second.message
     assert any("ambiguity loss softmax-ce" in (p.message or "") for p in seen)
     assert read_card(second.outputs["card"]).extra["train"]["ambiguity"] == "softmax-ce"
@@ -115,3 +115,19 @@ def test_a_run_keeps_its_ambiguity_loss_and_the_card_names_it(tmp_path):
     assert fresh.ok, fresh.message
     card = read_card(fresh.outputs["card"])
     assert card.extra["train"]["ambiguity"] == "sigmoid-eq3" and "report eq. 3" in card.training.notes
+
+
+def test_the_cli_default_is_auto_and_a_new_run_gets_eq3():
+    import argparse
+
+    from studio.models.can.family import CANFamily
+    from studio.models.can.train import CANOptions
+
+    p = argparse.ArgumentParser()
+    CANFamily().add_job_arguments("train", p)
+    args = vars(p.parse_args(["--data", "d"]))
+    assert args["ambiguity"] == "auto"
+    opts = CANOptions.from_options(args)
+    assert opts.recipe.ambiguity == "sigmoid-eq3" and not opts.ambiguity_given
+    opts = CANOptions.from_options(vars(p.parse_args(["--data", "d", "--ambiguity", "softmax-ce"])))
+    assert opts.recipe.ambiguity == "softmax-ce" and opts.ambiguity_given

@@ -65,7 +65,9 @@ def test_a_run_keeps_its_stage1_adversary_on_resume_and_the_card_names_it(artist
     card = read_card(first.outputs["card"])
     assert card.extra["train"]["adversary1"] == "unlikelihood" and "not the paper's stage 1" in card.training.notes
     seen: list = []
-    again = run_job(_job(artist_folder, tmp_path, resume=True, adversary1=None, **{**short, "steps1": 3}), seen.append)
+    again = run_job(
+        _job(artist_folder, tmp_path, resume=True, adversary1="auto", **{**short, "steps1": 3}), seen.append
+    )
     assert again.ok, again.message
     assert any("stage-1 adversary unlikelihood" in (p.message or "") for p in seen)
     assert read_card(again.outputs["card"]).extra["train"]["adversary1"] == "unlikelihood"

@@ -78,11 +78,11 @@ class CANFamily(Family):
         p.add_argument("--ambiguity-weight", type=argtypes.nonneg_float, default=t.ambiguity_weight)
         p.add_argument(
             "--ambiguity",
-            choices=AMBIGUITY_FORMS,
-            default=None,
-            help="style-ambiguity loss: sigmoid-eq3 (the report's eq. 3 with per-class sigmoid style outputs; "
-            "default) or softmax-ce (cross-entropy of a softmax posterior to the uniform one); a resumed run "
-            "keeps its own unless this is given",
+            choices=("auto", *AMBIGUITY_FORMS),
+            default="auto",
+            help="style-ambiguity loss: sigmoid-eq3 (the report's eq. 3 with per-class sigmoid style outputs) "
+            "or softmax-ce (cross-entropy of a softmax posterior to the uniform one); auto (default): "
+            "sigmoid-eq3 for a new run, the run's own form when resuming",
         )
         p.add_argument(
             "--augment",

@@ -81,8 +81,11 @@ class CANOptions:
         known = {f.name for f in dataclasses.fields(cls)} - {"recipe"}
         opts = cls(**{k: v for k, v in options.items() if k in known and v is not None})
         rknown = {f.name for f in dataclasses.fields(TrainConfig)}
-        opts.recipe = TrainConfig(**{k: v for k, v in options.items() if k in rknown and v is not None})
-        opts.ambiguity_given = options.get("ambiguity") is not None
+        given = {k: v for k, v in options.items() if k in rknown and v is not None}
+        if given.get("ambiguity") == "auto":  # the run's own form on resume, the default otherwise
+            del given["ambiguity"]
+        opts.recipe = TrainConfig(**given)
+        opts.ambiguity_given = "ambiguity" in given
         return opts
 
     def architecture(self) -> dict[str, Any]:

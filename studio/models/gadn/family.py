@@ -106,11 +106,11 @@ class GADNFamily(Family):
             s.add_argument("--" + field.replace("_", "-"), type=kind, default=getattr(t, field))
         s.add_argument(
             "--adversary1",
-            choices=["likelihood", "unlikelihood"],
-            default=None,
-            help=f"stage 1, E/G/S against C1: likelihood = maximise C1's -log p(a) (the paper, appendix C.2; "
-            f"default: {t.adversary1}) or unlikelihood = minimise -log(1-p(a)); a resumed run keeps its own "
-            "unless this is given",
+            choices=["auto", "likelihood", "unlikelihood"],
+            default="auto",
+            help="stage 1, E/G/S against C1: likelihood = maximise C1's -log p(a) (the paper, appendix C.2) or "
+            f"unlikelihood = minimise -log(1-p(a)); auto (default): {t.adversary1} for a new run, the run's "
+            "own form when resuming",
         )
 
     def make_job(self, name: str, /, **options: Any):

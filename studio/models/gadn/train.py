@@ -350,6 +350,8 @@ class GADNOptions:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> GADNOptions:
         get = {k: v for k, v in options.items() if v is not None}
+        if get.get("adversary1") == "auto":  # the run's own form on resume, the paper's otherwise
+            del get["adversary1"]
         tknown = {f.name for f in dataclasses.fields(TrainConfig)}
         return cls(
             data=str(get.get("data", "")),
