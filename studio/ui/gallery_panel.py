@@ -376,7 +376,8 @@ class GalleryHub(QObject):
             self.window.show_error(f"the gallery could not be saved in {self.gallery.folder}: {exc}")
             return None
         if pixels is None:
-            path = model_path or self.window.current_model_path()
+            own = entry.model == self.window.current_model_id()  # never render one model's state with another
+            path = model_path or (self.window.current_model_path() if own else None)
             if path is not None:
                 channel = f"gallery-thumb-{entry.id}"
                 self._thumb_for[channel] = entry.id
@@ -418,6 +419,13 @@ class GalleryHub(QObject):
         if entry.model == self.window.current_model_id():
             self.window.set_state(copy.deepcopy(entry.state))
             return True
+        if entry.model not in self.window.store.entries:
+            what = "a tool's result" if entry.origin == "tool" else "a canvas state"
+            self.window.show_error(
+                f"This gallery entry is {what} of the model '{entry.model}', which is not installed here "
+                f"(or cannot be opened on the canvas); its thumbnail is kept in {self.gallery.folder / 'thumbs'}."
+            )
+            return False
         return bool(self.window.open_model(entry.model, copy.deepcopy(entry.state)))
 
     # ---- crossbreeding ----------------------------------------------------------------------------

@@ -172,3 +172,11 @@ def test_undo_across_a_switch_to_a_model_that_is_gone_stays_put(window, qtbot, t
     window.undo()
     assert "tiny" in window.last_error
     assert window.current_model_id() == "tiny-child" and window.current_state()["model"] == "tiny-child"
+
+
+def test_an_entry_of_a_model_that_is_not_installed_says_so(window):
+    entry = window.gallery.keep({"model": "gone-model", "seed": 3}, "tool")
+    assert not window.gallery.open_entry(entry.id)
+    assert not window.gallery.gallery.thumb_path(entry.id).exists()  # not drawn by the model on the canvas
+    assert "gone-model" in window.last_error and "not installed" in window.last_error
+    assert window.current_model_id() == "tiny"
