@@ -39,7 +39,8 @@ def test_the_strip_shows_images_that_differ_along_the_direction(window, qtbot, p
     steps = [float(np.abs(cells[i + 1].astype(int) - cells[i].astype(int)).mean()) for i in range(len(cells) - 1)]
     assert min(steps) > 1.0, steps  # every step along the direction changes the image
     middle = cells[len(cells) // 2]
-    assert np.array_equal(middle, px(window))  # the middle cell is the canvas
+    # the middle cell is the canvas (a batch of 5 may round one grey level differently from a batch of 1)
+    assert np.abs(middle.astype(int) - px(window).astype(int)).max() <= 1
     other = wait_strip(qtbot, window, "pc1")
     assert not np.array_equal(other, cells)  # another direction, another strip
     assert window.directions.pixmaps["pc0"].height() > 0
