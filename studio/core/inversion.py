@@ -71,6 +71,7 @@ def latent_space(model: Any, forward: Callable[[Codes], torch.Tensor], state: Ma
         s["directions"] = {}
         s["truncation"] = 1.0
         s.pop("variation", None)
+        s.pop("parents", None)  # a found picture is nobody's child (a crossbred canvas was the start)
         return s
 
     return InversionSpace(dim, device, forward, sample, state_for, prior=gaussian_prior)

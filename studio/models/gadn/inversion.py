@@ -41,6 +41,7 @@ def gadn_space(model: Any, state: Mapping[str, Any]) -> InversionSpace:
         s["directions"] = {}
         s["truncation"] = 1.0
         s.pop("variation", None)
+        s.pop("parents", None)  # a found picture is nobody's child (a crossbred canvas was the start)
         return s
 
     return InversionSpace(int(model.cfg.content_dim), device, synthesize, sample, state_for, encode, prior)
