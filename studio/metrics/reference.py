@@ -78,7 +78,9 @@ def reference_features(
     if limit and len(files) > limit:
         files = [files[int(i)] for i in np.linspace(0, len(files) - 1, limit)]
     digest = folder_digest(files, folder)
-    key = hashlib.sha256(f"{digest}|{net.name}|{size}".encode()).hexdigest()[:32]
+    precision = getattr(net, "precision", "fp32")  # bf16 features are cached apart from the fp32 reference
+    tag = "" if precision == "fp32" else f"|{precision}"
+    key = hashlib.sha256(f"{digest}|{net.name}|{size}{tag}".encode()).hexdigest()[:32]
     path = cache_dir() / f"{net.name}-{size}px-{key}.npz"
     if use_cache and path.is_file():
         try:
