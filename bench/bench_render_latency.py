@@ -1,17 +1,22 @@
-"""Slider-to-frame latency through the render engine vs. the bare generator forward, in one run.
+"""Render speed as a share of the best plain PyTorch on this machine, in one run, and steadiness under load.
 
-    OMP_NUM_THREADS=2 QT_QPA_PLATFORM=offscreen python bench/bench_render_latency.py [--n 200] [--model ID|PATH]
+    python bench/bench_render_latency.py [--rounds 5] [--families all] [--compile] [--load-n 120] [--window]
 
-Measures, on the same model and machine, one after the other:
-  bare    generator forward on a precomputed z (torch.inference_mode), the floor for any frame
-  render  LoadedModel.render([state]) (state -> z -> image), what the engine calls
-  engine  RenderEngine.request() in the GUI thread -> frameReady delivered back in the GUI thread
-          (thread hops, uint8 conversion, QImage) — one request at a time, like slow slider steps
-  window  a latent-panel slider setValue() -> the canvas shows the new frame (the whole GUI path)
-  drag    a slider dragged with a new value every 2 ms for 1 s: frames shown, requests skipped,
-          and the time from the last value to its frame
-Prints p50/p95 and the ratios; the target is engine p50 <= 1.2 x bare p50 + 2 ms, and a 64 px
-frame well inside 16 ms. Uses the bundled model if present, else a same-shape random DCGAN.
+1. For every bundled model (one per family), one frame and a 4x4 grid (16 frames in one call):
+   studio   what the render thread does: LoadedModel.render(states) -> uint8 pixels, on the model as
+            the engine's cache prepares it (studio.core.fastnet: bf16 stand-ins, frozen graphs, warm-up)
+   plain    the same network on the same inputs (captured from the studio's own call), in plain PyTorch
+            variants: fp32, fp32 channels_last, bf16 weights channels_last, bf16 autocast, fp32 and bf16
+            frozen TorchScript graphs (and torch.compile of the bf16 copy with --compile: minutes here)
+   Rounds alternate the order of the variants (blocks of calls), so load changes hit all alike. Prints
+   the medians and the share of best = best plain median / studio median (target >= 0.8).
+2. Under load: a competing busy process (a 1-thread matmul loop, started here) runs while slider-like
+   requests (a new state every 15 ms, one at a time) go through the render engine, once in a child
+   process with the studio's policy (OMP_WAIT_POLICY=PASSIVE) and once with spinning OpenMP waits
+   (ACTIVE), alternating; prints p50/p95 of the render time and of request -> frame, and p95/p50
+   (target <= 3).
+3. ``--window``: the GUI path of before (engine round trip, slider -> canvas, a fast drag).
+The load average is printed with every section; only the ratios within one run mean anything.
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-import torch
+from studio.core.threads import apply_thread_policy
+
+apply_thread_policy()  # the studio's policy, before torch is imported (as in every entry point)
+
+import copy  # noqa: E402
+import subprocess  # noqa: E402
+import warnings  # noqa: E402
+
+import torch  # noqa: E402
 
 BUNDLED = "emoji-dcgan"
 
@@ -66,16 +79,8 @@ def find_model(name: str | None, width: float) -> tuple[Path, str]:
     return random_dcgan(tmp, width), f"random-weight DCGAN 64 px, width x{width} (bundled model not found)"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=200, help="frames per measurement")
-    ap.add_argument("--model", default=None, help="model id or card path (default: bundled, else random DCGAN)")
-    ap.add_argument(
-        "--width", type=float, default=0.25, help="channel width of the random DCGAN used when no bundled model exists"
-    )
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
-    args = ap.parse_args()
-    torch.set_num_threads(max(1, args.threads))
+def bench_window(args) -> int:
+    """The GUI path: engine round trips, slider -> canvas, and a fast drag (``--window``)."""
 
     from PySide6.QtCore import QEventLoop, QSettings
     from PySide6.QtWidgets import QApplication
@@ -205,6 +210,242 @@ def main() -> int:
         f"drag: {sent} slider values in 1 s -> {drag_frames} frames shown, {drag_skipped} requests skipped "
         f"(never rendered); last value to its frame {settle_ms:.1f} ms"
     )
+    return 0
+
+
+FAMILY_MODELS = ["emoji-dcgan", "can-emoji-styles", "gadn-emoji", "emoji-google2twitter"]
+BUSY = "import torch\ntorch.set_num_threads(1)\na = torch.randn(384, 384)\nwhile True:\n    a = (a @ a).tanh_()\n"
+
+
+def load_avg() -> str:
+    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+
+
+def capture_inputs(model, states):
+    """The inputs the studio's render gave each of its render networks (fp32 reference model)."""
+    captured: dict[int, tuple] = {}
+    mods = {}
+    for name in getattr(type(model), "render_networks", ()):
+        value = getattr(model, name, None)
+        if isinstance(value, torch.nn.Module):
+            mods[name] = value
+        elif isinstance(value, dict):
+            mods.update({f"{name}.{k}": v for k, v in value.items()})
+        elif value is not None and hasattr(type(value), "render_networks"):
+            return capture_inputs(value, states)
+    hooks = [
+        m.register_forward_pre_hook(lambda mod, args: captured.setdefault(id(mod), tuple(a.clone() for a in args)))
+        for m in mods.values()
+    ]
+    with torch.inference_mode():
+        model.render(states)
+    for h in hooks:
+        h.remove()
+    return [(m, captured[id(m)]) for m in mods.values() if id(m) in captured]
+
+
+def plain_variants(net, args, with_compile: bool) -> dict:
+    """name -> zero-argument callable: the best plain-PyTorch ways to run ``net`` on ``args``."""
+    bf = tuple(a.to(torch.bfloat16) if a.is_floating_point() else a for a in args)
+    bf_cl = tuple(a.contiguous(memory_format=torch.channels_last) if a.dim() == 4 else a for a in bf)
+    net32 = copy.deepcopy(net).eval()
+    net32_cl = copy.deepcopy(net).eval().to(memory_format=torch.channels_last)
+    net16 = copy.deepcopy(net).eval().to(torch.bfloat16).to(memory_format=torch.channels_last)
+
+    def autocast():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return net32(*args)
+
+    out = {
+        "fp32": lambda: net32(*args),
+        "fp32 channels_last": lambda: net32_cl(*args),
+        "bf16 weights cl": lambda: net16(*bf_cl),
+        "bf16 autocast": autocast,
+    }
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")
+        for name, m, a in (("fp32 frozen", net32, args), ("bf16 frozen", net16, bf_cl)):
+            try:
+                g = torch.jit.freeze(torch.jit.trace(m, a, check_trace=False))
+                for _ in range(3):
+                    g(*a)
+                out[name] = lambda g=g, a=a: g(*a)
+            except Exception as exc:
+                print(f"    ({name} unavailable: {exc.__class__.__name__})")
+        if with_compile:
+            try:
+                t0 = time.perf_counter()
+                c = torch.compile(net16)
+                c(*bf_cl)
+                print(f"    (torch.compile took {time.perf_counter() - t0:.0f} s)")
+                out["bf16 compile"] = lambda: c(*bf_cl)
+            except Exception as exc:
+                print(f"    (torch.compile unavailable: {exc.__class__.__name__})")
+    return out
+
+
+def alternate(variants: dict, rounds: int, block: int) -> dict[str, float]:
+    """Median ms per variant; blocks of ``block`` calls, the order rotated every round."""
+    names = list(variants)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    with torch.inference_mode():
+        for fn in variants.values():
+            fn()
+        for r in range(rounds):
+            k = r % len(names)
+            for name in names[k:] + names[:k]:
+                fn = variants[name]
+                for i in range(block + 1):
+                    t0 = time.perf_counter()
+                    fn()
+                    if i:  # the first call of a block pays for the switch
+                        times[name].append((time.perf_counter() - t0) * 1000)
+    return {n: pct(v, 50) for n, v in times.items()}
+
+
+def bench_share(args) -> list[tuple[str, int, float]]:
+    from studio.core.fastnet import fast_nets, prepare_for_render
+    from studio.core.grid import to_uint8
+    from studio.core.store import ModelStore, load_model
+
+    store = ModelStore()
+    wanted = FAMILY_MODELS if args.families == "all" else args.families.split(",")
+    print(f"1. share of best plain PyTorch ({torch.get_num_threads()} threads, {load_avg()})")
+    shares = []
+    for name in wanted:
+        if name not in store.entries:
+            print(f"  {name}: not installed, skipped")
+            continue
+        path = store.entries[name].path
+        ref = load_model(path, torch.device("cpu"))
+        studio = prepare_for_render(load_model(path, torch.device("cpu")))
+        for n in (1, 16):
+            states = [ref.default_state(name, 100 + i) for i in range(n)]
+            with torch.inference_mode():
+                studio.render(states)
+            for net in fast_nets(studio):
+                net.wait_frozen(120)
+            calls = capture_inputs(ref, states)
+            if len(calls) != 1:
+                print(f"  {name}: {len(calls)} networks per render, skipped")
+                break
+            net, inputs = calls[0]
+            variants = plain_variants(net, inputs, args.compile)
+            variants["studio"] = lambda states=states, m=studio: to_uint8(m.render(states))
+            med = alternate(variants, args.rounds, 6 if n == 1 else 2)
+            best_name = min((k for k in med if k != "studio"), key=med.__getitem__)
+            share = med[best_name] / med["studio"]
+            shares.append((name, n, share))
+            cells = "  ".join(f"{k} {v:.2f}" for k, v in med.items())
+            what = "one frame" if n == 1 else "4x4 grid "
+            print(f"  {name:22s} {what}  ms: {cells}")
+            print(
+                f"  {'':22s} {what}  share of best = {med[best_name]:.2f} ({best_name}) / {med['studio']:.2f} "
+                f"(studio, {studio.render_precision}) = {share:.2f}  {'MET' if share >= 0.8 else 'MISSED'} (>= 0.8); "
+                f"{load_avg()}"
+            )
+    return shares
+
+
+def bench_load_child(args) -> int:
+    """In a child process: slider-like requests through the render engine; prints one result line."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    from studio.core.store import ModelStore
+    from studio.engine import RenderEngine
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    path = ModelStore().entries[args.load_model].path
+    engine = RenderEngine(device="cpu")
+    model = engine.cache.get(path, "cpu")
+    got: dict[int, object] = {}
+    engine.frameReady.connect(lambda f: got.__setitem__(f.stamp, f))
+    render, total = [], []
+    base = model.default_state(args.load_model, 3)
+    for i in range(args.load_n + 10):
+        s = copy.deepcopy(base)
+        s["seed"] = 3 + i % 5
+        s["truncation"] = 0.5 + (i % 10) / 20
+        stamp = engine.request(path, [s])
+        end = time.perf_counter() + 30
+        while stamp not in got and time.perf_counter() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+        f = got.get(stamp)
+        if f is not None and i >= 10:
+            render.append(f.render_ms)
+            total.append(f.total_ms)
+        time.sleep(0.015)  # the next slider step
+    engine.shutdown()
+    print(f"RESULT {pct(render, 50):.3f} {pct(render, 95):.3f} {pct(total, 50):.3f} {pct(total, 95):.3f}")
+    return 0
+
+
+def bench_load(args) -> bool:
+    print(f"2. slider-like renders of {args.load_model} under a competing busy process ({load_avg()} before it)")
+    busy = subprocess.Popen([sys.executable, "-c", BUSY])
+    ok = True
+    try:
+        time.sleep(1.0)
+        rows: dict[str, list[list[float]]] = {"PASSIVE": [], "ACTIVE": []}
+        for r in range(args.load_rounds):
+            for policy in ["PASSIVE", "ACTIVE"] if r % 2 == 0 else ["ACTIVE", "PASSIVE"]:
+                env = dict(os.environ, OMP_WAIT_POLICY=policy)
+                cmd = [sys.executable, __file__, "--load-child", "--load-n", str(args.load_n)]
+                cmd += ["--load-model", args.load_model]
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+                line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
+                if line is None:
+                    print(f"  child failed: {out.stderr[-500:]}")
+                    continue
+                rows[policy].append([float(v) for v in line.split()[1:]])
+        print(f"  (busy process running; {load_avg()})")
+        print(
+            f"  {'OMP_WAIT_POLICY':16s} {'render p50':>10s} {'p95':>7s} {'p95/p50':>8s} {'frame p50':>10s} {'p95':>7s}"
+        )
+        for policy, vals in rows.items():
+            for v in vals:
+                tag = " (the studio's)" if policy == "PASSIVE" else ""
+                print(f"  {policy:16s} {v[0]:10.2f} {v[1]:7.2f} {v[1] / v[0]:8.2f} {v[2]:10.2f} {v[3]:7.2f}{tag}")
+                if policy == "PASSIVE":
+                    ok = ok and v[1] <= 3 * v[0]
+        print(f"  target render p95 <= 3 x p50 with the studio's policy: {'MET' if ok else 'MISSED'}")
+    finally:
+        busy.kill()
+        busy.wait()
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds per measurement")
+    ap.add_argument("--families", default="all", help="comma-separated bundled model ids, or 'all'")
+    ap.add_argument("--compile", action="store_true", help="also try torch.compile (minutes on a small CPU)")
+    ap.add_argument("--load-n", type=int, default=120, help="slider steps per child under load")
+    ap.add_argument("--load-rounds", type=int, default=2, help="alternating child runs per policy")
+    ap.add_argument("--load-model", default="emoji-dcgan")
+    ap.add_argument("--load-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--skip-share", action="store_true")
+    ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--window", action="store_true", help="also the GUI path (engine, slider, drag)")
+    ap.add_argument("--n", type=int, default=200, help="frames per measurement (--window)")
+    ap.add_argument("--model", default=None, help="model for --window (default: bundled, else random DCGAN)")
+    ap.add_argument("--width", type=float, default=0.25, help="random DCGAN width for --window")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: the studio's policy)")
+    args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    if args.load_child:
+        return bench_load_child(args)
+    from studio.core.threads import describe
+
+    print(f"threading: {describe()}")
+    if not args.skip_share:
+        bench_share(args)
+    if not args.skip_load:
+        bench_load(args)
+    if args.window:
+        bench_window(args)
     return 0
 
 

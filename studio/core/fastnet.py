@@ -131,8 +131,10 @@ class FastNet:
         return self._reference
 
     def _weights_version(self) -> int:
-        ref = self._reference
-        return sum(t._version for t in ref.parameters()) + sum(t._version for t in ref.buffers())
+        tensors = self.__dict__.get("_tensors")
+        if tensors is None:  # listed once: walking the module tree on every call costs ~0.1 ms
+            tensors = self.__dict__["_tensors"] = [*self._reference.parameters(), *self._reference.buffers()]
+        return sum(t._version for t in tensors)
 
     def _fast_copy(self) -> torch.nn.Module:
         """The bf16 channels_last copy, remade (and the graphs dropped) after the weights changed."""
