@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.errors import StudioError
 from studio.core.images import IMAGE_SUFFIXES
 from studio.core.registry import ToolSpec
 from studio.engine.frames import array_to_qimage
@@ -43,6 +44,7 @@ from studio.engine.jobs import JobHandle
 from studio.models.gadn.jobs import EncodeImageJob
 
 from .pick import make_label_pickable
+from .result_actions import ResultActions
 
 THUMB_SEED = 7
 THUMB_PX = 56
@@ -179,6 +181,9 @@ class GADNPanel(QWidget):
         self.choose = QPushButton("Choose image…")
         self.choose.clicked.connect(self._choose_file)
         tl.addWidget(self.choose)
+        self.transfer_pixels: np.ndarray | None = None  # the redrawn picture on show (Save / Keep / Send to)
+        self.result_actions = ResultActions(self.main_window, __name__, self.result_for_handoff, self.save_dialog)
+        tl.addWidget(self.result_actions)
         lay.addWidget(box)
         lay.addStretch(1)
         self.controls = [
@@ -220,6 +225,8 @@ class GADNPanel(QWidget):
         self.grid_view.clear()
         self.grid_frame = None
         self.output_view.clear()
+        self.transfer_pixels = None
+        self.result_actions.set_ready(False)
         if model is not None:
             self.request_thumbnails()
             self.state_changed(self.main_window.current_state())
@@ -356,7 +363,9 @@ class GADNPanel(QWidget):
                 pm.scaledToWidth(width, Qt.TransformationMode.FastTransformation) if pm.width() < width else pm
             )
         elif frame.channel == "gadn-transfer":
+            self.transfer_pixels = np.ascontiguousarray(frame.cells[0])
             self.output_view.setPixmap(pixmap_of(frame.cells[0], 96))
+            self.result_actions.set_ready(True)
 
     def _on_failed(self, failure) -> None:
         if self._stamps.get(failure.channel) == failure.stamp:
@@ -391,6 +400,27 @@ class GADNPanel(QWidget):
             s["source_image"] = Path(result.outputs["image"]).name
 
         self._edit(change)
+
+    # ------------------------------------------------------------------------------ the result
+    def result_for_handoff(self):
+        """(pixels, canvas state, None) of the redrawn picture, for Keep / Send to; None before one."""
+        if self.transfer_pixels is None:
+            return None
+        return self.transfer_pixels, self.main_window.current_state(), None
+
+    def save_dialog(self) -> None:
+        from studio.core.export import save_png
+
+        got = self.result_for_handoff()
+        if got is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the redrawn picture", "redrawn.png", "PNG (*.png)")
+        if path:
+            try:
+                save_png(path if path.lower().endswith(".png") else path + ".png", got[0], got[1])
+                self.main_window.show_message(f"saved {path}")
+            except (StudioError, OSError) as exc:
+                self.main_window.show_error(f"could not save {path}: {exc}")
 
 
 def make_panel(window: Any) -> GADNPanel:

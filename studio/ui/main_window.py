@@ -756,7 +756,10 @@ class MainWindow(QMainWindow):
             self.show_message(f"{path.name}: opening model {model}…")
             return self.open_model(model, state)
         except StudioError as exc:
-            self.show_error(str(exc))
+            from .result_actions import offer_plain_picture  # a plain picture: offer the tools that take it
+
+            if not offer_plain_picture(self, path, exc):
+                self.show_error(str(exc))
         except Exception as exc:  # never let a strange file take the window down
             self.show_error(f"{path.name}: could not use this file ({exc!r})")
         return False

@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.core.registry import ToolSpec
 
+from .image_open import open_user_image
 from .loss_curve import LossCurve
 from .pixel_view import IMAGE_FILTER, PixelView
+from .result_actions import ResultActions
 from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
-RATIOS = ("1", "1e3", "1e6", "1e9")
+RATIOS = ("1", "1e3", "1e4", "1e5", "1e6", "1e9")
 
 
 class DropWell(AcceptsFileDrops, PixelView):
@@ -53,6 +55,7 @@ class StylizePanel(QWidget):
     def __init__(self, window: Any):
         super().__init__()
         from studio.stylize import StylizeConfig
+        from studio.stylize.gatys import _MAX_SIDE, AUTO_SIZE_LIMIT, TILE_ABOVE
 
         d = StylizeConfig()
         self.main_window = window
@@ -60,6 +63,7 @@ class StylizePanel(QWidget):
         self.paths: dict[str, Path | None] = {"content": None, "style": None}
         self.loss_network = None  # tests inject a tiny network; None = VGG-19
         self.output: Path | None = None
+        self.output_pixels: np.ndarray | None = None
         self.content_well = DropWell("Drop a photo here", lambda p: self.set_image("content", p))
         self.style_well = DropWell("Drop a style image here", lambda p: self.set_image("style", p))
         wells = QHBoxLayout()
@@ -74,16 +78,24 @@ class StylizePanel(QWidget):
         self.ratio = QComboBox()
         self.ratio.setEditable(True)
         self.ratio.addItems(RATIOS)
-        self.ratio.setCurrentText("1e3")
-        self.ratio.setToolTip("style emphasis as in the report's table: larger = more style")
+        self.ratio.setCurrentText(f"{d.ratio:.0e}".replace("e+0", "e"))
+        self.ratio.setToolTip(
+            "style emphasis as in the report's table: larger = more style (1e3 only tints the photo, "
+            "1e4 paints it with its subject readable, 1e5 and up are mostly style)"
+        )
         self.optimizer = QComboBox()
         self.optimizer.addItems(["lbfgs", "adam"])
         self.init = QComboBox()
         self.init.addItems(["content", "noise"])
         self.size_box = QSpinBox()
-        self.size_box.setRange(16, 2048)
+        self.size_box.setRange(0, _MAX_SIDE)
+        self.size_box.setSingleStep(64)
+        self.size_box.setSpecialValueText(f"the photo's (up to {AUTO_SIZE_LIMIT} px)")
         self.size_box.setValue(d.size)
-        self.size_box.setToolTip("output's longer side in px")
+        self.size_box.setToolTip(
+            f"output's longer side in px; 'the photo's' keeps the photo's own size up to {AUTO_SIZE_LIMIT} px. "
+            f"Above {TILE_ABOVE} px the photo is stylised in tiles (slower, same memory)"
+        )
         self.steps = QSpinBox()
         self.steps.setRange(1, 5000)
         self.steps.setValue(d.steps)
@@ -99,8 +111,10 @@ class StylizePanel(QWidget):
 
         self.start_button = button("Stylize", self.start)
         self.cancel_button = button("Cancel", self.cancel, enabled=False)
-        self.save_button = button("Save as…", self.save_dialog, enabled=False)
-        buttons = button_row(self.start_button, self.cancel_button, self.save_button)
+        buttons = button_row(self.start_button, self.cancel_button)
+        # Save… · Keep · Send to ▾ (another tool, the canvas): tools feed each other
+        self.result_actions = ResultActions(window, __name__, self.result_for_handoff, self.save_dialog)
+        self.save_button = self.result_actions.save_button
         self.preview = PixelView("the stylised image appears here while it is optimised", 200)
         self.curves = LossCurve()
         self.progress = QProgressBar()
@@ -113,6 +127,7 @@ class StylizePanel(QWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.preview, 2)
+        layout.addWidget(self.result_actions)
         layout.addWidget(self.curves, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
@@ -123,12 +138,8 @@ class StylizePanel(QWidget):
             self.set_image(role, path)
 
     def set_image(self, role: str, path: str | Path) -> bool:
-        from studio.core.images import load_image
-
-        try:
-            img = load_image(path)
-        except StudioError as exc:
-            self.main_window.show_error(str(exc))
+        img = open_user_image(self.main_window, path, self)  # a too-large picture is offered a scale-down
+        if img is None:
             return False
         img.thumbnail((512, 512))
         self.paths[role] = Path(path)
@@ -146,7 +157,7 @@ class StylizePanel(QWidget):
             ratio=ratio,
             optimizer=self.optimizer.currentText(),
             init=self.init.currentText(),
-            size=self.size_box.value(),
+            size=self.size_box.value() and max(16, self.size_box.value()),
             steps=self.steps.value(),
         )
 
@@ -168,10 +179,11 @@ class StylizePanel(QWidget):
             return
         out = studio_home() / "stylized" / f"{content.stem}-{style.stem}-{self.ratio.currentText()}.png"
         device = window_device(self.main_window)
-        job = StylizeJob(content, style, out, cfg, device=device, loss_network=self.loss_network)
+        # scale_down: a picture over 100 MP got here only after the user agreed to open it scaled down
+        job = StylizeJob(content, style, out, cfg, device=device, loss_network=self.loss_network, scale_down=True)
         self.curves.clear()
         self.output = None
-        self.save_button.setEnabled(False)
+        self.result_actions.set_ready(False)
         self.progress.setRange(0, cfg.steps)
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
@@ -215,8 +227,23 @@ class StylizePanel(QWidget):
             from PIL import Image
 
             with Image.open(self.output) as img:
-                self.preview.set_pixels(np.asarray(img.convert("RGB"), np.uint8))
-            self.save_button.setEnabled(True)
+                self.output_pixels = np.asarray(img.convert("RGB"), np.uint8)
+            self.preview.set_pixels(self.output_pixels)
+            self.result_actions.set_ready(True)
+
+    def result_for_handoff(self):
+        """(pixels, state, the saved PNG) of the last stylisation, for Keep / Send to; None before one."""
+        if self.output is None or self.output_pixels is None:
+            return None
+        from studio.core.family import new_state
+
+        state = new_state("")
+        state["stylize"] = {
+            "content": self.paths["content"].name if self.paths["content"] else "",
+            "style": self.paths["style"].name if self.paths["style"] else "",
+            "ratio": self.ratio.currentText(),
+        }
+        return self.output_pixels, state, self.output
 
     def save_as(self, path: str | Path) -> Path:
         """Copy the saved PNG (metadata included) to ``path`` atomically."""

@@ -47,7 +47,6 @@ from .job_dialog import JobForm, _browse_kind, fit_to_screen, job_options, scrol
 from .option_labels import label as option_label
 
 TRAIN = "train"
-DEFAULT_FAMILY = "csgan"
 
 
 def folder_options(family) -> list[Any]:
@@ -85,6 +84,7 @@ class TrainWizard(QDialog):
         family_name: str | None = None,
         device: str = "auto",
         measure: bool = True,
+        fallback_family: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train on my folder")
@@ -185,8 +185,8 @@ class TrainWizard(QDialog):
         if chosen is None and settings is not None:
             last = settings.get_str("wizard_family", "") if hasattr(settings, "get_str") else ""
             chosen = last if last in self.families else None
-        if chosen is None and DEFAULT_FAMILY in self.families:
-            chosen = DEFAULT_FAMILY
+        if chosen is None and fallback_family in self.families:
+            chosen = fallback_family
         if chosen is not None:
             self.family_box.setCurrentIndex(self.families.index(chosen))
         self._family_changed()
@@ -449,8 +449,20 @@ class TrainWizard(QDialog):
 
 
 def make_train_wizard(window: Any, measure: bool = True) -> TrainWizard:
-    """The wizard for the window: the kind of model is the one on the canvas when it can be trained."""
+    """The wizard for the window: the kind of model is the one on the canvas when it can be trained, else
+    the last one trained from the wizard, else that of the studio's starter model (a DCGAN)."""
+    from .main_window import DEFAULT_MODEL
+
     model = window.current_model()
     family = getattr(getattr(model, "card", None), "family", None)
+    starter = getattr(window, "store", None) and window.store.entries.get(DEFAULT_MODEL)
     device = window.device_name() if hasattr(window, "device_name") else "auto"
-    return TrainWizard(window.registry, window.settings, window, family_name=family, device=device, measure=measure)
+    return TrainWizard(
+        window.registry,
+        window.settings,
+        window,
+        family_name=family,
+        device=device,
+        measure=measure,
+        fallback_family=starter.card.family if starter else None,
+    )

@@ -31,7 +31,9 @@ from studio.core.errors import StudioError
 from studio.core.registry import ToolSpec
 from studio.models.translate_jobs import ModelTranslateJob
 
+from .image_open import open_user_image
 from .pixel_view import PixelView
+from .result_actions import ResultActions
 from .widgets import AcceptsFileDrops, JobSlot, button, button_row, window_device
 from .widgets import form as make_form
 
@@ -71,8 +73,10 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.open_button = button("Open image…", self.open_dialog)
         self.run_button = button("Translate", self.start)
         self.cancel_button = button("Cancel", self.cancel, enabled=False)
-        self.save_button = button("Save…", self.save_dialog, enabled=False)
-        buttons = button_row(self.open_button, self.run_button, self.cancel_button, self.save_button)
+        buttons = button_row(self.open_button, self.run_button, self.cancel_button)
+        # Save… · Keep · Send to ▾ (another tool, the canvas): tools feed each other
+        self.result_actions = ResultActions(window, __name__, self.result_for_handoff, self.save_dialog)
+        self.save_button = self.result_actions.save_button
 
         self.input_view = PixelView("Drop an image here\nor use Open image…", 160, 160)
         self.output_view = PixelView("translation", 160, 160)
@@ -89,6 +93,7 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addLayout(views, 1)
+        layout.addWidget(self.result_actions)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         self.direction.currentIndexChanged.connect(lambda _i: self._maybe_run())
@@ -158,18 +163,14 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
 
     def open_image(self, path: str | Path) -> bool:
         """Load any image through the studio's safe loader; a bad file shows a clear error."""
-        from studio.core.images import load_image
-
-        try:
-            img = load_image(path)
-        except StudioError as exc:
-            self.main_window.show_error(str(exc))
+        img = open_user_image(self.main_window, path, self)  # a too-large picture is offered a scale-down
+        if img is None:
             return False
         self.source_path, self.source_image = Path(path), img
         self.input_view.set_pixels(np.asarray(img, dtype=np.uint8))
         self.output_view.set_pixels(None)
         self.result = None
-        self.save_button.setEnabled(False)
+        self.result_actions.set_ready(False)
         self.status.setText(f"{self.source_path.name}: {img.width}×{img.height}")
         self._maybe_run()
         return True
@@ -237,7 +238,7 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.output_view.set_pixels(pixels)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.save_button.setEnabled(True)
+        self.result_actions.set_ready(True)
         tiles = self.result.get("tiles", 1)
         self.status.setText(
             f"{pixels.shape[1]}×{pixels.shape[0]} with {self.result['model']} "
@@ -258,6 +259,12 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
             "size": list(self.source_image.size) if self.source_image is not None else [],
         }
         return st
+
+    def result_for_handoff(self):
+        """(pixels, state, None) of the last translation, for Keep / Send to; None before one."""
+        if not self.result:
+            return None
+        return self.result["image"], self.state(), None
 
     def save(self, path: str | Path) -> Path:
         from studio.core.export import save_png
