@@ -10,8 +10,14 @@ Measures, through the real FinetuneJob (the shared Trainer) and the real VGG-19:
 and prints them with the ratios (last-K / whole, bf16 / fp32, per-image cost of batch 32 / 16) and the
 issue's targets (visibly stylised preview within 60 s, 100 steps within 180 s at batch 16).
 
+* issue 18: fp32 vs bf16 in the same run (``--precision-only``): the job's s/step in each, rounds
+  alternating, its default ('auto') against the best plain loop (fp32, or bf16 autocast with channels_last
+  generators) as the share of best, and the style-loss curves of fp32 and bf16 (same seed) against the
+  seed-to-seed spread of fp32 (seed 0 vs 1): bf16 must be faster with curves within that noise.
+
 Usage: python bench/bench_finetune.py [--model ID|CARD] [--painting FILE] [--threads 2] [--layers 2]
                                       [--ratio-only] [--ratio-steps 8] [--rounds 2]
+                                      [--precision-only] [--precision-steps 6]
 Without --model it uses the bundled emoji-dcgan if present, else a random dcgan64 of the same width.
 """
 
@@ -27,6 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from studio.core.threads import apply_thread_policy  # noqa: E402
+
+apply_thread_policy()  # the studio's policy, before torch is imported
 
 
 def parent_model(arg: str | None, folder: Path) -> str:
@@ -97,9 +107,13 @@ def job_rate(model: str, painting: str, folder: Path, steps: int, batch: int, de
     return (last - first) * batch / (times[last] - times[first])
 
 
-def plain_rate(model: str, painting: str, steps: int, batch: int, device: str = "cpu") -> float:
+def plain_rate(
+    model: str, painting: str, steps: int, batch: int, device: str = "cpu", precision: str = "fp32"
+) -> float:
     """The same fine-tune in a bare loop: the parent's generator twice (G_C frozen, G_S trained, both in
-    eval mode), the same VGG-19 losses and weights, Adam; timed over the same steps 2..steps-1."""
+    eval mode), the same VGG-19 losses and weights, Adam; timed over the same steps 2..steps-1.
+    ``precision='bf16'``: bf16 autocast with channels_last generators (the best plain CPU variant here)."""
+    import contextlib
     import copy
 
     import torch
@@ -115,14 +129,19 @@ def plain_rate(model: str, painting: str, steps: int, batch: int, device: str = 
     loss.set_style(load_painting(painting, native, size).to(dev))
     g_c = copy.deepcopy(parent.generator).to(dev).eval().requires_grad_(False)
     g_s = copy.deepcopy(parent.generator).to(dev).eval()
+    if precision == "bf16":
+        g_c.to(memory_format=torch.channels_last)
+        g_s.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(g_s.parameters(), lr=cfg.lr)
     latent = int(parent.card.latent_dim)
     t = {}
     for step in range(1, steps + 1):
         z = torch.randn(batch, latent).to(dev)
-        with torch.no_grad():
-            content = loss.content_target(resize_for_loss((g_c(z) + 1) * 0.5, size))
-        terms = loss(resize_for_loss((g_s(z) + 1) * 0.5, size), content)
+        amp = torch.autocast(dev.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+        with amp:
+            with torch.no_grad():
+                content = loss.content_target(resize_for_loss((g_c(z) + 1) * 0.5, size))
+            terms = loss(resize_for_loss((g_s(z) + 1) * 0.5, size), content)
         total = cfg.style_weight * terms.style + cfg.content_weight * terms.content + cfg.tv_weight * terms.tv
         opt.zero_grad(set_to_none=True)
         total.backward()
@@ -176,6 +195,54 @@ def run(model: str, painting: str, folder: Path, steps: int, stop_at_half: bool 
     return times, style, time.perf_counter() - t0
 
 
+def precision_section(model: str, painting: str, folder: Path, steps: int, rounds: int, batch: int = 16) -> None:
+    """Issue 18: bf16 vs fp32 in one run, the default against the best plain loop, and the loss curves."""
+    from studio.core.device import resolve_device
+    from studio.train.precision import resolve_precision
+
+    default = resolve_precision("auto", resolve_device("cpu"))
+    per_step: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    plain: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    curves: dict[str, list[float]] = {}
+    for r in range(rounds):
+        for prec in ("fp32", "bf16") if r % 2 == 0 else ("bf16", "fp32"):
+            times, style, _ = run(model, painting, folder, steps, batch=batch, precision=prec)
+            per_step[prec].append((times[-1] - times[0]) / (len(times) - 1))
+            curves[prec] = style
+            plain[prec].append(batch / plain_rate(model, painting, steps, batch, precision=prec))
+    _, curves["fp32 seed 1"], _ = run(model, painting, folder, steps, batch=batch, precision="fp32", seed=1)
+    job = {k: statistics.median(v) for k, v in per_step.items()}
+    bare = {k: statistics.median(v) for k, v in plain.items()}
+    best = min(bare, key=bare.__getitem__)
+    print(
+        f"fp32 vs bf16 (batch {batch}, {steps} steps, {rounds} rounds alternating; "
+        f"load average {os.getloadavg()[0]:.1f}):"
+    )
+    for k in ("fp32", "bf16"):
+        print(f"  job {k}: {job[k]:6.2f} s/step   plain loop {k}: {bare[k]:6.2f} s/step")
+    print(
+        f"  bf16 / fp32 (job): {job['bf16'] / job['fp32']:.2f}  -> bf16 "
+        f"{'faster' if job['bf16'] < job['fp32'] else 'SLOWER'}"
+    )
+    print(
+        f"  share of best: job default ({default}) {job[default]:.2f} s/step vs best plain ({best}) "
+        f"{bare[best]:.2f} s/step = {bare[best] / job[default]:.2f}"
+    )
+
+    def rel(a: list[float], b: list[float]) -> float:
+        return max(abs(x - y) / max(abs(y), 1e-12) for x, y in zip(a, b, strict=False))
+
+    diff, noise = rel(curves["bf16"], curves["fp32"]), rel(curves["fp32 seed 1"], curves["fp32"])
+    print("  style loss per step, fp32:        " + " ".join(f"{v:.4f}" for v in curves["fp32"]))
+    print("  style loss per step, bf16:        " + " ".join(f"{v:.4f}" for v in curves["bf16"]))
+    print("  style loss per step, fp32 seed 1: " + " ".join(f"{v:.4f}" for v in curves["fp32 seed 1"]))
+    print(
+        f"  bf16 vs fp32: max relative difference {diff:.4f}; seed-to-seed (fp32) {noise:.4f} -> "
+        f"{'within noise' if diff < noise else 'OUTSIDE noise'}; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model")
@@ -189,6 +256,8 @@ def main() -> int:
     ap.add_argument("--ratio-batch", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the ratio (median)")
     ap.add_argument("--device", default="cpu", help="device of the ratio runs (cpu, cuda…); the table is CPU")
+    ap.add_argument("--precision-only", action="store_true", help="only the fp32 vs bf16 section (issue 18)")
+    ap.add_argument("--precision-steps", type=int, default=6, help="steps per run in the fp32 vs bf16 section")
     args = ap.parse_args()
     import torch
 
@@ -200,6 +269,9 @@ def main() -> int:
         f"model {Path(model).name}, painting {Path(painting).name}, torch {torch.__version__}, "
         f"{args.threads} threads, load average {os.getloadavg()[0]:.1f}"
     )
+    if args.precision_only:
+        precision_section(model, painting, folder, max(3, args.precision_steps), max(1, args.rounds))
+        return 0
     ratio(model, painting, folder, max(4, args.ratio_steps), args.ratio_batch, max(1, args.rounds), args.device)
     if args.ratio_only:
         return 0

@@ -88,7 +88,7 @@ def register(sub) -> None:
     # --steps, --batch, --checkpoint-every, --preview-every, --time-limit, --device, --precision, --threads,
     # --seed, --resume (continue a stopped run with the same --out), --run-dir, --ema, --force, ...
     add_trainer_arguments(p, **TRAINER_DEFAULTS)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, precision=d.precision)  # auto: bf16 where the CPU has it (FinetuneConfig)
 
 
 def _scales(text: str) -> tuple[float, ...]:

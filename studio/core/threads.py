@@ -12,9 +12,11 @@ first thing. This module must not import torch.
 The policy (a user's own environment variables always win):
 - ``OMP_WAIT_POLICY=PASSIVE``: idle workers sleep instead of spinning.
 - intra-op threads: torch's default (the physical cores); ``STUDIO_THREADS=N`` (or ``OMP_NUM_THREADS``)
-  sets another count. The render thread and a job thread share this one pool (a render waits for the
-  pool rather than oversubscribing the cores); a training job narrows it for its run with
-  ``--threads`` (the Trainer).
+  sets another count. A training job narrows it for its run with ``--threads`` (the Trainer).
+- the render thread sets its own count before each render (OpenMP keeps the count per calling thread):
+  one thread for a single frame, the process's count for a grid (``STUDIO_RENDER_THREADS=N`` fixes it).
+  A single 64 px frame gains little from a second thread, and under load a parallel region waits for
+  its slowest thread: one thread keeps the slider's p95 close to its p50 (bench_render_latency.py).
 """
 
 from __future__ import annotations
@@ -43,6 +45,30 @@ def apply_thread_policy(environ: MutableMapping[str, str] | None = None) -> dict
     if environ is None and not _applied:
         _applied.update(decided)
     return decided
+
+
+def render_threads(frames: int, default: int) -> int:
+    """Intra-op threads for a render of ``frames`` images (see the module docstring)."""
+    fixed = os.environ.get("STUDIO_RENDER_THREADS", "").strip()
+    if fixed.isdigit() and int(fixed) > 0:
+        return int(fixed)
+    return 1 if frames <= 1 else max(1, default)
+
+
+def set_threads_here(n: int) -> None:
+    """Set the intra-op thread count of the calling thread only. ``torch.set_num_threads`` would also
+    become the count of every thread started later (a job thread after a slider render would get 1);
+    OpenMP's own ``omp_set_num_threads`` changes only the caller's. Falls back to torch's call where the
+    OpenMP runtime cannot be reached (another parallel backend)."""
+    import ctypes
+
+    import torch
+
+    torch.get_num_threads()  # torch's per-thread first-use set-up, which would override the count below
+    try:
+        ctypes.CDLL(None).omp_set_num_threads(ctypes.c_int(int(n)))
+    except (AttributeError, OSError):
+        torch.set_num_threads(int(n))
 
 
 def thread_policy() -> dict[str, Any]:

@@ -32,6 +32,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from studio.core.errors import StudioError
 from studio.core.family import normalise_state
 from studio.core.grid import tile, to_uint8
+from studio.core.threads import render_threads, set_threads_here
 
 from .frames import Frame, array_to_qimage
 from .model_cache import ModelCache, model_key
@@ -113,6 +114,8 @@ class _RenderWorker(QObject):
         super().__init__()
         self.mailbox = mailbox
         self.cache = cache
+        self._threads = 0  # this thread's intra-op count (OpenMP keeps it per thread); 0: not set yet
+        self._default_threads = 0
 
     @Slot()
     def drain(self) -> None:
@@ -137,8 +140,17 @@ class _RenderWorker(QObject):
             except Exception as exc:  # a family bug must not kill the render thread
                 self.failed.emit(RenderFailure(req.stamp, req.channel, req.model, f"rendering failed: {exc!r}"))
 
+    def _set_threads(self, frames: int) -> None:
+        if not self._default_threads:
+            self._default_threads = torch.get_num_threads()
+        n = render_threads(frames, self._default_threads)
+        if n != self._threads:
+            set_threads_here(n)
+            self._threads = n
+
     def _render(self, req: RenderRequest) -> Frame:
         model = self.cache.get(req.model, req.device)
+        self._set_threads(len(req.states))
         t0 = time.perf_counter()
         with torch.inference_mode():
             images = model.render(req.states)

@@ -15,7 +15,7 @@ from typing import Any
 from studio.core import argtypes
 from studio.core.errors import StudioError
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")  # auto: studio.train.precision.resolve_precision
 
 
 @dataclass
@@ -134,7 +134,8 @@ def add_trainer_arguments(
         "--precision",
         choices=PRECISIONS,
         default="fp32",
-        help="fp32, bf16 (autocast; fast on recent CPUs and GPUs) or fp16 (GPU, with loss scaling)",
+        help="fp32, bf16 (autocast; fast on recent CPUs and GPUs), fp16 (GPU, with loss scaling) or auto "
+        "(bf16 on CPUs with native bf16, else fp32); the default is fp32 (auto for finetune)",
     )
     p.add_argument("--threads", type=argtypes.nonneg_int, default=0, help="CPU threads for torch (0: torch's default)")
     p.add_argument("--seed", type=argtypes.nonneg_int, default=seed)

@@ -129,7 +129,7 @@ class Trainer:
             "optimizers": optim_meta,
             "task": self.task.state(),
             "ema": self.options.ema,
-            "precision": self.options.precision,
+            "precision": ctx.precision.name,  # as resolved ('auto' -> bf16 / fp32)
             "losses": {k: float(v) for k, v in losses.items() if math.isfinite(float(v))},
             "loss_scale": float(scaler.get_scale()) if scaler is not None else None,
             "options": {k: v for k, v in vars(self.options).items() if k != "command"},

@@ -112,8 +112,8 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.size_box = self._spin(0, 1024, d.size, "image size fed to VGG-19 (0 = the generator's size)")
         self.size_box.setSpecialValueText("model size")
         self.precision = QComboBox()
-        self.precision.addItems(["fp32", "bf16"])
-        self.precision.setToolTip("bf16 autocast: faster on CPUs with AMX and on GPUs")
+        self.precision.addItems(["auto", "fp32", "bf16"])
+        self.precision.setToolTip("auto: bf16 autocast on CPUs with native bf16 (AMX / AVX-512 BF16), else fp32")
         form = make_form(
             [
                 ("Model", self.model_label),

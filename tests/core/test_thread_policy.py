@@ -38,3 +38,37 @@ def test_the_policy_module_does_not_import_torch():
     code = "import sys, studio.core.threads as t; t.apply_thread_policy(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_render_threads_one_for_a_frame_all_for_a_grid(monkeypatch):
+    from studio.core.threads import render_threads
+
+    monkeypatch.delenv("STUDIO_RENDER_THREADS", raising=False)
+    assert render_threads(1, 2) == 1 and render_threads(16, 2) == 2
+    monkeypatch.setenv("STUDIO_RENDER_THREADS", "3")
+    assert render_threads(1, 2) == 3
+
+
+def test_a_threads_own_count_does_not_leak_to_later_threads():
+    import threading
+
+    import torch
+
+    from studio.core.threads import set_threads_here
+
+    default = torch.get_num_threads()
+    seen: dict[str, int] = {}
+
+    def render_thread() -> None:
+        set_threads_here(1)
+        seen["render"] = torch.get_num_threads()
+
+    def job_thread() -> None:
+        seen["job"] = torch.get_num_threads()
+
+    for target in (render_thread, job_thread):
+        t = threading.Thread(target=target)
+        t.start()
+        t.join()
+    assert seen["render"] == 1
+    assert seen["job"] == default == torch.get_num_threads()
