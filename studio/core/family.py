@@ -40,6 +40,7 @@ class Control:
     default: Any = 0.0
     options: tuple[str, ...] = ()
     count: int = 0  # for 'latent': number of raw dimensions
+    option_labels: tuple[str, ...] = ()  # for 'choice': what the user reads for each option (else the option)
     help: str = ""
 
 

@@ -110,16 +110,12 @@ class SaveProgressDialog(QProgressDialog):
 
 
 def outputs_summary(outputs: dict, limit: int = 160) -> str:
-    """The short outputs of a finished job as one line (paths, steps, numbers). Images, arrays and other
-    bulky values are left to the tool that asked for them: printed, they broke the panel's layout."""
-    parts = []
-    for key, value in outputs.items():
-        if key == "traceback" or not isinstance(value, (str, int, float)):
-            continue
-        text = f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}"
-        parts.append(text if len(text) <= 80 else text[:77] + "…")
-    line = ", ".join(parts)
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """The short outputs of a finished job as one line (paths, steps, numbers, nested scores flattened).
+    Images, arrays and other bulky values are left out (the thumbnail shows an image): printed, they broke
+    the panel's layout. See :func:`studio.ui.result_view.outputs_line`."""
+    from .result_view import outputs_line
+
+    return outputs_line(outputs, limit)
 
 
 class JobPanel(QWidget):
@@ -128,7 +124,7 @@ class JobPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.handle: JobHandle | None = None
-        self.title = QLabel("No job running. Start one with File ▸ Train…")
+        self.title = QLabel("No job running. Start one with File ▸ Train on my folder…")
         self.title.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
@@ -233,6 +229,18 @@ class JobPanel(QWidget):
             self.score_curve.set_history(scores)
             self.score_curve.setVisible(True)
 
+    def _show_result_image(self, outputs: dict) -> None:
+        """The job's picture (an image output, or the image file it wrote) as the panel's thumbnail."""
+        from .result_view import result_pixels
+
+        pixels = result_pixels(outputs)
+        if pixels is not None:
+            self.preview.setPixmap(
+                QPixmap.fromImage(array_to_qimage(pixels)).scaled(
+                    self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
+
     def _on_finished(self, result: JobResult) -> None:
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("Cancel")
@@ -240,5 +248,6 @@ class JobPanel(QWidget):
             self.bar.setValue(1000)
         self.bar.setFormat(result.status)
         self.status.setText(result.message + (f"\n{summary}" if (summary := outputs_summary(result.outputs)) else ""))
+        self._show_result_image(result.outputs)
         self._refresh_curves()
         self.jobFinished.emit(result)

@@ -92,7 +92,7 @@ class LatentPanel(QWidget):
                 h.addWidget(rnd)
                 group("Seed").addWidget(row)
             elif c.kind == "choice" and c.options:
-                combo = SearchableCombo(list(c.options))
+                combo = SearchableCombo(list(c.options), labels=list(getattr(c, "option_labels", ()) or ()))
                 combo.setToolTip(c.help or f"type to search {len(c.options)} options")
                 combo.choiceMade.connect(lambda value, name=c.name: self._label_changed(name, value))
                 row = QWidget()

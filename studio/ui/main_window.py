@@ -69,7 +69,7 @@ CANVAS_GREY = 48  # grid gaps on the canvas blend into its background (exports u
 def no_models_text() -> str:
     return (
         "No models installed yet.\n\n"
-        "• Train one: File ▸ Train…  or  studio train csgan --data FOLDER_OF_IMAGES\n"
+        "• Train one: File ▸ Train on my folder…  or  studio train csgan --data FOLDER_OF_IMAGES\n"
         f"• Or copy NAME.safetensors + NAME.json into {user_models_dir()}\n"
         "• Or open a checkpoint: File ▸ Open checkpoint… (Ctrl+O), or drop it on this window."
     )
@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
             tip="blend pixels when zoomed in (off: crisp pixels)",
         )
         self.act_help_models = self._action(
-            "Getting models", lambda: QMessageBox.information(self, "Getting models", no_models_text())
+            "Getting models", lambda: QMessageBox.information(self, "Getting models", self.getting_models_text())
         )
         self.act_about = self._action(
             "About GAN Studio",
@@ -478,6 +478,11 @@ class MainWindow(QMainWindow):
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.show()
         self._error_box = box
+
+    def getting_models_text(self) -> str:
+        from .help_text import getting_models_text  # says what is installed, then how to get more
+
+        return getting_models_text(len(self.store.entries))
 
     def refresh_models(self) -> None:
         self.store.refresh()

@@ -9,12 +9,20 @@ from PySide6.QtWidgets import QComboBox, QCompleter, QWidget
 class SearchableCombo(QComboBox):
     choiceMade = Signal(str)  # only for real options, never half-typed text
 
-    def __init__(self, options: list[str], current: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        options: list[str],
+        current: str | None = None,
+        parent: QWidget | None = None,
+        labels: list[str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.addItems(options)
-        completer = QCompleter(options, self)
+        # what is shown and typed (``labels``, e.g. "google → twitter") vs what is stored ("a2b")
+        self.labels = list(labels) if labels and len(labels) == len(options) else list(options)
+        self.addItems(self.labels)
+        completer = QCompleter(self.labels, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
@@ -30,9 +38,10 @@ class SearchableCombo(QComboBox):
             self.choiceMade.emit(self.options[index])
 
     def _pick_text(self, text: str) -> None:
-        if text in self.options:
-            self.set_choice(text)
-            self.choiceMade.emit(text)
+        if text in self.labels:
+            option = self.options[self.labels.index(text)]
+            self.set_choice(option)
+            self.choiceMade.emit(option)
 
     def set_choice(self, option: str) -> None:
         if option in self.options:
@@ -42,4 +51,6 @@ class SearchableCombo(QComboBox):
 
     def choice(self) -> str:
         text = self.currentText()
-        return text if text in self.options else (self.options[0] if self.options else "")
+        if text in self.labels:
+            return self.options[self.labels.index(text)]
+        return self.options[0] if self.options else ""

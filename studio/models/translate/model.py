@@ -59,7 +59,9 @@ class TranslatorModel(LoadedModel):
                 "Direction",
                 default="a2b",
                 options=DIRECTIONS,
-                help=f"a2b: {self.domains[0]} → {self.domains[-1]}; b2a: the reverse",
+                # the Translate tool's words, so Controls and the tool read alike (issue 17 item 8)
+                option_labels=(f"{self.domains[0]} → {self.domains[-1]}", f"{self.domains[-1]} → {self.domains[0]}"),
+                help=f"{self.domains[0]} → {self.domains[-1]} or the reverse",
             )
         ]
         if n:
