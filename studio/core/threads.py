@@ -13,6 +13,8 @@ The policy (a user's own environment variables always win):
 - ``OMP_WAIT_POLICY=PASSIVE``: idle workers sleep instead of spinning.
 - intra-op threads: torch's default (the physical cores); ``STUDIO_THREADS=N`` (or ``OMP_NUM_THREADS``)
   sets another count. A training job narrows it for its run with ``--threads`` (the Trainer).
+- job threads in the window run at a lower priority (nice +2, ``STUDIO_JOB_NICE``) than its render thread, so a slider's
+  frame goes first while a job uses every idle cycle (the CLI runs its job in the main thread as is).
 - the render thread sets its own count before each render (OpenMP keeps the count per calling thread):
   one thread for a single frame, the process's count for a grid (``STUDIO_RENDER_THREADS=N`` fixes it).
   A single 64 px frame gains little from a second thread, and under load a parallel region waits for
@@ -69,6 +71,29 @@ def set_threads_here(n: int) -> None:
         ctypes.CDLL(None).omp_set_num_threads(ctypes.c_int(int(n)))
     except (AttributeError, OSError):
         torch.set_num_threads(int(n))
+
+
+JOB_NICE = 2  # CFS weight 0.64 of a normal thread: renders first, a job still keeps most of its share
+
+
+def lower_priority_here(nice: int | None = None) -> bool:
+    """Lower the calling thread's CPU priority (Linux: a thread's own nice value). The window runs jobs
+    (training, scoring) in threads of the same process as its renders; a lower priority for the job
+    threads lets a slider's frame through first while the job still gets every idle cycle. True when it
+    took effect (elsewhere it is a no-op)."""
+    import threading
+
+    if nice is None:
+        text = os.environ.get("STUDIO_JOB_NICE", "").strip()
+        nice = int(text) if text.isdigit() else JOB_NICE
+    if nice <= 0:
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + int(nice))
+        return True
+    except (AttributeError, OSError):
+        return False
 
 
 def thread_policy() -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from studio.core.jobs import CancelToken, JobResult, Progress, quality_scores, run_job
+from studio.core.threads import lower_priority_here
 
 # every job thread that was started and has not been seen to end (kept alive by this set, see above)
 _THREADS: set[_JobThread] = set()
@@ -64,6 +65,7 @@ class _JobThread(QThread):
 
     def run(self) -> None:  # runs in the job thread
         h = self.handle
+        lower_priority_here()  # the window's renders go first (studio.core.threads)
         result = run_job(h.job, h._on_progress, h.token)
         h.result_in_thread = result
         try:

@@ -72,3 +72,28 @@ def test_a_threads_own_count_does_not_leak_to_later_threads():
         t.join()
     assert seen["render"] == 1
     assert seen["job"] == default == torch.get_num_threads()
+
+
+def test_a_job_thread_runs_below_the_render_thread():
+    import threading
+
+    import pytest
+
+    from studio.core.threads import JOB_NICE, lower_priority_here
+
+    if not hasattr(os, "getpriority"):
+        pytest.skip("no per-thread priorities here")
+    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: dict[str, int] = {}
+
+    def job() -> None:
+        tid = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, tid)
+        if lower_priority_here():
+            seen["delta"] = os.getpriority(os.PRIO_PROCESS, tid) - before
+
+    t = threading.Thread(target=job)
+    t.start()
+    t.join()
+    assert seen.get("delta") == JOB_NICE
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before  # only that thread
