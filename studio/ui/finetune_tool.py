@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -94,6 +95,10 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
 
         d = FinetuneConfig()
         self.model_label = QLabel("")
+        # a fine-tuned model's long name must not widen the side panel (issue 17 item 7): the label takes
+        # the width it is given (the whole name in its tooltip), and never wraps — a label that changes
+        # height would move the buttons below it
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.painting_view = PixelView("Drop a painting here\nor use Open painting…")
         self.open_button = QPushButton("Open painting…")
         self.open_button.clicked.connect(self.open_dialog)
@@ -105,7 +110,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         )
         self.layers.currentIndexChanged.connect(self._show_trained)
         self.trained_label = QLabel("")
-        self.trained_label.setWordWrap(True)
+        self.trained_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.style_weight = self._dspin(0, 1e6, d.style_weight, "weight of the Gram style loss")
         self.content_weight = self._dspin(0, 1e6, d.content_weight, "weight of the content loss vs G_C")
         self.tv_weight = self._dspin(0, 1e6, d.tv_weight, "weight of the total-variation (smoothness) loss")
@@ -141,14 +146,29 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.painting_view, 1)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.preview, 2)
-        layout.addWidget(self.curves, 1)
-        layout.addWidget(self.chart, 1)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
+        # buttons never move (issue 17 item 7: a preview appearing below re-balanced a stretchy painting
+        # view above, and the Cancel button slid away from the cursor): the painting, the form and the
+        # buttons sit in a block of fixed height; only what is below them shares the rest
+        self.painting_view.setFixedHeight(140)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.painting_view)
+        top_layout.addLayout(form)
+        top_layout.addLayout(buttons)
+        top.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        layout.addWidget(top)
+        # what grows and changes (preview, curves, chart, status) shares the rest and never asks for room
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.preview, 2)
+        bottom_layout.addWidget(self.curves, 1)
+        bottom_layout.addWidget(self.chart, 1)
+        bottom_layout.addWidget(self.progress)
+        bottom_layout.addWidget(self.status)
+        bottom.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        layout.addWidget(bottom, 1)
         if hasattr(window, "modelChanged"):
             window.modelChanged.connect(lambda _mid: self.refresh_model())
         self.refresh_model()
@@ -198,6 +218,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         model_id = getattr(self.main_window, "current_model_id", None)
         mid = model_id() if callable(model_id) else None
         self.model_label.setText(mid or "(no model)" if ok else f"{mid or 'no model'}: cannot be fine-tuned")
+        self.model_label.setToolTip(self.model_label.text())
         self.start_button.setEnabled(ok)
         self._show_trained()
 
@@ -206,6 +227,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         names = getattr(self, "layer_names", [])
         chosen = names if k == 0 else names[-k:]
         self.trained_label.setText("trains: " + ", ".join(chosen) if chosen else "")
+        self.trained_label.setToolTip(self.trained_label.text())
 
     # -- painting ------------------------------------------------------------------------------------
     def open_dialog(self) -> None:

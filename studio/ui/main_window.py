@@ -864,6 +864,10 @@ class MainWindow(QMainWindow):
                         spec.menu_title.rstrip("…. "), spec.factory(self), Qt.DockWidgetArea.RightDockWidgetArea
                     )
                     dock.setObjectName(f"tool-{spec.id}")
+                    from .tool_tabs import install_tool_tabs, name_tool_dock  # short names, vertical tabs
+
+                    name_tool_dock(dock, spec.menu_title)
+                    install_tool_tabs(self)
                     # a tab beside Controls, so opening a tool never squeezes the sliders away
                     self.tabifyDockWidget(self.controls_dock, dock)
                     self._tool_docks[spec.id] = dock

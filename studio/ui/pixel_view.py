@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
@@ -26,6 +26,15 @@ class PixelView(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setStyleSheet("QLabel { border: 1px solid palette(mid); }")
         self.pixels: np.ndarray | None = None
+
+    def sizeHint(self) -> QSize:
+        """Constant: the picture never asks for room. A QLabel's hint is its pixmap's size, so showing a
+        preview re-balanced the panel and moved the buttons under the cursor (the fine-tune Cancel,
+        issue 17 item 7); the view still grows with the space it is given (Expanding)."""
+        return QSize(self.minimumWidth(), self.minimumHeight())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.minimumWidth(), self.minimumHeight())
 
     def set_pixels(self, pixels: np.ndarray | None) -> None:
         self.pixels = pixels

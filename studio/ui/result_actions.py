@@ -146,6 +146,7 @@ class ResultActions(QWidget):
             act.triggered.connect(lambda _c=False, k=t.key: self.send(k))
             self.actions_by_key[t.key] = act
         self.send_button.setMenu(self.menu)
+        self.send_button.setMinimumWidth(self.send_button.sizeHint().width() + 18)  # room for the menu arrow
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         for w in (self.save_button, self.keep_button, self.send_button):
