@@ -8,8 +8,9 @@
    plain    the same network on the same inputs (captured from the studio's own call), in plain PyTorch
             variants: fp32, fp32 channels_last, bf16 weights channels_last, bf16 autocast, fp32 and bf16
             frozen TorchScript graphs (and torch.compile of the bf16 copy with --compile: minutes here)
-   Rounds alternate the order of the variants (blocks of calls), so load changes hit all alike. Prints
-   the medians and the share of best = best plain median / studio median (target >= 0.8).
+   Two screening rounds (the order rotating, blocks of calls) pick the best plain variant; then it and
+   the studio alternate for --rounds rounds. Prints the medians (the best one's and the studio's from
+   the final rounds) and the share of best = best plain median / studio median (target >= 0.8).
 2. Under load: a competing busy process (a 1-thread matmul loop, started here) runs while slider-like
    requests (a new state every 15 ms, one at a time) go through the render engine in child processes:
    the studio's policy (OMP_WAIT_POLICY=PASSIVE, one render thread for a single frame), PASSIVE with two
@@ -331,9 +332,16 @@ def bench_share(args) -> list[tuple[str, int, float]]:
                 break
             net, inputs = calls[0]
             variants = plain_variants(net, inputs, args.compile)
-            variants["studio"] = lambda states=states, m=studio: to_uint8(m.render(states))
-            med = alternate(variants, args.rounds, 6 if n == 1 else 2)
-            best_name = min((k for k in med if k != "studio"), key=med.__getitem__)
+            block = 6 if n == 1 else 2
+            # screen the plain variants (two rounds), then alternate the best one with the studio: slow fp32
+            # variants in the same rotation disturb whatever runs next on a loaded machine
+            screen = alternate(variants, 2, block)
+            best_name = min(screen, key=screen.__getitem__)
+            final = {
+                best_name: variants[best_name],
+                "studio": lambda states=states, m=studio: to_uint8(m.render(states)),
+            }
+            med = {**screen, **alternate(final, args.rounds, block)}
             share = med[best_name] / med["studio"]
             shares.append((name, n, share))
             cells = "  ".join(f"{k} {v:.2f}" for k, v in med.items())

@@ -155,9 +155,16 @@ class FastNet:
         if kwargs or ref.training or not _fast_path_allowed():
             self.calls["reference"] += 1
             return ref(*args, **kwargs)
-        fast = self._fast_copy()
-        inputs = tuple(_map_tensors(a, lambda t: _to_fast(t, self._dtype)) for a in args)
-        key = (self._version, *((tuple(t.shape), t.dtype) if isinstance(t, torch.Tensor) else type(t) for t in inputs))
+        fast = self._fast
+        if fast is None or self._weights_version() != self._version:
+            fast = self._fast_copy()
+        dtype = self._dtype
+        if all(isinstance(a, torch.Tensor) for a in args):  # the common case, kept short: it runs per frame
+            inputs = tuple(_to_fast(a, dtype) for a in args)
+            key: tuple = (self._version, *((a.shape, a.dtype) for a in inputs))
+        else:
+            inputs = tuple(_map_tensors(a, lambda t: _to_fast(t, dtype)) for a in args)
+            key = (self._version, *((t.shape, t.dtype) if isinstance(t, torch.Tensor) else type(t) for t in inputs))
         graph = self._graphs.get(key)
         with torch.inference_mode():
             if graph is not None:
@@ -168,6 +175,8 @@ class FastNet:
                 out = fast(*inputs)
                 if self._freeze and all(isinstance(t, torch.Tensor) for t in inputs):
                     self._schedule_freeze(key, fast, inputs, out)
+        if isinstance(out, torch.Tensor):
+            return out.float().contiguous() if out.is_floating_point() else out
         return _map_tensors(out, _to_fp32)
 
     def frozen_shapes(self) -> int:
