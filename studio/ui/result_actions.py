@@ -212,8 +212,11 @@ def offer_plain_picture(window: Any, path: str | Path, problem: Exception) -> bo
     text = f"{path.name} holds no GAN Studio state: it is a picture, not an export. Use it in a tool?"
     window.last_error = text  # the drop's outcome reads like any other message
     window.statusBar().showMessage(text, 15000)
+    from shiboken6 import isValid
+
     for old in PLAIN_BOXES:
-        old.close()
+        if isValid(old):  # a box of a window that is gone was deleted with it
+            old.close()
     PLAIN_BOXES.clear()
     box = QMessageBox(QMessageBox.Icon.Information, "A picture", text, QMessageBox.StandardButton.Close, window)
     keys: dict[Any, str] = {}
