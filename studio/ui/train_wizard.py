@@ -308,9 +308,17 @@ class TrainWizard(QDialog):
 
             def work(dest=dest, folder=folder, grouped=grouped) -> None:
                 report = check_folder(folder, target=target, grouped=grouped, cancelled=cancel.is_set)
-                self._bridge.checked.emit(gen, dest, report)
+                self._send(self._bridge.checked, gen, dest, report)
 
             threading.Thread(target=work, name=f"data-check-{dest}", daemon=True).start()
+
+    @staticmethod
+    def _send(signal: Any, *args: Any) -> None:
+        """Emit from a worker thread; the wizard may have been closed and deleted meanwhile."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            pass
 
     def _on_checked(self, gen: int, dest: str, report: DataReport) -> None:
         if gen != self._generation or dest not in self.check_labels:
@@ -357,11 +365,11 @@ class TrainWizard(QDialog):
                         opts["ema"] = 0.0
                     job = family.make_job(TRAIN, **opts)
                     times = measure_step_times(job, device=device, cancelled=cancel.is_set)
-                self._bridge.timed.emit(gen, times)
+                self._send(self._bridge.timed, gen, times)
             except JobCancelled:
                 return
             except Exception as exc:  # an estimate is a nicety: any failure is a line, never a crash
-                self._bridge.timed.emit(gen, f"no time estimate ({exc})")
+                self._send(self._bridge.timed, gen, f"no time estimate ({exc})")
 
         threading.Thread(target=work, name="step-timing", daemon=True).start()
 
