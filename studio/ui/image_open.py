@@ -18,10 +18,14 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from studio.core.errors import StudioError
 from studio.core.images import ImageTooLarge, load_image, scaled_size
 
+# what a too-large picture is scaled down to: 16 MP (4000×4000) is plenty for every tool (Stylize works at
+# up to 1024 px, the translators tile) and decodes in seconds (a JPEG at 1/2 or 1/4 of its size)
+SCALE_DOWN_TO = 16_000_000
+
 
 def scale_down_question(exc: ImageTooLarge) -> str:
     w, h = exc.size
-    tw, th = scaled_size(exc.size, exc.max_pixels)
+    tw, th = scaled_size(exc.size, min(exc.max_pixels, SCALE_DOWN_TO))
     return (
         f"{exc.path.name} is {w}×{h} pixels ({w * h / 1e6:.0f} megapixels), more than the "
         f"{exc.max_pixels / 1e6:.0f} megapixels the studio works on.\n\nOpen it scaled down to {tw}×{th}?"
@@ -50,7 +54,7 @@ def open_user_image(window: Any, path: str | Path, parent: QWidget | None = None
             window.show_message(f"{exc.path.name}: not opened")
             return None
         try:
-            img = load_image(path, scale_down=True)
+            img = load_image(path, max_pixels=min(exc.max_pixels, SCALE_DOWN_TO), scale_down=True)
         except StudioError as again:
             window.show_error(str(again))
             return None

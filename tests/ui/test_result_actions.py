@@ -114,7 +114,7 @@ def test_a_too_large_picture_is_offered_a_scale_down(tool_window, monkeypatch, t
     from studio.ui import image_open
 
     real = images.load_image
-    monkeypatch.setattr(image_open, "load_image", lambda p, **k: real(p, max_pixels=300, **k))
+    monkeypatch.setattr(image_open, "load_image", lambda p, max_pixels=300, **k: real(p, min(max_pixels, 300), **k))
     asked = []
     monkeypatch.setattr(image_open, "ask_scale_down", lambda parent, exc: asked.append(exc) or True)
     translate = _panel(tool_window, "translate")
