@@ -70,6 +70,9 @@ class CANConfig:
         return cls(**{k: v for k, v in dict(data).items() if k in known})
 
 
+DISCRIMINATORS = ("plain", "projected")
+
+
 @dataclass
 class TrainConfig:
     """CAN's own training recipe. Defaults follow the report: Adam, G lr 1e-3, D lr 1e-4, 2 G steps per D step.
@@ -94,6 +97,11 @@ class TrainConfig:
     index_size: int = 256  # training images stored in the checkpoint for "nearest training images"
     half: bool = False  # store the final model's float weights as float16 (halves the file)
     augment: str = "none"  # DiffAugment of D's inputs, e.g. "translation,cutout" (colour is a style cue)
+    # the real/fake judge: "plain" (the report: D's own real/fake head, BCE) or "projected" (Sauer et al. 2021:
+    # a frozen EfficientNet-Lite0 with random projections and small heads, hinge loss, DiffAugment of its
+    # inputs); D keeps its style head either way, and the ambiguity loss reads it
+    discriminator: str = "plain"
+    projected_augment: str = "color,translation,cutout"  # DiffAugment of the projected D's inputs only
 
     def __post_init__(self) -> None:
         if not isinstance(self.ratio, int) or self.ratio < 1:
@@ -107,5 +115,10 @@ class TrainConfig:
         from .losses import check_form
 
         check_form(self.ambiguity)
+        if self.discriminator not in DISCRIMINATORS:
+            raise StudioError(
+                f"--discriminator must be one of {', '.join(DISCRIMINATORS)} (got {self.discriminator!r})"
+            )
+        parse_policy(self.projected_augment)
 
         parse_policy(self.augment)  # a bad policy raises a StudioError

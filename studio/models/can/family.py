@@ -12,7 +12,7 @@ from studio.core.checkpoint import ModelCard, load_module_tensors
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
 
-from .config import ARCHES, OUTPUT_MAPS, CANConfig, TrainConfig
+from .config import ARCHES, DISCRIMINATORS, OUTPUT_MAPS, CANConfig, TrainConfig
 from .losses import AMBIGUITY_FORMS
 
 
@@ -90,6 +90,13 @@ class CANFamily(Family):
             metavar="POLICY",
             help="DiffAugment of D's inputs against D takeover on small data: a comma list of "
             "translation, cutout, color (default none; colour is a style cue, avoid it)",
+        )
+        p.add_argument(
+            "--discriminator",
+            choices=DISCRIMINATORS,
+            default=t.discriminator,
+            help="real/fake judge: plain (the report's D head, BCE) or projected (Sauer et al. 2021: frozen "
+            "EfficientNet-Lite0 features, random projections, hinge loss, DiffAugment); D's style head stays",
         )
         p.add_argument("--arch", choices=ARCHES, default=c.arch, help="report (UCLA) or dcgan (deeper, for GPUs)")
         p.add_argument("--image-size", type=argtypes.int_range(16, 1024), default=c.image_size)

