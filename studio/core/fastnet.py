@@ -166,17 +166,22 @@ class FastNet:
             inputs = tuple(_map_tensors(a, lambda t: _to_fast(t, dtype)) for a in args)
             key = (self._version, *((t.shape, t.dtype) if isinstance(t, torch.Tensor) else type(t) for t in inputs))
         graph = self._graphs.get(key)
-        with torch.inference_mode():
-            if graph is not None:
-                self.calls["frozen"] += 1
-                out = graph(*inputs)
-            else:
-                self.calls["fast"] += 1
-                out = fast(*inputs)
-                if self._freeze and all(isinstance(t, torch.Tensor) for t in inputs):
-                    self._schedule_freeze(key, fast, inputs, out)
-        if isinstance(out, torch.Tensor):
-            return out.float().contiguous() if out.is_floating_point() else out
+        if graph is not None and torch.is_inference_mode_enabled():  # the render thread's case: no context
+            self.calls["frozen"] += 1
+            out = graph(*inputs)
+        else:
+            with torch.inference_mode():
+                if graph is not None:
+                    self.calls["frozen"] += 1
+                    out = graph(*inputs)
+                else:
+                    self.calls["fast"] += 1
+                    out = fast(*inputs)
+                    if self._freeze and all(isinstance(t, torch.Tensor) for t in inputs):
+                        self._schedule_freeze(key, fast, inputs, out)
+        if isinstance(out, torch.Tensor) and out.is_floating_point():
+            # one pass from bf16 channels_last to fp32 contiguous (not .float() then .contiguous())
+            return torch.empty(out.shape, dtype=torch.float32, device=out.device).copy_(out)
         return _map_tensors(out, _to_fp32)
 
     def frozen_shapes(self) -> int:
