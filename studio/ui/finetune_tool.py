@@ -202,7 +202,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         return Path(path) if path else None
 
     def refresh_model(self) -> None:
-        from studio.models.csgan.finetune import generator_layer_names
+        from studio.models.csgan.finetune import FinetuneConfig, generator_layer_names
 
         model = self.main_window.current_model() if callable(getattr(self.main_window, "current_model", None)) else None
         names = generator_layer_names(model) if model is not None else []
@@ -212,7 +212,7 @@ class FinetunePanel(AcceptsFileDrops, QWidget):
         self.layers.addItem(f"whole generator ({len(names)} layers)", 0)
         for k in range(1, len(names)):
             self.layers.addItem(f"last {k}", k)
-        self.layers.setCurrentIndex(0)
+        self.layers.setCurrentIndex(max(0, self.layers.findData(FinetuneConfig().layers)))  # the measured default
         self.layers.blockSignals(False)
         ok = bool(names)
         model_id = getattr(self.main_window, "current_model_id", None)

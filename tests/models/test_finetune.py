@@ -84,7 +84,7 @@ def painting(tmp_path):
 
 
 def _job(parent, painting, tmp_path, out=None, resume=False, trainer=None, **cfg):
-    base = dict(steps=6, batch=4, preview_every=2, checkpoint_every=0, style_weight=10.0, size=32)
+    base = dict(steps=6, batch=4, preview_every=2, checkpoint_every=0, style_weight=10.0, size=32, layers=0)
     base.update(cfg)
     return FinetuneJob(
         parent,
