@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Build a photo → painting translation set from Debian packages: ``data/photo2painting/``.
+
+Sources (each fetched with ``apt-get download`` and unpacked with ``dpkg -x``, never at app start):
+
+- ``gcompris-qt-data``: the ~22 public-domain paintings of ``rcc/paintings.rcc`` (reassembled from
+  their puzzle pieces with ``prepare_paintings.py``'s helpers), the Van Gogh paintings of
+  ``rcc/details.rcc``, and its photos: 33 animal photos of ``rcc/erase.rcc`` (1920×1080) and the 49
+  monument photos of ``rcc/explore_monuments.rcc`` (~1024 px). Per-file licences (CC-BY, CC-BY-SA,
+  public domain) are listed in the package's ``copyright`` file, which is copied next to the data.
+- ``mate-backgrounds``: the ``nature/`` wallpapers, photographs (GPL-2+).
+- ``palapeli-data``: the puzzle collection's photos (each ``.desktop`` file names its licence).
+
+Domain A is photos, domain B paintings. Each *source image* goes wholly to train or to held-out
+(``--holdout`` of each source, seeded), so no crop of a held-out image is ever trained on. Every image is
+resized so its short side is ``--scale`` px, then cut into random ``--size`` px crops: ``--crops-a`` /
+``--crops-b`` per training image, ``--test-crops`` per held-out image. Output::
+
+    data/photo2painting/{trainA,trainB,testA,testB}/<source>-<image>-<k>.png
+    data/photo2painting/dataset.json     sources, licences, which image went where, counts, the command
+    data/photo2painting/LICENCE.txt      one line per source image + the packages' copyright files
+
+``trainA``/``trainB`` are what ``studio train cyclegan --a ... --b ...`` reads; ``testA``/``testB`` what
+``studio eval --measure translation --a ... --b ...`` reads. ``--baseline-kid`` also stores the KID of the
+untranslated held-out photos to the held-out painting crops (the number a translator must beat).
+
+Usage: ``python scripts/prepare_photo2painting.py [--out data/photo2painting] [--cache /tmp/photo2painting]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import prepare_paintings  # a sibling script: its board parser and piece assembler
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GCOMPRIS = "gcompris-qt-data"
+MATE = "mate-backgrounds"
+PALAPELI = "palapeli-data"
+RCC_DIR = "usr/share/gcompris-qt/rcc"
+ACTIVITIES = ":/gcompris/src/activities"
+GCOMPRIS_PHOTO_LICENCE = (
+    "photo from Wikimedia Commons as shipped in Debian gcompris-qt-data; CC-BY / CC-BY-SA / public domain "
+    "per file, see LICENCE-gcompris-qt-data.txt"
+)
+DETAILS_PAINTING = re.compile(r"gogh|tanguy|auvers", re.I)  # details.rcc: Van Gogh paintings among photos
+
+
+@dataclass
+class Source:
+    """One source image: where it came from, its domain ('A' photo / 'B' painting) and its licence."""
+
+    key: str  # unique, file-name safe: '<source>-<name>'
+    domain: str
+    origin: str  # package path or resource path
+    licence: str
+    image: Image.Image
+
+
+def fetch_package(package: str, cache: Path) -> Path:
+    """``cache/<package>/root``: the package unpacked (downloaded with ``apt-get download`` when needed)."""
+    work = cache / package
+    root = work / "root"
+    if root.is_dir() and any(root.iterdir()):
+        return root
+    work.mkdir(parents=True, exist_ok=True)
+    debs = sorted(work.glob(f"{package}_*.deb"))
+    if not debs:
+        if shutil.which("apt-get") is None:
+            raise SystemExit(f"apt-get is not available; put a {package} .deb in {work}")
+        subprocess.run(["apt-get", "download", package], cwd=work, check=True)
+        debs = sorted(work.glob(f"{package}_*.deb"))
+        if not debs:
+            raise SystemExit(f"apt-get download {package} left no .deb in {work}")
+    subprocess.run(["dpkg", "-x", str(debs[-1]), str(root)], check=True)
+    return root
+
+
+def _resources(prefix: str) -> list[str]:
+    from PySide6.QtCore import QDirIterator
+
+    it = QDirIterator(prefix, QDirIterator.IteratorFlag.Subdirectories)
+    out = []
+    while it.hasNext():
+        out.append(it.next())
+    return sorted(out)
+
+
+def _open_resource(path: str) -> Image.Image:
+    with Image.open(io.BytesIO(prepare_paintings.read_resource(path))) as im:
+        return im.convert("RGB")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60]
+
+
+def gcompris_sources(root: Path, min_side: int) -> list[Source]:
+    """Paintings (paintings.rcc boards, details.rcc Van Goghs) and photos (erase, explore_monuments)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QResource
+
+    rcc = root / RCC_DIR
+    for name in ("paintings", "details", "erase", "explore_monuments"):
+        if (rcc / f"{name}.rcc").exists() and not QResource.registerResource(str(rcc / f"{name}.rcc")):
+            raise SystemExit(f"{rcc / name}.rcc: Qt could not mount this resource file")
+    out: list[Source] = []
+    for board in _resources(f"{prepare_paintings.PREFIX}/board"):
+        title, w, h, pieces = prepare_paintings.parse_board(prepare_paintings.read_resource(board).decode("utf-8"))
+        if not pieces or not w or not h:
+            continue
+        rgba = prepare_paintings.assemble(pieces, w, h)
+        rgb = Image.new("RGB", rgba.size, (255, 255, 255))
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
+        name = prepare_paintings.slug(title, Path(board).stem)
+        out.append(Source(f"gcompris-{name}", "B", board, f"{title}: {prepare_paintings.LICENCE}", rgb))
+    images = (".webp", ".jpg", ".jpeg", ".png")
+    for path in _resources(f"{ACTIVITIES}/details/resource/image"):
+        stem = Path(path).stem.removesuffix("_background")
+        if path.endswith("_background.webp") and DETAILS_PAINTING.search(stem):
+            out.append(Source(f"gcompris-{_slug(stem)}", "B", path, prepare_paintings.LICENCE, _open_resource(path)))
+    for activity in ("erase", "explore_monuments"):
+        for path in _resources(f"{ACTIVITIES}/{activity}/resource"):
+            if not path.lower().endswith(images):
+                continue
+            img = _open_resource(path)
+            if min(img.size) < min_side:
+                continue  # icons, buttons and thumbnails
+            key = f"gcompris-{_slug(Path(path).stem)}"
+            out.append(Source(key, "A", path, GCOMPRIS_PHOTO_LICENCE, img))
+    return out
+
+
+def mate_sources(root: Path, min_side: int) -> list[Source]:
+    """The photographs of mate-backgrounds (``nature/``; the other folders are drawn abstracts)."""
+    out = []
+    for path in sorted((root / "usr/share/backgrounds/mate/nature").glob("*.jp*g")):
+        with Image.open(path) as im:
+            img = im.convert("RGB")
+        if min(img.size) >= min_side:
+            out.append(
+                Source(f"mate-{_slug(path.stem)}", "A", str(path.relative_to(root)), "GPL-2+ (mate-backgrounds)", img)
+            )
+    return out
+
+
+def palapeli_sources(root: Path, min_side: int) -> list[Source]:
+    """The photos of palapeli's puzzle collection, with the licence each ``.desktop`` file states."""
+    out = []
+    for path in sorted((root / "usr/share/palapeli/collection").glob("*.jpg")):
+        desktop = path.with_suffix(".desktop")
+        text = desktop.read_text(encoding="utf-8", errors="replace") if desktop.exists() else ""
+        lic = re.search(r"^X-KDE-PluginInfo-License=(.+)$", text, re.M)
+        author = re.search(r"^X-KDE-PluginInfo-Author=(.+)$", text, re.M)
+        licence = (lic.group(1).strip() if lic else "GPL-2+ (palapeli-data)") + (
+            f", by {author.group(1).strip()}" if author else ""
+        )
+        with Image.open(path) as im:
+            img = im.convert("RGB")
+        if min(img.size) >= min_side:
+            out.append(Source(f"palapeli-{_slug(path.stem)}", "A", str(path.relative_to(root)), licence, img))
+    return out
+
+
+def split_by_image(sources: list[Source], holdout: float, seed: int) -> dict[str, str]:
+    """{key: 'train' | 'test'}: per domain and package, a seeded ``holdout`` share of whole images."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for s in sources:
+        groups.setdefault((s.domain, s.key.split("-")[0]), []).append(s.key)
+    rng = random.Random(seed)
+    split = {}
+    for _, keys in sorted(groups.items()):
+        keys = sorted(keys)
+        rng.shuffle(keys)
+        n_test = round(len(keys) * holdout) if len(keys) > 1 else 0
+        for i, k in enumerate(keys):
+            split[k] = "test" if i < n_test else "train"
+    return split
+
+
+def random_crops(img: Image.Image, scale: int, size: int, count: int, rng: random.Random) -> list[Image.Image]:
+    """``count`` random ``size`` px squares of the image resized to a ``scale`` px short side."""
+    f = scale / min(img.size)
+    w, h = max(size, round(img.width * f)), max(size, round(img.height * f))
+    small = img.resize((w, h), Image.Resampling.LANCZOS)
+    out = []
+    for _ in range(count):
+        x, y = rng.randint(0, w - size), rng.randint(0, h - size)
+        out.append(small.crop((x, y, x + size, y + size)))
+    return out
+
+
+def write_crops(
+    sources: list[Source], split: dict[str, str], out: Path, scale: int, size: int, crops: dict[str, int], seed: int
+) -> dict[str, int]:
+    """The four folders of crops; the count in each."""
+    counts = {f: 0 for f in ("trainA", "trainB", "testA", "testB")}
+    for f in counts:
+        (out / f).mkdir(parents=True, exist_ok=True)
+    for s in sources:
+        part = split[s.key]
+        folder = f"{part}{s.domain}"
+        n = crops["test"] if part == "test" else crops[s.domain]
+        rng = random.Random(f"{seed}-{s.key}")
+        for k, crop in enumerate(random_crops(s.image, scale, size, n, rng)):
+            crop.save(out / folder / f"{s.key}-{k:03d}.png", format="PNG")
+        counts[folder] += n
+    return counts
+
+
+def baseline_kid(test_a: Path, test_b: Path, size: int, feature_net: str = "mobilenet_v2", subsets: int = 100) -> dict:
+    """KID of the untranslated held-out photos to the held-out paintings, as studio.models.translate_eval
+    measures a translator's 'before' (same loader, feature network and subset size)."""
+    from studio.metrics.features import batched, extract, load_feature_net
+    from studio.metrics.kid import kid
+    from studio.models.translate_eval import load_images
+
+    _, a = load_images(test_a, size)
+    _, b = load_images(test_b, size)
+    net = load_feature_net(feature_net, "cpu")
+    fa, fb = extract(net, batched(a, 32))[0], extract(net, batched(b, 32))[0]
+    half = max(2, min(1000, min(len(fa), len(fb)) // 2))
+    value, sd = kid(fa, fb, subsets=subsets, subset_size=half)
+    return {"feature_net": net.name, "size": size, "kid": round(value, 5), "kid_std": round(sd, 5), "subset_size": half}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "photo2painting")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/photo2painting-src"))
+    ap.add_argument("--sources", default=f"{GCOMPRIS},{MATE},{PALAPELI}", help="comma-separated packages to use")
+    ap.add_argument("--size", type=int, default=256, help="crop size in px")
+    ap.add_argument("--scale", type=int, default=384, help="short side the images are resized to before cropping")
+    ap.add_argument("--crops-a", type=int, default=40, help="random crops per training photo")
+    ap.add_argument("--crops-b", type=int, default=120, help="random crops per training painting")
+    ap.add_argument("--test-crops", type=int, default=10, help="random crops per held-out image")
+    ap.add_argument("--holdout", type=float, default=0.2, help="share of each source's images held out")
+    ap.add_argument("--min-side", type=int, default=300, help="skip images whose short side is smaller")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--baseline-kid", type=int, default=0, metavar="PX", help="also measure the baseline KID at PX")
+    args = ap.parse_args(argv)
+    if args.scale < args.size:
+        ap.error("--scale must be at least --size")
+
+    start = time.monotonic()
+    wanted = [s.strip() for s in args.sources.split(",") if s.strip()]
+    readers = {GCOMPRIS: gcompris_sources, MATE: mate_sources, PALAPELI: palapeli_sources}
+    unknown = [w for w in wanted if w not in readers]
+    if unknown:
+        ap.error(f"unknown source(s) {unknown}; known: {sorted(readers)}")
+    roots = {p: fetch_package(p, args.cache) for p in wanted}
+    sources: list[Source] = []
+    for p in wanted:
+        sources += readers[p](roots[p], args.min_side)
+    if not any(s.domain == "A" for s in sources) or not any(s.domain == "B" for s in sources):
+        raise SystemExit("need both photos (A) and paintings (B); check --sources")
+    split = split_by_image(sources, args.holdout, args.seed)
+
+    partial = args.out.with_name(f".{args.out.name}.partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    crops = {"A": args.crops_a, "B": args.crops_b, "test": args.test_crops}
+    counts = write_crops(sources, split, partial, args.scale, args.size, crops, args.seed)
+    packages = {}
+    for p in wanted:
+        copyright_file = roots[p] / "usr/share/doc" / p / "copyright"
+        if copyright_file.exists():
+            shutil.copyfile(copyright_file, partial / f"LICENCE-{p}.txt")
+        debs = sorted((args.cache / p).glob(f"{p}_*.deb"))
+        packages[p] = {
+            "deb": debs[-1].name if debs else None,
+            "images": sum(s.key.startswith(p.split("-")[0]) for s in sources),
+        }
+    info = {
+        "source": "Debian packages, fetched by scripts/prepare_photo2painting.py (apt-get download + dpkg -x)",
+        "domains": {"A": "photos", "B": "paintings"},
+        "packages": packages,
+        "size": args.size,
+        "scale": args.scale,
+        "crops": crops,
+        "holdout": args.holdout,
+        "seed": args.seed,
+        "counts": counts,
+        "images": {
+            s.key: {
+                "domain": s.domain,
+                "split": split[s.key],
+                "origin": s.origin,
+                "size": list(s.image.size),
+                "licence": s.licence,
+            }
+            for s in sources
+        },
+        "command": "python scripts/prepare_photo2painting.py " + " ".join(sys.argv[1:] if argv is None else argv),
+    }
+    (partial / "LICENCE.txt").write_text(
+        "Photos (A) and paintings (B) from Debian packages; each image's source and licence below; the "
+        "packages' copyright files are LICENCE-<package>.txt. Do not ship a model trained on this set without "
+        "honouring the CC-BY / CC-BY-SA attributions of the photos.\n"
+        + "".join(f"- {s.key} [{s.domain}, {split[s.key]}] {s.origin}: {s.licence}\n" for s in sources),
+        encoding="utf-8",
+    )
+    if args.baseline_kid:
+        print("measuring the baseline KID (untranslated held-out photos vs held-out paintings)…", file=sys.stderr)
+        info["baseline_kid"] = baseline_kid(partial / "testA", partial / "testB", args.baseline_kid)
+    (partial / "dataset.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    partial.rename(args.out)  # the folder appears complete or not at all
+    n_img = {
+        (d, p): sum(1 for s in sources if s.domain == d and split[s.key] == p) for d in "AB" for p in ("train", "test")
+    }
+    print(
+        f"photos: {n_img['A', 'train']} train / {n_img['A', 'test']} held-out images; paintings: "
+        f"{n_img['B', 'train']} / {n_img['B', 'test']}; crops: {counts}; {time.monotonic() - start:.0f} s",
+        file=sys.stderr,
+    )
+    if "baseline_kid" in info:
+        print(f"baseline KID (untranslated): {info['baseline_kid']}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
