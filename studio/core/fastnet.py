@@ -203,12 +203,19 @@ class FastNet:
             self._building.add(key)
         example = tuple(t.clone() for t in inputs)
         expected = _map_tensors(expected, lambda t: t.clone())
+        threads = torch.get_num_threads()  # the caller's count: the graph is built and warmed with it
         threading.Thread(
-            target=self._build, args=(key, fast, example, expected), name="studio-freeze", daemon=True
+            target=self._build, args=(key, fast, example, expected, threads), name="studio-freeze", daemon=True
         ).start()
 
-    def _build(self, key: tuple, fast: torch.nn.Module, example: tuple, expected: Any) -> None:
+    def _build(self, key: tuple, fast: torch.nn.Module, example: tuple, expected: Any, threads: int = 0) -> None:
         graph = None
+        if threads > 0:
+            # oneDNN keeps the kernels it creates here, for as many threads as this thread has: build them
+            # for the count of the thread that will run the graph (the render thread uses 1 for a frame)
+            from .threads import set_threads_here
+
+            set_threads_here(threads)
         try:
             with warnings.catch_warnings(), torch.inference_mode():
                 warnings.simplefilter("ignore")
