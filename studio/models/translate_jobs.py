@@ -27,8 +27,9 @@ AUTO_TILE = 512
 
 class ModelTranslateJob:
     """Translate ``image`` (a path or a PIL image) with ``model`` (a loaded translator, a model id or a
-    card path). Outputs ``{"image": HxWx3 uint8, "direction", "tiles", "model"}`` without ``out``; with
-    ``out`` a PNG (optionally input | output) is written and the outputs are its path and size."""
+    card path). Outputs ``{"image": HxWx3 uint8, "direction", "tiles", "model"}`` (plus "attention", an HxWx3
+    map, for a U-GAT-IT) without ``out``; with ``out`` a PNG (optionally input | output) is written and the
+    outputs are its path and size."""
 
     def __init__(
         self,
@@ -70,6 +71,10 @@ class ModelTranslateJob:
         result = TranslateImageJob(model, image, self.direction, tile, self.overlap).run(reporter)
         result["model"] = self.model_id
         if out is None:
+            from studio.models.ugatit.attention import attention_map, has_attention
+
+            if has_attention(model):  # U-GAT-IT: where its generator looked, for the Translate tool
+                result["attention"] = attention_map(model, image, self.direction)
             return result
         pixels = result["image"]
         if self.side_by_side:

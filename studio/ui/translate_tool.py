@@ -80,9 +80,14 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
 
         self.input_view = PixelView("Drop an image here\nor use Open image…", 160, 160)
         self.output_view = PixelView("translation", 160, 160)
+        # U-GAT-IT only: the generator's CAM attention (studio.models.ugatit.attention), brighter = more
+        self.attention_view = PixelView("attention", 160, 160)
+        self.attention_view.setToolTip("U-GAT-IT attention map: where the generator looked (bright = more)")
+        self.attention_view.setVisible(False)
         views = QHBoxLayout()
         views.addWidget(self.input_view, 1)
         views.addWidget(self.output_view, 1)
+        views.addWidget(self.attention_view, 1)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -169,6 +174,7 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.source_path, self.source_image = Path(path), img
         self.input_view.set_pixels(np.asarray(img, dtype=np.uint8))
         self.output_view.set_pixels(None)
+        self.attention_view.set_pixels(None)
         self.result = None
         self.result_actions.set_ready(False)
         self.status.setText(f"{self.source_path.name}: {img.width}×{img.height}")
@@ -236,6 +242,9 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.result = dict(result.outputs)
         pixels = self.result["image"]
         self.output_view.set_pixels(pixels)
+        attention = self.result.get("attention")
+        self.attention_view.set_pixels(attention)
+        self.attention_view.setVisible(attention is not None)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.result_actions.set_ready(True)
