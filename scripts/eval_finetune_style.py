@@ -12,6 +12,10 @@ the painting is seen (a) whole, its shorter side resized to that size, (b) as ra
 painting pixel per generated pixel ("x1"), (c) as crops two painting pixels per generated pixel ("x2");
 judge crops use another seed than training crops. "mean" averages the three.
 
+Content ("id"): the share of child images whose nearest parent sample (cosine of mean-centred VGG relu3_4
+maps, so a palette shift alone does not count) is the one with the same seed — 1.0 = each face is still its
+own face, 1/N = the content is gone (e.g. every sample became the same texture).
+
 Colour transfer: each parent sample's per-channel mean / std moved to the painting's, in Lab (Reinhard
 et al. 2001) and in RGB; the table keeps the better (lower) of the two, so the baseline is the strongest.
 
@@ -112,6 +116,19 @@ class Judge:
         }
         return {s: {k: g.mean(0) for k, g in self.grams(v).items()} for s, v in views.items()}
 
+    @torch.no_grad()
+    def identity(self, images: torch.Tensor, parent: torch.Tensor) -> float:
+        """Share of images whose nearest parent sample (cosine of centred relu3_4 maps) is their own seed:
+        1 = every face is still its own face, 1/N = the content is gone (all alike, or scrambled)."""
+
+        def embed(x: torch.Tensor) -> torch.Tensor:
+            f = torch.cat([self.net(x[i : i + 16], ["relu3_4"])["relu3_4"] for i in range(0, x.shape[0], 16)])
+            f = f - f.mean((2, 3), keepdim=True)  # per-channel means off: a colour shift is not a new face
+            return torch.nn.functional.normalize(f.flatten(1), dim=1)
+
+        sim = embed(images) @ embed(parent).T
+        return float((sim.argmax(1) == torch.arange(images.shape[0])).float().mean())
+
     def distance(self, images: torch.Tensor, targets: dict[str, dict[str, torch.Tensor]]) -> dict[str, float]:
         from studio.losses.gram import style_distance
 
@@ -200,7 +217,9 @@ def main() -> int:
         for name, settings in variants:
             card = finetune(args.model, painting, name, settings, args)
             c = read_card(card)
-            row[name] = judge.distance(render(card, args.seeds), targets)
+            child = render(card, args.seeds)
+            row[name] = judge.distance(child, targets)
+            row[name]["identity"] = judge.identity(child, parent)
             row[name + "_train"] = {
                 "style_start": c.metrics.get("style_loss_start"),
                 "style_end": c.metrics.get("style_loss_end"),
@@ -208,6 +227,7 @@ def main() -> int:
             }
         rows.append(row)
         cells = [f"{row[k]['mean']:.3f}" for k in ["parent", "colour"] + [n for n, _ in variants]]
+        cells += [f"id={row[n]['identity']:.2f}" for n, _ in variants]
         print(f"{painting.stem:<50} " + " ".join(cells), file=sys.stderr, flush=True)
 
     names = [n for n, _ in variants]
@@ -226,7 +246,8 @@ def main() -> int:
     for r in rows:
 
         def cell(d):
-            return f"{d['mean']:.3f} ({'/'.join(f'{d[s]:.2f}' for s in JUDGE_SCALES)})"
+            ident = f" id {d['identity']:.2f}" if "identity" in d else ""
+            return f"{d['mean']:.3f} ({'/'.join(f'{d[s]:.2f}' for s in JUDGE_SCALES)}){ident}"
 
         ratios = " | ".join(
             f"{r[n]['mean'] / r['parent']['mean']:.2f} | {r[n]['mean'] / r['colour']['mean']:.2f}" for n in names
