@@ -13,6 +13,9 @@ def register(sub) -> None:
     ls.set_defaults(func=run_list)
     ins = msub.add_parser("inspect", help="show a model card")
     ins.add_argument("model", help="model id or card path")
+    ins.add_argument(
+        "--paper", action="store_true", help="only the card's comparison with its source paper (docs/papers.md)"
+    )
     ins.set_defaults(func=run_inspect)
     val = msub.add_parser(
         "validate",
@@ -58,6 +61,11 @@ def run_inspect(args) -> int:
     from studio.core.store import ModelStore
 
     card = read_card(ModelStore().resolve(args.model))
+    if getattr(args, "paper", False):
+        from studio.core.paper_comparison import format_paper_comparison
+
+        print(format_paper_comparison(card))
+        return 0
     print(json.dumps(card.to_dict(), indent=2))
     return 0
 

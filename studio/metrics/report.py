@@ -18,6 +18,7 @@ from PIL import Image
 from studio.core.atomic import atomic_write_text
 from studio.core.grid import resize_cells, tile
 from studio.core.images import fit_square, load_image
+from studio.core.paper_comparison import paper_comparison_html
 
 from .curves import draw_curves, loss_history
 from .memorisation import THRESHOLD
@@ -127,7 +128,7 @@ def _model_section(ev) -> str:
         else '<p class="note">The card has no training history (extra["loss_history"]).</p>'
     )
     return (
-        f"<section><h2>{html.escape(ev.model_id)}</h2><table>{info_html}</table>"
+        f"<section><h2>{html.escape(ev.model_id)}</h2><table>{info_html}</table>{paper_comparison_html(card)}"
         f"<h3>Samples (seeds {r['first_seed']}…{labels})</h3>{_img(_grid(ev.samples), 'samples')}"
         f"<h3>Training curves</h3>{curves_html}"
         f"<h3>Memorisation: samples beside their nearest training image</h3>{_pairs(ev)}</section>"
