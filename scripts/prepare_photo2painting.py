@@ -14,7 +14,8 @@ Sources (each fetched with ``apt-get download`` and unpacked with ``dpkg -x``, n
 Domain A is photos, domain B paintings. Each *source image* goes wholly to train or to held-out
 (``--holdout`` of each source, seeded), so no crop of a held-out image is ever trained on. Every image is
 resized so its short side is ``--scale`` px, then cut into random ``--size`` px crops: ``--crops-a`` /
-``--crops-b`` per training image, ``--test-crops`` per held-out image. Output::
+``--crops-b`` per training image, ``--test-crops-a`` / ``--test-crops-b`` per held-out image (more per
+painting: there are few held-out paintings, and KID needs enough crops on each side). Output::
 
     data/photo2painting/{trainA,trainB,testA,testB}/<source>-<image>-<k>.png
     data/photo2painting/dataset.json     sources, licences, which image went where, counts, the command
@@ -214,7 +215,7 @@ def write_crops(
     for s in sources:
         part = split[s.key]
         folder = f"{part}{s.domain}"
-        n = crops["test"] if part == "test" else crops[s.domain]
+        n = crops[f"test{s.domain}"] if part == "test" else crops[s.domain]
         rng = random.Random(f"{seed}-{s.key}")
         for k, crop in enumerate(random_crops(s.image, scale, size, n, rng)):
             crop.save(out / folder / f"{s.key}-{k:03d}.png", format="PNG")
@@ -247,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=int, default=384, help="short side the images are resized to before cropping")
     ap.add_argument("--crops-a", type=int, default=40, help="random crops per training photo")
     ap.add_argument("--crops-b", type=int, default=120, help="random crops per training painting")
-    ap.add_argument("--test-crops", type=int, default=10, help="random crops per held-out image")
+    ap.add_argument("--test-crops-a", type=int, default=10, help="random crops per held-out photo")
+    ap.add_argument("--test-crops-b", type=int, default=40, help="random crops per held-out painting")
     ap.add_argument("--holdout", type=float, default=0.2, help="share of each source's images held out")
     ap.add_argument("--min-side", type=int, default=300, help="skip images whose short side is smaller")
     ap.add_argument("--seed", type=int, default=0)
@@ -274,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
-    crops = {"A": args.crops_a, "B": args.crops_b, "test": args.test_crops}
+    crops = {"A": args.crops_a, "B": args.crops_b, "testA": args.test_crops_a, "testB": args.test_crops_b}
     counts = write_crops(sources, split, partial, args.scale, args.size, crops, args.seed)
     packages = {}
     for p in wanted:

@@ -129,8 +129,10 @@ def prepared(tmp_path_factory):
         "3",
         "--crops-b",
         "5",
-        "--test-crops",
+        "--test-crops-a",
         "2",
+        "--test-crops-b",
+        "4",
         "--holdout",
         "0.5",
         "--min-side",
@@ -170,7 +172,7 @@ def test_held_out_images_never_appear_in_training(prepared):
 def test_crop_counts_and_sizes(prepared):
     out, info = prepared
     images = info["images"]
-    for folder, per in (("trainA", 3), ("trainB", 5), ("testA", 2), ("testB", 2)):
+    for folder, per in (("trainA", 3), ("trainB", 5), ("testA", 2), ("testB", 4)):
         split, domain = folder[:-1], folder[-1]
         n = sum(1 for v in images.values() if v["domain"] == domain and v["split"] == split)
         files = sorted((out / folder).glob("*.png"))
