@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -854,15 +855,24 @@ class MainWindow(QMainWindow):
         """The ToolSpecs the Tools menu offers for the current model."""
         return [spec for spec, act in self._tool_actions if act.isVisible()]
 
+    def tool_widget(self, tool_id: str) -> QWidget | None:
+        """The panel of an open tool dock (inside its scroll area), or None."""
+        dock = self._tool_docks.get(tool_id)
+        inner = dock.widget() if dock is not None else None
+        return inner.widget() if isinstance(inner, QScrollArea) else inner
+
     def open_tool(self, spec) -> QWidget | None:
         """Show a registered tool (docks are created once, dialogs each time). Errors are shown."""
         try:
             if spec.kind == "dock":
                 dock = self._tool_docks.get(spec.id)
                 if dock is None:
-                    dock = self._dock(
-                        spec.menu_title.rstrip("…. "), spec.factory(self), Qt.DockWidgetArea.RightDockWidgetArea
-                    )
+                    # in a scroll area: a tall tool panel scrolls instead of growing the window past the screen
+                    area = QScrollArea()
+                    area.setWidget(spec.factory(self))
+                    area.setWidgetResizable(True)
+                    area.setFrameShape(QFrame.Shape.NoFrame)
+                    dock = self._dock(spec.menu_title.rstrip("…. "), area, Qt.DockWidgetArea.RightDockWidgetArea)
                     dock.setObjectName(f"tool-{spec.id}")
                     from .tool_tabs import install_tool_tabs, name_tool_dock  # short names, vertical tabs
 
@@ -873,7 +883,7 @@ class MainWindow(QMainWindow):
                     self._tool_docks[spec.id] = dock
                 dock.show()
                 dock.raise_()
-                return dock.widget()
+                return self.tool_widget(spec.id)
             widget = spec.factory(self)
             if not isinstance(widget, QDialog):
                 holder = QDialog(self)

@@ -90,5 +90,20 @@ def test_a_long_model_name_does_not_widen_the_side_panel(make_window, make_tiny,
     with qtbot.waitSignal(w.modelChanged, timeout=10000):
         w.open_model(long_name)
     qtbot.wait(50)
-    assert w._tool_docks["finetune"].widget().model_label.text().startswith(long_name)
+    assert w.tool_widget("finetune").model_label.text().startswith(long_name)
     assert w.controls_dock.width() <= width + 4
+
+
+def test_opening_every_tool_keeps_the_window_on_its_screen(make_window, with_tools, qtbot):
+    """Tall tool panels scroll inside their docks instead of growing the window past the screen (the
+    Stylize panel grew an 800-px window to 856 px)."""
+    w = make_window()
+    w._add_tool_actions()
+    area = w.screen().availableGeometry()
+    w.resize(min(1280, area.width()), area.height())
+    qtbot.wait(50)
+    for spec in with_tools:
+        assert w.open_tool(spec) is not None
+        qtbot.wait(50)
+        assert w.frameGeometry().height() <= area.height(), spec.id
+        assert w.frameGeometry().width() <= area.width(), spec.id
