@@ -168,14 +168,23 @@ class LatentPanel(QWidget):
     def _emit(self, live: bool) -> None:
         self.stateEdited.emit(copy.deepcopy(self._state), live)
 
+    def _drop_full_code(self) -> None:
+        """A bred, inverted or steered state holds its whole code in ``z_edits``, which would hide any new
+        seed: choosing a seed goes to that seed (direction and style edits are kept)."""
+        edits = self._state.get("z_edits") or {}
+        if self._latent_dim and len(edits) >= self._latent_dim:
+            self._state["z_edits"] = {}
+
     def _seed_changed(self, value: int) -> None:
         self._state["seed"] = int(value)
+        self._drop_full_code()
         self.show_state(self._state)  # raw sliders follow the new seed's code
         self._emit(False)
 
     def randomize(self) -> None:
         """A new random seed (edits are kept, so a found direction can be tried on other seeds)."""
         self._state["seed"] = random.randrange(0, 2**31 - 1)
+        self._drop_full_code()
         self.show_state(self._state)
         self._emit(False)
 

@@ -180,3 +180,19 @@ def test_an_entry_of_a_model_that_is_not_installed_says_so(window):
     assert not window.gallery.gallery.thumb_path(entry.id).exists()  # not drawn by the model on the canvas
     assert "gone-model" in window.last_error and "not installed" in window.last_error
     assert window.current_model_id() == "tiny"
+
+
+def test_choosing_a_seed_after_breeding_goes_to_that_seed(window, settle, qtbot):
+    """A bred (or inverted) state holds its whole code; typing a seed must still go to that seed."""
+    state = window.current_state()
+    dim = window.current_model().latent_for(state).numel()
+    state["z_edits"] = {str(i): 0.5 for i in range(dim)}  # a full code, as crossbreed and inversion store it
+    settle(window, lambda: window.set_state(state))
+    full = _latent(window, window.current_state())
+    settle(window, lambda: window.panel.seed_box.setValue(int(state["seed"]) + 7))
+    now = window.current_state()
+    assert now["seed"] == int(state["seed"]) + 7 and not now["z_edits"]
+    plain = dict(now, z_edits={})
+    assert torch.allclose(_latent(window, now), _latent(window, plain)) and not torch.allclose(
+        _latent(window, now), full
+    )
