@@ -22,6 +22,7 @@ def make_settings(path) -> QSettings:
 @pytest.fixture
 def make_window(qtbot, tiny_models_dir, settings_path):
     """Factory: a shown MainWindow on the tiny models (closed at the end of the test)."""
+    from studio.ui.job_panel import CLOSE_CANCEL_AND_SAVE
     from studio.ui.main_window import MainWindow
 
     made = []
@@ -34,6 +35,8 @@ def make_window(qtbot, tiny_models_dir, settings_path):
             **kw,
         )
         qtbot.addWidget(w)
+        # a job still running at teardown must not block the suite in the modal "a job is running" box
+        w.ask_close_choice = lambda handles: CLOSE_CANCEL_AND_SAVE
         w.show()
         made.append(w)
         if wait:

@@ -84,6 +84,7 @@ def test_a_stylised_result_goes_to_translate(tool_window, qtbot, tmp_path):
     translate = _panel(tool_window, "translate")
     assert translate.source_path == stylize.output and translate.source_image.size == (30, 20)
     assert "stylize-photo" not in stylize.result_actions.actions_by_key  # not to itself
+    qtbot.waitUntil(lambda: translate.result is not None, timeout=15000)  # it translated what it was sent
 
 
 def test_gadn_transfer_is_offered_only_with_a_gadn_model(tool_window):
