@@ -19,10 +19,22 @@ def make_settings(path) -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
+def _stop_jobs(window) -> None:
+    """Cancel the window's jobs, wait for their threads and deliver their results (queued signals)."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    window.jobs.cancel_all(wait_ms=30000)
+    deadline = time.monotonic() + 30
+    while window.jobs.running and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def make_window(qtbot, tiny_models_dir, settings_path):
     """Factory: a shown MainWindow on the tiny models (closed at the end of the test)."""
-    from studio.ui.job_panel import CLOSE_CANCEL_AND_SAVE
     from studio.ui.main_window import MainWindow
 
     made = []
@@ -34,9 +46,9 @@ def make_window(qtbot, tiny_models_dir, settings_path):
             load_tools=False,
             **kw,
         )
-        qtbot.addWidget(w)
-        # a job still running at teardown must not block the suite in the modal "a job is running" box
-        w.ask_close_choice = lambda handles: CLOSE_CANCEL_AND_SAVE
+        # a job a test left running would put the modal "a job is running" question up when pytest-qt
+        # closes the window and hang the suite: cancel it and let it save first
+        qtbot.addWidget(w, before_close_func=_stop_jobs)
         w.show()
         made.append(w)
         if wait:
