@@ -22,12 +22,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from studio.core.errors import StudioError
-from studio.models.cyclegan.networks import build_discriminator, init_weights
 from studio.models.cyclegan.train import CONFIG_KEYS as CYCLEGAN_KEYS
-from studio.models.cyclegan.train import adversarial
-from studio.models.translate.data import ImagePool, from_model_range
-from studio.models.translate.train import TranslatorTask, TranslatorTrainJob, set_requires_grad
+from studio.models.cyclegan.train import CycleGANTask, adversarial
+from studio.models.translate.data import from_model_range
+from studio.models.translate.train import TranslatorTrainJob, set_requires_grad
 from studio.train import TrainContext, Trainer
 
 from .config import BayesCycleGANConfig
@@ -53,37 +51,15 @@ def config_from_options(options: Mapping[str, Any]) -> BayesCycleGANConfig:
     return BayesCycleGANConfig.preset(options.get("preset") or "bayes", **{k: options.get(k) for k in CONFIG_KEYS})
 
 
-class BayesCycleGANTask(TranslatorTask):
+class BayesCycleGANTask(CycleGANTask):
+    """CycleGAN's networks, pools and optimizers (inherited) with latent-input generators, and the
+    authors' Monte-Carlo step."""
+
     family = "bayes-cyclegan"
     config_cls = BayesCycleGANConfig
 
-    def build(self) -> dict[str, torch.nn.Module]:
-        cfg: BayesCycleGANConfig = self.cfg
-        if cfg.discriminator in ("patch", "kaggle") and self.options.size < 32:
-            raise StudioError(
-                f"the 70×70 PatchGAN (and the Kaggle D built on it) needs crops of at least 32 px "
-                f"(got --size {self.options.size}); use a larger --size or the ECE discriminator"
-            )
-        nets: dict[str, torch.nn.Module] = {
-            "G_ab": build_latent_generator(cfg),
-            "G_ba": build_latent_generator(cfg),
-            "D_a": build_discriminator(cfg),
-            "D_b": build_discriminator(cfg),
-        }
-        for net in nets.values():
-            init_weights(net)
-        self.pools = {"a": ImagePool(cfg.pool_size), "b": ImagePool(cfg.pool_size)}
-        return nets
-
-    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        cfg: BayesCycleGANConfig = self.cfg
-        betas = (cfg.beta1, cfg.beta2)
-        gens = itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters())
-        return {
-            "G": torch.optim.Adam(gens, lr=cfg.lr, betas=betas),
-            "D_a": torch.optim.Adam(self.nets["D_a"].parameters(), lr=cfg.lr, betas=betas),
-            "D_b": torch.optim.Adam(self.nets["D_b"].parameters(), lr=cfg.lr, betas=betas),
-        }
+    def build_generator(self, cfg) -> torch.nn.Module:
+        return build_latent_generator(cfg)
 
     def generator_losses(
         self, real_a: torch.Tensor, real_b: torch.Tensor, zs_ab: list[torch.Tensor], zs_ba: list[torch.Tensor]

@@ -87,8 +87,8 @@ class CycleGANTask(TranslatorTask):
                 f"(got --size {self.options.size}); use a larger --size or the ECE discriminator"
             )
         nets = {
-            "G_ab": build_generator(cfg),
-            "G_ba": build_generator(cfg),
+            "G_ab": self.build_generator(cfg),
+            "G_ba": self.build_generator(cfg),
             "D_a": build_discriminator(cfg),
             "D_b": build_discriminator(cfg),
         }
@@ -96,6 +96,10 @@ class CycleGANTask(TranslatorTask):
             init_weights(net)
         self.pools = {"a": ImagePool(cfg.pool_size), "b": ImagePool(cfg.pool_size)}
         return nets
+
+    def build_generator(self, cfg: CycleGANConfig) -> torch.nn.Module:
+        """One translator generator (a family built on CycleGAN's recipe swaps this one network)."""
+        return build_generator(cfg)
 
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         cfg: CycleGANConfig = self.cfg
