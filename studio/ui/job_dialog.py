@@ -237,6 +237,19 @@ def fit_to_screen(dialog: QWidget, width: int, height: int) -> None:
     dialog.resize(width, height)
 
 
+def start_row(dialog, start_text: str) -> tuple[QLabel, QDialogButtonBox, QPushButton]:
+    """A job dialog's error line and its Start / Cancel buttons (Start calls ``dialog._try_accept``)."""
+    error = QLabel("")
+    error.setStyleSheet("color: #c0392b;")
+    error.setWordWrap(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    start = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    start.setText(start_text)
+    buttons.accepted.connect(dialog._try_accept)
+    buttons.rejected.connect(dialog.reject)
+    return error, buttons, start
+
+
 class JobDialog(QDialog):
     """Choose family + job, fill in the options, get a job object from ``make_job()``."""
 
@@ -265,14 +278,7 @@ class JobDialog(QDialog):
         self.job_form = JobForm(settings)
         self.fields = self.job_form.fields
         self.form = self.job_form.form
-        self.error = QLabel("")
-        self.error.setStyleSheet("color: #c0392b;")
-        self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.start_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.start_button.setText("Start")
-        buttons.accepted.connect(self._try_accept)
-        buttons.rejected.connect(self.reject)
+        self.error, buttons, self.start_button = start_row(self, "Start")
         layout = QVBoxLayout(self)
         layout.addWidget(self.picker)
         layout.addWidget(scrolled(self.job_form), 1)

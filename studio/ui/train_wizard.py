@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -43,7 +42,7 @@ from studio.train import presets as preset_mod
 from studio.train.data_check import DataReport, check_folder
 from studio.train.step_timing import duration_text, estimate_seconds, measure_step_times, sample_copy
 
-from .job_dialog import JobForm, _browse_kind, fit_to_screen, job_options, scrolled
+from .job_dialog import JobForm, _browse_kind, fit_to_screen, job_options, scrolled, start_row
 from .option_labels import label as option_label
 
 TRAIN = "train"
@@ -166,14 +165,7 @@ class TrainWizard(QDialog):
         lay.addWidget(self.job_form)
         lay.addStretch(1)
 
-        self.error = QLabel("")
-        self.error.setStyleSheet("color: #c0392b;")
-        self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.start_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.start_button.setText("Start training")
-        buttons.accepted.connect(self._try_accept)
-        buttons.rejected.connect(self.reject)
+        self.error, buttons, self.start_button = start_row(self, "Start training")
         outer = QVBoxLayout(self)
         outer.addWidget(scrolled(body), 1)
         outer.addWidget(self.error)
