@@ -10,13 +10,9 @@ import torch
 from studio.core import argtypes
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
-from studio.core.family import Family
 from studio.models.cyclegan.family import add_architecture_arguments
 from studio.models.translate.model import TranslatorModel, load_generator_pair, receptive_radius_of, validation_tensors
-from studio.models.translate.train import add_common_arguments
-from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS
-from studio.models.translate_jobs import add_job_arguments as add_translate_arguments
-from studio.models.translate_jobs import make_job as make_translate_job
+from studio.models.translator_family import TranslatorFamily
 
 from .config import PRESETS, BayesCycleGANConfig
 from .networks import build_latent_generator
@@ -38,7 +34,7 @@ def config_from_card(card: ModelCard) -> BayesCycleGANConfig:
         raise CheckpointError(card.name + ".json", f"not a valid Bayesian CycleGAN config ({exc})") from exc
 
 
-class BayesCycleGANFamily(Family):
+class BayesCycleGANFamily(TranslatorFamily):
     name = "bayes-cyclegan"
     title = "Bayesian CycleGAN translator"
     description = (
@@ -53,15 +49,9 @@ class BayesCycleGANFamily(Family):
         model.receptive_radius = receptive_radius_of(gens["a2b"])
         return model
 
-    def jobs(self) -> dict[str, str]:
-        return {"train": "train a Bayesian CycleGAN between two image folders (--a DIR --b DIR)", **TRANSLATE_JOBS}
+    train_help = "train a Bayesian CycleGAN between two image folders (--a DIR --b DIR)"
 
-    def add_job_arguments(self, name: str, parser: Any) -> None:
-        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
-            return add_translate_arguments(name, parser)
-        if name != "train":
-            raise KeyError(f"family 'bayes-cyclegan' has no job '{name}'")
-        add_common_arguments(parser)
+    def add_train_arguments(self, parser: Any) -> None:
         g = parser.add_argument_group("Bayesian CycleGAN")
         g.add_argument(
             "--preset",
@@ -90,11 +80,7 @@ class BayesCycleGANFamily(Family):
         )
         add_architecture_arguments(parser.add_argument_group("architecture (overrides the preset)"))
 
-    def make_job(self, name: str, /, **options: Any):
-        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
-            return make_translate_job(name, options)
-        if name != "train":
-            raise KeyError(f"family 'bayes-cyclegan' has no job '{name}'")
+    def train_job(self, options: dict[str, Any]):
         from .train import BayesCycleGANTrainJob
 
         return BayesCycleGANTrainJob(**options)

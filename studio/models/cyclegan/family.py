@@ -10,12 +10,8 @@ import torch
 from studio.core import argtypes
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
-from studio.core.family import Family
 from studio.models.translate.model import TranslatorModel, load_generator_pair, receptive_radius_of, validation_tensors
-from studio.models.translate.train import add_common_arguments
-from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS
-from studio.models.translate_jobs import add_job_arguments as add_translate_arguments
-from studio.models.translate_jobs import make_job as make_translate_job
+from studio.models.translator_family import TranslatorFamily
 
 from .config import D_NORMS, DISCRIMINATORS, G_NORMS, GAN_LOSSES, PRESETS, CycleGANConfig
 from .networks import build_generator
@@ -89,7 +85,7 @@ def _ints(text: str) -> list[int]:
     return values
 
 
-class CycleGANFamily(Family):
+class CycleGANFamily(TranslatorFamily):
     name = "cyclegan"
     title = "CycleGAN translator"
     description = "Unpaired image-to-image translation between two folders (Zhu et al.; ECE 285 variant)."
@@ -101,15 +97,9 @@ class CycleGANFamily(Family):
         model.receptive_radius = receptive_radius_of(gens["a2b"])
         return model
 
-    def jobs(self) -> dict[str, str]:
-        return {"train": "train a CycleGAN between two image folders (--a DIR --b DIR)", **TRANSLATE_JOBS}
+    train_help = "train a CycleGAN between two image folders (--a DIR --b DIR)"
 
-    def add_job_arguments(self, name: str, parser: Any) -> None:
-        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
-            return add_translate_arguments(name, parser)
-        if name != "train":
-            raise KeyError(f"family 'cyclegan' has no job '{name}'")
-        add_common_arguments(parser)
+    def add_train_arguments(self, parser: Any) -> None:
         g = parser.add_argument_group("CycleGAN architecture")
         g.add_argument(
             "--preset",
@@ -121,11 +111,7 @@ class CycleGANFamily(Family):
         )
         add_architecture_arguments(g)
 
-    def make_job(self, name: str, /, **options: Any):
-        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
-            return make_translate_job(name, options)
-        if name != "train":
-            raise KeyError(f"family 'cyclegan' has no job '{name}'")
+    def train_job(self, options: dict[str, Any]):
         from .train import CycleGANTrainJob
 
         return CycleGANTrainJob(**options)

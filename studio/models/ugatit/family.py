@@ -10,12 +10,8 @@ import torch
 from studio.core import argtypes
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
-from studio.core.family import Family
 from studio.models.translate.model import TranslatorModel, load_generator_pair, validation_tensors
-from studio.models.translate.train import add_common_arguments
-from studio.models.translate_jobs import JOBS as TRANSLATE_JOBS
-from studio.models.translate_jobs import add_job_arguments as add_translate_arguments
-from studio.models.translate_jobs import make_job as make_translate_job
+from studio.models.translator_family import TranslatorFamily
 
 from .config import UGATITConfig
 from .networks import UGATITGenerator
@@ -46,7 +42,7 @@ def config_from_card(card: ModelCard) -> UGATITConfig:
         raise CheckpointError(card.name + ".json", f"not a valid U-GAT-IT config ({exc})") from exc
 
 
-class UGATITFamily(Family):
+class UGATITFamily(TranslatorFamily):
     name = "ugatit"
     title = "U-GAT-IT translator"
     description = "Unsupervised translation with CAM attention and AdaLIN (Kim et al., 2020)."
@@ -56,15 +52,9 @@ class UGATITFamily(Family):
         gens = load_generator_pair(lambda: UGATITGenerator(cfg), tensors, card)
         return UGATITModel(card, device, gens, validation_tensors(tensors))
 
-    def jobs(self) -> dict[str, str]:
-        return {"train": "train a U-GAT-IT between two image folders (--a DIR --b DIR)", **TRANSLATE_JOBS}
+    train_help = "train a U-GAT-IT between two image folders (--a DIR --b DIR)"
 
-    def add_job_arguments(self, name: str, parser: Any) -> None:
-        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
-            return add_translate_arguments(name, parser)
-        if name != "train":
-            raise KeyError(f"family 'ugatit' has no job '{name}'")
-        add_common_arguments(parser)
+    def add_train_arguments(self, parser: Any) -> None:
         g = parser.add_argument_group("U-GAT-IT architecture")
         g.add_argument(
             "--light",
@@ -87,11 +77,7 @@ class UGATITFamily(Family):
         g.add_argument("--weight-decay", type=argtypes.nonneg_float)
         g.add_argument("--decay-start", type=argtypes.prob, help="fraction of the run after which lr decays to 0")
 
-    def make_job(self, name: str, /, **options: Any):
-        if name in TRANSLATE_JOBS:  # translate (studio/models/translate_jobs.py)
-            return make_translate_job(name, options)
-        if name != "train":
-            raise KeyError(f"family 'ugatit' has no job '{name}'")
+    def train_job(self, options: dict[str, Any]):
         from .train import UGATITTrainJob
 
         return UGATITTrainJob(**options)
