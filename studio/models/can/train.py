@@ -325,6 +325,18 @@ class CANTask(TrainingTask):
         """What D sees (both heads), real and fake alike: DiffAugment (``--augment``) from the run's RNG."""
         return diff_augment(x, self.policy, rng) if self.policy else x
 
+    def _draw(self, ctx: TrainContext) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(n, real, labels, fake) for one step: a uniform random minibatch of this rank's images (as the
+        report did), floats in [0, 1], and as many samples of G without gradients."""
+        n = ctx.local_batch(self.trainer.batch)
+        pick = self.local_idx[torch.randint(0, self.local_idx.numel(), (n,), generator=ctx.rng)]
+        real = ctx.to_device(self.data.images[pick]).float().div_(255.0)
+        labels = ctx.to_device(self.data.labels[pick])
+        z = torch.randn(n, self.cfg.latent_dim, generator=ctx.rng).to(ctx.device)
+        with torch.no_grad(), ctx.autocast():
+            fake = self.G(z)
+        return n, real, labels, fake
+
     def _judge(self, x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
         """The projected D's logits for images in [0, 1] (it reads [-1, 1]), after its own DiffAugment."""
         assert self.P is not None
@@ -339,13 +351,7 @@ class CANTask(TrainingTask):
         r = self.options.recipe
         rng, g, d, p = ctx.rng, self.G, self.D, self.P
         assert p is not None
-        n = ctx.local_batch(self.trainer.batch)
-        pick = self.local_idx[torch.randint(0, self.local_idx.numel(), (n,), generator=rng)]
-        real = ctx.to_device(self.data.images[pick]).float().div_(255.0)
-        labels = ctx.to_device(self.data.labels[pick])
-        z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
-        with torch.no_grad(), ctx.autocast():
-            fake = g(z)
+        n, real, labels, fake = self._draw(ctx)
         self.opt_d.zero_grad(set_to_none=True)
         self.opt_p.zero_grad(set_to_none=True)
         with ctx.autocast():
@@ -387,14 +393,7 @@ class CANTask(TrainingTask):
             return self._projected_step(ctx)
         r = self.options.recipe
         rng, g, d = ctx.rng, self.G, self.D
-        n = ctx.local_batch(self.trainer.batch)
-        # a uniform random minibatch of this rank's images (as the report did), floats in [0, 1]
-        pick = self.local_idx[torch.randint(0, self.local_idx.numel(), (n,), generator=rng)]
-        real = ctx.to_device(self.data.images[pick]).float().div_(255.0)
-        labels = ctx.to_device(self.data.labels[pick])
-        z = torch.randn(n, self.cfg.latent_dim, generator=rng).to(ctx.device)
-        with torch.no_grad(), ctx.autocast():
-            fake = g(z)
+        n, real, labels, fake = self._draw(ctx)
         self.opt_d.zero_grad(set_to_none=True)
         with ctx.autocast():
             real_logit, real_style = d(self._augment(real, rng))
