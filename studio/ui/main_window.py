@@ -868,10 +868,14 @@ class MainWindow(QMainWindow):
                 dock = self._tool_docks.get(spec.id)
                 if dock is None:
                     # in a scroll area: a tall tool panel scrolls instead of growing the window past the screen
+                    # (vertically only: the dock keeps the panel's own minimum width, as before)
+                    panel = spec.factory(self)
                     area = QScrollArea()
-                    area.setWidget(spec.factory(self))
+                    area.setWidget(panel)
                     area.setWidgetResizable(True)
                     area.setFrameShape(QFrame.Shape.NoFrame)
+                    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+                    area.setMinimumWidth(panel.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
                     dock = self._dock(spec.menu_title.rstrip("…. "), area, Qt.DockWidgetArea.RightDockWidgetArea)
                     dock.setObjectName(f"tool-{spec.id}")
                     from .tool_tabs import install_tool_tabs, name_tool_dock  # short names, vertical tabs
