@@ -64,6 +64,12 @@ def register(sub) -> None:
     t.add_argument("--limit", type=argtypes.nonneg_int, default=0, help="at most N test images per domain")
     t.add_argument("--grid", help="save an A | A→B | B example grid to this .png")
     t.add_argument("--cell", type=argtypes.nonneg_int, default=0, help="grid cell size in px (0: the model's)")
+    t.add_argument(
+        "--translate-size",
+        type=argtypes.nonneg_int,
+        default=0,
+        help="translate the test images at this size in px (0: the model's crop size; give the training scale)",
+    )
     p.add_argument("--json", help="(gadn, translation) also write the full results to this .json file")
     p.set_defaults(func=run)
 
@@ -134,6 +140,7 @@ def run_paper_measure(args) -> int:
             limit=args.limit,
             grid=args.grid,
             cell=args.cell,
+            size=args.translate_size,
             **shared,
         )
     res = run_with_progress(job)

@@ -107,11 +107,13 @@ class TranslatorEvaluationJob:
         cell: int = 0,
         json_path: str | None = None,
         overwrite: bool = False,
+        size: int = 0,
     ):
         if not dir_a or not dir_b:
             raise StudioError("--measure translation needs --a FOLDER and --b FOLDER (test images of each domain)")
         self.model, self.dir_a, self.dir_b, self.device = model, dir_a, dir_b, device
         self.features, self.limit, self.write_card, self.cell = features, limit, write_card, cell
+        self.size = size
         self.grid = check_output(grid, overwrite, (".png",)) if grid else None
         self.json_path = check_output(json_path, overwrite, (".json",)) if json_path else None
         self.title = f"translator evaluation of {model}"
@@ -130,11 +132,14 @@ class TranslatorEvaluationJob:
                 f"{path}: --measure translation needs a translator model, not a '{read_card(path).family}' model"
             )
         self.results = evaluate_translator(
-            model, self.dir_a, self.dir_b, self.features, self.limit, progress=reporter.message
+            model, self.dir_a, self.dir_b, self.features, self.limit, progress=reporter.message, size=self.size
         )
         self.summary = "\n".join(
             f"{d}: KID to the target {r['kid_source_to_target']:.4f} before, {r['kid_translated_to_target']:.4f} "
-            f"after translation (ratio {r['kid_ratio']})"
+            f"after translation (ratio {r['kid_ratio']}); "
+            f"a colour-statistics transfer {r['kid_colour_transfer_to_target']:.4f} "
+            f"(ratio {r['kid_colour_transfer_ratio']}); mean pixel change {r['mean_change']:.3f} "
+            f"(colour transfer {r['mean_change_colour_transfer']:.3f})"
             for d, r in ((d, self.results[d]) for d in ("a2b", "b2a"))
         )
         out: dict[str, Any] = {"model": str(path)}
@@ -142,7 +147,7 @@ class TranslatorEvaluationJob:
             out["json"] = str(write_json(self.json_path, self.results))
         if self.grid is not None:
             reporter.message("example grid…")
-            image = example_grid(model, self.dir_a, self.dir_b, cell=self.cell)
+            image = example_grid(model, self.dir_a, self.dir_b, cell=self.cell, size=self.size)
             save_png(self.grid, image, {"model": path.stem, "grid": "A | A→B | B / B | B→A | A"})
             out["grid"] = str(self.grid)
         if self.write_card:

@@ -5,8 +5,14 @@
 For each direction it extracts features (the studio's feature network, MobileNetV2 by default, see
 studio.metrics.features) of the source test images, their translations and the target test images, and
 reports KID(source, target) next to KID(translated, target) — the translation should lower it — and
-their ratio. When the two folders hold the same file names (content pairs, as the emoji vendors do) it
-also reports the mean absolute pixel distance to the paired target before and after. ``--write-card``
+their ratio, and the same for the trivial baseline, a colour-statistics transfer of the source images
+(each image's per-channel mean and spread matched to the target domain's): a translator that does no
+better than that has learned a colour filter. ``mean_change`` is the mean absolute pixel change the
+translation makes (0-1 scale), next to the colour transfer's. ``--size`` sets the scale the test images
+are translated at (default: the model's training crop size); give the scale the model was trained at,
+e.g. the folders' native size for a model trained on random crops of full-size images. When the two
+folders hold the same file names (content pairs, as the emoji vendors do) it also reports the mean
+absolute pixel distance to the paired target before and after. ``--write-card``
 stores the numbers in the model card's ``metrics["translation"]``; ``--grid`` saves an input | output
 example grid.
 """
@@ -55,13 +61,16 @@ def evaluate_translator(
     limit: int = 0,
     subsets: int = 100,
     progress: Callable[[str], None] | None = None,
+    size: int = 0,
 ) -> dict[str, Any]:
-    """KID of source→target before/after translation, both directions; paired L1 when names match."""
+    """KID of source→target before/after translation and after a colour-statistics transfer, both
+    directions, at ``size`` px (0: the model's crop size); paired L1 when names match."""
+    from studio.metrics.baselines import channel_statistics, colour_transfer
     from studio.metrics.features import batched, extract, load_feature_net
     from studio.metrics.kid import kid
 
     say = progress or (lambda s: None)
-    size = model.image_size
+    size = size or model.image_size
     names_a, imgs_a = load_images(dir_a, size, limit)
     names_b, imgs_b = load_images(dir_b, size, limit)
     net = load_feature_net(feature_net, "cpu")
@@ -74,6 +83,7 @@ def evaluate_translator(
         "test_b": str(dir_b),
         "n_a": len(names_a),
         "n_b": len(names_b),
+        "size": size,
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     for direction, src, f_src, f_tgt, names_src, names_tgt, tgt in (
@@ -86,6 +96,8 @@ def evaluate_translator(
         half = max(2, min(1000, min(len(f_src), len(f_tgt)) // 2))  # subsets of half: a meaningful spread
         before, before_sd = kid(f_src, f_tgt, subsets=subsets, subset_size=half)
         after, after_sd = kid(f_out, f_tgt, subsets=subsets, subset_size=half)
+        recoloured = colour_transfer(src, *channel_statistics(tgt))
+        colour, colour_sd = kid(feats(recoloured), f_tgt, subsets=subsets, subset_size=half)
         entry: dict[str, Any] = {
             "kid_subset_size": half,
             "kid_source_to_target": round(before, 5),
@@ -93,6 +105,11 @@ def evaluate_translator(
             "kid_translated_to_target": round(after, 5),
             "kid_translated_to_target_std": round(after_sd, 5),
             "kid_ratio": round(after / before, 3) if before > 0 else None,
+            "kid_colour_transfer_to_target": round(colour, 5),
+            "kid_colour_transfer_to_target_std": round(colour_sd, 5),
+            "kid_colour_transfer_ratio": round(colour / before, 3) if before > 0 else None,
+            "mean_change": round(float((out - src).abs().mean()), 4),
+            "mean_change_colour_transfer": round(float((recoloured - src).abs().mean()), 4),
         }
         index = {n: i for i, n in enumerate(names_tgt)}
         pairs = [(i, index[n]) for i, n in enumerate(names_src) if n in index]
@@ -106,10 +123,11 @@ def evaluate_translator(
 
 
 def example_grid(
-    model: TranslatorModel, dir_a: str | Path, dir_b: str | Path, count: int = 8, cell: int = 0
+    model: TranslatorModel, dir_a: str | Path, dir_b: str | Path, count: int = 8, cell: int = 0, size: int = 0
 ) -> np.ndarray:
-    """Rows of A | A→B | B (the same content drawn by B when names match), then B | B→A | A."""
-    size = model.image_size
+    """Rows of A | A→B | B (the same content drawn by B when names match), then B | B→A | A, translated at
+    ``size`` px (0: the model's crop size)."""
+    size = size or model.image_size
     names_a, imgs_a = load_images(dir_a, size)
     names_b, imgs_b = load_images(dir_b, size)
     common = sorted(set(names_a) & set(names_b))
@@ -138,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", type=Path, help="save an example grid PNG")
     ap.add_argument("--cell", type=int, default=0, help="grid cell size in px")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--size", type=int, default=0, help="translate at this size in px (default: the model's crop size)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -148,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(model, TranslatorModel):
             raise StudioError(f"{args.model}: not a translator model")
         res = evaluate_translator(
-            model, args.a, args.b, args.features, args.limit, progress=lambda s: print(s, file=sys.stderr)
+            model,
+            args.a,
+            args.b,
+            args.features,
+            args.limit,
+            progress=lambda s: print(s, file=sys.stderr),
+            size=args.size,
         )
         import json
 
@@ -160,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             update_card(args.model, metrics=metrics)
             print(f"wrote metrics to {args.model}", file=sys.stderr)
         if args.grid:
-            grid = example_grid(model, args.a, args.b, cell=args.cell)
+            grid = example_grid(model, args.a, args.b, cell=args.cell, size=args.size)
             save_png(args.grid, grid, {"model": Path(args.model).stem, "grid": "A | A→B | B / B | B→A | A"})
             print(f"wrote {args.grid}", file=sys.stderr)
     except StudioError as exc:

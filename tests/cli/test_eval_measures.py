@@ -38,12 +38,19 @@ def test_eval_measure_translation(tmp_path, tiny_translator, tiny_features, caps
     assert results["n_a"] == 6 and results["a2b"]["pairs"] == 6 and "kid_ratio" in results["b2a"]
     # the b2a generator is the identity: translating B changes nothing
     assert results["b2a"]["paired_l1_after"] == pytest.approx(results["b2a"]["paired_l1_before"], abs=1e-4)
+    assert results["b2a"]["mean_change"] < 1e-4 and results["b2a"]["kid_ratio"] == pytest.approx(1.0, abs=1e-3)
+    # the colour-statistics baseline turns light noise into dark noise: much closer to B than A's images were
+    assert results["a2b"]["mean_change_colour_transfer"] > 0.5
+    assert results["a2b"]["kid_colour_transfer_ratio"] < results["a2b"]["kid_ratio"]
+    assert results["size"] == 8 and "colour-statistics transfer" in printed
     assert read_card(tiny_translator).metrics["translation"]["a2b"] == results["a2b"]
     with Image.open(grid) as im:
         assert im.size == (6 * 8 + 7 * 2, 6 * 8 + 7 * 2)  # 6 rows (A | A→B | B, B | B→A | A) of 6 pairs
     # an existing output is refused before any work, unless --overwrite
     assert main(args) == 1 and "already exists" in capsys.readouterr().err
     assert main(args + ["--overwrite"]) == 0
+    assert main(args + ["--overwrite", "--translate-size", "12"]) == 0
+    assert json.loads(out_json.read_text())["size"] == 12
 
 
 def test_eval_measure_translation_errors(tmp_path, tiny_translator, capsys):  # noqa: F811

@@ -10,12 +10,15 @@ from studio.models.gadn.data import load_artist_folder
 from studio.models.gadn.evaluate import (
     class_mean_distance,
     colour_transfer,
+    content_gallery,
+    content_hits,
     content_space_measures,
     generated_accuracy,
     naive_bayes,
     principal_projection,
     split_by_content,
     train_independent_classifier,
+    transfer_truth,
 )
 
 
@@ -106,3 +109,40 @@ def test_generated_accuracy_uses_the_judge_it_is_given():
     always_zero = lambda imgs: torch.tensor([[1.0, 0, 0]]).expand(imgs.shape[0], 3)  # noqa: E731
     assert generated_accuracy(FakeModel(), Data(), 60, classify=reads_artist) == 1.0
     assert 0.15 < generated_accuracy(FakeModel(), Data(), 60, classify=always_zero) < 0.55
+
+
+def test_content_hits_counts_the_true_row_among_the_k_nearest():
+    gallery = torch.tensor([[0.0, 0], [1, 0], [0, 1], [5, 5]])
+    queries = torch.tensor([[0.1, 0], [0.7, 0.6], [4.0, 4]])
+    truth = torch.tensor([0, 2, 3])  # the second query's nearest row is 1, its truth (row 2) is 2nd nearest
+    assert content_hits(queries, gallery, truth, 1).tolist() == [True, False, True]
+    assert content_hits(queries, gallery, truth, 2).tolist() == [True, True, True]
+
+
+def test_content_identity_separates_a_transfer_that_keeps_content_from_one_that_does_not(artist_folder, monkeypatch):  # noqa: F811
+    """The nearest-neighbour content classifier, fitted on the target artist's real drawings, names the source
+    content of a transfer that keeps each shape and misses one that draws the same shape for every input."""
+    data = load_artist_folder(artist_folder, 16)
+    rows, gallery = content_gallery(data, 1, lambda x: x.flatten(1))
+    assert sorted(rows) == [f"shape{k}" for k in range(6)] and gallery.shape == (6, 3 * 16 * 16)
+
+    class Recolours:  # keeps the shape, paints it in the target artist's colour: content kept
+        def __init__(self, keep: bool):
+            self.keep = keep
+            self.S = type("S", (), {"mean": torch.eye(3)})()
+
+        def generate(self, codes, style):
+            b = int(style[0].argmax())
+            shapes = codes if self.keep else codes[:1].expand_as(codes)
+            mask = (shapes < 0.99).any(1, keepdim=True)  # the shape (white background elsewhere)
+            colour = data.images[data.labels == b].float().div(255).amin((0, 2, 3)).view(1, 3, 1, 1)
+            return torch.where(mask, colour, torch.ones_like(shapes))
+
+    import studio.models.gadn.evaluate as ev
+
+    monkeypatch.setattr(ev, "encode_images", lambda model, images: images.float() / 255)  # code = the drawing
+    flat = lambda x: x.flatten(1)  # noqa: E731
+    kept = transfer_truth(Recolours(True), data, features=flat)["overall"]["gadn"]
+    lost = transfer_truth(Recolours(False), data, features=flat)["overall"]["gadn"]
+    assert kept["content_top1"] == 1.0
+    assert lost["content_top1"] < 0.4 and lost["content_top5"] < kept["content_top5"]

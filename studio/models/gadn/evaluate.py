@@ -32,7 +32,11 @@ from typing import Any
 
 import torch
 
+from studio.metrics.baselines import channel_statistics, colour_transfer
+
 from .data import ArtistImages, load_artist_folder
+
+__all__ = ["colour_transfer", "content_hits", "evaluate_gadn", "transfer_truth"]
 
 
 # ----------------------------------------------------------------------------------------- content space
@@ -206,13 +210,6 @@ def train_independent_classifier(
     return net, info
 
 
-def colour_transfer(images: torch.Tensor, target_mean: torch.Tensor, target_std: torch.Tensor) -> torch.Tensor:
-    """Per-channel mean/std matching (the trivial style-transfer baseline), images in [0, 1]."""
-    mean = images.mean((2, 3), keepdim=True)
-    std = images.std((2, 3), keepdim=True).clamp_min(1e-4)
-    return ((images - mean) / std * target_std.view(1, 3, 1, 1) + target_mean.view(1, 3, 1, 1)).clamp(0, 1)
-
-
 @torch.no_grad()
 def transfer_truth(
     model,
@@ -227,12 +224,10 @@ def transfer_truth(
         by_key.setdefault(k, {})[a] = i
     names = data.artists
     g = torch.Generator().manual_seed(seed)
-    stats = {}
-    for b in range(len(names)):
-        imgs = data.images[data.labels == b].float() / 255
-        stats[b] = (imgs.mean((0, 2, 3)), imgs.std((2, 3)).mean(0))
+    stats = {b: channel_statistics(data.images[data.labels == b].float() / 255) for b in range(len(names))}
     methods = ("gadn", "unchanged_input", "colour_transfer", "gadn_reconstruction")
-    sums = {m: {"pixel_l1": 0.0, "feature_l2": 0.0} for m in methods}
+    sums = {m: {"pixel_l1": 0.0, "feature_l2": 0.0, "content_top1": 0.0, "content_top5": 0.0} for m in methods}
+    galleries: dict[int, tuple[dict[str, int], torch.Tensor]] = {}  # B -> (content key -> row, features)
     pairs, total = {}, 0
     for a in range(len(names)):
         for b in range(len(names)):
@@ -255,19 +250,52 @@ def transfer_truth(
                 "gadn_reconstruction": model.generate(encode_images(model, data.images[ib]), style_b),
             }
             tf = features(tgt) if features else None
+            if features is not None and b not in galleries:
+                galleries[b] = content_gallery(data, b, features)
             row = {}
             for m, out in outs.items():
                 l1 = (out - tgt).abs().mean((1, 2, 3))
                 row[m] = {"pixel_l1": l1.mean().item()}
                 sums[m]["pixel_l1"] += l1.sum().item()
                 if features is not None and tf is not None:
-                    fd = (features(out) - tf).norm(dim=1)
+                    fo = features(out)
+                    fd = (fo - tf).norm(dim=1)
                     row[m]["feature_l2"] = fd.mean().item()
                     sums[m]["feature_l2"] += fd.sum().item()
+                    rows, gallery = galleries[b]
+                    truth = torch.tensor([rows[keys[j]] for j in order])
+                    for k in (1, 5):
+                        hit = content_hits(fo, gallery, truth, k)
+                        row[m][f"content_top{k}"] = hit.float().mean().item()
+                        sums[m][f"content_top{k}"] += hit.float().sum().item()
             pairs[f"{names[a]}->{names[b]}"] = row
             total += len(order)
     overall = {m: {k: v / max(1, total) for k, v in s.items() if features or k == "pixel_l1"} for m, s in sums.items()}
-    return {"overall": overall, "pairs": pairs, "samples": total}
+    out: dict[str, Any] = {"overall": overall, "pairs": pairs, "samples": total}
+    if galleries:
+        out["content_identity"] = (
+            "content_top1/top5: a nearest-neighbour classifier of emoji identity fitted on real images only -- "
+            "the target vendor's own drawings of every emoji it draws ("
+            + ", ".join(f"{names[b]} {len(g[0])}" for b, g in sorted(galleries.items()))
+            + "), in the feature network's space -- names the redrawn image's source emoji in its top 1 / 5"
+        )
+    return out
+
+
+def content_gallery(
+    data: ArtistImages, artist: int, features: Callable[[torch.Tensor], torch.Tensor]
+) -> tuple[dict[str, int], torch.Tensor]:
+    """Features of every real drawing by ``artist``, and each content key's row: the "training set" of the
+    nearest-neighbour content classifier."""
+    idx = (data.labels == artist).nonzero().flatten()
+    rows = {data.keys[i]: r for r, i in enumerate(idx.tolist())}
+    return rows, features(data.images[idx].float() / 255)
+
+
+def content_hits(queries: torch.Tensor, gallery: torch.Tensor, truth: torch.Tensor, k: int) -> torch.Tensor:
+    """True where a query's ``truth`` row is among its ``k`` nearest gallery rows (Euclidean)."""
+    nearest = torch.cdist(queries.float(), gallery.float()).topk(min(k, gallery.shape[0]), largest=False).indices
+    return (nearest == truth.view(-1, 1)).any(dim=1)
 
 
 def mobilenet_features(device: str = "cpu", size: int = 112) -> Callable[[torch.Tensor], torch.Tensor]:
