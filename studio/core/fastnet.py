@@ -89,7 +89,10 @@ def _to_fast(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _to_fp32(x: torch.Tensor) -> torch.Tensor:
-    return x.float().contiguous() if x.is_floating_point() else x
+    """fp32 in the layout the graph produced: images stay channels_last, which is the layout
+    :func:`studio.core.grid.to_uint8` turns into pixels fastest (a [N,H,W,3] view that is already
+    contiguous); converting to NCHW here and back to NHWC there cost 3x the conversion itself."""
+    return x.float() if x.is_floating_point() else x
 
 
 def _max_diff(a: Any, b: Any) -> float:
@@ -179,9 +182,6 @@ class FastNet:
                     out = fast(*inputs)
                     if self._freeze and all(isinstance(t, torch.Tensor) for t in inputs):
                         self._schedule_freeze(key, fast, inputs, out)
-        if isinstance(out, torch.Tensor) and out.is_floating_point():
-            # one pass from bf16 channels_last to fp32 contiguous (not .float() then .contiguous())
-            return torch.empty(out.shape, dtype=torch.float32, device=out.device).copy_(out)
         return _map_tensors(out, _to_fp32)
 
     def frozen_shapes(self) -> int:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 
 def seed_to_z(seed: int, dim: int, count: int = 1) -> torch.Tensor:
-    """The same seed always gives the same standard-normal code(s), on every machine: [count, dim]."""
-    gen = torch.Generator(device="cpu").manual_seed(int(seed) & 0xFFFF_FFFF_FFFF)
+    """The same seed always gives the same standard-normal code(s), on every machine: [count, dim].
+    A new tensor every call (callers edit it in place)."""
+    return _seed_codes(int(seed) & 0xFFFF_FFFF_FFFF, int(dim), int(count)).clone()
+
+
+@lru_cache(maxsize=4096)
+def _seed_codes(seed: int, dim: int, count: int) -> torch.Tensor:
+    """Cached: a slider drag re-renders the same few seeds many times a second, and a generator
+    set-up plus draw costs more than the copy (studio.core.family.LoadedModel.latent_for)."""
+    gen = torch.Generator(device="cpu").manual_seed(seed)
     return torch.randn(count, dim, generator=gen)
 
 
@@ -31,7 +41,9 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Te
 
 def truncate(z: torch.Tensor, psi: float, mean: torch.Tensor | None = None) -> torch.Tensor:
     """The truncation trick: pull codes towards the mean by ``psi`` (1 = unchanged, 0 = the mean)."""
-    centre = torch.zeros_like(z) if mean is None else mean.to(z)
+    if mean is None:  # the common case, in one operation (it runs for every rendered frame)
+        return z if psi == 1.0 else z * psi
+    centre = mean.to(z)
     return centre + psi * (z - centre)
 
 

@@ -175,6 +175,14 @@ def test_standard_training_moves_losses_and_saves_a_loadable_translator(tmp_path
     assert out.size == (37, 23)
     assert model.render([model.default_state("cg")]).shape == (1, 3, 32, 32)
     assert {c.name for c in model.controls()} >= {"direction"}
+    # a grid mixing directions: each cell is the translation its own state asks for, in the states' order
+    states = [dict(model.default_state("cg"), seed=i, labels={"direction": d}) for i, d in enumerate("abba")]
+    for st in states:
+        st["labels"]["direction"] = "a2b" if st["labels"]["direction"] == "a" else "b2a"
+    mixed = model.render(states)
+    for i, st in enumerate(states):
+        assert torch.allclose(mixed[i : i + 1], model.render([st]), atol=1e-6)
+    assert not torch.allclose(mixed[0], mixed[1])
 
 
 def test_losses_move_during_a_short_run(tmp_path):

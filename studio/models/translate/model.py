@@ -80,7 +80,6 @@ class TranslatorModel(LoadedModel):
 
     def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
         """One batched forward per direction (a grid is one call, not one per cell)."""
-        outs: list[torch.Tensor] = [torch.zeros(3, self.image_size, self.image_size)] * len(states)
         todo: dict[str, list[tuple[int, torch.Tensor]]] = {}
         for i, st in enumerate(states):
             s = normalise_state(st)
@@ -90,13 +89,17 @@ class TranslatorModel(LoadedModel):
             src = self.validation.get("a" if direction == "a2b" else "b")
             if src is not None and src.shape[0] > 0:
                 todo.setdefault(direction, []).append((i, src[int(s["seed"]) % src.shape[0]]))
+        out: torch.Tensor | None = None
         for direction, items in todo.items():
             x = to_model_range(torch.stack([img for _, img in items]).float())
             with torch.no_grad():
                 y = from_model_range(self.forward(x.to(self.device), direction).float().cpu())
-            for (i, _), out in zip(items, y, strict=True):
-                outs[i] = out
-        return torch.stack(outs) if outs else torch.zeros(0, 3, self.image_size, self.image_size)
+            if len(items) == len(states):  # every state in one direction (a frame, a grid): y as it is
+                return y
+            if out is None:  # in y's layout (channels_last from the fast path), so pixels convert fastest
+                out = torch.zeros((len(states), *y.shape[1:]), dtype=y.dtype).to(memory_format=_layout(y))
+            out[torch.tensor([i for i, _ in items])] = y
+        return out if out is not None else torch.zeros(len(states), 3, self.image_size, self.image_size)
 
     # -- the main API
     def forward(self, x: torch.Tensor, direction: str) -> torch.Tensor:
@@ -214,3 +217,7 @@ def receptive_radius_of(module: torch.nn.Module) -> int:
             factor = m.scale_factor[0] if isinstance(m.scale_factor, tuple) else m.scale_factor
             scale = max(1, int(scale // (factor or 1)))
     return max(1, radius)
+
+
+def _layout(x: torch.Tensor) -> torch.memory_format:
+    return torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
