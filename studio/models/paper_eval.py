@@ -139,7 +139,8 @@ class TranslatorEvaluationJob:
             f"after translation (ratio {r['kid_ratio']}); "
             f"a colour-statistics transfer {r['kid_colour_transfer_to_target']:.4f} "
             f"(ratio {r['kid_colour_transfer_ratio']}); mean pixel change {r['mean_change']:.3f} "
-            f"(colour transfer {r['mean_change_colour_transfer']:.3f})"
+            f"(colour transfer {r['mean_change_colour_transfer']:.3f}); FID {r['fid_source_to_target']:.1f} -> "
+            f"{r['fid_translated_to_target']:.1f}, MiFID {r['mifid_translated_to_target']:.1f}"
             for d, r in ((d, self.results[d]) for d in ("a2b", "b2a"))
         )
         out: dict[str, Any] = {"model": str(path)}

@@ -67,7 +67,9 @@ def evaluate_translator(
     directions, at ``size`` px (0: the model's crop size); paired L1 when names match."""
     from studio.metrics.baselines import channel_statistics, colour_transfer
     from studio.metrics.features import batched, extract, load_feature_net
+    from studio.metrics.frechet import fid
     from studio.metrics.kid import kid
+    from studio.metrics.memorisation import memorisation, mifid
 
     say = progress or (lambda s: None)
     size = size or model.image_size
@@ -97,7 +99,9 @@ def evaluate_translator(
         before, before_sd = kid(f_src, f_tgt, subsets=subsets, subset_size=half)
         after, after_sd = kid(f_out, f_tgt, subsets=subsets, subset_size=half)
         recoloured = colour_transfer(src, *channel_statistics(tgt))
-        colour, colour_sd = kid(feats(recoloured), f_tgt, subsets=subsets, subset_size=half)
+        f_colour = feats(recoloured)
+        colour, colour_sd = kid(f_colour, f_tgt, subsets=subsets, subset_size=half)
+        fid_after, memo = fid(f_out, f_tgt), memorisation(f_out, f_tgt)
         entry: dict[str, Any] = {
             "kid_subset_size": half,
             "kid_source_to_target": round(before, 5),
@@ -108,6 +112,13 @@ def evaluate_translator(
             "kid_colour_transfer_to_target": round(colour, 5),
             "kid_colour_transfer_to_target_std": round(colour_sd, 5),
             "kid_colour_transfer_ratio": round(colour / before, 3) if before > 0 else None,
+            # FID and MiFID (Kaggle's measure, papers/002) on the same features; MiFID's memorisation term is
+            # taken against the target test images, so it is FID unless translations copy them
+            "fid_source_to_target": round(fid(f_src, f_tgt), 3),
+            "fid_translated_to_target": round(fid_after, 3),
+            "fid_colour_transfer_to_target": round(fid(f_colour, f_tgt), 3),
+            "mifid_translated_to_target": round(mifid(fid_after, memo), 3),
+            "memorisation_distance": round(memo.distance, 4),
             "mean_change": round(float((out - src).abs().mean()), 4),
             "mean_change_colour_transfer": round(float((recoloured - src).abs().mean()), 4),
         }

@@ -43,6 +43,9 @@ def test_eval_measure_translation(tmp_path, tiny_translator, tiny_features, caps
     assert results["a2b"]["mean_change_colour_transfer"] > 0.5
     assert results["a2b"]["kid_colour_transfer_ratio"] < results["a2b"]["kid_ratio"]
     assert results["size"] == 8 and "colour-statistics transfer" in printed
+    # FID and MiFID on the same features; near-copies of the target images would raise MiFID above FID
+    assert results["a2b"]["fid_colour_transfer_to_target"] < results["a2b"]["fid_source_to_target"]
+    assert results["b2a"]["mifid_translated_to_target"] >= results["b2a"]["fid_translated_to_target"]
     assert read_card(tiny_translator).metrics["translation"]["a2b"] == results["a2b"]
     with Image.open(grid) as im:
         assert im.size == (6 * 8 + 7 * 2, 6 * 8 + 7 * 2)  # 6 rows (A | A→B | B, B | B→A | A) of 6 pairs
