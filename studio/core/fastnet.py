@@ -248,19 +248,20 @@ def accelerate(model: Any, precision: str | None = None, freeze: bool | None = N
     holding another loaded model is followed) fast stand-ins. Returns the precision used; 'fp32'
     changes nothing (the reference path)."""
     prec = render_precision(precision, getattr(model, "device", None))
-    if prec == "fp32":
-        return prec
-    do_freeze = freeze_enabled() if freeze is None else freeze
-    for name in getattr(type(model), "render_networks", ()):
-        value = getattr(model, name, None)
-        if value is None:
-            continue
-        if hasattr(type(value), "render_networks"):
-            accelerate(value, prec, do_freeze)
-        else:
-            setattr(model, name, _wrap(value, prec, do_freeze))
-    model.render_precision = prec
-    return prec
+    wrapped = False
+    if prec != "fp32":
+        do_freeze = freeze_enabled() if freeze is None else freeze
+        for name in getattr(type(model), "render_networks", ()):
+            value = getattr(model, name, None)
+            if value is None:
+                continue
+            if hasattr(type(value), "render_networks"):
+                wrapped = accelerate(value, prec, do_freeze) != "fp32" or wrapped
+            else:
+                setattr(model, name, _wrap(value, prec, do_freeze))
+                wrapped = True
+    model.render_precision = prec if wrapped else "fp32"  # what renders (the window's status bar says it)
+    return model.render_precision
 
 
 def fast_nets(model: Any) -> list[FastNet]:

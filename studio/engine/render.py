@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.core.errors import StudioError
 from studio.core.family import normalise_state
+from studio.core.fastnet import render_precision
 from studio.core.grid import tile, to_uint8
 from studio.core.threads import render_threads, set_threads_here
 
@@ -215,6 +217,18 @@ class RenderEngine(QObject):
     def set_device(self, name: str) -> None:
         """Later requests render on this device ('auto', 'cpu', 'cuda:0', 'mps')."""
         self.device = name or "auto"
+
+    @property
+    def precision(self) -> str:
+        """The render precision asked for: 'auto', 'bf16' or 'fp32' (see studio.core.fastnet)."""
+        return self.cache.precision or os.environ.get("STUDIO_RENDER_PRECISION", "auto") or "auto"
+
+    def set_precision(self, name: str) -> None:
+        """Render later models in this precision ('auto', 'bf16', 'fp32': the reference). Loaded models were
+        readied for the old one, so they are dropped from the cache; a StudioError names a bad choice."""
+        render_precision(name)  # validates
+        self.cache.precision = name.strip().lower()
+        self.cache.forget()
 
     def request(
         self,

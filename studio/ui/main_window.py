@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,11 @@ from .settings import StudioSettings
 
 CHECKPOINT_SUFFIXES = (".json", ".safetensors")
 DEFAULT_MODEL = "emoji-dcgan"  # the bundled starter model, opened on a first start
+PRECISION_CHOICES = (
+    ("auto", "Auto (bf16 where the CPU has native bf16)"),
+    ("bf16", "bf16 (fast)"),
+    ("fp32", "fp32 (the reference)"),
+)
 CANVAS_GREY = 48  # grid gaps on the canvas blend into its background (exports use white)
 
 
@@ -103,6 +109,12 @@ class MainWindow(QMainWindow):
             device_problem = f"{exc}; using 'auto' instead" if device else ""
             dev = "auto"
         self.engine = RenderEngine(dev, parent=self)
+        saved_precision = self.settings.get_str("render_precision", "")
+        if saved_precision and "STUDIO_RENDER_PRECISION" not in os.environ:  # the environment wins (benches)
+            try:
+                self.engine.set_precision(saved_precision)
+            except StudioError:
+                self.settings.set("render_precision", "auto")  # a damaged setting: back to the default
         self.jobs = JobRunner(self)
         self.close_mode: str | None = None  # set while the window waits for jobs to end before closing
         self._save_dialog: SaveProgressDialog | None = None
@@ -270,6 +282,16 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _checked=False, n=name: self.set_device(n))
             self.device_group.addAction(act)
             self.device_menu.addAction(act)
+        self.device_menu.addSeparator()
+        self.precision_menu = self.device_menu.addMenu("Render &precision")
+        self.precision_group = QActionGroup(self)
+        for name, text in PRECISION_CHOICES:
+            act = QAction(text, self, checkable=True)
+            act.setData(name)
+            act.setChecked(name == self.engine.precision)
+            act.triggered.connect(lambda _checked=False, n=name: self.set_render_precision(n))
+            self.precision_group.addAction(act)
+            self.precision_menu.addAction(act)
         self.tools_menu = mb.addMenu("T&ools")
         m = mb.addMenu("&Help")
         m.addAction(self.act_help_models)
@@ -524,6 +546,21 @@ class MainWindow(QMainWindow):
             self.open_model(self._model_id, self.current_state())
         self._update_info()
 
+    def set_render_precision(self, name: str) -> None:
+        """Device ▸ Render precision: bf16 (fast on CPUs with native bf16), fp32 (the reference) or auto.
+        Remembered; the open model is made again in the new precision, keeping the picture's state."""
+        try:
+            self.engine.set_precision(name)
+        except StudioError as exc:
+            self.show_error(str(exc))
+            return
+        for act in self.precision_group.actions():
+            act.setChecked(act.data() == name)
+        self.settings.set("render_precision", name)
+        if self._model_id is not None:
+            self.open_model(self._model_id, self.current_state())
+        self._update_info()
+
     # ------------------------------------------------------------------------------ models
     def _open_first_model(self, model: str | None) -> None:
         if model:
@@ -642,6 +679,7 @@ class MainWindow(QMainWindow):
         parts = [f"device: {self.engine.device}"]
         if self._model is not None:
             parts.insert(0, f"{self._model_id} · {self._model.image_size}px")
+            parts.append(str(getattr(self._model, "render_precision", "fp32")))  # what renders, not what was asked
         steady = self._frame_time.value()
         if steady is not None:
             parts.append(f"frame {steady:.1f} ms")
