@@ -274,28 +274,29 @@ class MainWindow(QMainWindow):
         for dock in (self.models_dock, self.controls_dock, self.jobs_dock):
             m.addAction(dock.toggleViewAction())
         self.device_menu = mb.addMenu("&Device")
-        self.device_group = QActionGroup(self)
-        for name in available_devices():
-            act = QAction(name, self, checkable=True)
-            act.setData(name)
-            act.setChecked(name == self.engine.device)
-            act.triggered.connect(lambda _checked=False, n=name: self.set_device(n))
-            self.device_group.addAction(act)
-            self.device_menu.addAction(act)
+        devices = [(name, name) for name in available_devices()]
+        self.device_group = self._choice_actions(self.device_menu, devices, self.engine.device, self.set_device)
         self.device_menu.addSeparator()
         self.precision_menu = self.device_menu.addMenu("Render &precision")
-        self.precision_group = QActionGroup(self)
-        for name, text in PRECISION_CHOICES:
-            act = QAction(text, self, checkable=True)
-            act.setData(name)
-            act.setChecked(name == self.engine.precision)
-            act.triggered.connect(lambda _checked=False, n=name: self.set_render_precision(n))
-            self.precision_group.addAction(act)
-            self.precision_menu.addAction(act)
+        self.precision_group = self._choice_actions(
+            self.precision_menu, PRECISION_CHOICES, self.engine.precision, self.set_render_precision
+        )
         self.tools_menu = mb.addMenu("T&ools")
         m = mb.addMenu("&Help")
         m.addAction(self.act_help_models)
         m.addAction(self.act_about)
+
+    def _choice_actions(self, menu, choices, current: str, pick) -> QActionGroup:
+        """One checkable action per (value, text) in ``menu``, exclusive; triggering one calls pick(value)."""
+        group = QActionGroup(self)
+        for value, text in choices:
+            act = QAction(text, self, checkable=True)
+            act.setData(value)
+            act.setChecked(value == current)
+            act.triggered.connect(lambda _checked=False, v=value: pick(v))
+            group.addAction(act)
+            menu.addAction(act)
+        return group
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Canvas")
@@ -539,9 +540,13 @@ class MainWindow(QMainWindow):
 
     def set_device(self, name: str) -> None:
         self.engine.set_device(name)
-        for act in self.device_group.actions():
-            act.setChecked(act.data() == name)
-        self.settings.set("device", name)
+        self._remember_render_choice(self.device_group, "device", name)
+
+    def _remember_render_choice(self, group: QActionGroup, key: str, value: str) -> None:
+        """Tick ``value`` in its menu, remember it, and make the open model again with it (same state)."""
+        for act in group.actions():
+            act.setChecked(act.data() == value)
+        self.settings.set(key, value)
         if self._model_id is not None:
             self.open_model(self._model_id, self.current_state())
         self._update_info()
@@ -554,12 +559,7 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             self.show_error(str(exc))
             return
-        for act in self.precision_group.actions():
-            act.setChecked(act.data() == name)
-        self.settings.set("render_precision", name)
-        if self._model_id is not None:
-            self.open_model(self._model_id, self.current_state())
-        self._update_info()
+        self._remember_render_choice(self.precision_group, "render_precision", name)
 
     # ------------------------------------------------------------------------------ models
     def _open_first_model(self, model: str | None) -> None:
