@@ -264,22 +264,22 @@ def transfer_truth(
                     sums[m]["feature_l2"] += fd.sum().item()
                     rows, gallery = galleries[b]
                     truth = torch.tensor([rows[keys[j]] for j in order])
-                    for k in (1, 5):
-                        hit = content_hits(fo, gallery, truth, k)
-                        row[m][f"content_top{k}"] = hit.float().mean().item()
-                        sums[m][f"content_top{k}"] += hit.float().sum().item()
+                    for top in (1, 5):
+                        hit = content_hits(fo, gallery, truth, top)
+                        row[m][f"content_top{top}"] = hit.float().mean().item()
+                        sums[m][f"content_top{top}"] += hit.float().sum().item()
             pairs[f"{names[a]}->{names[b]}"] = row
             total += len(order)
     overall = {m: {k: v / max(1, total) for k, v in s.items() if features or k == "pixel_l1"} for m, s in sums.items()}
-    out: dict[str, Any] = {"overall": overall, "pairs": pairs, "samples": total}
+    result: dict[str, Any] = {"overall": overall, "pairs": pairs, "samples": total}
     if galleries:
-        out["content_identity"] = (
+        result["content_identity"] = (
             "content_top1/top5: a nearest-neighbour classifier of emoji identity fitted on real images only -- "
             "the target vendor's own drawings of every emoji it draws ("
             + ", ".join(f"{names[b]} {len(g[0])}" for b, g in sorted(galleries.items()))
             + "), in the feature network's space -- names the redrawn image's source emoji in its top 1 / 5"
         )
-    return out
+    return result
 
 
 def content_gallery(
