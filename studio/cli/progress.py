@@ -181,6 +181,11 @@ def run_with_progress(job: Job, preview_png: str | None = None) -> JobResult:
                 stop(signal.SIGINT)
     finally:
         stop.restore()
+    # Let the worker thread finish exiting before this process does: a process that exits while a thread
+    # that ran torch is still tearing down can abort in native code ("terminate called without an active
+    # exception", seen at the end of a finished `studio train can`). The result is already here, so this
+    # join is short; the bound keeps a stuck thread from holding the process.
+    worker.join(timeout=30)
     res = result[0]
     print(f"error: {res.message}" if res.status == "failed" else res.message, file=sys.stderr)
     for key, value in res.outputs.items():

@@ -204,9 +204,11 @@ class FastNet:
         example = tuple(t.clone() for t in inputs)
         expected = _map_tensors(expected, lambda t: t.clone())
         threads = torch.get_num_threads()  # the caller's count: the graph is built and warmed with it
-        threading.Thread(
+        builder = threading.Thread(
             target=self._build, args=(key, fast, example, expected, threads), name="studio-freeze", daemon=True
-        ).start()
+        )
+        _track_builder(builder)
+        builder.start()
 
     def _build(self, key: tuple, fast: torch.nn.Module, example: tuple, expected: Any, threads: int = 0) -> None:
         graph = None
@@ -231,6 +233,35 @@ class FastNet:
             if key[0] == self._version:
                 self._graphs[key] = graph
             self._building.discard(key)
+
+
+_BUILDERS: set[threading.Thread] = set()
+_BUILDERS_LOCK = threading.Lock()
+
+
+def _track_builder(thread: threading.Thread) -> None:
+    """Remember a freezing thread so the process can wait for it at exit (see :func:`_join_builders`)."""
+    with _BUILDERS_LOCK:
+        if not _BUILDERS and not getattr(_track_builder, "registered", False):
+            import atexit
+
+            atexit.register(_join_builders)
+            _track_builder.registered = True  # type: ignore[attr-defined]
+        _BUILDERS.difference_update({t for t in _BUILDERS if not t.is_alive()})
+        _BUILDERS.add(thread)
+
+
+def _join_builders(timeout: float = 20.0) -> None:
+    """At exit, wait (bounded) for graphs still being frozen: a daemon thread left inside TorchScript while
+    the interpreter shuts down can abort the process in native code. They are daemons only so that a
+    stuck build can never keep the program alive past this bound."""
+    import time
+
+    end = time.monotonic() + timeout
+    with _BUILDERS_LOCK:
+        pending = list(_BUILDERS)
+    for thread in pending:
+        thread.join(max(0.0, end - time.monotonic()))
 
 
 def _wrap(value: Any, precision: str, freeze: bool) -> Any:

@@ -97,3 +97,39 @@ def test_prepare_warms_the_model_up():
     model = prepare_for_render(_load("emoji-dcgan"), "auto")
     assert model.warmed is True
     assert model.render_precision == ("bf16" if native_bf16() else "fp32")
+
+
+def test_exit_waits_for_a_graph_still_being_frozen():
+    """A process that renders once and exits at once (a CLI command, a closed window) waits for the
+    background freeze instead of shutting the interpreter down around it, and exits cleanly."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import torch
+        from studio.core import fastnet
+        net = torch.nn.Sequential(*[torch.nn.Conv2d(8, 8, 3, padding=1) for _ in range(12)]).eval()
+        fast = fastnet.FastNet(torch.nn.Sequential(torch.nn.Conv2d(3, 8, 1), net).eval(), "bf16", freeze=True)
+        with torch.inference_mode():
+            fast(torch.rand(2, 3, 48, 48))
+        assert fastnet._BUILDERS, "a freeze was started"
+        print("rendered", flush=True)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "rendered" in proc.stdout and "terminate called" not in proc.stderr
+
+
+def test_join_builders_waits_for_the_running_builds():
+    from studio.core import fastnet
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Conv2d(8, 3, 1)).eval()
+    fast = FastNet(net, "bf16", freeze=True)
+    with torch.inference_mode():
+        fast(torch.rand(1, 3, 20, 20))
+    fastnet._join_builders(timeout=60)
+    assert not any(t.is_alive() for t in fastnet._BUILDERS) and fast.frozen_shapes() in (0, 1)
+    assert fast.wait_frozen(0)  # nothing is left building
