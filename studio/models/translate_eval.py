@@ -144,8 +144,8 @@ def example_grid(
     common = sorted(set(names_a) & set(names_b))
     step = max(1, len(common) // count)
     chosen = common[::step][:count] if common else []
-    ia = [names_a.index(n) for n in chosen] or list(range(min(count, len(names_a))))
-    ib = [names_b.index(n) for n in chosen] or list(range(min(count, len(names_b))))
+    ia = [names_a.index(n) for n in chosen] or _spread(len(names_a), count)
+    ib = [names_b.index(n) for n in chosen] or _spread(len(names_b), count)
     a, b = imgs_a[ia], imgs_b[ib]
     rows = [a, translate_all(model, a, "a2b"), b, b, translate_all(model, b, "b2a"), a]
     cells = to_uint8(torch.cat(rows))
@@ -154,6 +154,13 @@ def example_grid(
 
         cells = resize_cells(cells, cell)
     return tile(cells, len(rows), a.shape[0])
+
+
+def _spread(total: int, count: int) -> list[int]:
+    """``count`` indices spread evenly over ``total`` files: crops cut from one picture sit next to each
+    other in a folder, and the first ``count`` would all show the same picture."""
+    count = min(count, total)
+    return [int(i * total / count) for i in range(count)]
 
 
 def main(argv: list[str] | None = None) -> int:
