@@ -10,13 +10,14 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[N,3,H,W] floats in [0,1] -> [N,H,W,3] uint8 (the only form the UI ever sees)."""
     if images.dim() == 3:
         images = images.unsqueeze(0)
-    # In place on one copy taken in the [N,H,W,3] order the result needs: for channels_last input (the
-    # fast render path's) every pass is contiguous and the uint8 result needs no reordering; 3x faster
-    # than clamp/scale/convert/permute as separate allocations (bench/bench_render_latency.py).
-    nhwc = images.detach().permute(0, 2, 3, 1)
-    nhwc = nhwc.to(device="cpu", dtype=torch.float32, copy=True)
-    arr = nhwc.clamp_(0, 1).mul_(255.0).add_(0.5).to(torch.uint8).numpy()
-    return arr if arr.flags["C_CONTIGUOUS"] else np.ascontiguousarray(arr)
+    # One [N,H,W,3] float copy at most (none for channels_last input, the fast render path's), then
+    # numpy's vectorised clip / scale / cast: 3x faster than clamp, scale, convert and permute as separate
+    # torch allocations (bench/bench_render_latency.py)
+    nhwc = images.detach().permute(0, 2, 3, 1).to(device="cpu", dtype=torch.float32).contiguous()
+    scaled = np.clip(nhwc.numpy(), 0.0, 1.0)
+    scaled *= 255.0
+    scaled += 0.5
+    return scaled.astype(np.uint8)
 
 
 def tile(images: np.ndarray, rows: int, cols: int, pad: int = 2, background: int = 255) -> np.ndarray:
