@@ -21,6 +21,7 @@ or ``fp32``; ``STUDIO_RENDER_FREEZE=0`` turns the frozen graphs off.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import os
 import threading
@@ -242,11 +243,6 @@ _BUILDERS_LOCK = threading.Lock()
 def _track_builder(thread: threading.Thread) -> None:
     """Remember a freezing thread so the process can wait for it at exit (see :func:`_join_builders`)."""
     with _BUILDERS_LOCK:
-        if not _BUILDERS and not getattr(_track_builder, "registered", False):
-            import atexit
-
-            atexit.register(_join_builders)
-            _track_builder.registered = True  # type: ignore[attr-defined]
         _BUILDERS.difference_update({t for t in _BUILDERS if not t.is_alive()})
         _BUILDERS.add(thread)
 
@@ -262,6 +258,9 @@ def _join_builders(timeout: float = 20.0) -> None:
         pending = list(_BUILDERS)
     for thread in pending:
         thread.join(max(0.0, end - time.monotonic()))
+
+
+atexit.register(_join_builders)
 
 
 def _wrap(value: Any, precision: str, freeze: bool) -> Any:
