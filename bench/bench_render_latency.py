@@ -3,11 +3,13 @@
     python bench/bench_render_latency.py [--rounds 5] [--families all] [--compile] [--load-n 120] [--window]
 
 1. For every bundled model (one per family), one frame and a 4x4 grid (16 frames in one call):
-   studio   what the render thread does: LoadedModel.render(states) -> uint8 pixels, on the model as
-            the engine's cache prepares it (studio.core.fastnet: bf16 stand-ins, frozen graphs, warm-up)
+   studio   what the render thread does: LoadedModel.render_pixels(states) -> uint8 pixels, on the model as
+            the engine's cache prepares it (studio.core.fastnet: bf16 stand-ins, frozen graphs, warm-up),
+            with the thread count its RenderThreadTuner picks (measured over the first 40 renders)
    plain    the same network on the same inputs (captured from the studio's own call), in plain PyTorch
             variants: fp32, fp32 channels_last, bf16 weights channels_last, bf16 autocast, fp32 and bf16
-            frozen TorchScript graphs (and torch.compile of the bf16 copy with --compile: minutes here)
+            frozen TorchScript graphs (and torch.compile of the bf16 copy with --compile: minutes here),
+            each on the process's threads and on one thread
    Two screening rounds (the order rotating, blocks of calls) pick the best plain variant; then it and
    the studio alternate for --rounds rounds. Prints the medians (the best one's and the studio's from
    the final rounds) and the share of best = best plain median / studio median (target >= 0.8).
@@ -286,28 +288,40 @@ def plain_variants(net, args, with_compile: bool) -> dict:
 
 
 def alternate(variants: dict, rounds: int, block: int) -> dict[str, float]:
-    """Median ms per variant; blocks of ``block`` calls, the order rotated every round."""
+    """Median ms per variant; blocks of ``block`` calls, the order rotated every round. A variant is a
+    callable, or (callable, intra-op threads) to run it with that many threads (set before its block)."""
+    from studio.core.threads import set_threads_here
+
+    default = torch.get_num_threads()
     names = list(variants)
     times: dict[str, list[float]] = {n: [] for n in names}
+
+    def split(value):
+        return value if isinstance(value, tuple) else (value, default)
+
     with torch.inference_mode():
-        for fn in variants.values():
+        for value in variants.values():
+            fn, threads = split(value)
+            set_threads_here(threads)
             fn()
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
-                fn = variants[name]
+                fn, threads = split(variants[name])
+                set_threads_here(threads)
                 for i in range(block + 1):
                     t0 = time.perf_counter()
                     fn()
                     if i:  # the first call of a block pays for the switch
                         times[name].append((time.perf_counter() - t0) * 1000)
+    set_threads_here(default)
     return {n: pct(v, 50) for n, v in times.items()}
 
 
 def bench_share(args) -> list[tuple[str, int, float]]:
     from studio.core.fastnet import fast_nets, prepare_for_render
-    from studio.core.grid import to_uint8
     from studio.core.store import ModelStore, load_model
+    from studio.core.threads import RenderThreadTuner, set_threads_here
 
     store = ModelStore()
     wanted = FAMILY_MODELS if args.families == "all" else args.families.split(",")
@@ -323,7 +337,7 @@ def bench_share(args) -> list[tuple[str, int, float]]:
         for n in (1, 16):
             states = [ref.default_state(name, 100 + i) for i in range(n)]
             with torch.inference_mode():
-                studio.render(states)
+                studio.render_pixels(states)
             for net in fast_nets(studio):
                 net.wait_frozen(120)
             calls = capture_inputs(ref, states)
@@ -332,14 +346,32 @@ def bench_share(args) -> list[tuple[str, int, float]]:
                 break
             net, inputs = calls[0]
             variants = plain_variants(net, inputs, args.compile)
-            block = 6 if n == 1 else 2
+            default = torch.get_num_threads()
+            tuner = RenderThreadTuner(default)  # the render thread's choice of threads, made the same way
+
+            def studio_frame(states=states, m=studio, tuner=tuner, name=name):
+                threads = tuner.choose(name, len(states))
+                if torch.get_num_threads() != threads:  # as the render thread: only when it changes
+                    set_threads_here(threads)
+                t0 = time.perf_counter()
+                pixels = m.render_pixels(states)
+                tuner.record(name, len(states), threads, (time.perf_counter() - t0) * 1000)
+                return pixels
+
+            with torch.inference_mode():
+                for _ in range(40):  # the first renders of a session, while the tuner measures
+                    studio_frame()
+            set_threads_here(default)
+            if default > 1:  # the best plain PyTorch may pick its thread count too
+                variants.update({f"{k} @1 thread": (fn, 1) for k, fn in list(variants.items())})
+            block = 10 if n == 1 else 4
             # screen the plain variants (two rounds), then alternate the best one with the studio: slow fp32
             # variants in the same rotation disturb whatever runs next on a loaded machine
             screen = alternate(variants, 2, block)
             best_name = min(screen, key=screen.__getitem__)
             final = {
                 best_name: variants[best_name],
-                "studio": lambda states=states, m=studio: to_uint8(m.render(states)),
+                "studio": studio_frame,
             }
             med = {**screen, **alternate(final, args.rounds, block)}
             share = med[best_name] / med["studio"]
@@ -349,8 +381,8 @@ def bench_share(args) -> list[tuple[str, int, float]]:
             print(f"  {name:22s} {what}  ms: {cells}")
             print(
                 f"  {'':22s} {what}  share of best = {med[best_name]:.2f} ({best_name}) / {med['studio']:.2f} "
-                f"(studio, {studio.render_precision}) = {share:.2f}  {'MET' if share >= 0.8 else 'MISSED'} (>= 0.8); "
-                f"{load_avg()}"
+                f"(studio, {studio.render_precision}, {tuner.chosen(name, n)} thread(s)) = {share:.2f}  "
+                f"{'MET' if share >= 0.8 else 'MISSED'} (>= 0.8); {load_avg()}"
             )
     return shares
 

@@ -20,10 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 
 from .checkpoint import ModelCard
 from .direction_edits import state_offset
+from .grid import to_uint8
 from .latents import seed_to_z, truncate
 from .states import clean_state
 
@@ -80,6 +82,12 @@ class LoadedModel(ABC):
     @abstractmethod
     def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
         """Render states into [N,3,H,W] float images in [0,1] on the CPU."""
+
+    def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The states as the window's pixels, [N,H,W,3] uint8 (what the render thread calls). Families
+        whose frame is one network call override it with :func:`studio.core.fastnet.net_pixels`, so
+        the conversion runs inside the frozen graph."""
+        return to_uint8(self.render(states))
 
     def default_state(self, model_id: str, seed: int = 0) -> dict[str, Any]:
         state = new_state(model_id, seed)

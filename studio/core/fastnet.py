@@ -29,12 +29,13 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from .errors import StudioError
 
 PRECISIONS = ("auto", "bf16", "fp32")
-MAX_GRAPHS = 8  # input shapes frozen per network (a translator sees many tile sizes)
+MAX_GRAPHS = 16  # input shapes (x plain / pixel head) frozen per network (a translator sees many tile sizes)
 MATCH_TOL = 0.05  # a frozen graph must match its eager bf16 copy this closely (outputs in [-1, 1])
 
 
@@ -106,6 +107,27 @@ def _max_diff(a: Any, b: Any) -> float:
     )
 
 
+class PixelHead(torch.nn.Module):
+    """``net``, then the family's affine map to [0, 1] and :func:`studio.core.grid.to_uint8`'s 8-bit
+    conversion, as one module, so one frozen graph turns a code into the [N,H,W,3] pixels the window
+    shows. Why: every small op run just after a oneDNN graph measured 10-90 us (a cost per op, not per
+    pixel: 12k pixels take 3 us alone), so the float copy, scaling and conversion cost a single frame
+    ~0.1-0.15 ms outside the graph and ~0.05 ms inside it (bench/bench_render_latency.py)."""
+
+    def __init__(self, net: torch.nn.Module, scale: float, shift: float, dtype: torch.dtype = torch.bfloat16):
+        super().__init__()
+        self.net = net
+        self.dtype = dtype  # the inputs' cast to the fast copy's precision is in the graph too
+        self.scale = float(scale) * 255.0  # to_uint8: clip(x * scale + shift, 0, 1) * 255 + 0.5, truncated
+        self.offset = float(shift) * 255.0 + 0.5
+
+    def forward(self, *args: torch.Tensor) -> torch.Tensor:
+        x = self.net(*(_to_fast(a, self.dtype) for a in args))
+        x = x.permute(0, 2, 3, 1).float()  # NHWC: a view of the channels_last output
+        x.mul_(self.scale).add_(self.offset).clamp_(0.0, 255.0)  # in place: no new buffer to fault in
+        return x.to(torch.uint8).contiguous()
+
+
 class FastNet:
     """A render-time stand-in for ``net`` (see the module docstring)."""
 
@@ -119,6 +141,7 @@ class FastNet:
         self._building: set[tuple] = set()
         self._version = -1
         self._fast: torch.nn.Module | None = None
+        self._heads: dict[tuple[float, float], PixelHead] = {}  # (scale, shift) -> the fast copy's pixel head
         self.calls = {"fast": 0, "frozen": 0, "reference": 0}
 
     # -- a module to everyone else
@@ -159,31 +182,61 @@ class FastNet:
         if kwargs or ref.training or not _fast_path_allowed():
             self.calls["reference"] += 1
             return ref(*args, **kwargs)
+        return _map_tensors(self._run(None, args), _to_fp32)
+
+    def pixels(self, *args: torch.Tensor, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
+        """The network's images as the window's 8-bit pixels, [N,H,W,3] uint8: ``net(*args) * scale +
+        shift`` is the family's map to [0, 1], then :func:`studio.core.grid.to_uint8`'s conversion. On the
+        fast path all of it is one frozen graph (see :class:`PixelHead`); otherwise the reference network
+        and ``to_uint8`` (the same pixels up to rounding)."""
+        from .grid import to_uint8
+
+        ref = self._reference
+        if ref.training or not _fast_path_allowed():
+            self.calls["reference"] += 1
+            return to_uint8(ref(*args).float() * scale + shift)
+        return self._run((float(scale), float(shift)), args).numpy()
+
+    def _head(self, fast: torch.nn.Module, head: tuple[float, float] | None) -> torch.nn.Module:
+        if head is None:
+            return fast
+        with self._lock:
+            module = self._heads.get(head)
+            if module is None or module.net is not fast:
+                module = self._heads[head] = PixelHead(fast, *head, dtype=self._dtype)
+            return module
+
+    def _run(self, head: tuple[float, float] | None, args: tuple) -> Any:
+        """The fast copy (or its pixel head) on ``args``: its frozen graph for this input signature when
+        one is ready, else eagerly (scheduling the freeze)."""
         fast = self._fast
         if fast is None or self._weights_version() != self._version:
             fast = self._fast_copy()
         dtype = self._dtype
         if all(isinstance(a, torch.Tensor) for a in args):  # the common case, kept short: it runs per frame
-            inputs = tuple(_to_fast(a, dtype) for a in args)
-            key: tuple = (self._version, *((a.shape, a.dtype) for a in inputs))
+            inputs = args if head is not None else tuple(_to_fast(a, dtype) for a in args)  # a head casts itself
+            key: tuple = (self._version, head, *((a.shape, a.dtype) for a in inputs))
         else:
             inputs = tuple(_map_tensors(a, lambda t: _to_fast(t, dtype)) for a in args)
-            key = (self._version, *((t.shape, t.dtype) if isinstance(t, torch.Tensor) else type(t) for t in inputs))
+            key = (
+                self._version,
+                head,
+                *((t.shape, t.dtype) if isinstance(t, torch.Tensor) else type(t) for t in inputs),
+            )
         graph = self._graphs.get(key)
         if graph is not None and torch.is_inference_mode_enabled():  # the render thread's case: no context
             self.calls["frozen"] += 1
-            out = graph(*inputs)
-        else:
-            with torch.inference_mode():
-                if graph is not None:
-                    self.calls["frozen"] += 1
-                    out = graph(*inputs)
-                else:
-                    self.calls["fast"] += 1
-                    out = fast(*inputs)
-                    if self._freeze and all(isinstance(t, torch.Tensor) for t in inputs):
-                        self._schedule_freeze(key, fast, inputs, out)
-        return _map_tensors(out, _to_fp32)
+            return graph(*inputs)
+        with torch.inference_mode():
+            if graph is not None:
+                self.calls["frozen"] += 1
+                return graph(*inputs)
+            self.calls["fast"] += 1
+            module = self._head(fast, head)
+            out = module(*inputs)
+            if self._freeze and all(isinstance(t, torch.Tensor) for t in inputs):
+                self._schedule_freeze(key, module, inputs, out)
+        return out
 
     def frozen_shapes(self) -> int:
         return sum(1 for g in self._graphs.values() if g is not None)
@@ -220,13 +273,16 @@ class FastNet:
 
             set_threads_here(threads)
         try:
-            with warnings.catch_warnings(), torch.inference_mode():
+            # one build at a time in the process: two traces of the same module at once (a frame's float
+            # graph and its pixel graph) break each other, and the loser would stay eager for good
+            with _BUILD_LOCK, warnings.catch_warnings(), torch.inference_mode():
                 warnings.simplefilter("ignore")
                 traced = torch.jit.trace(fast, example, check_trace=False)
                 graph = torch.jit.freeze(traced.eval())
                 for _ in range(3):  # the profiling executor optimises on the first runs: do them here
                     got = graph(*example)
-                if _max_diff(got, expected) > MATCH_TOL:
+                tol = MATCH_TOL * abs(fast.scale) + 1.0 if isinstance(fast, PixelHead) else MATCH_TOL  # in 8-bit levels
+                if _max_diff(got, expected) > tol:
                     graph = None
         except Exception:  # no TorchScript for this network (or this build): it stays eager
             graph = None
@@ -238,6 +294,7 @@ class FastNet:
 
 _BUILDERS: set[threading.Thread] = set()
 _BUILDERS_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()
 
 
 def _track_builder(thread: threading.Thread) -> None:
@@ -308,6 +365,18 @@ def fast_nets(model: Any) -> list[FastNet]:
     return out
 
 
+def net_pixels(net: Any, *args: torch.Tensor, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
+    """[N,H,W,3] uint8 pixels of ``net(*args) * scale + shift`` (the family's map to [0, 1]): through the
+    fast stand-in's pixel graph when ``net`` is a :class:`FastNet`, else the plain network and
+    :func:`studio.core.grid.to_uint8`. Families use it in ``render_pixels``."""
+    if isinstance(net, FastNet):
+        return net.pixels(*args, scale=scale, shift=shift)
+    from .grid import to_uint8
+
+    with torch.inference_mode():
+        return to_uint8(net(*args).float() * scale + shift)
+
+
 def prepare_for_render(model: Any, precision: str | None = None) -> Any:
     """Accelerate a freshly loaded model and render one warm-up frame (its default state), so the
     first frame a user asks for meets allocated buffers and created oneDNN kernels (a cold first
@@ -319,7 +388,8 @@ def prepare_for_render(model: Any, precision: str | None = None) -> Any:
     t0 = time.perf_counter()
     try:
         with torch.inference_mode():
-            model.render([model.default_state(getattr(model.card, "name", "") or "warm-up", 0)])
+            render = getattr(model, "render_pixels", None) or model.render  # pixels: what the render thread runs
+            render([model.default_state(getattr(model.card, "name", "") or "warm-up", 0)])
         model.warmed = True
     except Exception:
         model.warmed = False

@@ -15,10 +15,11 @@ The policy (a user's own environment variables always win):
   sets another count. A training job narrows it for its run with ``--threads`` (the Trainer).
 - job threads in the window run at a lower priority (nice +2, ``STUDIO_JOB_NICE``) than its render thread, so a slider's
   frame goes first while a job uses every idle cycle (the CLI runs its job in the main thread as is).
-- the render thread sets its own count before each render (OpenMP keeps the count per calling thread):
-  one thread for a single frame, the process's count for a grid (``STUDIO_RENDER_THREADS=N`` fixes it).
-  A single 64 px frame gains little from a second thread, and under load a parallel region waits for
-  its slowest thread: one thread keeps the slider's p95 close to its p50 (bench_render_latency.py).
+- the render thread sets its own count before each render (OpenMP keeps the count per calling thread),
+  chosen by measurement per model and frame count between one thread and the process's count
+  (:class:`RenderThreadTuner`; ``STUDIO_RENDER_THREADS=N`` fixes it). Which is faster depends on the
+  network and on the load: under load a parallel region waits for its slowest thread, and one thread
+  keeps the slider's p95 close to its p50 (bench_render_latency.py).
 """
 
 from __future__ import annotations
@@ -50,11 +51,75 @@ def apply_thread_policy(environ: MutableMapping[str, str] | None = None) -> dict
 
 
 def render_threads(frames: int, default: int) -> int:
-    """Intra-op threads for a render of ``frames`` images (see the module docstring)."""
-    fixed = os.environ.get("STUDIO_RENDER_THREADS", "").strip()
-    if fixed.isdigit() and int(fixed) > 0:
-        return int(fixed)
+    """Intra-op threads for a render of ``frames`` images before anything is measured (see
+    :class:`RenderThreadTuner`, which then picks by measurement)."""
+    fixed = fixed_render_threads()
+    if fixed:
+        return fixed
     return 1 if frames <= 1 else max(1, default)
+
+
+def fixed_render_threads() -> int:
+    """``STUDIO_RENDER_THREADS=N``: the render thread always uses N (0: not fixed)."""
+    text = os.environ.get("STUDIO_RENDER_THREADS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else 0
+
+
+class RenderThreadTuner:
+    """Picks the render thread's intra-op count per (model, frame count) by timing its own renders.
+
+    Why measured, not fixed: on this 2-core CPU a quiet machine renders one 64 px DCGAN frame 1.46x
+    faster on two threads, while the CAN and GADN generators are 1.2-1.8x faster on one, and under a
+    competing process one thread wins for all (a parallel region waits for its slowest thread;
+    bench/bench_render_latency.py; which one wins also changed from one minute to the next on a shared
+    VM). The tuner tries each candidate (one thread and the process's count) ``samples`` times, then
+    uses the one with the lower median of its recent renders; every ``explore_every``-th render goes
+    to the other candidate, so the choice follows changes in load (3 % of frames, under a slider's
+    p95)."""
+
+    def __init__(self, default: int, samples: int = 7, explore_every: int = 32, window: int = 15):
+        fixed = fixed_render_threads()
+        self.candidates = [fixed] if fixed else sorted({1, max(1, int(default))})
+        self.samples, self.explore_every, self.window = samples, explore_every, window
+        self._times: dict[tuple[Any, int], dict[int, list[float]]] = {}
+        self._count: dict[tuple[Any, int], int] = {}
+
+    def choose(self, model: Any, frames: int) -> int:
+        if len(self.candidates) == 1:
+            return self.candidates[0]
+        key = (model, 1 if frames <= 1 else frames)
+        times = self._times.setdefault(key, {n: [] for n in self.candidates})
+        count = self._count[key] = self._count.get(key, 0) + 1
+        short = [n for n in self.candidates if len(times[n]) < self.samples]
+        if short:  # still measuring: the candidate with the fewest renders, the usual guess first
+            guess = render_threads(frames, self.candidates[-1])
+            return min(short, key=lambda n: (len(times[n]), n != guess))
+        best = min(self.candidates, key=lambda n: _median(times[n]))
+        if count % self.explore_every == 0:
+            return next(n for n in self.candidates if n != best)
+        return best
+
+    def record(self, model: Any, frames: int, threads: int, ms: float) -> None:
+        if len(self.candidates) == 1:
+            return
+        times = self._times.setdefault((model, 1 if frames <= 1 else frames), {n: [] for n in self.candidates})
+        if threads in times:
+            times[threads].append(float(ms))
+            del times[threads][: -self.window]
+
+    def chosen(self, model: Any, frames: int) -> int | None:
+        """The count in use once measured (None while still measuring): for the status bar and tests."""
+        times = self._times.get((model, 1 if frames <= 1 else frames))
+        if len(self.candidates) == 1:
+            return self.candidates[0]
+        if not times or any(len(times[n]) < self.samples for n in self.candidates):
+            return None
+        return min(self.candidates, key=lambda n: _median(times[n]))
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else float("inf")
 
 
 def set_threads_here(n: int) -> None:
@@ -68,9 +133,14 @@ def set_threads_here(n: int) -> None:
 
     torch.get_num_threads()  # torch's per-thread first-use set-up, which would override the count below
     try:
-        ctypes.CDLL(None).omp_set_num_threads(ctypes.c_int(int(n)))
+        if "omp" not in _LIBC:
+            _LIBC["omp"] = ctypes.CDLL(None).omp_set_num_threads
+        _LIBC["omp"](ctypes.c_int(int(n)))
     except (AttributeError, OSError):
         torch.set_num_threads(int(n))
+
+
+_LIBC: dict[str, Any] = {}  # the process's omp_set_num_threads, looked up once
 
 
 JOB_NICE = 2  # CFS weight 0.64 of a normal thread: renders first, a job still keeps most of its share

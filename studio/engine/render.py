@@ -33,8 +33,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from studio.core.errors import StudioError
 from studio.core.family import normalise_state
 from studio.core.fastnet import render_precision
-from studio.core.grid import tile, to_uint8
-from studio.core.threads import render_threads, set_threads_here
+from studio.core.grid import tile
+from studio.core.threads import RenderThreadTuner, set_threads_here
 
 from .frames import Frame, array_to_qimage
 from .model_cache import ModelCache, model_key
@@ -117,7 +117,7 @@ class _RenderWorker(QObject):
         self.mailbox = mailbox
         self.cache = cache
         self._threads = 0  # this thread's intra-op count (OpenMP keeps it per thread); 0: not set yet
-        self._default_threads = 0
+        self._tuner: RenderThreadTuner | None = None
 
     @Slot()
     def drain(self) -> None:
@@ -142,22 +142,22 @@ class _RenderWorker(QObject):
             except Exception as exc:  # a family bug must not kill the render thread
                 self.failed.emit(RenderFailure(req.stamp, req.channel, req.model, f"rendering failed: {exc!r}"))
 
-    def _set_threads(self, frames: int) -> None:
-        if not self._default_threads:
-            self._default_threads = torch.get_num_threads()
-        n = render_threads(frames, self._default_threads)
+    def _set_threads(self, n: int) -> None:
         if n != self._threads:
             set_threads_here(n)
             self._threads = n
 
     def _render(self, req: RenderRequest) -> Frame:
         model = self.cache.get(req.model, req.device)
-        self._set_threads(len(req.states))
+        if self._tuner is None:
+            self._tuner = RenderThreadTuner(torch.get_num_threads())
+        threads = self._tuner.choose(req.model, len(req.states))
+        self._set_threads(threads)
         t0 = time.perf_counter()
         with torch.inference_mode():
-            images = model.render(req.states)
+            cells = model.render_pixels(req.states)
         render_ms = (time.perf_counter() - t0) * 1000.0
-        cells = to_uint8(images)
+        self._tuner.record(req.model, len(req.states), threads, render_ms)
         if req.rows * req.cols > 1:
             pixels = tile(cells, req.rows, req.cols, pad=req.pad, background=req.background)
         else:
@@ -167,6 +167,7 @@ class _RenderWorker(QObject):
         extra = {
             "warm": bool(getattr(model, "warmed", False)),
             "precision": getattr(model, "render_precision", "fp32"),
+            "threads": threads,
         }
         return Frame(
             req.stamp,

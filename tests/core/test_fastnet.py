@@ -3,6 +3,7 @@ family, gradients and training still use the fp32 network, weight changes are fo
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -133,3 +134,57 @@ def test_join_builders_waits_for_the_running_builds():
     fastnet._join_builders(timeout=60)
     assert not any(t.is_alive() for t in fastnet._BUILDERS) and fast.frozen_shapes() in (0, 1)
     assert fast.wait_frozen(0)  # nothing is left building
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_render_pixels_are_the_render_as_8_bit_for_every_family(name):
+    """What the render thread shows (render_pixels: the conversion inside the frozen graph) is what the
+    float render turns into, and stays within the bf16 tolerance of the fp32 reference's pixels."""
+    from studio.core.grid import to_uint8
+
+    ref, fast = _load(name), _load(name)
+    accelerate(fast, "bf16", freeze=True)
+    for count in (1, 3):
+        states = [ref.default_state(name, 20 + i) for i in range(count)]
+        with torch.inference_mode():
+            eager = fast.render_pixels(states)
+            assert all(n.wait_frozen(60) for n in fast_nets(fast))
+            frozen = fast.render_pixels(states)
+            floats = to_uint8(fast.render(states))
+            reference = to_uint8(ref.render(states))
+        assert frozen.dtype == np.uint8 and frozen.shape == (count, ref.image_size, ref.image_size, 3)
+        assert np.abs(frozen.astype(int) - floats.astype(int)).max() <= 1  # the same pixels up to rounding
+        assert np.abs(frozen.astype(int) - eager.astype(int)).max() <= 1
+        diff = np.abs(frozen.astype(int) - reference.astype(int))
+        assert diff.max() <= MAX_DIFF * 255 and diff.mean() <= MEAN_DIFF * 255
+    assert sum(n.calls["frozen"] for n in fast_nets(fast)) >= 2  # the pixel graphs were used
+    accelerate(same := _load(name), "fp32")
+    with torch.inference_mode():  # the fp32 setting: exactly the reference's pixels
+        assert np.array_equal(same.render_pixels(states), to_uint8(ref.render(states)))
+
+
+def test_pixels_of_a_network_in_training_mode_come_from_the_reference():
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1), torch.nn.Tanh()).eval()
+    fast = FastNet(net, "bf16", freeze=False)
+    x = torch.rand(2, 3, 5, 5)
+    with torch.no_grad():
+        quick = fast.pixels(x, scale=0.5, shift=0.5)
+        net.train()
+        exact = fast.pixels(x, scale=0.5, shift=0.5)
+        expected = ((net(x) + 1) / 2 * 255 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    assert fast.calls == {"fast": 1, "frozen": 0, "reference": 1}
+    assert np.array_equal(exact, expected) and np.abs(quick.astype(int) - exact.astype(int)).max() <= 3
+
+
+def test_a_float_graph_and_a_pixel_graph_of_one_shape_both_freeze():
+    """Both graphs of a shape are scheduled back to back (the engine's frame, then a tool's float render):
+    their builds must not break each other's trace, or one shape stays eager for good."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(8, 3, 1)).eval()
+    fast = FastNet(net, "bf16", freeze=True)
+    x = torch.rand(4, 3, 16, 16)
+    with torch.inference_mode():
+        for _ in range(3):
+            fast(x)
+            fast.pixels(x, scale=0.5, shift=0.5)
+        assert fast.wait_frozen(60)
+    assert fast.frozen_shapes() == 2

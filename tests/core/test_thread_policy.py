@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from studio.core.threads import apply_thread_policy
 
 
@@ -97,3 +99,48 @@ def test_a_job_thread_runs_below_the_render_thread():
     t.join()
     assert seen.get("delta") == JOB_NICE
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before  # only that thread
+
+
+def _drive(tuner, frames, cost, renders):
+    """Render ``renders`` times with simulated times ``cost[threads]``; returns the counts used."""
+    used = []
+    for _ in range(renders):
+        n = tuner.choose("model", frames)
+        tuner.record("model", frames, n, cost[n])
+        used.append(n)
+    return used
+
+
+@pytest.mark.parametrize(("cost", "winner"), [({1: 1.0, 2: 1.5}, 1), ({1: 2.0, 2: 1.4}, 2)])
+def test_the_render_thread_tuner_settles_on_the_faster_count(monkeypatch, cost, winner):
+    from studio.core.threads import RenderThreadTuner
+
+    monkeypatch.delenv("STUDIO_RENDER_THREADS", raising=False)
+    tuner = RenderThreadTuner(2)
+    used = _drive(tuner, 1, cost, 200)
+    measured = 2 * tuner.samples
+    assert sorted(set(used[:measured])) == [1, 2]  # both measured first
+    assert tuner.chosen("model", 1) == winner
+    later = used[measured:]
+    assert later.count(winner) / len(later) > 0.95  # then the faster one, with a little exploring
+    assert 0 < len(later) - later.count(winner) <= len(later) // tuner.explore_every + 1
+
+
+def test_the_render_thread_tuner_follows_a_change_in_load(monkeypatch):
+    from studio.core.threads import RenderThreadTuner
+
+    monkeypatch.delenv("STUDIO_RENDER_THREADS", raising=False)
+    tuner = RenderThreadTuner(2)
+    _drive(tuner, 16, {1: 8.0, 2: 4.0}, 100)  # a quiet machine: the grid is faster on two threads
+    assert tuner.chosen("model", 16) == 2
+    _drive(tuner, 16, {1: 8.0, 2: 20.0}, 600)  # a busy one: a parallel region waits for its slow thread
+    assert tuner.chosen("model", 16) == 1
+    assert tuner.chosen("model", 1) is None  # single frames are measured on their own
+
+
+def test_a_fixed_render_thread_count_is_never_tuned(monkeypatch):
+    from studio.core.threads import RenderThreadTuner
+
+    monkeypatch.setenv("STUDIO_RENDER_THREADS", "3")
+    tuner = RenderThreadTuner(2)
+    assert set(_drive(tuner, 1, {3: 1.0}, 50)) == {3} and tuner.chosen("model", 1) == 3

@@ -27,6 +27,7 @@ from torch.nn import functional as F
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import StudioError
 from studio.core.family import LatentModel, normalise_state
+from studio.core.fastnet import net_pixels
 
 from .config import CANConfig
 from .losses import entropy
@@ -71,6 +72,11 @@ class CANModel(LatentModel):
             return torch.zeros(0, 3, self.image_size, self.image_size)
         z = self.latents_for(states).to(self.device)
         return self.g(z).float().cpu()
+
+    def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        if not states:
+            return super().render_pixels(states)
+        return net_pixels(self.g, self.latents_for(states).to(self.device))  # the generator maps to [0, 1]
 
     def inversion_space(self, state: Mapping[str, Any]) -> Any:
         """GAN inversion (studio.models.invert): z through the generator (already in [0, 1])."""

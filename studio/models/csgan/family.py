@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from studio.core import argtypes
 from studio.core.checkpoint import CheckpointError, ModelCard, load_module_tensors
 from studio.core.family import Family, LatentModel
+from studio.core.fastnet import net_pixels
 
 from .networks import ARCHS, CSGANConfig, Generator
 
@@ -44,6 +46,11 @@ class CSGANModel(LatentModel):
             return torch.zeros(0, 3, s, s)
         z = self.latents_for(states).to(self.device)
         return self.generate(z)
+
+    def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        if not states or self.render_dtype != torch.float32:
+            return super().render_pixels(states)
+        return net_pixels(self.generator, self.latents_for(states).to(self.device), scale=0.5, shift=0.5)
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """Codes [N, D] -> images [N, 3, H, W] in [0, 1] on the CPU (eval mode, no grad)."""

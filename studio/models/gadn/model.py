@@ -21,6 +21,7 @@ from studio.core.checkpoint import ModelCard, load_module_tensors
 from studio.core.direction_edits import state_offset
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Control, LoadedModel, normalise_state
+from studio.core.fastnet import net_pixels
 from studio.core.latents import seed_to_z
 
 from .config import GADNConfig
@@ -180,6 +181,13 @@ class GADNModel(LoadedModel):
         content = torch.stack([self.content_for(s) for s in states])
         style = torch.stack([self.style_for(s) for s in states])
         return self.generate(content, style)
+
+    def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        if not states:
+            return super().render_pixels(states)
+        content = torch.stack([self.content_for(s) for s in states]).to(self.device, torch.float32)
+        style = torch.stack([self.style_for(s) for s in states]).to(self.device, torch.float32)
+        return net_pixels(self.G, content, style, scale=0.5, shift=0.5)
 
     def inversion_space(self, state: Mapping[str, Any]) -> Any:
         """GAN inversion (studio.models.invert) of the content code under the state's style; E's code of

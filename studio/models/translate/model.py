@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from PIL import Image
 
 from studio.core.checkpoint import ModelCard, load_module_tensors
 from studio.core.errors import StudioError
 from studio.core.family import Control, LoadedModel, normalise_state
+from studio.core.fastnet import net_pixels
 from studio.core.grid import to_uint8
 from studio.core.images import pil_to_tensor
 from studio.core.jobs import Reporter
@@ -78,8 +80,8 @@ class TranslatorModel(LoadedModel):
             )
         return ctl
 
-    def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
-        """One batched forward per direction (a grid is one call, not one per cell)."""
+    def _sources(self, states: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[int, torch.Tensor]]]:
+        """direction -> (index in ``states``, stored validation image [3,H,W] in [0,1]) per state."""
         todo: dict[str, list[tuple[int, torch.Tensor]]] = {}
         for i, st in enumerate(states):
             s = normalise_state(st)
@@ -89,8 +91,12 @@ class TranslatorModel(LoadedModel):
             src = self.validation.get("a" if direction == "a2b" else "b")
             if src is not None and src.shape[0] > 0:
                 todo.setdefault(direction, []).append((i, src[int(s["seed"]) % src.shape[0]]))
+        return todo
+
+    def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
+        """One batched forward per direction (a grid is one call, not one per cell)."""
         out: torch.Tensor | None = None
-        for direction, items in todo.items():
+        for direction, items in self._sources(states).items():
             x = to_model_range(torch.stack([img for _, img in items]).float())
             with torch.no_grad():
                 y = from_model_range(self.forward(x.to(self.device), direction).float().cpu())
@@ -100,6 +106,19 @@ class TranslatorModel(LoadedModel):
                 out = torch.zeros((len(states), *y.shape[1:]), dtype=y.dtype).to(memory_format=_layout(y))
             out[torch.tensor([i for i, _ in items])] = y
         return out if out is not None else torch.zeros(len(states), 3, self.image_size, self.image_size)
+
+    def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """A frame or grid in one direction through one generator call goes out as pixels from its graph;
+        mixed directions and families with their own ``forward`` (attention, posterior samples) render
+        as floats first."""
+        todo = self._sources(states)
+        if len(todo) != 1 or type(self).forward is not TranslatorModel.forward:
+            return super().render_pixels(states)
+        ((direction, items),) = todo.items()
+        if len(items) != len(states):
+            return super().render_pixels(states)
+        x = to_model_range(torch.stack([img for _, img in items]).float()).to(self.device)
+        return net_pixels(self.generators[direction], x, scale=0.5, shift=0.5)
 
     # -- the main API
     def forward(self, x: torch.Tensor, direction: str) -> torch.Tensor:
