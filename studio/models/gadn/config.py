@@ -22,12 +22,33 @@ class GADNConfig:
     max_channels: int = 1024
     fc_features: int = 1024
     width: float = 1.0
+    # 0: the paper's content code, a vector through the FC layers. N > 0: the same flat code laid out as
+    # a [content_dim / N², N, N] map, taken from E's N×N level and fed into G's N×N level, so where the
+    # eyes and mouth are survives the code (a 64 px emoji through a 64-number vector kept its outline
+    # only: content identity 0.018; issue 14). The style still enters G through the FC path.
+    content_grid: int = 0
 
     def __post_init__(self) -> None:
         if self.image_size < 8 or self.image_size & (self.image_size - 1):
             raise ValueError(f"image_size must be a power of two >= 8, got {self.image_size}")
         if self.num_artists < 2:
             raise ValueError("GADN needs at least two artists (style labels)")
+        g = self.content_grid
+        if g:
+            if g < 4 or g & (g - 1) or g >= self.image_size:
+                raise ValueError(f"content_grid must be 0 or a power of two from 4 to below image_size, got {g}")
+            if self.content_dim % (g * g):
+                raise ValueError(f"content_dim ({self.content_dim}) must be a multiple of content_grid² ({g * g})")
+
+    @property
+    def content_channels(self) -> int:
+        """Channels of the content map (content_grid > 0)."""
+        return self.content_dim // (self.content_grid**2) if self.content_grid else 0
+
+    @property
+    def grid_level(self) -> int:
+        """How many stride-2 levels lead from the image down to the content map (content_grid > 0)."""
+        return int(math.log2(self.image_size // self.content_grid)) if self.content_grid else 0
 
     @property
     def levels(self) -> int:

@@ -68,6 +68,13 @@ class GADNFamily(Family):
         g.add_argument("--image-size", type=argtypes.int_range(8, 1024), default=m.image_size, help="64, 128 or 256")
         g.add_argument("--content-dim", type=argtypes.positive_int, default=m.content_dim)
         g.add_argument("--style-dim", type=argtypes.positive_int, default=m.style_dim)
+        g.add_argument(
+            "--content-grid",
+            type=argtypes.nonneg_int,
+            default=m.content_grid,
+            help="0: the paper's content vector; N: the content code as an N×N map (--content-dim a multiple "
+            "of N²), which keeps where features are (e.g. 8 with --content-dim 256)",
+        )
         g.add_argument("--base-channels", type=argtypes.positive_int, default=m.base_channels)
         g.add_argument("--fc-features", type=argtypes.positive_int, default=m.fc_features)
         g.add_argument(

@@ -64,15 +64,27 @@ class Trunk(nn.Module):
 
 
 class Encoder(nn.Module):
-    """E: image -> (mean, std) of a diagonal Gaussian over the content code (two parallel heads)."""
+    """E: image -> (mean, std) of a diagonal Gaussian over the content code (two parallel heads). With a
+    content grid the heads are 1x1 convolutions on the trunk's N×N level, flattened to the same vector."""
 
     def __init__(self, cfg: GADNConfig):
         super().__init__()
-        self.trunk = Trunk(cfg)
-        self.mean = nn.Linear(cfg.fc, cfg.content_dim)
-        self.std = nn.Linear(cfg.fc, cfg.content_dim)
+        self.grid = cfg.content_grid
+        if self.grid:
+            trunk = Trunk(cfg)
+            self.blocks = nn.Sequential(*list(trunk.blocks)[: 2 * cfg.grid_level])
+            c = cfg.channels()[cfg.grid_level - 1]
+            self.mean_map = nn.Conv2d(c, cfg.content_channels, 1)
+            self.std_map = nn.Conv2d(c, cfg.content_channels, 1)
+        else:
+            self.trunk = Trunk(cfg)
+            self.mean = nn.Linear(cfg.fc, cfg.content_dim)
+            self.std = nn.Linear(cfg.fc, cfg.content_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.grid:
+            h = self.blocks(x)
+            return self.mean_map(h).flatten(1), F.softplus(self.std_map(h)).flatten(1) + 1e-4
         h = self.trunk(x)
         return self.mean(h), F.softplus(self.std(h)) + 1e-4
 
@@ -97,16 +109,30 @@ class Generator(nn.Module):
         super().__init__()
         chans = cfg.channels()
         self.c4 = chans[-1]
-        self.fc_in = nn.Linear(cfg.content_dim + cfg.style_dim, cfg.fc)
+        self.grid, self.grid_channels = cfg.content_grid, cfg.content_channels
+        vector = 0 if self.grid else cfg.content_dim  # a content map enters below, not through the FC
+        self.fc_in = nn.Linear(vector + cfg.style_dim, cfg.fc)
         self.fc = nn.Linear(cfg.fc, chans[-1] * 16)
         blocks = []
         for i in reversed(range(len(chans))):
             cout = chans[i - 1] if i > 0 else chans[0]
             blocks += [ResBlock(chans[i], chans[i], "same"), ResBlock(chans[i], cout, "up")]
+        if self.grid:  # up to the N×N level, then the content map joins (concatenated, one conv to merge)
+            split = 2 * (len(chans) - cfg.grid_level)
+            self.head_blocks = nn.Sequential(*blocks[:split])
+            c = chans[cfg.grid_level - 1]
+            self.merge = nn.Conv2d(c + self.grid_channels, c, 3, padding=1)
+            blocks = blocks[split:]
         self.blocks = nn.Sequential(*blocks)
         self.out = nn.Conv2d(chans[0], 3, 3, padding=1)
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        if self.grid:
+            h = F.relu(self.fc(F.relu(self.fc_in(style)))).reshape(-1, self.c4, 4, 4)
+            h = self.head_blocks(h)
+            cmap = content.reshape(-1, self.grid_channels, self.grid, self.grid)
+            h = h + F.relu(self.merge(torch.cat([h, cmap.to(h.dtype)], 1)))
+            return torch.tanh(self.out(self.blocks(h)))
         h = F.relu(self.fc_in(torch.cat([content, style], 1)))
         h = F.relu(self.fc(h)).reshape(-1, self.c4, 4, 4)
         return torch.tanh(self.out(self.blocks(h)))
