@@ -158,6 +158,11 @@ def test_render_pixels_are_the_render_as_8_bit_for_every_family(name):
         diff = np.abs(frozen.astype(int) - reference.astype(int))
         assert diff.max() <= MAX_DIFF * 255 and diff.mean() <= MEAN_DIFF * 255
     assert sum(n.calls["frozen"] for n in fast_nets(fast)) >= 2  # the pixel graphs were used
+    with torch.inference_mode():  # a frame the window still shows is never overwritten by the next one
+        first = fast.render_pixels(states)
+        kept = first.copy()
+        second = fast.render_pixels([ref.default_state(name, 90 + i) for i in range(len(states))])
+    assert not np.shares_memory(first, second) and np.array_equal(first, kept)
     accelerate(same := _load(name), "fp32")
     with torch.inference_mode():  # the fp32 setting: exactly the reference's pixels
         assert np.array_equal(same.render_pixels(states), to_uint8(ref.render(states)))
