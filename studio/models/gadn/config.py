@@ -27,6 +27,9 @@ class GADNConfig:
     # eyes and mouth are survives the code (a 64 px emoji through a 64-number vector kept its outline
     # only: content identity 0.018; issue 14). The style still enters G through the FC path.
     content_grid: int = 0
+    # with a content map: the style also scales and shifts every channel after the merge and after each
+    # later block (FiLM, Perez et al. 2018), so it can restyle what the map carries (False: only the FC path)
+    style_film: bool = False
 
     def __post_init__(self) -> None:
         if self.image_size < 8 or self.image_size & (self.image_size - 1):
@@ -39,6 +42,8 @@ class GADNConfig:
                 raise ValueError(f"content_grid must be 0 or a power of two from 4 to below image_size, got {g}")
             if self.content_dim % (g * g):
                 raise ValueError(f"content_dim ({self.content_dim}) must be a multiple of content_grid² ({g * g})")
+        elif self.style_film:
+            raise ValueError("style_film needs a content map (content_grid > 0)")
 
     @property
     def content_channels(self) -> int:

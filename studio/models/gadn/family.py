@@ -75,6 +75,13 @@ class GADNFamily(Family):
             help="0: the paper's content vector; N: the content code as an N×N map (--content-dim a multiple "
             "of N²), which keeps where features are (e.g. 8 with --content-dim 256)",
         )
+        g.add_argument(
+            "--style-film",
+            action="store_true",
+            default=m.style_film,
+            help="with --content-grid: the style also scales and shifts every channel of G after the content "
+            "map joins (FiLM), so it can restyle what the map carries",
+        )
         g.add_argument("--base-channels", type=argtypes.positive_int, default=m.base_channels)
         g.add_argument("--fc-features", type=argtypes.positive_int, default=m.fc_features)
         g.add_argument(

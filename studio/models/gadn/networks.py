@@ -125,6 +125,14 @@ class Generator(nn.Module):
             blocks = blocks[split:]
         self.blocks = nn.Sequential(*blocks)
         self.out = nn.Conv2d(chans[0], 3, 3, padding=1)
+        self.films = nn.ModuleList()
+        if self.grid and cfg.style_film:  # one (scale, shift) per channel: after the merge, after each block
+            widths = [c] + [b.cout for b in blocks]
+            films = [nn.Linear(cfg.style_dim, 2 * w) for w in widths]
+            for film in films:  # start as the identity: (1 + 0) * h + 0
+                nn.init.zeros_(film.weight)
+                nn.init.zeros_(film.bias)
+            self.films = nn.ModuleList(films)
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         if self.grid:
@@ -132,10 +140,20 @@ class Generator(nn.Module):
             h = self.head_blocks(h)
             cmap = content.reshape(-1, self.grid_channels, self.grid, self.grid)
             h = h + F.relu(self.merge(torch.cat([h, cmap.to(h.dtype)], 1)))
+            if len(self.films):
+                h = _film(h, self.films[0], style)
+                for block, film in zip(self.blocks, self.films[1:], strict=True):
+                    h = _film(block(h), film, style)
+                return torch.tanh(self.out(h))
             return torch.tanh(self.out(self.blocks(h)))
         h = F.relu(self.fc_in(torch.cat([content, style], 1)))
         h = F.relu(self.fc(h)).reshape(-1, self.c4, 4, 4)
         return torch.tanh(self.out(self.blocks(h)))
+
+
+def _film(h: torch.Tensor, film: nn.Module, style: torch.Tensor) -> torch.Tensor:
+    scale, shift = film(style.to(h.dtype)).chunk(2, dim=1)
+    return h * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
 
 
 class Classifier(nn.Module):

@@ -60,7 +60,16 @@ STAGE_TITLES = {
     "stage2": "stage 2 (dual-conditional generator)",
 }
 STAGE_FLAGS = {"stage1": "--steps1", "cls": "--steps-cls", "stage2": "--steps2"}
-ARCH_FIELDS = ("image_size", "content_dim", "style_dim", "base_channels", "fc_features", "width", "content_grid")
+ARCH_FIELDS = (
+    "image_size",
+    "content_dim",
+    "style_dim",
+    "base_channels",
+    "fc_features",
+    "width",
+    "content_grid",
+    "style_film",
+)
 NETWORKS = ("E", "S", "G", "C1", "C2", "D")
 PREVIEW_SEED, KID_SEED = 1234, 4321
 STEPS_REFUSED = (
