@@ -81,20 +81,27 @@ class RenderThreadTuner:
         fixed = fixed_render_threads()
         self.candidates = [fixed] if fixed else sorted({1, max(1, int(default))})
         self.samples, self.explore_every, self.window = samples, explore_every, window
-        self._times: dict[tuple[Any, int], dict[int, list[float]]] = {}
+        self._history: dict[tuple[Any, int], dict[int, list[float]]] = {}  # (model, frames) -> times
         self._count: dict[tuple[Any, int], int] = {}
+
+    def _times(self, model: Any, frames: int) -> dict[int, list[float]]:
+        """Recent render times per candidate for this model and frame count (grids of one size share)."""
+        return self._history.setdefault((model, max(1, frames)), {n: [] for n in self.candidates})
+
+    def _best(self, times: dict[int, list[float]]) -> int:
+        return min(self.candidates, key=lambda n: _median(times[n]))
 
     def choose(self, model: Any, frames: int) -> int:
         if len(self.candidates) == 1:
             return self.candidates[0]
-        key = (model, 1 if frames <= 1 else frames)
-        times = self._times.setdefault(key, {n: [] for n in self.candidates})
+        times = self._times(model, frames)
+        key = (model, max(1, frames))
         count = self._count[key] = self._count.get(key, 0) + 1
         short = [n for n in self.candidates if len(times[n]) < self.samples]
         if short:  # still measuring: the candidate with the fewest renders, the usual guess first
             guess = render_threads(frames, self.candidates[-1])
             return min(short, key=lambda n: (len(times[n]), n != guess))
-        best = min(self.candidates, key=lambda n: _median(times[n]))
+        best = self._best(times)
         if count % self.explore_every == 0:
             return next(n for n in self.candidates if n != best)
         return best
@@ -102,19 +109,19 @@ class RenderThreadTuner:
     def record(self, model: Any, frames: int, threads: int, ms: float) -> None:
         if len(self.candidates) == 1:
             return
-        times = self._times.setdefault((model, 1 if frames <= 1 else frames), {n: [] for n in self.candidates})
+        times = self._times(model, frames)
         if threads in times:
             times[threads].append(float(ms))
             del times[threads][: -self.window]
 
     def chosen(self, model: Any, frames: int) -> int | None:
         """The count in use once measured (None while still measuring): for the status bar and tests."""
-        times = self._times.get((model, 1 if frames <= 1 else frames))
         if len(self.candidates) == 1:
             return self.candidates[0]
-        if not times or any(len(times[n]) < self.samples for n in self.candidates):
+        times = self._times(model, frames)
+        if any(len(times[n]) < self.samples for n in self.candidates):
             return None
-        return min(self.candidates, key=lambda n: _median(times[n]))
+        return self._best(times)
 
 
 def _median(values: list[float]) -> float:

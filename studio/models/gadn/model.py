@@ -175,18 +175,19 @@ class GADNModel(LoadedModel):
         out = self.G(content.to(self.device, torch.float32), style.to(self.device, torch.float32))
         return ((out + 1) / 2).clamp(0, 1).cpu()
 
+    def codes_for(self, states: Sequence[Mapping[str, Any]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The states' content [N, D] and style [N, S] codes, on the CPU."""
+        return torch.stack([self.content_for(s) for s in states]), torch.stack([self.style_for(s) for s in states])
+
     def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
         if not states:
             return torch.zeros(0, 3, self.image_size, self.image_size)
-        content = torch.stack([self.content_for(s) for s in states])
-        style = torch.stack([self.style_for(s) for s in states])
-        return self.generate(content, style)
+        return self.generate(*self.codes_for(states))
 
     def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
         if not states:
             return super().render_pixels(states)
-        content = torch.stack([self.content_for(s) for s in states]).to(self.device, torch.float32)
-        style = torch.stack([self.style_for(s) for s in states]).to(self.device, torch.float32)
+        content, style = (c.to(self.device, torch.float32) for c in self.codes_for(states))
         return net_pixels(self.G, content, style, scale=0.5, shift=0.5)
 
     def inversion_space(self, state: Mapping[str, Any]) -> Any:

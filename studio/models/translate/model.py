@@ -112,11 +112,10 @@ class TranslatorModel(LoadedModel):
         mixed directions and families with their own ``forward`` (attention, posterior samples) render
         as floats first."""
         todo = self._sources(states)
-        if len(todo) != 1 or type(self).forward is not TranslatorModel.forward:
+        items = next(iter(todo.values()), [])
+        if len(todo) != 1 or len(items) != len(states) or type(self).forward is not TranslatorModel.forward:
             return super().render_pixels(states)
-        ((direction, items),) = todo.items()
-        if len(items) != len(states):
-            return super().render_pixels(states)
+        direction = next(iter(todo))
         x = to_model_range(torch.stack([img for _, img in items]).float()).to(self.device)
         return net_pixels(self.generators[direction], x, scale=0.5, shift=0.5)
 
