@@ -216,7 +216,7 @@ def bench_window(args) -> int:
     return 0
 
 
-FAMILY_MODELS = ["emoji-dcgan", "can-emoji-styles", "gadn-emoji", "emoji-google2twitter"]
+FAMILY_MODELS = ["emoji-dcgan", "can-emoji-styles", "gadn-emoji", "emoji-google2twitter", "emoji-twitter2fluent-bayes"]
 BUSY = "import torch\ntorch.set_num_threads(1)\na = torch.randn(384, 384)\nwhile True:\n    a = (a @ a).tanh_()\n"
 
 

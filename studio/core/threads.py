@@ -75,12 +75,16 @@ class RenderThreadTuner:
     VM). The tuner tries each candidate (one thread and the process's count) ``samples`` times, then
     uses the one with the lower median of its recent renders; every ``explore_every``-th render goes
     to the other candidate, so the choice follows changes in load (3 % of frames, under a slider's
-    p95)."""
+    p95). More threads must be faster by ``margin`` (their median below ``margin`` times the fewer
+    threads'): when the two are within a few per cent the noise of a shared machine picked two threads
+    that then lost to one (share 0.68-0.77 of the best plain one-thread frame in three of ten bench
+    rows), and one render thread leaves a core to the window and a running job."""
 
-    def __init__(self, default: int, samples: int = 7, explore_every: int = 32, window: int = 15):
+    def __init__(self, default: int, samples: int = 7, explore_every: int = 32, window: int = 15, margin: float = 0.9):
         fixed = fixed_render_threads()
         self.candidates = [fixed] if fixed else sorted({1, max(1, int(default))})
         self.samples, self.explore_every, self.window = samples, explore_every, window
+        self.margin = float(margin)
         self._history: dict[tuple[Any, int], dict[int, list[float]]] = {}  # (model, frames) -> times
         self._count: dict[tuple[Any, int], int] = {}
 
@@ -89,7 +93,11 @@ class RenderThreadTuner:
         return self._history.setdefault((model, max(1, frames)), {n: [] for n in self.candidates})
 
     def _best(self, times: dict[int, list[float]]) -> int:
-        return min(self.candidates, key=lambda n: _median(times[n]))
+        best = self.candidates[0]  # the fewest threads, unless more are clearly faster
+        for n in self.candidates[1:]:
+            if _median(times[n]) < self.margin * _median(times[best]):
+                best = n
+        return best
 
     def choose(self, model: Any, frames: int) -> int:
         if len(self.candidates) == 1:

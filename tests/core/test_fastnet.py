@@ -15,7 +15,7 @@ from studio.core.store import ModelStore, load_model
 MAX_DIFF = 0.08
 MEAN_DIFF = 0.006
 
-BUNDLED = ["emoji-dcgan", "can-emoji-styles", "gadn-emoji", "emoji-google2twitter"]
+BUNDLED = ["emoji-dcgan", "can-emoji-styles", "gadn-emoji", "emoji-google2twitter", "emoji-twitter2fluent-bayes"]
 
 
 def _load(name: str):

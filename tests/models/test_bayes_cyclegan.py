@@ -18,7 +18,13 @@ from studio.core.jobs import CancelToken, run_job
 from studio.core.store import load_model
 from studio.models.bayes_cyclegan.config import BayesCycleGANConfig
 from studio.models.bayes_cyclegan.family import BayesCycleGANFamily
-from studio.models.bayes_cyclegan.networks import LatentGenerator, build_latent_generator, latent_noise
+from studio.models.bayes_cyclegan.networks import (
+    LatentGenerator,
+    PosteriorMean,
+    build_latent_generator,
+    latent_noise,
+    marginal_latents,
+)
 from studio.models.bayes_cyclegan.train import BayesCycleGANTask, config_from_options, gaussian_prior
 from studio.models.cyclegan.networks import DnCNNGenerator
 from studio.models.translate.train import TrainOptions
@@ -110,6 +116,37 @@ def test_marginal_output_is_the_mean_over_latent_samples():
         expected = torch.stack(draws).mean(0)
         assert torch.allclose(g(x), expected, atol=1e-6)
         assert torch.allclose(g.marginal(x, samples=1), draws[0], atol=1e-6)
+
+
+def test_the_batched_posterior_mean_is_the_marginal_in_one_call():
+    """The render path's one-call marginal (all samples in one batch) gives the loop's numbers."""
+    g = random_latent_generator(samples=3).eval()  # as rendered: batch statistics would mix the samples
+    x = torch.rand(4, 3, 9, 11) * 2 - 1
+    calls = []
+    g.net.register_forward_hook(lambda mod, args, out: calls.append(args[0].shape[0]))
+    with torch.no_grad():
+        zs = marginal_latents(x, 1, 3)
+        assert zs.shape == (3, 1, 9, 11) and torch.equal(zs[1:2], latent_noise(x, 1, seed=1))
+        batched = PosteriorMean(g.net)(x, zs)
+        assert calls == [12]  # one network call for 3 samples of 4 images
+        assert torch.allclose(batched, g.marginal(x), atol=1e-5)
+
+
+def test_the_loaded_model_renders_the_marginal_batched_and_pictures_by_the_loop(monkeypatch):
+    from studio.core.store import ModelStore
+    from studio.models.bayes_cyclegan import family as bayes_family
+
+    entry = ModelStore().entries.get("emoji-twitter2fluent-bayes")
+    if entry is None:
+        pytest.skip("the bundled Bayesian CycleGAN is not present")
+    model = load_model(entry.path, torch.device("cpu"))
+    gen = model.generators["a2b"]
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        expected = gen.marginal(x)
+        assert torch.allclose(model.forward(x, "a2b"), expected, atol=1e-5)
+        monkeypatch.setattr(bayes_family, "BATCHED_MARGINAL_PIXELS", 16)  # a "big picture": the loop
+        assert torch.equal(model.forward(x, "a2b"), expected)
 
 
 def _task(tmp_path, a, b, **cfg_kw):

@@ -2,29 +2,78 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from studio.core import argtypes
 from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
+from studio.core.fastnet import net_pixels
 from studio.models.cyclegan.family import add_architecture_arguments
+from studio.models.translate.data import to_model_range
 from studio.models.translate.model import TranslatorModel, load_generator_pair, receptive_radius_of, validation_tensors
 from studio.models.translator_family import TranslatorFamily
 
 from .config import PRESETS, BayesCycleGANConfig
-from .networks import build_latent_generator
+from .networks import LatentGenerator, PosteriorMean, build_latent_generator, marginal_latents
+
+# the batched marginal (all K posterior samples in one call) up to this many pixels in the batch: every
+# frame and grid the window renders; bigger pictures loop over the samples to bound memory
+BATCHED_MARGINAL_PIXELS = 1 << 22
 
 
 class BayesCycleGANModel(TranslatorModel):
     """A loaded Bayesian CycleGAN. Its generators take the image alone and return the mean translation
     over ``infer_samples`` latent samples drawn from fixed seeds (so a picture always translates the
-    same way); ``forward(x, direction, samples=1)`` gives a single draw."""
+    same way); ``forward(x, direction, samples=1)`` gives a single draw.
+
+    Frames and grids run the marginal as one batched call (:class:`PosteriorMean`, a render network of
+    its own, so the window's bf16 frozen graph covers all K samples and the 8-bit conversion)."""
+
+    render_networks: tuple[str, ...] = ("generators", "posterior_means")  # run by studio.core.fastnet in the window
+
+    def __init__(
+        self,
+        card: ModelCard,
+        device: torch.device,
+        generators: Mapping[str, torch.nn.Module],
+        validation: Mapping[str, torch.Tensor] | None = None,
+    ):
+        super().__init__(card, device, generators, validation)
+        self.posterior_means = {d: PosteriorMean(self._latent(d).net).eval() for d in self.generators}
+
+    def _latent(self, direction: str) -> LatentGenerator:
+        gen = self.generators[direction]
+        plain = getattr(gen, "reference", gen)  # the plain module behind a fast stand-in
+        if not isinstance(plain, LatentGenerator):
+            raise StudioError(f"{self.card.name}: the {direction} generator takes no latent input")
+        return plain
+
+    def _batched(self, x: torch.Tensor, k: int) -> bool:
+        return x.shape[0] * k * x.shape[-2] * x.shape[-1] <= BATCHED_MARGINAL_PIXELS
 
     def forward(self, x: torch.Tensor, direction: str, samples: int | None = None) -> torch.Tensor:
-        return self.generators[direction].marginal(x, samples)  # type: ignore[operator]
+        gen = self._latent(direction)
+        k = gen.samples if samples is None else int(samples)
+        if k > 1 and self._batched(x, k):
+            return self.posterior_means[direction](x, marginal_latents(x, gen.latent_channels, k))
+        return gen.marginal(x, k)
+
+    def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        todo = self._sources(states)
+        items = next(iter(todo.values()), [])
+        if len(todo) != 1 or len(items) != len(states):
+            return super().render_pixels(states)
+        direction = next(iter(todo))
+        gen = self._latent(direction)
+        x = to_model_range(torch.stack([img for _, img in items]).float()).to(self.device)
+        if gen.samples <= 1 or not self._batched(x, gen.samples):
+            return super().render_pixels(states)
+        zs = marginal_latents(x, gen.latent_channels, gen.samples)
+        return net_pixels(self.posterior_means[direction], x, zs, scale=0.5, shift=0.5)
 
 
 def config_from_card(card: ModelCard) -> BayesCycleGANConfig:

@@ -53,6 +53,29 @@ class LatentGenerator(nn.Module):
         return self.marginal(x) if z is None else self.sample(x, z)
 
 
+class PosteriorMean(nn.Module):
+    """The marginal translation as one batched call: ``x`` [N,3,H,W] paired with each of the latents ``zs``
+    [K,C,H,W], the K·N outputs averaged per image. The same numbers as :meth:`LatentGenerator.marginal`
+    (which loops) from one network call, so the render path can run it as one bf16 frozen graph with the
+    latents as an input. Shares ``net`` with its generator; not part of the saved state."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor, zs: torch.Tensor) -> torch.Tensor:
+        n, k = x.shape[0], zs.shape[0]
+        images = x.unsqueeze(0).expand(k, -1, -1, -1, -1).reshape(k * n, *x.shape[1:])
+        latents = zs.to(x.dtype).unsqueeze(1).expand(-1, n, -1, -1, -1).reshape(k * n, *zs.shape[1:])
+        y = self.net(torch.cat([images, latents], 1))
+        return y.reshape(k, n, *y.shape[1:]).mean(0)
+
+
+def marginal_latents(x: torch.Tensor, channels: int, samples: int, seed: int = INFER_SEED) -> torch.Tensor:
+    """The K fixed latents of :meth:`LatentGenerator.marginal`, stacked: [K, channels, H, W]."""
+    return torch.cat([latent_noise(x, channels, seed=seed + i) for i in range(max(1, int(samples)))])
+
+
 def build_latent_generator(cfg: BayesCycleGANConfig) -> LatentGenerator:
     net = build_generator(cfg, in_channels=3 + cfg.latent_channels)
     return LatentGenerator(net, cfg.latent_channels, cfg.infer_samples)

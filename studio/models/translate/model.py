@@ -34,7 +34,7 @@ class TranslatorModel(LoadedModel):
     override :meth:`forward` (e.g. U-GAT-IT returns attention maps too).
     """
 
-    render_networks = ("generators",)  # run by studio.core.fastnet in the window (bf16, frozen)
+    render_networks: tuple[str, ...] = ("generators",)  # run by studio.core.fastnet in the window (bf16, frozen)
 
     #: receptive-field radius in px (for the exact-tiling margin); subclasses refine it.
     receptive_radius: int = 16
