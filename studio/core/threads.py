@@ -75,10 +75,10 @@ class RenderThreadTuner:
     VM). The tuner tries each candidate (one thread and the process's count) ``samples`` times, then
     uses the one with the lower median of its recent renders; every ``explore_every``-th render goes
     to the other candidate, so the choice follows changes in load (3 % of frames, under a slider's
-    p95). More threads must be faster by ``margin`` (their median below ``margin`` times the fewer
-    threads'): when the two are within a few per cent the noise of a shared machine picked two threads
-    that then lost to one (share 0.68-0.77 of the best plain one-thread frame in three of ten bench
-    rows), and one render thread leaves a core to the window and a running job."""
+    p95). The usual guess (one thread for a frame, all for a grid: :func:`render_threads`) stays unless
+    the other count is faster by ``margin`` (its median below ``margin`` times the guess's): when the two
+    are within a few per cent, the noise of a shared machine picked the count that then lost (share
+    0.68-0.77 of the best plain render in three of ten bench rows)."""
 
     def __init__(self, default: int, samples: int = 7, explore_every: int = 32, window: int = 15, margin: float = 0.9):
         fixed = fixed_render_threads()
@@ -92,10 +92,11 @@ class RenderThreadTuner:
         """Recent render times per candidate for this model and frame count (grids of one size share)."""
         return self._history.setdefault((model, max(1, frames)), {n: [] for n in self.candidates})
 
-    def _best(self, times: dict[int, list[float]]) -> int:
-        best = self.candidates[0]  # the fewest threads, unless more are clearly faster
-        for n in self.candidates[1:]:
-            if _median(times[n]) < self.margin * _median(times[best]):
+    def _best(self, times: dict[int, list[float]], frames: int) -> int:
+        guess = render_threads(frames, self.candidates[-1])
+        best = guess if guess in times else self.candidates[0]
+        for n in self.candidates:  # another count only when clearly faster
+            if n != best and _median(times[n]) < self.margin * _median(times[best]):
                 best = n
         return best
 
@@ -109,7 +110,7 @@ class RenderThreadTuner:
         if short:  # still measuring: the candidate with the fewest renders, the usual guess first
             guess = render_threads(frames, self.candidates[-1])
             return min(short, key=lambda n: (len(times[n]), n != guess))
-        best = self._best(times)
+        best = self._best(times, frames)
         if count % self.explore_every == 0:
             return next(n for n in self.candidates if n != best)
         return best
@@ -129,7 +130,7 @@ class RenderThreadTuner:
         times = self._times(model, frames)
         if any(len(times[n]) < self.samples for n in self.candidates):
             return None
-        return self._best(times)
+        return self._best(times, frames)
 
 
 def _median(values: list[float]) -> float:
