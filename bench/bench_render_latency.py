@@ -287,9 +287,10 @@ def plain_variants(net, args, with_compile: bool) -> dict:
     return out
 
 
-def alternate(variants: dict, rounds: int, block: int) -> dict[str, float]:
+def alternate(variants: dict, rounds: int, block: int, per_round: dict | None = None) -> dict[str, float]:
     """Median ms per variant; blocks of ``block`` calls, the order rotated every round. A variant is a
-    callable, or (callable, intra-op threads) to run it with that many threads (set before its block)."""
+    callable, or (callable, intra-op threads) to run it with that many threads (set before its block).
+    ``per_round`` (a dict) receives each variant's median per round, for paired ratios."""
     from studio.core.threads import set_threads_here
 
     default = torch.get_num_threads()
@@ -309,11 +310,15 @@ def alternate(variants: dict, rounds: int, block: int) -> dict[str, float]:
             for name in names[k:] + names[:k]:
                 fn, threads = split(variants[name])
                 set_threads_here(threads)
+                block_times = []
                 for i in range(block + 1):
                     t0 = time.perf_counter()
                     fn()
                     if i:  # the first call of a block pays for the switch
-                        times[name].append((time.perf_counter() - t0) * 1000)
+                        block_times.append((time.perf_counter() - t0) * 1000)
+                times[name] += block_times
+                if per_round is not None:
+                    per_round.setdefault(name, []).append(pct(block_times, 50))
     set_threads_here(default)
     return {n: pct(v, 50) for n, v in times.items()}
 
@@ -373,15 +378,19 @@ def bench_share(args) -> list[tuple[str, int, float]]:
                 best_name: variants[best_name],
                 "studio": studio_frame,
             }
-            med = {**screen, **alternate(final, args.rounds, block)}
-            share = med[best_name] / med["studio"]
+            rounds: dict[str, list[float]] = {}
+            med = {**screen, **alternate(final, args.rounds, block, rounds)}
+            # the share is the median of per-round ratios: each round times the two back to back, so a
+            # change in the machine's load between rounds (this VM's other tenants) cancels out
+            share = pct([b / s for b, s in zip(rounds[best_name], rounds["studio"], strict=True)], 50)
             shares.append((name, n, share))
             cells = "  ".join(f"{k} {v:.2f}" for k, v in med.items())
             what = "one frame" if n == 1 else "4x4 grid "
             print(f"  {name:22s} {what}  ms: {cells}")
             print(
                 f"  {'':22s} {what}  share of best = {med[best_name]:.2f} ({best_name}) / {med['studio']:.2f} "
-                f"(studio, {studio.render_precision}, {tuner.chosen(name, n)} thread(s)) = {share:.2f}  "
+                f"(studio, {studio.render_precision}, {tuner.chosen(name, n)} thread(s)); median of "
+                f"{len(rounds['studio'])} paired rounds = {share:.2f}  "
                 f"{'MET' if share >= 0.8 else 'MISSED'} (>= 0.8); {load_avg()}"
             )
     return shares
@@ -465,7 +474,7 @@ def bench_load(args) -> bool:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds per measurement")
+    ap.add_argument("--rounds", type=int, default=9, help="alternating rounds per measurement")
     ap.add_argument("--families", default="all", help="comma-separated bundled model ids, or 'all'")
     ap.add_argument("--compile", action="store_true", help="also try torch.compile (minutes on a small CPU)")
     ap.add_argument("--load-n", type=int, default=120, help="slider steps per child under load")
