@@ -86,6 +86,7 @@ def test_generators_keep_odd_sizes(h, w):
     assert DnCNNGenerator(8, 2)(x).shape == x.shape
     assert ResnetGenerator(4, 1)(x).shape == x.shape
     assert ResnetGenerator(4, 1, skips=True)(x).shape == x.shape
+    assert ResnetGenerator(4, 1, skips=True, upsample="resize")(x).shape == x.shape
     assert ECEDiscriminator([4, 8, 8, 8]).forward(x).shape == (2, h * w)  # one score per pixel (stride 1)
     assert PatchDiscriminator(4)(torch.randn(2, 3, 70, 70)).shape == (2, 36)
 
@@ -263,6 +264,30 @@ def test_resume_without_a_run_starts_one_and_another_config_fails_clearly(tmp_pa
     assert res.status == "failed" and "d_norm" in res.message
 
 
+def test_resize_upsampling_has_no_transposed_convs_and_no_checkerboard_at_start():
+    """--upsample resize: nearest ×2 + conv in the decoder. A transposed 3×3 conv at stride 2 gives a
+    constant input a 2-pixel period pattern even with equal weights (uneven overlap); resize does not."""
+    cfg = CycleGANConfig.preset("standard", channels=4, n_blocks=1, upsample="resize")
+    g = build_generator(cfg)
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules())
+    assert sum(isinstance(m, torch.nn.Upsample) for m in g.modules()) == 2
+
+    def period2(up: torch.nn.Module) -> float:
+        for m in up.modules():
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+                torch.nn.init.constant_(m.weight, 1.0)
+        with torch.no_grad():
+            y = up(torch.ones(1, 4, 8, 8))[0, 0, 2:-2, 2:-2]
+        return float(y.max() - y.min())
+
+    from studio.models.cyclegan.networks import _up_layers
+
+    assert period2(torch.nn.Sequential(*_up_layers(4, 4, "transposed"))) > 1.0
+    assert period2(torch.nn.Sequential(*_up_layers(4, 4, "resize"))) == 0.0
+    with pytest.raises(StudioError, match="upsampling"):
+        CycleGANConfig.preset("standard", upsample="bilinear")
+
+
 def test_resume_of_a_run_saved_before_a_config_key_existed(tmp_path):
     """A run state whose config lacks a key added later (here d_norm) resumes with that key's default."""
     a, b = make_domains(tmp_path / "data")
@@ -358,6 +383,8 @@ def test_cli_flags_reach_the_trainer_and_the_task():
             "r",
             "--pool-size",
             "5",
+            "--upsample",
+            "resize",
         ]
     )
     job = CycleGANFamily().make_job("train", **vars(args))
@@ -368,7 +395,7 @@ def test_cli_flags_reach_the_trainer_and_the_task():
         0.99,
     )
     assert (job.options.steps, job.options.batch, job.options.kid_every) == (10000, 1, 500)
-    assert job.task.cfg.generator == "resnet" and job.task.cfg.pool_size == 5
+    assert job.task.cfg.generator == "resnet" and job.task.cfg.pool_size == 5 and job.task.cfg.upsample == "resize"
     assert str(job.task.run_path()) == "r" and job.task.name == "cyclegan-x2y"
     direct = CycleGANTrainJob(a="x", b="y")
     assert direct.options.kid_every == 0 and direct.task.cfg.generator == "dncnn"

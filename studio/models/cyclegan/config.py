@@ -28,6 +28,7 @@ GENERATORS = ("dncnn", "resnet")
 DISCRIMINATORS = ("ece", "patch", "kaggle")
 D_NORMS = ("instance", "layer", "none")
 G_NORMS = ("instance", "layer")
+UPSAMPLES = ("transposed", "resize")
 GAN_LOSSES = ("lsgan", "bce")
 PRESETS = ("ece", "standard", "kaggle")
 
@@ -41,6 +42,7 @@ class CycleGANConfig:
     n_blocks: int = 9  # ResNet blocks (6 or 9)
     skips: bool = False  # ResNet: the Kaggle report's encoder→decoder skip connections
     g_norm: str = "instance"  # ResNet: instance (Zhu et al.) or layer (the Kaggle report)
+    upsample: str = "transposed"  # ResNet decoder: transposed convs (the papers) or resize (nearest ×2 + conv)
     discriminator: str = "ece"
     d_channels: list[int] = field(default_factory=lambda: [16, 64, 256, 256])  # ECE D widths
     d_strides: list[int] = field(default_factory=lambda: [1, 1, 1, 1, 1])  # ECE D strides (5 convs)
@@ -72,6 +74,8 @@ class CycleGANConfig:
             raise StudioError(f"unknown adversarial loss '{self.gan_loss}' (use {', '.join(GAN_LOSSES)})")
         if not 0.0 < self.exp_decay <= 1.0 or self.exp_decay_epochs <= 0:
             raise StudioError("exp_decay must be in (0, 1] and exp_decay_epochs positive")
+        if self.upsample not in UPSAMPLES:
+            raise StudioError(f"unknown upsampling '{self.upsample}' (use {', '.join(UPSAMPLES)})")
         if self.d_norm not in D_NORMS:
             raise StudioError(f"unknown discriminator normalisation '{self.d_norm}' (use {', '.join(D_NORMS)})")
         if self.channels < 1 or self.depth < 0 or self.n_blocks < 0 or self.ndf < 1:

@@ -13,7 +13,7 @@ from studio.core.errors import CheckpointError, StudioError
 from studio.models.translate.model import TranslatorModel, load_generator_pair, receptive_radius_of, validation_tensors
 from studio.models.translator_family import TranslatorFamily
 
-from .config import D_NORMS, DISCRIMINATORS, G_NORMS, GAN_LOSSES, PRESETS, CycleGANConfig
+from .config import D_NORMS, DISCRIMINATORS, G_NORMS, GAN_LOSSES, PRESETS, UPSAMPLES, CycleGANConfig
 from .networks import build_generator
 
 
@@ -37,6 +37,12 @@ def add_architecture_arguments(g: Any) -> None:
     g.add_argument("--blocks", dest="n_blocks", type=argtypes.positive_int, help="ResNet blocks (6 or 9)")
     g.add_argument("--skips", action="store_true", default=None, help="ResNet skip connections (Kaggle)")
     g.add_argument("--g-norm", choices=G_NORMS, help="ResNet normalisation: instance or layer (Kaggle)")
+    g.add_argument(
+        "--upsample",
+        choices=UPSAMPLES,
+        help="ResNet decoder: transposed (the papers' stride-2 transposed convs, default) or resize "
+        "(nearest ×2 + 3×3 conv: no checkerboard stripes)",
+    )
     g.add_argument("--discriminator", choices=DISCRIMINATORS, help="kaggle: 5 convs + average pooling")
     g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
     g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")

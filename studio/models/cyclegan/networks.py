@@ -70,6 +70,13 @@ class ResBlock(nn.Module):
         return x + self.body(x)
 
 
+def _up_layers(cin: int, cout: int, how: str) -> list[nn.Module]:
+    """×2 upsampling to ``cout`` channels: a transposed conv, or a nearest resize and a 3×3 conv."""
+    if how == "resize":
+        return [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3, bias=False)]
+    return [nn.ConvTranspose2d(cin, cout, 3, 2, 1, output_padding=1, bias=False)]
+
+
 class ResnetGenerator(nn.Module):
     """Johnson et al.'s encoder / residual blocks / decoder, as in CycleGAN.
 
@@ -79,10 +86,21 @@ class ResnetGenerator(nn.Module):
 
     ``norm="layer"`` is the report's LayerNorm "after convolutional layers (except input and output)":
     every conv but the 7×7 stem and the head is followed by LayerNorm, the stem by nothing.
+
+    ``upsample="resize"`` replaces each stride-2 transposed convolution by a nearest-neighbour ×2 resize
+    and a 3×3 convolution (Odena, Dumoulin and Olah, "Deconvolution and checkerboard artifacts", 2016):
+    a 3×3 transposed conv at stride 2 overlaps unevenly, and our photo → painting run showed its
+    2-pixel stripes and mesh on flat areas. The default keeps the papers' layers.
     """
 
     def __init__(
-        self, ngf: int = 64, n_blocks: int = 9, skips: bool = False, norm: str = "instance", in_channels: int = 3
+        self,
+        ngf: int = 64,
+        n_blocks: int = 9,
+        skips: bool = False,
+        norm: str = "instance",
+        in_channels: int = 3,
+        upsample: str = "transposed",
     ):
         super().__init__()
         self.skips = skips
@@ -96,16 +114,8 @@ class ResnetGenerator(nn.Module):
         )
         self.blocks = nn.Sequential(*[ResBlock(ngf * 4, norm) for _ in range(n_blocks)])
         k = 2 if skips else 1
-        self.up1 = nn.Sequential(
-            nn.ConvTranspose2d(ngf * 4 * k, ngf * 2, 3, 2, 1, output_padding=1, bias=False),
-            _g_norm(norm, ngf * 2),
-            nn.ReLU(True),
-        )
-        self.up2 = nn.Sequential(
-            nn.ConvTranspose2d(ngf * 2 * k, ngf, 3, 2, 1, output_padding=1, bias=False),
-            _g_norm(norm, ngf),
-            nn.ReLU(True),
-        )
+        self.up1 = nn.Sequential(*_up_layers(ngf * 4 * k, ngf * 2, upsample), _g_norm(norm, ngf * 2), nn.ReLU(True))
+        self.up2 = nn.Sequential(*_up_layers(ngf * 2 * k, ngf, upsample), _g_norm(norm, ngf), nn.ReLU(True))
         self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ngf * k, 3, 7), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -203,7 +213,7 @@ def build_generator(cfg: CycleGANConfig, in_channels: int = 3) -> nn.Module:
     """The configured generator; ``in_channels`` > 3 when latent channels are concatenated to the image."""
     if cfg.generator == "dncnn":
         return DnCNNGenerator(cfg.channels, cfg.depth, cfg.residual, in_channels)
-    return ResnetGenerator(cfg.channels, cfg.n_blocks, cfg.skips, cfg.g_norm, in_channels)
+    return ResnetGenerator(cfg.channels, cfg.n_blocks, cfg.skips, cfg.g_norm, in_channels, cfg.upsample)
 
 
 def build_discriminator(cfg: CycleGANConfig) -> nn.Module:

@@ -43,6 +43,7 @@ CONFIG_KEYS = (
     "lr",
     "decay_start",
     "g_norm",
+    "upsample",
     "gan_loss",
     "exp_decay",
     "exp_decay_epochs",
