@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import operator
 import os
 import threading
 import warnings
@@ -161,7 +162,7 @@ class FastNet:
         tensors = self.__dict__.get("_tensors")
         if tensors is None:  # listed once: walking the module tree on every call costs ~0.1 ms
             tensors = self.__dict__["_tensors"] = [*self._reference.parameters(), *self._reference.buffers()]
-        return sum(t._version for t in tensors)
+        return sum(map(_VERSION, tensors))  # map + attrgetter: in C, ~4x faster than a generator
 
     def _fast_copy(self) -> torch.nn.Module:
         """The bf16 channels_last copy, remade (and the graphs dropped) after the weights changed."""
@@ -213,9 +214,13 @@ class FastNet:
         if fast is None or self._weights_version() != self._version:
             fast = self._fast_copy()
         dtype = self._dtype
-        if all(isinstance(a, torch.Tensor) for a in args):  # the common case, kept short: it runs per frame
-            inputs = args if head is not None else tuple(_to_fast(a, dtype) for a in args)  # a head casts itself
-            key: tuple = (self._version, head, *((a.shape, a.dtype) for a in inputs))
+        if len(args) == 1 and isinstance(args[0], torch.Tensor):  # a frame's usual call: kept shortest
+            a = args[0] if head is not None else _to_fast(args[0], dtype)  # a pixel head casts itself
+            inputs: tuple = (a,)
+            key: tuple = (self._version, head, (a.shape, a.dtype))
+        elif all(isinstance(a, torch.Tensor) for a in args):
+            inputs = args if head is not None else tuple(_to_fast(a, dtype) for a in args)
+            key = (self._version, head, *((a.shape, a.dtype) for a in inputs))
         else:
             inputs = tuple(_map_tensors(a, lambda t: _to_fast(t, dtype)) for a in args)
             key = (
@@ -292,6 +297,7 @@ class FastNet:
             self._building.discard(key)
 
 
+_VERSION = operator.attrgetter("_version")
 _BUILDERS: set[threading.Thread] = set()
 _BUILDERS_LOCK = threading.Lock()
 _BUILD_LOCK = threading.Lock()
