@@ -18,6 +18,8 @@ class ModelList(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Model", "Family", "Size"])
         self.tree.setRootIsDecorated(True)
+        # long ids differ at the end (emoji-twitter2fluent vs emoji-twitter2fluent-bayes): cut the middle
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
