@@ -1,14 +1,19 @@
-# Shared by the scripts that run on a lent GPU machine (scripts/gpu_session_*.sh); sourced, not run.
+# Shared by the scripts that run on a lent GPU machine (scripts/gpu_session_*.sh); sourced, not run, from
+# the repository root. Sets PY (python3) and DEVICE (cuda) unless given, and requires OUT.
 # Such a machine starts bare and offline, carries 64 MiB with the working tree and sends back at most
 # 8 files of 16 MiB, so the project is made importable without installing it, and the results travel
 # as fp16 weights in <= 15 MiB parts (scripts/gpu_unpack.sh widens them again).
+
+PY=${PY:-python3}
+DEVICE=${DEVICE:-cuda}
+OUT=${OUT:?set OUT to the folder whose files come back}
 
 # gpu_setup CARRY WORK: install the carried wheels into WORK/site and declare the project's entry points
 # (families, tools) with a dist-info folder on the path: no index there, and a wheel would carry the
 # bundled models. Exports PYTHONPATH, STUDIO_HOME and the offscreen Qt platform.
 gpu_setup() {
   local carry=$1 work=$2
-  rm -rf "$work" && mkdir -p "$work/site" "$work/models" || return 1
+  rm -rf "$work" && mkdir -p "$work/site" "$work/models" "$OUT" || return 1
   export STUDIO_HOME="$work/home" PYTHONUNBUFFERED=1 QT_QPA_PLATFORM=offscreen
   if compgen -G "$carry/whl/*.whl" >/dev/null; then
     $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$work/site" "$carry"/whl/*.whl ||

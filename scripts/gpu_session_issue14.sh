@@ -15,17 +15,13 @@
 #               bash scripts/gpu_session_issue14.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY=${PY:-python3}
-DEVICE=${DEVICE:-cuda}
 MINUTES=${MINUTES:-6.5}
 BATCH=${BATCH:-64}
 KID_EVERY=${KID_EVERY:-500}
-OUT=${OUT:?set OUT to the folder whose files come back}
 WORK=${WORK:-/tmp/issue14}
 # shellcheck source=scripts/gpu_common.sh
 . scripts/gpu_common.sh
 gpu_setup .carry "$WORK" || exit 1
-mkdir -p "$OUT"
 $PY scripts/pack_images.py unpack .carry/openclipart.tar.xz "$WORK/openclipart" || exit 1
 
 common=(--data "$WORK/openclipart" --arch fastgan128 --width 0.5 --batch "$BATCH" --steps 1000000

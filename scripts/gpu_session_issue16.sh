@@ -14,18 +14,11 @@
 #               bash scripts/gpu_session_issue16.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY=${PY:-python3}
-DEVICE=${DEVICE:-cuda}
-MINUTES=${MINUTES:-6}
-SIZE=${SIZE:-256}
-BATCH=${BATCH:-4}
-STEPS=${STEPS:-8000}
-OUT=${OUT:?set OUT to the folder whose files come back}
-WORK=${WORK:-/tmp/issue16}
 # shellcheck source=scripts/gpu_common.sh
 . scripts/gpu_common.sh
+WORK=${WORK:-/tmp/issue16}
 gpu_setup .carry16 "$WORK" || exit 1
-mkdir -p "$OUT"
+MINUTES=${MINUTES:-6} SIZE=${SIZE:-256} BATCH=${BATCH:-4} STEPS=${STEPS:-8000}
 $PY scripts/prepare_photo2painting.py --from-sources .carry16/p2p-sources --out "$WORK/p2p" \
   --test-crops-a 0 --test-crops-b 0 || exit 1
 

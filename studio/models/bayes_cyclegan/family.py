@@ -35,14 +35,8 @@ class BayesCycleGANModel(TranslatorModel):
 
     render_networks: tuple[str, ...] = ("generators", "posterior_means")  # run by studio.core.fastnet in the window
 
-    def __init__(
-        self,
-        card: ModelCard,
-        device: torch.device,
-        generators: Mapping[str, torch.nn.Module],
-        validation: Mapping[str, torch.Tensor] | None = None,
-    ):
-        super().__init__(card, device, generators, validation)
+    def __init__(self, *args: Any, **kwargs: Any):  # TranslatorModel's arguments
+        super().__init__(*args, **kwargs)
         self.posterior_means = {d: PosteriorMean(self._latent(d).net).eval() for d in self.generators}
 
     def _latent(self, direction: str) -> LatentGenerator:
