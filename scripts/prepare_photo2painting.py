@@ -198,11 +198,17 @@ def split_by_image(sources: list[Source], holdout: float, seed: int) -> dict[str
     return split
 
 
-def random_crops(img: Image.Image, scale: int, size: int, count: int, rng: random.Random) -> list[Image.Image]:
-    """``count`` random ``size`` px squares of the image resized to a ``scale`` px short side."""
+def rescaled(img: Image.Image, scale: int, size: int = 0) -> Image.Image:
+    """The image resized to a ``scale`` px short side (each side at least ``size``)."""
     f = scale / min(img.size)
     w, h = max(size, round(img.width * f)), max(size, round(img.height * f))
-    small = img.resize((w, h), Image.Resampling.LANCZOS)
+    return img.resize((w, h), Image.Resampling.LANCZOS)
+
+
+def random_crops(img: Image.Image, scale: int, size: int, count: int, rng: random.Random) -> list[Image.Image]:
+    """``count`` random ``size`` px squares of the image resized to a ``scale`` px short side."""
+    small = rescaled(img, scale, size)
+    w, h = small.size
     out = []
     for _ in range(count):
         x, y = rng.randint(0, w - size), rng.randint(0, h - size)
@@ -245,9 +251,7 @@ def export_sources(sources: list[Source], split: dict[str, str], folder: Path, s
     for s in sources:
         if split[s.key] != "train":
             continue
-        f = scale / min(s.image.size)
-        small = s.image.resize((round(s.image.width * f), round(s.image.height * f)), Image.Resampling.LANCZOS)
-        small.save(folder / f"{s.key}.jpg", format="JPEG", quality=quality)
+        rescaled(s.image, scale).save(folder / f"{s.key}.jpg", format="JPEG", quality=quality)
         manifest.append({"key": s.key, "domain": s.domain, "split": "train", "origin": s.origin, "licence": s.licence})
     (folder / SOURCES_JSON).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return len(manifest)

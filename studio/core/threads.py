@@ -93,8 +93,7 @@ class RenderThreadTuner:
         return self._history.setdefault((model, max(1, frames)), {n: [] for n in self.candidates})
 
     def _best(self, times: dict[int, list[float]], frames: int) -> int:
-        guess = render_threads(frames, self.candidates[-1])
-        best = guess if guess in times else self.candidates[0]
+        best = render_threads(frames, self.candidates[-1])  # the usual guess: one of the candidates
         for n in self.candidates:  # another count only when clearly faster
             if n != best and _median(times[n]) < self.margin * _median(times[best]):
                 best = n

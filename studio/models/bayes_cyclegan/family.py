@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,6 @@ from studio.core.checkpoint import ModelCard
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.fastnet import net_pixels
 from studio.models.cyclegan.family import add_architecture_arguments
-from studio.models.translate.data import to_model_range
 from studio.models.translate.model import TranslatorModel, load_generator_pair, receptive_radius_of, validation_tensors
 from studio.models.translator_family import TranslatorFamily
 
@@ -56,16 +55,10 @@ class BayesCycleGANModel(TranslatorModel):
             return self.posterior_means[direction](x, marginal_latents(x, gen.latent_channels, k))
         return gen.marginal(x, k)
 
-    def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        todo = self._sources(states)
-        items = next(iter(todo.values()), [])
-        if len(todo) != 1 or len(items) != len(states):
-            return super().render_pixels(states)
-        direction = next(iter(todo))
+    def graph_pixels(self, x: torch.Tensor, direction: str) -> np.ndarray | None:
         gen = self._latent(direction)
-        x = to_model_range(torch.stack([img for _, img in items]).float()).to(self.device)
         if gen.samples <= 1 or not self._batched(x, gen.samples):
-            return super().render_pixels(states)
+            return None  # the float path: forward's single draw or its loop
         zs = marginal_latents(x, gen.latent_channels, gen.samples)
         return net_pixels(self.posterior_means[direction], x, zs, scale=0.5, shift=0.5)
 

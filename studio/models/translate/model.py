@@ -108,15 +108,24 @@ class TranslatorModel(LoadedModel):
         return out if out is not None else torch.zeros(len(states), 3, self.image_size, self.image_size)
 
     def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """A frame or grid in one direction through one generator call goes out as pixels from its graph;
-        mixed directions and families with their own ``forward`` (attention, posterior samples) render
-        as floats first."""
+        """A frame or grid in one direction goes out as pixels from its render graph
+        (:meth:`graph_pixels`); mixed directions, and batches a family has no graph for, render as floats
+        first."""
         todo = self._sources(states)
         items = next(iter(todo.values()), [])
-        if len(todo) != 1 or len(items) != len(states) or type(self).forward is not TranslatorModel.forward:
-            return super().render_pixels(states)
-        direction = next(iter(todo))
-        x = to_model_range(torch.stack([img for _, img in items]).float()).to(self.device)
+        if len(todo) == 1 and len(items) == len(states):
+            x = to_model_range(torch.stack([img for _, img in items]).float()).to(self.device)
+            pixels = self.graph_pixels(x, next(iter(todo)))
+            if pixels is not None:
+                return pixels
+        return super().render_pixels(states)
+
+    def graph_pixels(self, x: torch.Tensor, direction: str) -> np.ndarray | None:
+        """The 8-bit pixels of ``x`` [N,3,H,W] in [-1,1] translated in ``direction`` by one render-network
+        call, or None where the family's ``forward`` does more than one generator call (attention maps):
+        those render as floats. Families with a graph of their own override it (Bayesian CycleGAN)."""
+        if type(self).forward is not TranslatorModel.forward:
+            return None
         return net_pixels(self.generators[direction], x, scale=0.5, shift=0.5)
 
     # -- the main API
