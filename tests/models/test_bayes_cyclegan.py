@@ -283,3 +283,24 @@ def test_resume_is_exact(tmp_path):
     assert sorted(resumed) == [4, 5, 6]
     for step in (4, 5, 6):
         assert resumed[step] == straight[step], step
+
+
+def test_augment_reaches_the_discriminators_through_the_runs_rng(tmp_path):
+    """--augment (shared with CycleGAN): D's loss depends on the augmentations drawn from the run's RNG; the
+    same RNG state gives the same loss, and without augmentation the RNG is not used at all."""
+    a, b = make_domains(tmp_path / "data")
+    real, fake, rec = (torch.rand(k, 3, 16, 16) * 2 - 1 for k in (2, 6, 6))
+
+    def loss(task, seed):
+        task.rng = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            value = task.discriminator_loss(task.nets["D_b"], real, fake, rec, 3).item()
+        return value, task.rng.get_state()
+
+    plain = _task(tmp_path, a, b, prior_weight=0.0)
+    augmented = _task(tmp_path, a, b, prior_weight=0.0, augment="translation,cutout")
+    augmented.nets["D_b"].load_state_dict(plain.nets["D_b"].state_dict())
+    (p0, rng_p0), (p1, _) = loss(plain, 0), loss(plain, 1)
+    assert p0 == p1 and torch.equal(rng_p0, torch.Generator().manual_seed(0).get_state())
+    (a0, _), (a0_again, _), (a1, _) = loss(augmented, 0), loss(augmented, 0), loss(augmented, 1)
+    assert a0 == a0_again and a0 != a1 and a0 != p0

@@ -465,3 +465,42 @@ def test_kid_of_both_directions_during_training(tmp_path, tiny_features):
     ]
     history = read_card(res.outputs["card"]).extra["loss_history"]
     assert [p[0] for p in history["kid@tiny-random a2b"]] == [2, 4]
+
+
+def test_augment_reaches_every_discriminator_input_and_resume_stays_exact(tmp_path):
+    """--augment translation,cutout: D sees shifted, cut-out images (real and generated alike), the
+    augmentations come from the run's RNG (so a stopped and resumed run loses exactly what a straight one
+    does), the card records the policy, and a bad policy is a clear error."""
+    from studio.models.cyclegan.train import CycleGANTask
+
+    a, b = make_domains(tmp_path / "data")
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    original = CycleGANTask.judge
+
+    def spy(self, d, images):
+        seen.append((images.detach().clone(), original(self, lambda x: x, images).detach().clone()))
+        return original(self, d, images)
+
+    def job(root, **kw):
+        return tiny_job(a, b, root, steps=6, pool_size=2, augment="translation,cutout", **kw)
+
+    CycleGANTask.judge = spy  # (the spy draws each augmentation twice, so its run's losses are its own)
+    try:
+        assert run_job(job(tmp_path / "spied")).ok
+    finally:
+        CycleGANTask.judge = original
+    assert len(seen) == 6 * 6  # G: two fakes; each D: a real batch and a (pooled) fake batch, every step
+    # a cut-out zeroes part of every image (of up to a quarter of it), which none of the inputs has itself
+    assert all(float((x == 0).float().mean()) == 0.0 for x, _ in seen)
+    assert all((y == 0).flatten(1).float().mean(1).min() > 0.03 for _, y in seen)
+    events = []
+    assert run_job(job(tmp_path / "straight"), events.append).ok
+    straight = {e.step: e.losses for e in events if e.losses}
+    card = read_card(tmp_path / "straight" / "out" / "cg.json")
+    assert card.config["augment"] == "translation,cutout"
+    resumed = _interrupted_losses(job, 3, tmp_path / "stopped")
+    for step in (4, 5, 6):
+        assert resumed[step] == straight[step], step
+    with pytest.raises(StudioError, match="unknown augmentation"):
+        CycleGANConfig.preset("standard", augment="rotate")
+    assert CycleGANConfig.preset("standard").augment == "none"

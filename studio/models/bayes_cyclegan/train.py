@@ -76,8 +76,8 @@ class BayesCycleGANTask(CycleGANTask):
         fake_a = torch.cat([g_ba.sample(real_b, z) for z in zs_ba])
         rec_a = g_ba.sample(fake_b, zs_ba[-1])  # the authors reconstruct with the last latent drawn
         rec_b = g_ab.sample(fake_a, zs_ab[-1])
-        adv = gan(d_b(fake_b), 1.0) + gan(d_a(fake_a), 1.0)
-        adv_rec = gan(d_a(rec_a), 1.0) + gan(d_b(rec_b), 1.0)
+        adv = gan(self.judge(d_b, fake_b), 1.0) + gan(self.judge(d_a, fake_a), 1.0)
+        adv_rec = gan(self.judge(d_a, rec_a), 1.0) + gan(self.judge(d_b, rec_b), 1.0)
         # L1 per sample, summed over the samples (their loop adds λ·L1 once per sample)
         cyc = len(zs_ab) * F.l1_loss(rec_a, real_a.repeat(len(zs_ab), 1, 1, 1)) + len(zs_ba) * F.l1_loss(
             rec_b, real_b.repeat(len(zs_ba), 1, 1, 1)
@@ -97,8 +97,10 @@ class BayesCycleGANTask(CycleGANTask):
         """½(mc·real + fakes) + ½γ(mc·real + reconstructions) + prior, as the authors' backward_D."""
         cfg: BayesCycleGANConfig = self.cfg
         gan = adversarial(cfg.gan_loss)
-        loss_real = gan(d(real), 1.0) * samples
-        loss = 0.5 * (loss_real + gan(d(fake), 0.0)) + 0.5 * cfg.gamma * (loss_real + gan(d(rec), 0.0))
+        loss_real = gan(self.judge(d, real), 1.0) * samples
+        loss = 0.5 * (loss_real + gan(self.judge(d, fake), 0.0)) + 0.5 * cfg.gamma * (
+            loss_real + gan(self.judge(d, rec), 0.0)
+        )
         return loss + cfg.prior_weight * gaussian_prior(d.parameters(), real.shape[0]).to(loss.dtype)
 
     def step(self, ctx: TrainContext, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:

@@ -47,6 +47,7 @@ CONFIG_KEYS = (
     "gan_loss",
     "exp_decay",
     "exp_decay_epochs",
+    "augment",
 )
 
 
@@ -121,7 +122,7 @@ class CycleGANTask(TranslatorTask):
         self.optims["G"].zero_grad(set_to_none=True)
         with ctx.autocast():
             fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-            adv = gan(d_b(fake_b), 1.0) + gan(d_a(fake_a), 1.0)
+            adv = gan(self.judge(d_b, fake_b), 1.0) + gan(self.judge(d_a, fake_a), 1.0)
             cyc = F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b)
             loss_g = adv + cfg.lambda_cycle * cyc
             if cfg.lambda_identity > 0:
@@ -141,7 +142,8 @@ class CycleGANTask(TranslatorTask):
         ):
             self.optims[name].zero_grad(set_to_none=True)
             with ctx.autocast():
-                loss_d = scale * (gan(d(real), 1.0) + gan(d(pool.query(fake.detach(), ctx.rng)), 0.0))
+                fakes = pool.query(fake.detach(), ctx.rng)
+                loss_d = scale * (gan(self.judge(d, real), 1.0) + gan(self.judge(d, fakes), 0.0))
             ctx.backward(loss_d)
             ctx.step_optimizer(self.optims[name])
             out[name] = float(loss_d.detach())

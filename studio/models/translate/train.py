@@ -26,6 +26,7 @@ from studio.core.errors import StudioError
 from studio.core.grid import tile as tile_grid
 from studio.core.grid import to_uint8
 from studio.core.paths import model_out_stem, runs_dir
+from studio.models.diffaugment import diff_augment, parse_policy
 from studio.train import (
     KIDSource,
     Phase,
@@ -154,6 +155,7 @@ class TranslatorTask(TrainingTask):
         self.optims: dict[str, torch.optim.Optimizer] = {}
         self.pools: dict[str, ImagePool] = {}
         self.device = torch.device("cpu")
+        self.rng: torch.Generator | None = None
 
     # -- the family's part ---------------------------------------------------------------------------
     def build(self) -> dict[str, torch.nn.Module]:
@@ -266,10 +268,17 @@ class TranslatorTask(TrainingTask):
         for opt in self.optims.values():
             for group in opt.param_groups:
                 group["lr"] = lr
+        self.rng = ctx.rng  # for judge(): this step's augmentations come from the run's RNG
         n = ctx.local_batch(self.trainer.batch)
         real_a = ctx.to_device(self.local_a.sample(n, ctx.rng))
         real_b = ctx.to_device(self.local_b.sample(n, ctx.rng))
         return self.step(ctx, real_a, real_b)
+
+    def judge(self, d: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+        """``d(images)``, after DiffAugment when the config asks for it (``augment``): every image a
+        discriminator sees, real or generated, goes through here, so both get the same augmentations."""
+        policy = parse_policy(getattr(self.cfg, "augment", "none"))
+        return d(diff_augment(images, policy, self.rng) if policy else images)
 
     def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
         scheduled = getattr(self.cfg, "decay_start", 1.0) < 1 or getattr(self.cfg, "exp_decay", 1.0) < 1
