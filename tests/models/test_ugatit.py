@@ -148,13 +148,14 @@ def test_short_run_moves_losses_resumes_and_loads(tmp_path):
     assert tiled.shape == img.shape and float((tiled - model.translate(img, "a2b")).abs().mean()) < 0.25
 
 
-def test_resume_is_exact_with_lr_decay(tmp_path):
+@pytest.mark.parametrize("augment", [None, "translation,cutout"])
+def test_resume_is_exact_with_lr_decay(tmp_path, augment):
     """Stopped at step 3 and resumed: steps 4..6 (lr decaying from step 3) lose exactly what an
-    uninterrupted run loses."""
+    uninterrupted run loses, also with --augment (its draws come from the run's saved RNG)."""
     a, b = make_domains(tmp_path / "data", size=20)
 
     def job(root, **kw):
-        return tiny_job(a, b, root, steps=6, decay_start=0.5, lr=2e-3, **kw)
+        return tiny_job(a, b, root, steps=6, decay_start=0.5, lr=2e-3, augment=augment, **kw)
 
     events = []
     assert run_job(job(tmp_path / "straight"), events.append).ok
@@ -163,6 +164,13 @@ def test_resume_is_exact_with_lr_decay(tmp_path):
     assert sorted(resumed) == [4, 5, 6]
     for step in (4, 5, 6):
         assert resumed[step] == straight[step], step
+    if augment:  # the discriminators saw augmented images: the same seed loses otherwise than a plain run
+        card = read_card(tmp_path / "straight" / "out" / "ug.json")
+        assert card.config["augment"] == augment
+        events = []
+        assert run_job(tiny_job(a, b, tmp_path / "plain", steps=2, decay_start=0.5, lr=2e-3), events.append).ok
+        plain = {e.step: e.losses for e in events if e.losses}
+        assert plain[1]["D"] != straight[1]["D"]
 
 
 def test_cancel_saves_a_loadable_model_and_resume_continues(tmp_path):

@@ -53,12 +53,6 @@ def add_architecture_arguments(g: Any) -> None:
         help="discriminator normalisation: instance (the papers), layer (Kaggle) or "
         "none (D also sees brightness and colour balance)",
     )
-    g.add_argument(
-        "--augment",
-        metavar="POLICY",
-        help="DiffAugment of every image the discriminators see: a comma list of color, translation, "
-        "cutout, or none (default none, the papers); for a few dozen paintings, e.g. translation,cutout",
-    )
     g.add_argument("--gan-loss", choices=GAN_LOSSES, help="adversarial loss: lsgan (MSE) or bce (log loss, Kaggle)")
     g.add_argument("--lambda-cycle", type=argtypes.nonneg_float)
     g.add_argument("--lambda-identity", type=argtypes.nonneg_float)

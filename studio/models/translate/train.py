@@ -98,6 +98,12 @@ def add_common_arguments(parser: Any) -> None:
     p.add_argument("--val-count", type=argtypes.nonneg_int, default=4, help="fixed validation images per domain")
     p.add_argument("--limit", type=argtypes.nonneg_int, default=0, help="use at most this many images per folder")
     p.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
+    p.add_argument(
+        "--augment",
+        metavar="POLICY",
+        help="DiffAugment of every image the discriminators see: a comma list of color, translation, "
+        "cutout, or none (default none, the papers); for a few dozen paintings, e.g. translation,cutout",
+    )
     p.add_argument("--data-note", default="", help="data description for the model card")
     p.add_argument("--licence", default="", help="licence of the training data, for the model card")
     from studio.metrics.training_kid import DEFAULT_EVERY
@@ -274,7 +280,7 @@ class TranslatorTask(TrainingTask):
         real_b = ctx.to_device(self.local_b.sample(n, ctx.rng))
         return self.step(ctx, real_a, real_b)
 
-    def judge(self, d: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    def judge(self, d: torch.nn.Module, images: torch.Tensor) -> Any:
         """``d(images)``, after DiffAugment when the config asks for it (``augment``): every image a
         discriminator sees, real or generated, goes through here, so both get the same augmentations."""
         policy = parse_policy(getattr(self.cfg, "augment", "none"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from studio.core.errors import StudioError
+from studio.models.diffaugment import parse_policy
 
 
 @dataclass
@@ -33,8 +34,10 @@ class UGATITConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     decay_start: float = 0.5
+    augment: str = "none"  # DiffAugment of every image the discriminators see (not in the paper)
 
     def validate(self) -> UGATITConfig:
+        self.augment = ",".join(parse_policy(self.augment)) or "none"  # a bad policy raises a StudioError
         if self.ngf < 1 or self.ndf < 1 or self.n_res < 1:
             raise StudioError("U-GAT-IT ngf, ndf and n_res must be at least 1")
         if self.img_size < 16 or self.img_size % 4:

@@ -36,6 +36,7 @@ CONFIG_KEYS = (
     "lr",
     "weight_decay",
     "decay_start",
+    "augment",
 )
 
 
@@ -102,8 +103,8 @@ class UGATITTask(TranslatorTask):
                 (d_gb, real_b, fake_b),
                 (d_lb, real_b, fake_b),
             ):
-                r_logit, r_cam, _ = d(real)
-                f_logit, f_cam, _ = d(fake)
+                r_logit, r_cam, _ = self.judge(d, real)
+                f_logit, f_cam, _ = self.judge(d, fake)
                 loss_d = loss_d + cfg.adv_weight * (mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1) + mse(f_cam, 0))
         ctx.backward(loss_d)
         ctx.step_optimizer(self.optims["D"])
@@ -120,7 +121,7 @@ class UGATITTask(TranslatorTask):
             idt_b, cam_bb, _ = g_ab(real_b)
             adv = real_a.new_zeros((), dtype=torch.float32)
             for d, fake in ((d_ga, fake_a), (d_la, fake_a), (d_gb, fake_b), (d_lb, fake_b)):
-                f_logit, f_cam, _ = d(fake)
+                f_logit, f_cam, _ = self.judge(d, fake)
                 adv = adv + mse(f_logit, 1) + mse(f_cam, 1)
             cyc = F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b)
             idt = F.l1_loss(idt_a, real_a) + F.l1_loss(idt_b, real_b)
