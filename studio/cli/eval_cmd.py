@@ -70,6 +70,12 @@ def register(sub) -> None:
         default=0,
         help="translate the test images at this size in px (0: the model's crop size; give the training scale)",
     )
+    t.add_argument(
+        "--other-a",
+        help="other real images of domain A (e.g. its training folder): their KID to the A test images is the "
+        "floor a B→A translation can reach (the content gap)",
+    )
+    t.add_argument("--other-b", help="the same for domain B: the floor of A→B")
     p.add_argument("--json", help="(gadn, translation) also write the full results to this .json file")
     p.set_defaults(func=run)
 
@@ -141,6 +147,8 @@ def run_paper_measure(args) -> int:
             grid=args.grid,
             cell=args.cell,
             size=args.translate_size,
+            other_a=args.other_a,
+            other_b=args.other_b,
             **shared,
         )
     res = run_with_progress(job)

@@ -108,12 +108,14 @@ class TranslatorEvaluationJob:
         json_path: str | None = None,
         overwrite: bool = False,
         size: int = 0,
+        other_a: str | None = None,
+        other_b: str | None = None,
     ):
         if not dir_a or not dir_b:
             raise StudioError("--measure translation needs --a FOLDER and --b FOLDER (test images of each domain)")
         self.model, self.dir_a, self.dir_b, self.device = model, dir_a, dir_b, device
         self.features, self.limit, self.write_card, self.cell = features, limit, write_card, cell
-        self.size = size
+        self.size, self.other_a, self.other_b = size, other_a, other_b
         self.grid = check_output(grid, overwrite, (".png",)) if grid else None
         self.json_path = check_output(json_path, overwrite, (".json",)) if json_path else None
         self.title = f"translator evaluation of {model}"
@@ -132,7 +134,15 @@ class TranslatorEvaluationJob:
                 f"{path}: --measure translation needs a translator model, not a '{read_card(path).family}' model"
             )
         self.results = evaluate_translator(
-            model, self.dir_a, self.dir_b, self.features, self.limit, progress=reporter.message, size=self.size
+            model,
+            self.dir_a,
+            self.dir_b,
+            self.features,
+            self.limit,
+            progress=reporter.message,
+            size=self.size,
+            other_a=self.other_a,
+            other_b=self.other_b,
         )
         self.summary = "\n".join(
             f"{d}: KID to the target {r['kid_source_to_target']:.4f} before, {r['kid_translated_to_target']:.4f} "
@@ -141,6 +151,12 @@ class TranslatorEvaluationJob:
             f"(ratio {r['kid_colour_transfer_ratio']}); mean pixel change {r['mean_change']:.3f} "
             f"(colour transfer {r['mean_change_colour_transfer']:.3f}); FID {r['fid_source_to_target']:.1f} -> "
             f"{r['fid_translated_to_target']:.1f}, MiFID {r['mifid_translated_to_target']:.1f}"
+            + (
+                f"; other real images of the target domain {r['kid_other_target_to_target']:.4f} "
+                f"(ratio {r['kid_other_target_ratio']}: the floor)"
+                if "kid_other_target_to_target" in r
+                else ""
+            )
             for d, r in ((d, self.results[d]) for d in ("a2b", "b2a"))
         )
         out: dict[str, Any] = {"model": str(path)}

@@ -37,8 +37,13 @@ from studio.core.images import fit_square, list_images, load_image, pil_to_tenso
 from studio.models.translate_common import TranslatorModel
 
 
-def load_images(folder: str | Path, size: int, limit: int = 0) -> tuple[list[str], torch.Tensor]:
-    paths = list_images(folder)[: limit or None]
+def load_images(folder: str | Path, size: int, limit: int = 0, spread: bool = False) -> tuple[list[str], torch.Tensor]:
+    """The folder's images at ``size`` px; at most ``limit``: the first ones, or with ``spread`` ones spread
+    evenly over the sorted folder (crops of one picture sit together)."""
+    paths = list_images(folder)
+    if limit and spread:
+        paths = [paths[i] for i in _spread(len(paths), limit)]
+    paths = paths[: limit or None]
     if not paths:
         raise StudioError(f"{folder}: no images to evaluate on")
     return [p.name for p in paths], torch.stack([pil_to_tensor(fit_square(load_image(p), size)) for p in paths])
@@ -62,9 +67,17 @@ def evaluate_translator(
     subsets: int = 100,
     progress: Callable[[str], None] | None = None,
     size: int = 0,
+    other_a: str | Path | None = None,
+    other_b: str | Path | None = None,
 ) -> dict[str, Any]:
     """KID of source→target before/after translation and after a colour-statistics transfer, both
-    directions, at ``size`` px (0: the model's crop size); paired L1 when names match."""
+    directions, at ``size`` px (0: the model's crop size); paired L1 when names match.
+
+    ``other_a`` / ``other_b``: other real images of each domain (e.g. the training folders), as many as
+    the source test images, spread over the folder. Their KID to the target test images is what a
+    translator could reach at best if its outputs were real images of the target domain with other
+    subjects than the test set's (the content gap that no style translation closes): the right floor
+    for a ratio target, as a data set's own split-half FID is for a generator."""
     from studio.metrics.baselines import channel_statistics, colour_transfer
     from studio.metrics.features import batched, extract, load_feature_net
     from studio.metrics.frechet import fid
@@ -88,9 +101,9 @@ def evaluate_translator(
         "size": size,
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
-    for direction, src, f_src, f_tgt, names_src, names_tgt, tgt in (
-        ("a2b", imgs_a, f_a, f_b, names_a, names_b, imgs_b),
-        ("b2a", imgs_b, f_b, f_a, names_b, names_a, imgs_a),
+    for direction, src, f_src, f_tgt, names_src, names_tgt, tgt, other in (
+        ("a2b", imgs_a, f_a, f_b, names_a, names_b, imgs_b, other_b),
+        ("b2a", imgs_b, f_b, f_a, names_b, names_a, imgs_a, other_a),
     ):
         say(f"translating {direction}…")
         out = translate_all(model, src, direction)
@@ -122,6 +135,14 @@ def evaluate_translator(
             "mean_change": round(float((out - src).abs().mean()), 4),
             "mean_change_colour_transfer": round(float((recoloured - src).abs().mean()), 4),
         }
+        if other:
+            say(f"features of other real images of the target domain ({other})…")
+            f_other = feats(load_images(other, size, len(names_src), spread=True)[1])
+            floor, floor_sd = kid(f_other, f_tgt, subsets=subsets, subset_size=min(half, len(f_other)))
+            entry["other_target"] = str(other)
+            entry["kid_other_target_to_target"] = round(floor, 5)
+            entry["kid_other_target_to_target_std"] = round(floor_sd, 5)
+            entry["kid_other_target_ratio"] = round(floor / before, 3) if before > 0 else None
         index = {n: i for i, n in enumerate(names_tgt)}
         pairs = [(i, index[n]) for i, n in enumerate(names_src) if n in index]
         if pairs:

@@ -56,6 +56,28 @@ def test_eval_measure_translation(tmp_path, tiny_translator, tiny_features, caps
     assert json.loads(out_json.read_text())["size"] == 12
 
 
+def test_eval_measure_translation_floor_from_other_real_images(tmp_path, tiny_translator, tiny_features, capsys):  # noqa: F811
+    """--other-a/--other-b: other real images of the target domain give the floor a translator can reach;
+    they are spread over their folder and as many as the source test images."""
+    names = [f"e{i}.png" for i in range(6)]
+    a = _folder(tmp_path / "a", names, (180, 180, 180))
+    b = _folder(tmp_path / "b", names, (20, 20, 20))
+    other_b = _folder(tmp_path / "ob", [f"o{i}.png" for i in range(30)], (22, 18, 20))  # more dark noise
+    other_a = _folder(tmp_path / "oa", [f"o{i}.png" for i in range(4)], (20, 20, 20))  # B-like: no floor at all
+    out_json = tmp_path / "t.json"
+    args = ["eval", str(tiny_translator), "--measure", "translation", "--a", str(a), "--b", str(b)]
+    args += ["--features", tiny_features, "--device", "cpu", "--json", str(out_json)]
+    assert main(args + ["--other-a", str(other_a), "--other-b", str(other_b)]) == 0
+    printed = capsys.readouterr().out
+    res = json.loads(out_json.read_text())
+    assert res["a2b"]["kid_other_target_ratio"] < 0.3 < res["b2a"]["kid_other_target_ratio"]
+    assert res["a2b"]["other_target"] == str(other_b) and "the floor" in printed
+    assert main(args + ["--overwrite", "--other-b", str(tmp_path / "missing")]) == 1
+    assert "missing" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    assert "kid_other_target_ratio" not in json.loads(out_json.read_text())["a2b"]
+
+
 def test_eval_measure_translation_errors(tmp_path, tiny_translator, capsys):  # noqa: F811
     assert main(["eval", str(tiny_translator), "--measure", "translation", "--a", str(tmp_path)]) == 1
     assert "--a FOLDER and --b FOLDER" in capsys.readouterr().err
