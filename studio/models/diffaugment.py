@@ -7,9 +7,9 @@ memorising without changing what G learns to draw (the augmentations are differe
 images are augmented the same way, so G is never asked to draw augmented images).
 
 Each transform draws its randomness per image from ``generator`` (CPU), so runs repeat exactly. Used by
-the CSGAN, CAN, CycleGAN and Bayesian CycleGAN trainers (``--augment``). Translation and cutout fill with
-zeros: grey for images in [-1, 1], black for images in [0, 1]; real and generated images get the same
-treatment either way.
+the CSGAN, CAN and translator (CycleGAN, Bayesian CycleGAN, U-GAT-IT) trainers (``--augment``). Translation
+and cutout fill with zeros: grey for images in [-1, 1], black for images in [0, 1]; real and generated
+images get the same treatment either way.
 """
 
 from __future__ import annotations
