@@ -3,7 +3,8 @@
 Why: a 64 px frame is a few milliseconds of small convolutions, where fp32 eager PyTorch leaves most of
 the CPU unused. On CPUs with native bf16 (AVX-512 BF16 / AMX) a bf16 copy of the weights in
 channels_last runs 2-5x faster, and a frozen TorchScript graph of it (``torch.jit.trace`` +
-``torch.jit.freeze``: folded batch norms, fused oneDNN convolutions) another 1.2-3x; ``torch.compile``
+``torch.jit.freeze``: folded batch norms, fused oneDNN convolutions) another 1.2-3x (the batch norms after
+transposed convolutions, which freezing leaves, are folded first: studio.core.bnfold); ``torch.compile``
 measured slower here and costs minutes of compiling (bench/bench_render_latency.py --compile).
 
 :class:`FastNet` stands in for a network attribute of a loaded model. It is not a module: every
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .bnfold import fold_batch_norms
 from .errors import StudioError
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -172,6 +174,7 @@ class FastNet:
                 fast = copy.deepcopy(self._reference).eval()
                 for p in fast.parameters():
                     p.requires_grad_(False)
+                fold_batch_norms(fast)  # in fp32, before the cast: transposed-conv norms cost a pass each
                 fast.to(dtype=self._dtype).to(memory_format=torch.channels_last)
                 self._fast, self._version = fast, version
                 self._graphs.clear()

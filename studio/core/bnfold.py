@@ -1,0 +1,80 @@
+"""Fold inference-mode batch norms into the convolution before them, for the render copies.
+
+Why: ``torch.jit.freeze`` folds a batch norm into a plain ``Conv2d`` but not into a ``ConvTranspose2d``,
+and every bundled generator upsamples with transposed convolutions followed by batch norm. Each of
+those is an extra pass over the activation map; at 64 px that is a tenth of a frame. Folding is exact
+in real arithmetic (the norm is an affine map per output channel once its statistics are frozen), so
+the folded copy renders the same image up to float rounding.
+
+Only the render copies are folded (:class:`studio.core.fastnet.FastNet`): the reference network keeps
+its batch norms, so training, ``state_dict`` and the fp32 reference are untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+_FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d)
+
+
+def _frozen_norm(bn: nn.Module, channels: int) -> bool:
+    """A batch norm that is an affine per-channel map: eval mode, running statistics, the right width."""
+    return (
+        isinstance(bn, nn.BatchNorm2d)
+        and not bn.training
+        and bn.track_running_stats
+        and bn.running_mean is not None
+        and bn.running_var is not None
+        and bn.num_features == channels
+    )
+
+
+def _out_channels(conv: nn.Module) -> int:
+    return int(conv.out_channels)  # type: ignore[arg-type]
+
+
+def _foldable(conv: nn.Module) -> bool:
+    # a grouped transposed convolution stores [in, out/groups, k, k]: per-output scaling needs groups 1
+    return isinstance(conv, nn.Conv2d) or (isinstance(conv, nn.ConvTranspose2d) and conv.groups == 1)
+
+
+@torch.no_grad()
+def folded_conv(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> nn.Module:
+    """A new convolution computing ``bn(conv(x))`` (the inputs are not changed)."""
+    assert bn.running_mean is not None and bn.running_var is not None
+    scale = bn.running_var.double().add(bn.eps).rsqrt()
+    if bn.weight is not None:
+        scale = scale * bn.weight.double()
+    shift = -bn.running_mean.double() * scale
+    if bn.bias is not None:
+        shift = shift + bn.bias.double()
+    bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(shift)
+    # the output-channel axis: 0 for Conv2d [out, in/g, k, k], 1 for ConvTranspose2d [in, out, k, k]
+    view = (1, -1, 1, 1) if isinstance(conv, nn.ConvTranspose2d) else (-1, 1, 1, 1)
+    new = copy.deepcopy(conv)
+    weight = conv.weight.double() * scale.view(view)
+    new.weight = nn.Parameter(weight.to(conv.weight.dtype), requires_grad=False)
+    new.bias = nn.Parameter((bias * scale + shift).to(conv.weight.dtype), requires_grad=False)
+    return new
+
+
+def fold_batch_norms(module: nn.Module) -> int:
+    """Fold, in place, every eval-mode ``BatchNorm2d`` that directly follows a convolution inside an
+    ``nn.Sequential`` of ``module`` (the norm becomes ``nn.Identity``). Returns how many were folded.
+    A norm in training mode, without running statistics, or after anything else is left as it is."""
+    count = 0
+    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        names = list(seq._modules)
+        for first, second in zip(names, names[1:], strict=False):
+            conv, bn = seq._modules[first], seq._modules[second]
+            if conv is None or bn is None or not isinstance(conv, _FOLDABLE) or not _foldable(conv):
+                continue
+            if not _frozen_norm(bn, _out_channels(conv)):
+                continue
+            seq._modules[first] = folded_conv(conv, bn)  # type: ignore[arg-type]
+            seq._modules[second] = nn.Identity()
+            count += 1
+    return count
