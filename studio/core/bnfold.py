@@ -20,7 +20,7 @@ from torch import nn
 _FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d)
 
 
-def _frozen_norm(bn: nn.Module, channels: int) -> bool:
+def frozen_norm(bn: nn.Module, channels: int) -> bool:
     """A batch norm that is an affine per-channel map: eval mode, running statistics, the right width."""
     return (
         isinstance(bn, nn.BatchNorm2d)
@@ -61,18 +61,44 @@ def folded_conv(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> nn.
     return new
 
 
+@torch.no_grad()
+def folded_linear(linear: nn.Linear, bn: nn.BatchNorm2d, positions: int) -> nn.Linear:
+    """A new linear layer computing ``bn(linear(z).view(N, C, H, W))`` flattened, where each of the
+    norm's C channels covers ``positions`` = H·W consecutive outputs (a generator's projection)."""
+    assert bn.running_mean is not None and bn.running_var is not None
+    assert linear.out_features == bn.num_features * positions
+    scale = bn.running_var.double().add(bn.eps).rsqrt()
+    if bn.weight is not None:
+        scale = scale * bn.weight.double()
+    shift = -bn.running_mean.double() * scale
+    if bn.bias is not None:
+        shift = shift + bn.bias.double()
+    scale, shift = scale.repeat_interleave(positions), shift.repeat_interleave(positions)
+    bias = linear.bias.double() if linear.bias is not None else torch.zeros_like(shift)
+    new = nn.Linear(linear.in_features, linear.out_features, bias=True, dtype=linear.weight.dtype)
+    new.weight = nn.Parameter((linear.weight.double() * scale[:, None]).to(linear.weight.dtype), requires_grad=False)
+    new.bias = nn.Parameter((bias * scale + shift).to(linear.weight.dtype), requires_grad=False)
+    return new
+
+
 def fold_batch_norms(module: nn.Module) -> int:
     """Fold, in place, every eval-mode ``BatchNorm2d`` that directly follows a convolution inside an
-    ``nn.Sequential`` of ``module`` (the norm becomes ``nn.Identity``). Returns how many were folded.
-    A norm in training mode, without running statistics, or after anything else is left as it is."""
+    ``nn.Sequential`` of ``module`` (the norm becomes ``nn.Identity``), and let any submodule with a
+    ``fold_norms_for_render()`` method fold the norms its ``forward`` applies outside a Sequential (a
+    projection reshaped to a map, then normed). Returns how many were folded. A norm in training mode,
+    without running statistics, or after anything else is left as it is."""
     count = 0
+    for owner in list(module.modules()):
+        hook = getattr(owner, "fold_norms_for_render", None)
+        if callable(hook):
+            count += int(hook())
     for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
         names = list(seq._modules)
         for first, second in zip(names, names[1:], strict=False):
             conv, bn = seq._modules[first], seq._modules[second]
             if conv is None or bn is None or not isinstance(conv, _FOLDABLE) or not _foldable(conv):
                 continue
-            if not _frozen_norm(bn, _out_channels(conv)):
+            if not frozen_norm(bn, _out_channels(conv)):
                 continue
             seq._modules[first] = folded_conv(conv, bn)  # type: ignore[arg-type]
             seq._modules[second] = nn.Identity()

@@ -3,11 +3,15 @@ the reference network untouched."""
 
 from __future__ import annotations
 
+import copy
+
+import pytest
 import torch
 from torch import nn
 
 from studio.core.bnfold import fold_batch_norms
 from studio.core.fastnet import FastNet
+from studio.core.store import ModelStore, load_model
 
 
 def _trained_norm(bn: nn.BatchNorm2d, seed: int) -> nn.BatchNorm2d:
@@ -70,3 +74,17 @@ def test_the_render_copy_is_folded_and_the_reference_keeps_its_norms():
     with torch.no_grad():  # a weight change of the reference (the style slider) reaches the folded copy
         net[1].bias.add_(1.0)
         assert torch.allclose(fast(x), net(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("name,attr", [("emoji-dcgan", "generator"), ("can-emoji-styles", "g")])
+def test_bundled_generators_fold_every_norm_and_render_the_same(name, attr):
+    store = ModelStore()
+    if name not in store.entries:
+        pytest.skip(f"bundled model {name} not present")
+    net = getattr(load_model(store.entries[name].path, torch.device("cpu")), attr).eval()
+    copy_ = copy.deepcopy(net)
+    norms = sum(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+    assert norms >= 3 and fold_batch_norms(copy_) == norms  # the projection's norm too (its hook)
+    z = torch.randn(4, net.fc[0].in_features if attr == "g" else net.config.latent_dim)
+    with torch.no_grad():
+        assert torch.allclose(net(z), copy_(z), atol=1e-4)

@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from studio.core.bnfold import folded_linear, frozen_norm
+
 from .config import CANConfig
 
 SIG_LO = 1.0 / (1.0 + math.exp(4.0))  # sigmoid(-4)
@@ -107,7 +109,7 @@ class DCGANGenerator(nn.Module):
         self.fc = nn.Sequential(
             nn.Linear(cfg.latent_dim, 16 * c),
         )
-        self.bn0 = nn.BatchNorm2d(c)
+        self.bn0: nn.Module = nn.BatchNorm2d(c)
         layers: list[nn.Module] = []
         for i in range(n_up):
             last = i == n_up - 1
@@ -117,6 +119,15 @@ class DCGANGenerator(nn.Module):
                 layers += [nn.BatchNorm2d(cout), nn.ReLU()]
             c = cout
         self.up = nn.Sequential(*layers)
+
+    def fold_norms_for_render(self) -> int:
+        """On a render copy only (studio.core.bnfold): the projection's norm into the projection."""
+        linear, norm = self.fc[0], self.bn0
+        if not isinstance(linear, nn.Linear) or not isinstance(norm, nn.BatchNorm2d) or not frozen_norm(norm, self.c0):
+            return 0
+        self.fc[0] = folded_linear(linear, norm, 16)
+        self.bn0 = nn.Identity()
+        return 1
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.bn0(self.fc(z).view(-1, self.c0, 4, 4)))

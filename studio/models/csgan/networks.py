@@ -38,6 +38,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from studio.core.bnfold import folded_linear, frozen_norm
+
 ARCHS = ("dcgan64", "lsgan112", "dcgan128", "dcgan256", "fastgan128", "fastgan256")
 IMAGE_SIZES = {"dcgan64": 64, "lsgan112": 112, "dcgan128": 128, "dcgan256": 256, "fastgan128": 128, "fastgan256": 256}
 LATENT_DIMS = {"dcgan64": 100, "lsgan112": 1024, "dcgan128": 100, "dcgan256": 100, "fastgan128": 256, "fastgan256": 256}
@@ -138,6 +140,15 @@ class Generator(nn.Module):
             return self.fast.features(z)
         x = self.project(z).view(z.shape[0], self.base, self.start, self.start)
         return self.project_act(x)
+
+    def fold_norms_for_render(self) -> int:
+        """On a render copy only (studio.core.bnfold): the projection's norm into the projection."""
+        norm = self.project_act[0] if self.fast is None else None
+        if not isinstance(norm, nn.BatchNorm2d) or not frozen_norm(norm, self.base):
+            return 0
+        self.project = folded_linear(self.project, norm, self.start * self.start)
+        self.project_act[0] = nn.Identity()
+        return 1
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.fast is not None:
