@@ -78,15 +78,33 @@ class RenderThreadTuner:
     p95). The usual guess (one thread for a frame, all for a grid: :func:`render_threads`) stays unless
     the other count is faster by ``margin`` (its median below ``margin`` times the guess's): when the two
     are within a few per cent, the noise of a shared machine picked the count that then lost (share
-    0.68-0.77 of the best plain render in three of ten bench rows)."""
+    0.68-0.77 of the best plain render in three of ten bench rows).
 
-    def __init__(self, default: int, samples: int = 7, explore_every: int = 32, window: int = 15, margin: float = 0.9):
+    Exploring backs off: each exploring render that comes out slower again doubles the interval, up to
+    ``max_explore_every``; one that comes out clearly faster brings it back to ``explore_every``. Why:
+    under a competing process the other count renders 2-4x slower, and the measuring renders plus one
+    in 32 were over 5 % of a 120-step drag, which made them its 95th percentile (p95/p50 3.7-4.0 in
+    bench/bench_render_latency.py's load test). A count whose renders slow down is left at once
+    without exploring: its own recent renders show it."""
+
+    def __init__(
+        self,
+        default: int,
+        samples: int = 7,
+        explore_every: int = 32,
+        window: int = 15,
+        margin: float = 0.9,
+        max_explore_every: int = 512,
+    ):
         fixed = fixed_render_threads()
         self.candidates = [fixed] if fixed else sorted({1, max(1, int(default))})
         self.samples, self.explore_every, self.window = samples, explore_every, window
+        self.max_explore_every = max(explore_every, max_explore_every)
         self.margin = float(margin)
         self._history: dict[tuple[Any, int], dict[int, list[float]]] = {}  # (model, frames) -> times
-        self._count: dict[tuple[Any, int], int] = {}
+        self._since: dict[tuple[Any, int], int] = {}  # renders since the last exploring one
+        self._interval: dict[tuple[Any, int], int] = {}  # the current exploring interval
+        self._exploring: dict[tuple[Any, int], int] = {}  # the count an exploring render was given
 
     def _times(self, model: Any, frames: int) -> dict[int, list[float]]:
         """Recent render times per candidate for this model and frame count (grids of one size share)."""
@@ -104,20 +122,29 @@ class RenderThreadTuner:
             return self.candidates[0]
         times = self._times(model, frames)
         key = (model, max(1, frames))
-        count = self._count[key] = self._count.get(key, 0) + 1
         short = [n for n in self.candidates if len(times[n]) < self.samples]
         if short:  # still measuring: the candidate with the fewest renders, the usual guess first
             guess = render_threads(frames, self.candidates[-1])
             return min(short, key=lambda n: (len(times[n]), n != guess))
         best = self._best(times, frames)
-        if count % self.explore_every == 0:
-            return next(n for n in self.candidates if n != best)
+        since = self._since[key] = self._since.get(key, 0) + 1
+        if since >= self._interval.get(key, self.explore_every):
+            self._since[key] = 0
+            other = self._exploring[key] = next(n for n in self.candidates if n != best)
+            return other
         return best
 
     def record(self, model: Any, frames: int, threads: int, ms: float) -> None:
         if len(self.candidates) == 1:
             return
         times = self._times(model, frames)
+        key = (model, max(1, frames))
+        if self._exploring.get(key) == threads:
+            del self._exploring[key]
+            best = self._best(times, frames)
+            interval = self._interval.get(key, self.explore_every)
+            faster = best != threads and ms < self.margin * _median(times[best])
+            self._interval[key] = self.explore_every if faster else min(2 * interval, self.max_explore_every)
         if threads in times:
             times[threads].append(float(ms))
             del times[threads][: -self.window]

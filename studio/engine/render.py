@@ -40,6 +40,7 @@ from .frames import Frame, array_to_qimage
 from .model_cache import ModelCache, model_key
 
 LOAD_CHANNEL = "load"
+CALIBRATION_MAX_MS = 25.0  # idle-time tuner frames only for models this fast (a request waits one at most)
 BACKGROUND_PREFIX = "bg:"  # channels that wait while any other request is pending (direction strips…)
 
 
@@ -118,17 +119,21 @@ class _RenderWorker(QObject):
         self.cache = cache
         self._threads = 0  # this thread's intra-op count (OpenMP keeps it per thread); 0: not set yet
         self._tuner: RenderThreadTuner | None = None
+        self._calibrating: tuple[str, str] | None = None  # (model key, device) still to time, when idle
 
     @Slot()
     def drain(self) -> None:
         while True:
             req = self.mailbox.take()
             if req is None:
+                if self._calibrating is not None and self._calibration_render():
+                    continue  # one frame at a time: a request that arrives meanwhile goes first
                 return
             try:
                 if req.channel.startswith(LOAD_CHANNEL):
                     model = self.cache.get(req.model, req.device)
                     self.loaded.emit(ModelReady(req.stamp, req.model, str(model.device), model))
+                    self._calibrating = (req.model, req.device)
                 else:
                     self.frameDone.emit(self._render(req))
             except StudioError as exc:
@@ -147,17 +152,42 @@ class _RenderWorker(QObject):
             set_threads_here(n)
             self._threads = n
 
-    def _render(self, req: RenderRequest) -> Frame:
-        model = self.cache.get(req.model, req.device)
+    def _tuned_render(self, key: str, model: Any, states: Sequence[Mapping[str, Any]]) -> tuple[Any, int, float]:
+        """Pixels of ``states`` on the thread count the tuner picks, and the time, which it learns from."""
         if self._tuner is None:
             self._tuner = RenderThreadTuner(torch.get_num_threads())
-        threads = self._tuner.choose(req.model, len(req.states))
+        threads = self._tuner.choose(key, len(states))
         self._set_threads(threads)
         t0 = time.perf_counter()
         with torch.inference_mode():
-            cells = model.render_pixels(req.states)
+            cells = model.render_pixels(states)
         render_ms = (time.perf_counter() - t0) * 1000.0
-        self._tuner.record(req.model, len(req.states), threads, render_ms)
+        self._tuner.record(key, len(states), threads, render_ms)
+        return cells, threads, render_ms
+
+    def _calibration_render(self) -> bool:
+        """While the mailbox is empty after a model opened: one frame of its default state, so the tuner
+        has timed both thread counts before the first slider drag. Why: timing them during the drag put
+        its slow-count renders (2-4x slower under load) into the drag's 95th percentile. Returns False
+        (and stops) once the tuner has chosen, when frames are too slow to spend idle time on, or on an
+        error, which the next real request reports."""
+        assert self._calibrating is not None
+        key, device = self._calibrating
+        try:
+            done = self._tuner is not None and self._tuner.chosen(key, 1) is not None
+            if not done:
+                model = self.cache.get(key, device)
+                state = normalise_state(model.default_state(getattr(model.card, "name", "") or key, 0))
+                done = self._tuned_render(key, model, [state])[2] > CALIBRATION_MAX_MS
+        except Exception:
+            done = True
+        if done:
+            self._calibrating = None
+        return not done
+
+    def _render(self, req: RenderRequest) -> Frame:
+        model = self.cache.get(req.model, req.device)
+        cells, threads, render_ms = self._tuned_render(req.model, model, req.states)
         if req.rows * req.cols > 1:
             pixels = tile(cells, req.rows, req.cols, pad=req.pad, background=req.background)
         else:

@@ -158,3 +158,18 @@ def test_a_fixed_render_thread_count_is_never_tuned(monkeypatch):
     monkeypatch.setenv("STUDIO_RENDER_THREADS", "3")
     tuner = RenderThreadTuner(2)
     assert set(_drive(tuner, 1, {3: 1.0}, 50)) == {3} and tuner.chosen("model", 1) == 3
+
+
+def test_exploring_backs_off_while_the_other_count_stays_slower_and_comes_back_when_it_is_faster(monkeypatch):
+    from studio.core.threads import RenderThreadTuner
+
+    monkeypatch.delenv("STUDIO_RENDER_THREADS", raising=False)
+    tuner = RenderThreadTuner(2)
+    used = _drive(tuner, 1, {1: 1.0, 2: 3.0}, 2000)  # a busy machine: two threads are 3x slower
+    later = used[2 * tuner.samples :]
+    explored = later.count(2)
+    assert 0 < explored <= 10  # 32, 64, ... then every 512: under 1 % (not one in 32)
+    assert later[:200].count(2) >= 2  # early on it still checks often
+    used = _drive(tuner, 1, {1: 3.0, 2: 1.0}, 1500)  # the load is gone: two threads are faster now
+    assert tuner.chosen("model", 1) == 2
+    assert used[-100:].count(2) > 95

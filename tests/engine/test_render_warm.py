@@ -46,3 +46,31 @@ def test_steady_frame_time_leaves_out_a_cold_first_frame():
     for ms in (2.0, 2.0, 2.0, 2.0, 2.0):
         t.add(_frame(ms, model="other"))
     assert t.value() == 2.0  # only the last few frames
+
+
+def test_opening_a_model_times_the_thread_counts_while_idle_and_requests_still_come_first(qtbot, qapp, monkeypatch):
+    monkeypatch.delenv("STUDIO_RENDER_THREADS", raising=False)
+    store = ModelStore()
+    if "emoji-dcgan" not in store.entries:
+        pytest.skip("bundled model not present")
+    path = store.entries["emoji-dcgan"].path
+    engine = RenderEngine(device="cpu")
+    try:
+        with qtbot.waitSignal(engine.modelReady, timeout=60000) as ready:
+            engine.load(path)
+        key = ready.args[0].model_key
+        worker = engine._worker
+        with qtbot.waitSignal(engine.frameReady, timeout=60000) as sig:  # served while it calibrates
+            engine.request(path, [{"model": "emoji-dcgan", "seed": 5}])
+        assert sig.args[0].extra["warm"] is True
+        tuner = worker._tuner
+        assert tuner is not None
+        if len(tuner.candidates) == 1:
+            return  # one core or a fixed count: nothing to time
+        qtbot.waitUntil(lambda: tuner.chosen(key, 1) is not None, timeout=30000)  # no drag needed
+        qtbot.waitUntil(lambda: worker._calibrating is None, timeout=10000)
+        timed = sum(len(v) for v in tuner._times(key, 1).values())
+        qtbot.wait(200)
+        assert sum(len(v) for v in tuner._times(key, 1).values()) == timed  # it stops once chosen
+    finally:
+        engine.shutdown()
