@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from studio.core.errors import StudioError
 from studio.core.family import normalise_state
-from studio.core.fastnet import render_precision
+from studio.core.fastnet import fast_nets, render_precision
 from studio.core.grid import tile
 from studio.core.threads import RenderThreadTuner, set_threads_here
 
@@ -41,6 +41,8 @@ from .model_cache import ModelCache, model_key
 
 LOAD_CHANNEL = "load"
 CALIBRATION_MAX_MS = 25.0  # idle-time tuner frames only for models this fast (a request waits one at most)
+CALIBRATION_RETRY_MS = 50  # while the opened model's graph is being frozen, look again this often
+CALIBRATION_WAIT_S = 10.0  # ... for at most this long
 BACKGROUND_PREFIX = "bg:"  # channels that wait while any other request is pending (direction strips…)
 
 
@@ -120,6 +122,7 @@ class _RenderWorker(QObject):
         self._threads = 0  # this thread's intra-op count (OpenMP keeps it per thread); 0: not set yet
         self._tuner: RenderThreadTuner | None = None
         self._calibrating: tuple[str, str] | None = None  # (model key, device) still to time, when idle
+        self._calibrate_by = 0.0  # after this, calibrate even if a graph is still being frozen
 
     @Slot()
     def drain(self) -> None:
@@ -134,6 +137,7 @@ class _RenderWorker(QObject):
                     model = self.cache.get(req.model, req.device)
                     self.loaded.emit(ModelReady(req.stamp, req.model, str(model.device), model))
                     self._calibrating = (req.model, req.device)
+                    self._calibrate_by = time.monotonic() + CALIBRATION_WAIT_S
                 else:
                     self.frameDone.emit(self._render(req))
             except StudioError as exc:
@@ -177,6 +181,11 @@ class _RenderWorker(QObject):
             done = self._tuner is not None and self._tuner.chosen(key, 1) is not None
             if not done:
                 model = self.cache.get(key, device)
+                if not all(net.wait_frozen(0) for net in fast_nets(model)) and time.monotonic() < self._calibrate_by:
+                    # its graph is still being frozen in the background: renders now would be eager ones,
+                    # slowed by the freezing thread, so the counts would be compared on the wrong path
+                    QTimer.singleShot(CALIBRATION_RETRY_MS, self.drain)
+                    return False
                 state = normalise_state(model.default_state(getattr(model.card, "name", "") or key, 0))
                 done = self._tuned_render(key, model, [state])[2] > CALIBRATION_MAX_MS
         except Exception:
