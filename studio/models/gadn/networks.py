@@ -46,18 +46,23 @@ class ResBlock(nn.Module):
         return match_channels(short, self.cout) + branch
 
 
+def trunk_blocks(cfg: GADNConfig, levels: int | None = None) -> nn.Sequential:
+    """The trunk's stride-2/stride-1 block pairs, all of them or the first ``levels`` pairs."""
+    blocks: list[nn.Module] = []
+    cin = 3
+    for c in cfg.channels()[:levels]:
+        blocks += [ResBlock(cin, c, "down"), ResBlock(c, c, "same")]
+        cin = c
+    return nn.Sequential(*blocks)
+
+
 class Trunk(nn.Module):
     """Image -> features: stride-2/stride-1 block pairs down to 4x4, then the FC layer (with ReLU)."""
 
     def __init__(self, cfg: GADNConfig):
         super().__init__()
-        chans = cfg.channels()
-        blocks, cin = [], 3
-        for c in chans:
-            blocks += [ResBlock(cin, c, "down"), ResBlock(c, c, "same")]
-            cin = c
-        self.blocks = nn.Sequential(*blocks)
-        self.fc = nn.Linear(chans[-1] * 16, cfg.fc)
+        self.blocks = trunk_blocks(cfg)
+        self.fc = nn.Linear(cfg.channels()[-1] * 16, cfg.fc)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.fc(self.blocks(x).flatten(1)))
@@ -71,8 +76,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.grid = cfg.content_grid
         if self.grid:
-            trunk = Trunk(cfg)
-            self.blocks = nn.Sequential(*list(trunk.blocks)[: 2 * cfg.grid_level])
+            self.blocks = trunk_blocks(cfg, cfg.grid_level)
             c = cfg.channels()[cfg.grid_level - 1]
             self.mean_map = nn.Conv2d(c, cfg.content_channels, 1)
             self.std_map = nn.Conv2d(c, cfg.content_channels, 1)

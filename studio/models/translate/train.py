@@ -162,6 +162,7 @@ class TranslatorTask(TrainingTask):
         self.pools: dict[str, ImagePool] = {}
         self.device = torch.device("cpu")
         self.rng: torch.Generator | None = None
+        self.augment_policy = parse_policy(getattr(config, "augment", "none"))  # what judge() applies
 
     # -- the family's part ---------------------------------------------------------------------------
     def build(self) -> dict[str, torch.nn.Module]:
@@ -229,6 +230,7 @@ class TranslatorTask(TrainingTask):
                 f"commands are in {self.run_path()}/run.safetensors), or start a new run in another --run-dir"
             )
         self.cfg = self.config_cls.from_dict(theirs)
+        self.augment_policy = parse_policy(getattr(self.cfg, "augment", "none"))
 
     def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
         o = self.options
@@ -283,7 +285,7 @@ class TranslatorTask(TrainingTask):
     def judge(self, d: torch.nn.Module, images: torch.Tensor) -> Any:
         """``d(images)``, after DiffAugment when the config asks for it (``augment``): every image a
         discriminator sees, real or generated, goes through here, so both get the same augmentations."""
-        policy = parse_policy(getattr(self.cfg, "augment", "none"))
+        policy = self.augment_policy
         return d(diff_augment(images, policy, self.rng) if policy else images)
 
     def step_metrics(self, ctx: TrainContext) -> dict[str, float]:
