@@ -95,17 +95,21 @@ class TranslatorModel(LoadedModel):
 
     def render(self, states: Sequence[Mapping[str, Any]]) -> torch.Tensor:
         """One batched forward per direction (a grid is one call, not one per cell)."""
+        return self._render_sources(self._sources(states), len(states))
+
+    def _render_sources(self, todo: dict[str, list[tuple[int, torch.Tensor]]], count: int) -> torch.Tensor:
+        """[count,3,H,W] in [0,1]: the sources :meth:`_sources` chose, translated per direction."""
         out: torch.Tensor | None = None
-        for direction, items in self._sources(states).items():
+        for direction, items in todo.items():
             x = to_model_range(torch.stack([img for _, img in items]).float())
             with torch.no_grad():
                 y = from_model_range(self.forward(x.to(self.device), direction).float().cpu())
-            if len(items) == len(states):  # every state in one direction (a frame, a grid): y as it is
+            if len(items) == count:  # every state in one direction (a frame, a grid): y as it is
                 return y
             if out is None:  # in y's layout (channels_last from the fast path), so pixels convert fastest
-                out = torch.zeros((len(states), *y.shape[1:]), dtype=y.dtype).to(memory_format=_layout(y))
+                out = torch.zeros((count, *y.shape[1:]), dtype=y.dtype).to(memory_format=_layout(y))
             out[torch.tensor([i for i, _ in items])] = y
-        return out if out is not None else torch.zeros(len(states), 3, self.image_size, self.image_size)
+        return out if out is not None else torch.zeros(count, 3, self.image_size, self.image_size)
 
     def render_pixels(self, states: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """A frame or grid in one direction goes out as pixels from its render graph
@@ -118,7 +122,7 @@ class TranslatorModel(LoadedModel):
             pixels = self.graph_pixels(x, next(iter(todo)))
             if pixels is not None:
                 return pixels
-        return super().render_pixels(states)
+        return to_uint8(self._render_sources(todo, len(states)))  # the sources chosen once
 
     def graph_pixels(self, x: torch.Tensor, direction: str) -> np.ndarray | None:
         """The 8-bit pixels of ``x`` [N,3,H,W] in [-1,1] translated in ``direction`` by one render-network
