@@ -13,6 +13,7 @@ its batch norms, so training, ``state_dict`` and the fp32 reference are untouche
 from __future__ import annotations
 
 import copy
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -41,9 +42,8 @@ def _foldable(conv: nn.Module) -> bool:
     return isinstance(conv, nn.Conv2d) or (isinstance(conv, nn.ConvTranspose2d) and conv.groups == 1)
 
 
-@torch.no_grad()
-def folded_conv(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> nn.Module:
-    """A new convolution computing ``bn(conv(x))`` (the inputs are not changed)."""
+def _norm_as_affine(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """The frozen norm as ``x * scale + shift`` per channel, in float64 (folded in float64, then cast)."""
     assert bn.running_mean is not None and bn.running_var is not None
     scale = bn.running_var.double().add(bn.eps).rsqrt()
     if bn.weight is not None:
@@ -51,34 +51,48 @@ def folded_conv(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> nn.
     shift = -bn.running_mean.double() * scale
     if bn.bias is not None:
         shift = shift + bn.bias.double()
-    bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(shift)
+    return scale, shift
+
+
+_Layer = TypeVar("_Layer", bound=nn.Module)
+
+
+def _scaled(
+    layer: _Layer,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    scale: torch.Tensor,
+    shift: torch.Tensor,
+    weight_view: tuple[int, ...],
+) -> _Layer:
+    """A copy of ``layer`` (a convolution or linear layer with this ``weight`` and ``bias``) whose outputs
+    are multiplied by ``scale`` and moved by ``shift``; ``weight_view`` lines the weight's output axis up
+    with ``scale``."""
+    dtype = weight.dtype
+    base = bias.double() if bias is not None else torch.zeros_like(shift)
+    new = copy.deepcopy(layer)
+    new.weight = nn.Parameter((weight.double() * scale.view(weight_view)).to(dtype), requires_grad=False)
+    new.bias = nn.Parameter((base * scale + shift).to(dtype), requires_grad=False)
+    return new
+
+
+@torch.no_grad()
+def folded_conv(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> nn.Module:
+    """A new convolution computing ``bn(conv(x))`` (the inputs are not changed)."""
+    scale, shift = _norm_as_affine(bn)
     # the output-channel axis: 0 for Conv2d [out, in/g, k, k], 1 for ConvTranspose2d [in, out, k, k]
     view = (1, -1, 1, 1) if isinstance(conv, nn.ConvTranspose2d) else (-1, 1, 1, 1)
-    new = copy.deepcopy(conv)
-    weight = conv.weight.double() * scale.view(view)
-    new.weight = nn.Parameter(weight.to(conv.weight.dtype), requires_grad=False)
-    new.bias = nn.Parameter((bias * scale + shift).to(conv.weight.dtype), requires_grad=False)
-    return new
+    return _scaled(conv, conv.weight, conv.bias, scale, shift, view)
 
 
 @torch.no_grad()
 def folded_linear(linear: nn.Linear, bn: nn.BatchNorm2d, positions: int) -> nn.Linear:
     """A new linear layer computing ``bn(linear(z).view(N, C, H, W))`` flattened, where each of the
     norm's C channels covers ``positions`` = H·W consecutive outputs (a generator's projection)."""
-    assert bn.running_mean is not None and bn.running_var is not None
     assert linear.out_features == bn.num_features * positions
-    scale = bn.running_var.double().add(bn.eps).rsqrt()
-    if bn.weight is not None:
-        scale = scale * bn.weight.double()
-    shift = -bn.running_mean.double() * scale
-    if bn.bias is not None:
-        shift = shift + bn.bias.double()
+    scale, shift = _norm_as_affine(bn)
     scale, shift = scale.repeat_interleave(positions), shift.repeat_interleave(positions)
-    bias = linear.bias.double() if linear.bias is not None else torch.zeros_like(shift)
-    new = nn.Linear(linear.in_features, linear.out_features, bias=True, dtype=linear.weight.dtype)
-    new.weight = nn.Parameter((linear.weight.double() * scale[:, None]).to(linear.weight.dtype), requires_grad=False)
-    new.bias = nn.Parameter((bias * scale + shift).to(linear.weight.dtype), requires_grad=False)
-    return new
+    return _scaled(linear, linear.weight, linear.bias, scale, shift, (-1, 1))
 
 
 def fold_batch_norms(module: nn.Module) -> int:

@@ -11,11 +11,15 @@ from studio.engine import RenderEngine
 from studio.engine.frames import Frame, SteadyFrameTime
 
 
-def test_first_frame_after_start_is_rendered_warm(qtbot, qapp):
+def _bundled_dcgan():
     store = ModelStore()
     if "emoji-dcgan" not in store.entries:
         pytest.skip("bundled model not present")
-    path = store.entries["emoji-dcgan"].path
+    return store.entries["emoji-dcgan"].path
+
+
+def test_first_frame_after_start_is_rendered_warm(qtbot, qapp):
+    path = _bundled_dcgan()
     engine = RenderEngine(device="cpu")
     try:
         model_state = {"model": "emoji-dcgan", "seed": 5}
@@ -50,10 +54,7 @@ def test_steady_frame_time_leaves_out_a_cold_first_frame():
 
 def test_opening_a_model_times_the_thread_counts_while_idle_and_requests_still_come_first(qtbot, qapp, monkeypatch):
     monkeypatch.delenv("STUDIO_RENDER_THREADS", raising=False)
-    store = ModelStore()
-    if "emoji-dcgan" not in store.entries:
-        pytest.skip("bundled model not present")
-    path = store.entries["emoji-dcgan"].path
+    path = _bundled_dcgan()
     engine = RenderEngine(device="cpu")
     try:
         with qtbot.waitSignal(engine.modelReady, timeout=60000) as ready:
