@@ -18,8 +18,6 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-_FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d)
-
 
 def frozen_norm(bn: nn.Module, channels: int) -> bool:
     """A batch norm that is an affine per-channel map: eval mode, running statistics, the right width."""
@@ -31,15 +29,6 @@ def frozen_norm(bn: nn.Module, channels: int) -> bool:
         and bn.running_var is not None
         and bn.num_features == channels
     )
-
-
-def _out_channels(conv: nn.Module) -> int:
-    return int(conv.out_channels)  # type: ignore[arg-type]
-
-
-def _foldable(conv: nn.Module) -> bool:
-    # a grouped transposed convolution stores [in, out/groups, k, k]: per-output scaling needs groups 1
-    return isinstance(conv, nn.Conv2d) or (isinstance(conv, nn.ConvTranspose2d) and conv.groups == 1)
 
 
 def _norm_as_affine(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
@@ -110,11 +99,12 @@ def fold_batch_norms(module: nn.Module) -> int:
         names = list(seq._modules)
         for first, second in zip(names, names[1:], strict=False):
             conv, bn = seq._modules[first], seq._modules[second]
-            if conv is None or bn is None or not isinstance(conv, _FOLDABLE) or not _foldable(conv):
+            if not isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) or not isinstance(bn, nn.BatchNorm2d):
                 continue
-            if not frozen_norm(bn, _out_channels(conv)):
+            # a grouped transposed convolution stores [in, out/groups, k, k]: per-output scaling needs groups 1
+            if (isinstance(conv, nn.ConvTranspose2d) and conv.groups != 1) or not frozen_norm(bn, conv.out_channels):
                 continue
-            seq._modules[first] = folded_conv(conv, bn)  # type: ignore[arg-type]
+            seq._modules[first] = folded_conv(conv, bn)
             seq._modules[second] = nn.Identity()
             count += 1
     return count
