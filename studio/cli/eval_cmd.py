@@ -58,6 +58,13 @@ def register(sub) -> None:
         help="steps of the independent (real-images-only) classifier; 0 = skip it",
     )
     g.add_argument("--max-per-artist", type=argtypes.nonneg_int, default=0, help="at most N images per artist")
+    g.add_argument(
+        "--holdout-contents",
+        type=argtypes.float_range(0.0, 0.5),
+        default=None,
+        help="also judge the transfer on the contents a run with this --holdout-contents left out of training "
+        "(default: the model card's own), e.g. to score another model on the same contents",
+    )
     t = p.add_argument_group("--measure translation")
     t.add_argument("--a", dest="dir_a", help="test images of domain A")
     t.add_argument("--b", dest="dir_b", help="test images of domain B")
@@ -136,6 +143,7 @@ def run_paper_measure(args) -> int:
             per_pair=args.per_pair,
             classifier_steps=args.classifier_steps,
             max_per_artist=args.max_per_artist,
+            holdout_contents=args.holdout_contents,
             **shared,
         )
     else:

@@ -52,6 +52,7 @@ class GADNEvaluationJob:
         features: str = "mobilenet_v2",
         classifier_steps: int = 1500,
         max_per_artist: int = 0,
+        holdout_contents: float | None = None,
         device: str = "cpu",
         write_card: bool = False,
         json_path: str | None = None,
@@ -62,6 +63,7 @@ class GADNEvaluationJob:
         self.model, self.data, self.device = model, data, device
         self.generated, self.per_pair, self.features = generated, per_pair, features
         self.classifier_steps, self.max_per_artist = classifier_steps, max_per_artist
+        self.holdout_contents = holdout_contents
         self.write_card = write_card
         self.json_path = check_output(json_path, overwrite, (".json",)) if json_path else None
         self.title = f"GADN evaluation of {model}"
@@ -79,7 +81,14 @@ class GADNEvaluationJob:
             raise StudioError(f"{path}: --measure gadn needs a GADN model, not a '{read_card(path).family}' model")
         data = load_artist_folder(self.data, model.image_size, self.max_per_artist)
         self.results = evaluate_gadn(
-            model, data, self.generated, self.per_pair, self.features, self.classifier_steps, log=reporter.message
+            model,
+            data,
+            self.generated,
+            self.per_pair,
+            self.features,
+            self.classifier_steps,
+            log=reporter.message,
+            holdout_contents=self.holdout_contents,
         )
         self.summary = summary(self.results)
         out: dict[str, Any] = {"model": str(path)}

@@ -105,6 +105,17 @@ class TrainConfig:
     # E/G/S vs C1 in stage 1: "likelihood" (paper, appendix C.2) maximises C1's -log p(a), i.e. minimises
     # +log p(a); "unlikelihood" minimises -log(1 - p(a)) (the form the paper keeps for stage 2's C2)
     adversary1: str = "likelihood"
+    # Not in the paper (issue 14), off by default. Where the data folder draws the same content for two
+    # artists (the same file stem, e.g. one emoji by three vendors), stage 1 and 2 also ask G(E(x_a), S(b))
+    # to be b's own drawing of it (pixel distance, weight w_paired), and stage 1 asks E to give both
+    # drawings the same content code (code distance of the means, weight w_paired_code). Why: an unpaired
+    # GADN here redrew emoji as soft generic faces (content identity 0.018) or kept the source vendor's
+    # look with its content; the pairs say exactly what "same content, other artist" looks like.
+    w_paired: float = 0.0
+    w_paired_code: float = 0.0
+    # this fraction of the contents (file stems, every artist's drawing of them) is left out of training,
+    # chosen by a fixed seed, so a transfer can be judged on contents the model never saw (evaluate.py)
+    holdout_contents: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

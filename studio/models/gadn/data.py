@@ -33,6 +33,18 @@ class ArtistImages:
         """Images as floats in [-1, 1] and their artist labels."""
         return self.images[indices].float() / 127.5 - 1.0, self.labels[indices]
 
+    def subset(self, indices: torch.Tensor) -> ArtistImages:
+        """These images only (the same artists, info and skipped list)."""
+        rows = indices.tolist()
+        return ArtistImages(
+            self.images[indices],
+            self.labels[indices],
+            self.artists,
+            [self.keys[i] for i in rows],
+            self.info,
+            self.skipped,
+        )
+
     def category_of(self, key: str) -> str | None:
         return (self.info.get("categories") or {}).get(key)
 
@@ -81,6 +93,36 @@ def load_artist_folder(folder: str | Path, size: int, max_per_artist: int = 0) -
         except ValueError as exc:
             raise FileProblem(meta, f"not valid JSON ({exc})") from exc
     return ArtistImages(images, torch.tensor(labels, dtype=torch.long), [n for n, _ in per_artist], keys, info, skipped)
+
+
+HOLDOUT_SEED = 2024  # fixed: training and evaluation must agree on which contents were held out
+
+
+def held_out_contents(keys: list[str], fraction: float, seed: int = HOLDOUT_SEED) -> set[str]:
+    """The contents (file stems) that ``holdout_contents = fraction`` leaves out of training: the same set
+    for the same stems, whatever their order, so ``evaluate.py`` can find them again from the card."""
+    if fraction <= 0:
+        return set()
+    unique = sorted(set(keys))
+    order = torch.randperm(len(unique), generator=torch.Generator().manual_seed(seed)).tolist()
+    count = min(len(unique) - 1, int(round(fraction * len(unique))))
+    return {unique[i] for i in order[:count]}
+
+
+def partner_table(data: ArtistImages, usable: torch.Tensor) -> torch.Tensor:
+    """[N, artists] index of the same content (file stem) drawn by each artist, -1 where there is none or
+    that drawing is not ``usable`` (a held-out content); row i's own artist points at i itself."""
+    table = torch.full((len(data), len(data.artists)), -1, dtype=torch.long)
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(data.keys):
+        if bool(usable[i]):
+            by_key.setdefault(key, []).append(i)
+    labels = data.labels.tolist()
+    for members in by_key.values():
+        for i in members:
+            for j in members:
+                table[i, labels[j]] = j
+    return table
 
 
 def check_artists(data: ArtistImages, expected: list[str]) -> None:

@@ -34,7 +34,7 @@ import torch
 
 from studio.metrics.baselines import channel_statistics, colour_transfer
 
-from .data import ArtistImages, load_artist_folder
+from .data import ArtistImages, held_out_contents, load_artist_folder
 
 __all__ = ["colour_transfer", "content_hits", "evaluate_gadn", "transfer_truth"]
 
@@ -217,11 +217,14 @@ def transfer_truth(
     per_pair: int = 200,
     seed: int = 0,
     features: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    only_keys: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Redraw artist A's drawing of a content in B's style and compare with B's real drawing."""
+    """Redraw artist A's drawing of a content in B's style and compare with B's real drawing (of the
+    contents in ``only_keys`` when given; the identity gallery still holds every content B draws)."""
     by_key: dict[str, dict[int, int]] = {}
     for i, (k, a) in enumerate(zip(data.keys, data.labels.tolist())):
-        by_key.setdefault(k, {})[a] = i
+        if only_keys is None or k in only_keys:
+            by_key.setdefault(k, {})[a] = i
     names = data.artists
     g = torch.Generator().manual_seed(seed)
     stats = {b: channel_statistics(data.images[data.labels == b].float() / 255) for b in range(len(names))}
@@ -323,8 +326,11 @@ def evaluate_gadn(
     feature_net: str = "mobilenet_v2",
     classifier_steps: int = 1500,
     log: Callable[[str], None] = print,
+    holdout_contents: float | None = None,
 ) -> dict[str, Any]:
-    """Every measure above for a loaded GADN on its training folder; JSON-ready."""
+    """Every measure above for a loaded GADN on its training folder; JSON-ready. Where contents were held
+    out of training (the card's ``holdout_contents``, or the one given, e.g. to score another model on
+    the same contents), the transfer is also judged on those alone (``transfer_truth_held_out``)."""
     if data.artists != model.artists:
         from studio.core.errors import StudioError
 
@@ -362,6 +368,14 @@ def evaluate_gadn(
                 log(f"feature network unavailable ({exc}); pixel distances only")
         log("transfer against the other vendors' real drawings …")
         results["transfer_truth"] = transfer_truth(model, data, per_pair, features=feats)
+        if holdout_contents is None:
+            train = (getattr(getattr(model, "card", None), "extra", None) or {}).get("train") or {}
+            holdout_contents = float(train.get("holdout_contents") or 0.0)
+        held = held_out_contents(data.keys, holdout_contents)
+        if held:
+            log(f"transfer of the {len(held)} contents held out of training …")
+            results["transfer_truth_held_out"] = transfer_truth(model, data, per_pair, features=feats, only_keys=held)
+            results["held_out_contents"] = {"fraction": holdout_contents, "contents": len(held)}
     return results
 
 
@@ -382,10 +396,11 @@ def summary(results: dict[str, Any]) -> str:
             f"independent classifier (real images only) top-1 on generated samples: "
             f"{ind['top1_generated']:.4f} (on held-out real images: {ind['held_out_real_top1']:.4f})"
         )
-    tt = results.get("transfer_truth")
-    if tt:
-        for m, v in tt["overall"].items():
-            lines.append(f"  transfer {m:20s} " + " ".join(f"{k} {x:.4f}" for k, x in v.items()))
+    for key, title in (("transfer_truth", "transfer"), ("transfer_truth_held_out", "held-out")):
+        tt = results.get(key)
+        if tt:
+            for m, v in tt["overall"].items():
+                lines.append(f"  {title} {m:20s} " + " ".join(f"{k} {x:.4f}" for k, x in v.items()))
     return "\n".join(lines)
 
 

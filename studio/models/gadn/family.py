@@ -119,6 +119,27 @@ class GADNFamily(Family):
             kind = argtypes.positive_float if field.startswith("lr") else argtypes.finite_float
             s.add_argument("--" + field.replace("_", "-"), type=kind, default=getattr(t, field))
         s.add_argument(
+            "--w-paired",
+            type=argtypes.nonneg_float,
+            default=t.w_paired,
+            help="not the paper's (default 0 = off): where two artists draw the same content (the same file "
+            "name), stages 1 and 2 pull the content redrawn as the other artist towards that artist's own drawing",
+        )
+        s.add_argument(
+            "--w-paired-code",
+            type=argtypes.nonneg_float,
+            default=t.w_paired_code,
+            help="not the paper's (default 0 = off): stage 1 pulls E's codes of two artists' drawings of the "
+            "same content together",
+        )
+        s.add_argument(
+            "--holdout-contents",
+            type=argtypes.float_range(0.0, 0.5),
+            default=t.holdout_contents,
+            help="leave this fraction of the contents (file names, every artist's drawing) out of training, "
+            "so the evaluation can redraw contents the model never saw (default 0)",
+        )
+        s.add_argument(
             "--adversary1",
             choices=["auto", "likelihood", "unlikelihood"],
             default="auto",

@@ -40,7 +40,7 @@ from studio.train import (
 )
 
 from .config import GADNConfig, TrainConfig
-from .data import ArtistImages, check_artists, load_artist_folder
+from .data import ArtistImages, check_artists, held_out_contents, load_artist_folder, partner_table
 from .losses import (
     code_distance,
     kl_standard_normal,
@@ -153,6 +153,23 @@ def frozen(*modules: torch.nn.Module) -> Iterator[None]:
                 p.requires_grad_(f)
 
 
+@dataclass
+class PairedBatch:
+    """For each image of a batch: the artist to redraw it as, that artist's own drawing of the same
+    content, and whether there is one (``TrainConfig.w_paired``)."""
+
+    other: torch.Tensor  # [B] artist index
+    x_other: torch.Tensor  # [B, 3, H, W] in [-1, 1]; rows where ``valid`` is False are placeholders
+    valid: torch.Tensor  # [B] bool
+
+
+def paired_distance(out: torch.Tensor, paired: PairedBatch) -> torch.Tensor:
+    """Pixel distance of ``out`` to the other artist's drawing, over the rows that have one (0 if none)."""
+    if not bool(paired.valid.any()):
+        return out.sum() * 0.0
+    return pixel_distance(out[paired.valid].float(), paired.x_other[paired.valid].float())
+
+
 def _step(tools: Any, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     opt.zero_grad(set_to_none=True)
     tools.backward(loss)
@@ -168,11 +185,14 @@ def stage1_step(
     gen: torch.Generator | None = None,
     trace: dict | None = None,
     tools: Any = PLAIN,
+    paired: PairedBatch | None = None,
 ) -> dict[str, float]:
     """One stage-1 update. C1 learns to find the true artist a in G(E(x), S(a')) with a' != a;
-    E, G and S learn to reconstruct x from (E(x), S(a)) while making C1 fail."""
+    E, G and S learn to reconstruct x from (E(x), S(a)) while making C1 fail. With ``paired`` (a' is
+    then ``paired.other``), G(E(x), S(a')) is also pulled towards a''s own drawing of the content and E's
+    codes of the two drawings towards each other."""
     A = nets.cfg.num_artists
-    a_other = other_artists(a, A, gen)
+    a_other = paired.other if paired is not None else other_artists(a, A, gen)
     with tools.autocast():
         c_mean, c_std = nets.E(x)
         c = reparameterise(c_mean, c_std, gen)
@@ -200,6 +220,17 @@ def stage1_step(
         kl_c = kl_standard_normal(c_mean.float(), c_std.float())
         kl_s = kl_standard_normal(torch.cat([s_mean, so_mean]).float(), torch.cat([s_std, so_std]).float())
         loss = tc.w_rec * rec + tc.w_kl_content * kl_c + tc.w_kl_style * kl_s + tc.w_cls1 * adv
+        extra: dict[str, float] = {}
+        if paired is not None:
+            pair_rec = paired_distance(restyled, paired)
+            loss = loss + tc.w_paired * pair_rec
+            extra["pair_rec"] = pair_rec.item()
+            if tc.w_paired_code and bool(paired.valid.any()):
+                with tools.autocast():
+                    other_mean = nets.E(paired.x_other[paired.valid])[0]
+                pair_code = code_distance(c_mean[paired.valid].float(), other_mean.float())
+                loss = loss + tc.w_paired_code * pair_code
+                extra["pair_code"] = pair_code.item()
         _step(tools, opts["eg1"], loss)
     with torch.no_grad():
         acc = (logits.argmax(1) == a).float().mean()
@@ -210,6 +241,7 @@ def stage1_step(
         "adv": adv.item(),
         "c1": c1_loss.item(),
         "c1_acc": acc.item(),
+        **extra,
     }
 
 
@@ -239,14 +271,16 @@ def stage2_step(
     tc: TrainConfig,
     gen: torch.Generator | None = None,
     tools: Any = PLAIN,
+    paired: PairedBatch | None = None,
 ) -> dict[str, float]:
     """One stage-2 update: LSGAN D, adversarial classifier C2 ("not a'" on generated images),
-    and G/S trained against both plus the content condition E(G(c, s)) ~ c."""
+    and G/S trained against both plus the content condition E(G(c, s)) ~ c. With ``paired`` (a' is then
+    ``paired.other``, which may be a itself), G(c, S(a')) is also pulled towards a''s own drawing."""
     A = nets.cfg.num_artists
     with torch.no_grad(), tools.autocast():
         c_mean, c_std = nets.E(x)
         c = reparameterise(c_mean, c_std, gen)
-    a_gen = torch.randint(0, A, a.shape, generator=gen).to(a.device)
+    a_gen = paired.other if paired is not None else torch.randint(0, A, a.shape, generator=gen).to(a.device)
     with tools.autocast():
         s_mean, s_std = nets.S(a_gen)
         s = reparameterise(s_mean, s_std, gen)
@@ -271,6 +305,11 @@ def stage2_step(
         content = code_distance(content_of_fake, c.float())
         kl_s = kl_standard_normal(s_mean.float(), s_std.float())
         g_loss = tc.w_dis2 * g_adv + tc.w_cls2 * g_cls + tc.w_content2 * content + tc.w_kl_style * kl_s
+        extra: dict[str, float] = {}
+        if paired is not None:
+            pair_rec = paired_distance(fake, paired)
+            g_loss = g_loss + tc.w_paired * pair_rec
+            extra["pair_rec"] = pair_rec.item()
         _step(tools, opts["g2"], g_loss)
     with torch.no_grad():
         acc_gen = (fake_logits.argmax(1) == a_gen).float().mean()
@@ -282,6 +321,7 @@ def stage2_step(
         "c2_real": c2_real.item(),
         "c2_fake": c2_fake.item(),
         "c2_acc_gen": acc_gen.item(),
+        **extra,
     }
 
 
@@ -421,6 +461,13 @@ class GADNOptions:
             v = getattr(t, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v)):
                 raise StudioError(f"--{name.replace('_', '-')} must be a number (got {v!r})")
+        for name in ("w_paired", "w_paired_code"):
+            v = getattr(t, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise StudioError(f"--{name.replace('_', '-')} must be a number ≥ 0 (got {v!r})")
+        h = t.holdout_contents
+        if not (isinstance(h, (int, float)) and 0 <= h <= 0.5):
+            raise StudioError(f"--holdout-contents must be a fraction from 0 to 0.5 (got {h!r})")
 
 
 ADVERSARY1_NOTES = {
@@ -472,7 +519,23 @@ class GADNTask(TrainingTask):
             check_artists(self.data, list(saved["config"].get("artists") or []))
         self.cfg = dataclasses.replace(self.cfg, num_artists=len(self.data.artists))
         self.nets = GADNNets(self.cfg).train()
-        self.local = ctx.shard(len(self.data))
+        held = held_out_contents(self.data.keys, self.tc.holdout_contents)
+        usable = torch.tensor([k not in held for k in self.data.keys], dtype=torch.bool)
+        self.train_indices = usable.nonzero().squeeze(1)  # all images unless contents are held out
+        shard = ctx.shard(len(self.data))
+        self.local = shard[usable[shard]]
+        if held:
+            ctx.message(f"{len(held)} contents ({int((~usable).sum())} images) held out of training")
+        self.partners: torch.Tensor | None = None
+        if self.tc.w_paired or self.tc.w_paired_code:
+            self.partners = partner_table(self.data, usable)
+            pairs = int(((self.partners >= 0).sum(1) > 1)[self.local].sum())
+            if not pairs:
+                raise StudioError(
+                    f"{o.data}: --w-paired / --w-paired-code need the same content drawn by two artists "
+                    "(the same file name in two artist folders); this folder has none"
+                )
+            ctx.message(f"paired losses on: {pairs} training images have another artist's drawing of their content")
         pick = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(PREVIEW_SEED))[:6]
         self.preview_x = self.data.batch(pick)[0]
         ctx.message(
@@ -563,13 +626,30 @@ class GADNTask(TrainingTask):
         x, a = self.data.batch(idx)
         x, a = ctx.to_device(x), a.to(ctx.device)
         if stage == "stage1":
-            losses = stage1_step(self.nets, self.opts, x, a, self.tc, ctx.rng, tools=ctx)
+            paired = self._paired(ctx, idx, a, stage)
+            losses = stage1_step(self.nets, self.opts, x, a, self.tc, ctx.rng, tools=ctx, paired=paired)
         elif stage == "cls":
             losses = classifier_step(self.nets, self.opts, x, a, tools=ctx)
         else:
-            losses = stage2_step(self.nets, self.opts, x, a, self.tc, ctx.rng, tools=ctx)
+            paired = self._paired(ctx, idx, a, stage)
+            losses = stage2_step(self.nets, self.opts, x, a, self.tc, ctx.rng, tools=ctx, paired=paired)
         self.stage_losses[stage] = losses
         return losses
+
+    def _paired(self, ctx: TrainContext, idx: torch.Tensor, a: torch.Tensor, stage: str) -> PairedBatch | None:
+        """The batch's partners when paired losses are on: stage 1 redraws as another artist, stage 2 as
+        any artist (the step's own random draws, taken here instead)."""
+        if self.partners is None:
+            return None
+        A = self.cfg.num_artists
+        if stage == "stage1":
+            other = other_artists(a.cpu(), A, ctx.rng)
+        else:
+            other = torch.randint(0, A, a.shape, generator=ctx.rng)
+        rows = self.partners[idx, other]
+        valid = rows >= 0
+        x_other = self.data.batch(rows.clamp(min=0))[0]
+        return PairedBatch(other.to(ctx.device), ctx.to_device(x_other), valid.to(ctx.device))
 
     # -- looking at the model --------------------------------------------------------------------------
     def preview(self, ctx: TrainContext) -> np.ndarray:
@@ -577,7 +657,9 @@ class GADNTask(TrainingTask):
             return preview_grid(self.nets, self.preview_x.to(ctx.device))
 
     def kid_sources(self, ctx: TrainContext) -> list[KIDSource]:
-        pick = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(KID_SEED))
+        pick = self.train_indices[
+            torch.randperm(len(self.train_indices), generator=torch.Generator().manual_seed(KID_SEED))
+        ]
         A = self.cfg.num_artists
 
         def reference(n: int) -> torch.Tensor:
@@ -607,7 +689,8 @@ class GADNTask(TrainingTask):
         tensors: dict[str, torch.Tensor] = {}
         for name in GADNNets.RENDER:
             tensors.update(module_tensors(name, ctx.export_module(name)))
-        tensors.update(content_statistics(ctx.export_module("E"), self.data, ctx.device))
+        trained_on = self.data if len(self.train_indices) == len(self.data) else self.data.subset(self.train_indices)
+        tensors.update(content_statistics(ctx.export_module("E"), trained_on, ctx.device))
         info = self.data.info
         notes = {
             "finished": "finished",
@@ -620,6 +703,16 @@ class GADNTask(TrainingTask):
             f"; schedule stage1={tc.steps1}, classifier={tc.steps_cls}, stage2={tc.steps2} steps; "
             f"{len(self.data)} images; stage-1 adversary {tc.adversary1} ({ADVERSARY1_NOTES[tc.adversary1]})"
         )
+        if tc.w_paired or tc.w_paired_code:
+            notes += (
+                f"; paired losses (not the paper's): redrawn-as-the-other-artist to its own drawing × {tc.w_paired}, "
+                f"content codes of the two drawings × {tc.w_paired_code}"
+            )
+        if len(self.train_indices) < len(self.data):
+            notes += (
+                f"; {len(self.data) - len(self.train_indices)} images of {tc.holdout_contents:.0%} of the contents "
+                "held out of training (evaluate.py judges transfers on them)"
+            )
         card = ModelCard(
             name=o.name,
             family="gadn",
