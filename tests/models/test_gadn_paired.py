@@ -13,6 +13,7 @@ from studio.core.errors import StudioError
 from studio.core.jobs import run_job
 from studio.models.gadn.data import ArtistImages, held_out_contents, load_artist_folder, partner_table
 from studio.models.gadn.evaluate import evaluate_gadn
+from studio.models.gadn.losses import relative_code_distance
 from studio.models.gadn.networks import GADNNets
 from studio.models.gadn.train import GADNTrainJob, PairedBatch, make_optimisers, stage1_step, stage2_step
 
@@ -73,6 +74,16 @@ def test_stage1_paired_loss_moves_the_redrawing_towards_the_other_artists_drawin
     assert paired["pair_code"] < 0.1 * control["pair_code"]
     # the unpaired step is unchanged: no paired terms without a PairedBatch
     assert "pair_rec" not in stage1_step(nets, opts, x, a, tc, g)
+
+
+def test_the_code_agreement_is_scale_free_so_shrinking_codes_does_not_satisfy_it():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(8, 16, generator=g)
+    b = a + 0.3 * torch.randn(8, 16, generator=g)
+    d = relative_code_distance(a, b)
+    assert torch.allclose(relative_code_distance(a * 0.01, b * 0.01), d, rtol=1e-3)
+    assert float(relative_code_distance(a, a)) == 0.0 and float(d) > 0.01
+    assert float(relative_code_distance(a, torch.randn(8, 16, generator=g))) > 0.5  # unrelated codes
 
 
 def test_stage2_paired_loss_moves_g_towards_the_other_artists_drawing():

@@ -108,7 +108,8 @@ class TrainConfig:
     # Not in the paper (issue 14), off by default. Where the data folder draws the same content for two
     # artists (the same file stem, e.g. one emoji by three vendors), stage 1 and 2 also ask G(E(x_a), S(b))
     # to be b's own drawing of it (pixel distance, weight w_paired), and stage 1 asks E to give both
-    # drawings the same content code (code distance of the means, weight w_paired_code). Why: an unpaired
+    # drawings the same content code (their squared distance over that of two different contents' codes,
+    # so shrinking every code does not help; weight w_paired_code). Why: an unpaired
     # GADN here redrew emoji as soft generic faces (content identity 0.018) or kept the source vendor's
     # look with its content; the pairs say exactly what "same content, other artist" looks like.
     w_paired: float = 0.0

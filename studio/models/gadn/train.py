@@ -49,6 +49,7 @@ from .losses import (
     negative_log_unlikelihood,
     other_artists,
     pixel_distance,
+    relative_code_distance,
     reparameterise,
 )
 from .networks import GADNNets
@@ -225,10 +226,10 @@ def stage1_step(
             pair_rec = paired_distance(restyled, paired)
             loss = loss + tc.w_paired * pair_rec
             extra["pair_rec"] = pair_rec.item()
-            if tc.w_paired_code and bool(paired.valid.any()):
+            if tc.w_paired_code and int(paired.valid.sum()) > 1:
                 with tools.autocast():
                     other_mean = nets.E(paired.x_other[paired.valid])[0]
-                pair_code = code_distance(c_mean[paired.valid].float(), other_mean.float())
+                pair_code = relative_code_distance(c_mean[paired.valid].float(), other_mean.float())
                 loss = loss + tc.w_paired_code * pair_code
                 extra["pair_code"] = pair_code.item()
         _step(tools, opts["eg1"], loss)
