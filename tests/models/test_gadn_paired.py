@@ -136,6 +136,19 @@ def test_a_paired_run_with_held_out_contents_never_trains_on_them_and_is_judged_
         holdout_contents=0.0,
     )
     assert "transfer_truth_held_out" not in again
+    # a resume may not change which contents are held out: that would train on contents judged as unseen
+    before = (tmp_path / "run").stat().st_mtime_ns, sorted(p.name for p in (tmp_path / "run").iterdir())
+    resumed = run_job(
+        GADNTrainJob(
+            **{**TINY_JOB, "w_paired": 1.0, "w_paired_code": 0.1, "holdout_contents": 0.0},
+            data=str(artist_folder),
+            out=str(tmp_path / "m" / "paired"),
+            run_dir=str(tmp_path / "run"),
+            resume=True,
+        )
+    )
+    assert not resumed.ok and "--holdout-contents 0.34" in resumed.message
+    assert ((tmp_path / "run").stat().st_mtime_ns, sorted(p.name for p in (tmp_path / "run").iterdir())) == before
 
 
 def test_paired_losses_need_shared_contents(tmp_path):

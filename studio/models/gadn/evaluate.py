@@ -218,9 +218,11 @@ def transfer_truth(
     seed: int = 0,
     features: Callable[[torch.Tensor], torch.Tensor] | None = None,
     only_keys: set[str] | None = None,
+    galleries: dict[int, tuple[dict[str, int], torch.Tensor]] | None = None,
 ) -> dict[str, Any]:
     """Redraw artist A's drawing of a content in B's style and compare with B's real drawing (of the
-    contents in ``only_keys`` when given; the identity gallery still holds every content B draws)."""
+    contents in ``only_keys`` when given; the identity gallery still holds every content B draws).
+    ``galleries`` (B -> its identity gallery) is filled as B's are built, so a second call reuses them."""
     by_key: dict[str, dict[int, int]] = {}
     for i, (k, a) in enumerate(zip(data.keys, data.labels.tolist())):
         if only_keys is None or k in only_keys:
@@ -230,7 +232,8 @@ def transfer_truth(
     stats = {b: channel_statistics(data.images[data.labels == b].float() / 255) for b in range(len(names))}
     methods = ("gadn", "unchanged_input", "colour_transfer", "gadn_reconstruction")
     sums = {m: {"pixel_l1": 0.0, "feature_l2": 0.0, "content_top1": 0.0, "content_top5": 0.0} for m in methods}
-    galleries: dict[int, tuple[dict[str, int], torch.Tensor]] = {}  # B -> (content key -> row, features)
+    if galleries is None:
+        galleries = {}  # B -> (content key -> row, features)
     pairs, total = {}, 0
     for a in range(len(names)):
         for b in range(len(names)):
@@ -367,14 +370,17 @@ def evaluate_gadn(
             except Exception as exc:  # the weights package is optional: pixel distances still work
                 log(f"feature network unavailable ({exc}); pixel distances only")
         log("transfer against the other vendors' real drawings …")
-        results["transfer_truth"] = transfer_truth(model, data, per_pair, features=feats)
+        galleries: dict[int, tuple[dict[str, int], torch.Tensor]] = {}  # built once, for both calls
+        results["transfer_truth"] = transfer_truth(model, data, per_pair, features=feats, galleries=galleries)
         if holdout_contents is None:
             train = (getattr(getattr(model, "card", None), "extra", None) or {}).get("train") or {}
             holdout_contents = float(train.get("holdout_contents") or 0.0)
         held = held_out_contents(data.keys, holdout_contents)
         if held:
             log(f"transfer of the {len(held)} contents held out of training …")
-            results["transfer_truth_held_out"] = transfer_truth(model, data, per_pair, features=feats, only_keys=held)
+            results["transfer_truth_held_out"] = transfer_truth(
+                model, data, per_pair, features=feats, only_keys=held, galleries=galleries
+            )
             results["held_out_contents"] = {"fraction": holdout_contents, "contents": len(held)}
     return results
 

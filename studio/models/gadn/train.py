@@ -581,6 +581,13 @@ class GADNTask(TrainingTask):
             # the stage-1 adversary is part of what the run is: it changes only when asked for by name
             ctx.message(f"resuming with the run's stage-1 adversary {saved_tc.adversary1} (--adversary1)")
             self.tc.adversary1 = saved_tc.adversary1
+        if self.tc.holdout_contents != saved_tc.holdout_contents:
+            # another held-out set would put contents the run has been judged without into training
+            raise StudioError(
+                f"this run holds out {saved_tc.holdout_contents:g} of the contents; --holdout-contents "
+                f"{self.tc.holdout_contents:g} would change which contents it never sees "
+                f"(pass --holdout-contents {saved_tc.holdout_contents:g}, or start a new run)"
+            )
         schedule = {"steps1", "steps_cls", "steps2"}
         changed = [
             f.name
