@@ -15,7 +15,14 @@ from studio.core.store import ModelStore, load_model
 MAX_DIFF = 0.08
 MEAN_DIFF = 0.006
 
-BUNDLED = ["emoji-dcgan", "can-emoji-styles", "gadn-emoji", "emoji-google2twitter", "emoji-twitter2fluent-bayes"]
+BUNDLED = [
+    "emoji-dcgan",
+    "can-emoji-styles",
+    "gadn-emoji",
+    "gadn-emoji-redraw",
+    "emoji-google2twitter",
+    "emoji-twitter2fluent-bayes",
+]
 
 
 def _load(name: str):
