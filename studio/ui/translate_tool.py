@@ -40,6 +40,7 @@ from .widgets import form as make_form
 TRANSLATE_JOB = "translate"  # models whose family offers this job are listed (CycleGAN, U-GAT-IT, plugins…)
 AUTO_TILE_ABOVE = 768  # images with a side above this are translated in tiles (bounded memory)
 AUTO_TILE = 384
+VIEW_MIN = 110  # px: input, translation and attention side by side in a default-width dock
 
 
 class TranslatePanel(AcceptsFileDrops, QWidget):
@@ -78,10 +79,12 @@ class TranslatePanel(AcceptsFileDrops, QWidget):
         self.result_actions = ResultActions(window, __name__, self.result_for_handoff, self.save_dialog)
         self.save_button = self.result_actions.save_button
 
-        self.input_view = PixelView("Drop an image here\nor use Open image…", 160, 160)
-        self.output_view = PixelView("translation", 160, 160)
+        # three views side by side must fit the dock's default width (~390 px), or the row (and the
+        # attention map, the last of them) is cut off: 110 px each, growing with the space given
+        self.input_view = PixelView("Drop an image\nhere or use\nOpen image…", VIEW_MIN, 160)
+        self.output_view = PixelView("translation", VIEW_MIN, 160)
         # U-GAT-IT only: the generator's CAM attention (studio.models.ugatit.attention), brighter = more
-        self.attention_view = PixelView("attention", 160, 160)
+        self.attention_view = PixelView("attention", VIEW_MIN, 160)
         self.attention_view.setToolTip("U-GAT-IT attention map: where the generator looked (bright = more)")
         self.attention_view.setVisible(False)
         views = QHBoxLayout()

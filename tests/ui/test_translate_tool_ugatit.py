@@ -85,3 +85,13 @@ def test_a_translator_without_attention_hides_the_view(make_window, tmp_path, qt
     assert p.open_image(_image(tmp_path / "in.png"))
     qtbot.waitUntil(lambda: p.result is not None, timeout=15000)
     assert "attention" not in p.result and p.attention_view.pixels is None and not p.attention_view.isVisible()
+
+
+def test_the_three_views_and_the_button_rows_fit_a_default_width_dock(panel, qtbot, tmp_path):
+    """The attention map is the last of three views in a row: at the dock's default width (~390 px on a
+    1400 px window) a wider minimum cut it off, with the Cancel and Send to buttons."""
+    panel.show()
+    assert panel.open_image(_image(tmp_path / "in.png"))
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=15000)
+    assert panel.attention_view.isVisible()
+    assert panel.minimumSizeHint().width() <= 390
