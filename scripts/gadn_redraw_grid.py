@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from studio.core.grid import to_uint8
 from studio.core.store import load_model
 from studio.models.gadn.data import held_out_contents
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         row = [cell(Image.open(source), size)]
         for model in models:
             for artist in artists:
-                row.append((model.transfer(source, artist).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+                row.append(to_uint8(model.transfer(source, artist))[0])
         row += [cell(Image.open(args.data / artist / f"{key}.png"), size) for artist in artists]
         rows.append(np.concatenate(row, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(args.out)
