@@ -64,7 +64,7 @@ def test_log_loss_is_minus_log_sigmoid():
     assert log_loss(logits, 1.0).item() == pytest.approx(float(-torch.log(torch.sigmoid(logits)).mean()), rel=1e-6)
     assert log_loss(logits, 0.0).item() == pytest.approx(float(-torch.log(1 - torch.sigmoid(logits)).mean()), rel=1e-6)
     assert log_loss(torch.zeros(1, 1), 1.0).item() == pytest.approx(math.log(2))
-    assert adversarial("bce") is log_loss and adversarial("lsgan") is lsgan
+    assert adversarial("bce").criterion is log_loss and adversarial("lsgan").criterion is lsgan
 
 
 def test_kaggle_preset_trains_and_its_losses_are_log_losses(tmp_path):

@@ -76,8 +76,8 @@ class BayesCycleGANTask(CycleGANTask):
         fake_a = torch.cat([g_ba.sample(real_b, z) for z in zs_ba])
         rec_a = g_ba.sample(fake_b, zs_ba[-1])  # the authors reconstruct with the last latent drawn
         rec_b = g_ab.sample(fake_a, zs_ab[-1])
-        adv = gan(self.judge(d_b, fake_b), 1.0) + gan(self.judge(d_a, fake_a), 1.0)
-        adv_rec = gan(self.judge(d_a, rec_a), 1.0) + gan(self.judge(d_b, rec_b), 1.0)
+        adv = gan.generator(self.judge(d_b, fake_b)) + gan.generator(self.judge(d_a, fake_a))
+        adv_rec = gan.generator(self.judge(d_a, rec_a)) + gan.generator(self.judge(d_b, rec_b))
         # L1 per sample, summed over the samples (their loop adds λ·L1 once per sample)
         cyc = len(zs_ab) * F.l1_loss(rec_a, real_a.repeat(len(zs_ab), 1, 1, 1)) + len(zs_ba) * F.l1_loss(
             rec_b, real_b.repeat(len(zs_ba), 1, 1, 1)
@@ -134,6 +134,7 @@ class BayesCycleGANTask(CycleGANTask):
     def card_extra(self) -> dict[str, Any]:
         cfg: BayesCycleGANConfig = self.cfg
         return {
+            **super().card_extra(),
             "inference": (
                 f"each translation is the mean of {cfg.infer_samples} outputs, one per latent sample "
                 f"({cfg.latent_channels} channel(s) of N(0, 1) noise drawn from fixed seeds {INFER_SEED}…"

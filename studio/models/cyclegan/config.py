@@ -15,6 +15,11 @@ identity weights, the pool or the decay: those stay the ``standard`` preset's.
 inputs, real and translated alike: with a few dozen paintings D memorises the painting crops long before
 the generator has learnt their style.
 
+``discriminator="projected"`` (not in the papers) is the projected discriminator of Sauer et al. 2021
+(``studio.models.projected``: frozen EfficientNet-Lite0 features, fixed random projections, small heads)
+for each domain, with the hinge loss unless ``gan_loss`` says otherwise: a D that judges ImageNet
+features of texture and form rather than pixels, for translators trained on a few dozen paintings.
+
 ``exp_decay`` is the ECE 285 run's exponential schedule (papers/001, ``exp_largeBS_decay``: ×0.99 every
 2 epochs), an option for any preset: the lr is multiplied by ``exp_decay`` once per
 ``exp_decay_epochs`` epochs (an epoch: as many images as the larger folder holds).
@@ -30,11 +35,11 @@ from studio.core.errors import StudioError
 from studio.models.diffaugment import parse_policy
 
 GENERATORS = ("dncnn", "resnet")
-DISCRIMINATORS = ("ece", "patch", "kaggle")
+DISCRIMINATORS = ("ece", "patch", "kaggle", "projected")
 D_NORMS = ("instance", "layer", "none")
 G_NORMS = ("instance", "layer")
 UPSAMPLES = ("transposed", "resize")
-GAN_LOSSES = ("lsgan", "bce")
+GAN_LOSSES = ("lsgan", "bce", "hinge")
 PRESETS = ("ece", "standard", "kaggle")
 
 
@@ -62,7 +67,7 @@ class CycleGANConfig:
     beta2: float = 0.999
     decay_start: float = 1.0  # fraction of the run after which lr decays linearly to 0 (1 = never)
     d_loss_half: bool = False  # halve the discriminator loss (Zhu et al.) — slows D relative to G
-    gan_loss: str = "lsgan"  # lsgan (MSE to 1/0) or bce (the log loss of the Kaggle report)
+    gan_loss: str = "lsgan"  # lsgan (MSE to 1/0), bce (the log loss of the Kaggle report) or hinge
     exp_decay: float = 1.0  # lr × this every exp_decay_epochs epochs (ECE 285: 0.99; 1 = off)
     exp_decay_epochs: float = 2.0
     augment: str = "none"  # DiffAugment of everything the discriminators see (e.g. "translation,cutout")
@@ -112,6 +117,8 @@ class CycleGANConfig:
         else:
             raise StudioError(f"unknown CycleGAN preset '{name}' (use {', '.join(PRESETS)})")
         base.update({k: v for k, v in overrides.items() if v is not None})
+        if base.get("discriminator") == "projected" and overrides.get("gan_loss") is None:
+            base["gan_loss"] = "hinge"  # Sauer et al.'s loss, unless asked otherwise
         return cls.from_dict(base)
 
     @classmethod

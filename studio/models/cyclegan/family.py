@@ -43,7 +43,12 @@ def add_architecture_arguments(g: Any) -> None:
         help="ResNet decoder: transposed (the papers' stride-2 transposed convs, default) or resize "
         "(nearest ×2 + 3×3 conv: no checkerboard stripes)",
     )
-    g.add_argument("--discriminator", choices=DISCRIMINATORS, help="kaggle: 5 convs + average pooling")
+    g.add_argument(
+        "--discriminator",
+        choices=DISCRIMINATORS,
+        help="kaggle: 5 convs + average pooling; projected: Sauer et al.'s D on frozen EfficientNet-Lite0 "
+        "features (hinge loss)",
+    )
     g.add_argument("--d-channels", type=_ints, help="ECE D widths, e.g. 16,64,256,256")
     g.add_argument("--d-strides", type=_ints, help="ECE D strides for its 5 convs, e.g. 2,2,2,1,1")
     g.add_argument("--ndf", type=argtypes.positive_int, help="PatchGAN / Kaggle D width")
@@ -53,7 +58,11 @@ def add_architecture_arguments(g: Any) -> None:
         help="discriminator normalisation: instance (the papers), layer (Kaggle) or "
         "none (D also sees brightness and colour balance)",
     )
-    g.add_argument("--gan-loss", choices=GAN_LOSSES, help="adversarial loss: lsgan (MSE) or bce (log loss, Kaggle)")
+    g.add_argument(
+        "--gan-loss",
+        choices=GAN_LOSSES,
+        help="adversarial loss: lsgan (MSE), bce (log loss, Kaggle) or hinge (default with --discriminator projected)",
+    )
     g.add_argument("--lambda-cycle", type=argtypes.nonneg_float)
     g.add_argument("--lambda-identity", type=argtypes.nonneg_float)
     g.add_argument("--pool-size", type=argtypes.nonneg_int)

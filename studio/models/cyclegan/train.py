@@ -67,9 +67,33 @@ def log_loss(pred: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(pred, torch.full_like(pred, target))
 
 
-def adversarial(kind: str):
-    """The adversarial criterion ``(pred, target) -> loss`` a config names: lsgan or bce."""
-    return log_loss if kind == "bce" else lsgan
+def hinge(pred: torch.Tensor, target: float) -> torch.Tensor:
+    """The discriminator's hinge loss: mean(relu(1 − D)) for real (target 1), mean(relu(1 + D)) for fake."""
+    return F.relu(1.0 - pred.float()).mean() if target >= 0.5 else F.relu(1.0 + pred.float()).mean()
+
+
+class Adversarial:
+    """The adversarial criterion a config names (lsgan, bce or hinge): ``crit(pred, target)`` is the
+    discriminator's loss on real (1) or fake (0) predictions, ``crit.generator(pred)`` the generators'
+    loss on their fakes. They differ only for the hinge loss, whose generator term is −mean(D)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.criterion = {"bce": log_loss, "hinge": hinge}.get(kind, lsgan)
+
+    def __call__(self, pred: torch.Tensor, target: float) -> torch.Tensor:
+        return self.criterion(pred, target)
+
+    def generator(self, pred: torch.Tensor) -> torch.Tensor:
+        return -pred.float().mean() if self.kind == "hinge" else self.criterion(pred, 1.0)
+
+
+def adversarial(kind: str) -> Adversarial:
+    """The adversarial criterion a config names: lsgan, bce or hinge."""
+    return Adversarial(kind)
+
+
+PROJECTION_SEED_OFFSET = 7919  # a projected D's random projections: run seed + this (+ 1 for D_b)
 
 
 def config_from_options(options: Mapping[str, Any]) -> CycleGANConfig:
@@ -88,15 +112,28 @@ class CycleGANTask(TranslatorTask):
                 f"the 70×70 PatchGAN (and the Kaggle D built on it) needs crops of at least 32 px "
                 f"(got --size {self.options.size}); use a larger --size or the ECE discriminator"
             )
-        nets = {
-            "G_ab": self.build_generator(cfg),
-            "G_ba": self.build_generator(cfg),
-            "D_a": build_discriminator(cfg),
-            "D_b": build_discriminator(cfg),
-        }
+        nets = {"G_ab": self.build_generator(cfg), "G_ba": self.build_generator(cfg)}
         for net in nets.values():
             init_weights(net)
+        nets.update(self.build_discriminators(cfg))
         self.pools = {"a": ImagePool(cfg.pool_size), "b": ImagePool(cfg.pool_size)}
+        return nets
+
+    def build_discriminators(self, cfg: CycleGANConfig) -> dict[str, torch.nn.Module]:
+        """D_a and D_b. Projected ones share one frozen feature network (held outside their state) and
+        draw their fixed projections from the run's seed; the others get CycleGAN's N(0, 0.02) init."""
+        if cfg.discriminator == "projected":
+            from studio.models.projected import FrozenEfficientNetLite0, ProjectedDiscriminator
+
+            features = FrozenEfficientNetLite0()
+            seed = int(self.trainer.seed) + PROJECTION_SEED_OFFSET
+            return {
+                "D_a": ProjectedDiscriminator(features, self.options.size, projection_seed=seed),
+                "D_b": ProjectedDiscriminator(features, self.options.size, projection_seed=seed + 1),
+            }
+        nets = {"D_a": build_discriminator(cfg), "D_b": build_discriminator(cfg)}
+        for net in nets.values():
+            init_weights(net)
         return nets
 
     def build_generator(self, cfg: CycleGANConfig) -> torch.nn.Module:
@@ -122,7 +159,7 @@ class CycleGANTask(TranslatorTask):
         self.optims["G"].zero_grad(set_to_none=True)
         with ctx.autocast():
             fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-            adv = gan(self.judge(d_b, fake_b), 1.0) + gan(self.judge(d_a, fake_a), 1.0)
+            adv = gan.generator(self.judge(d_b, fake_b)) + gan.generator(self.judge(d_a, fake_a))
             cyc = F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b)
             loss_g = adv + cfg.lambda_cycle * cyc
             if cfg.lambda_identity > 0:
@@ -148,6 +185,27 @@ class CycleGANTask(TranslatorTask):
             ctx.step_optimizer(self.optims[name])
             out[name] = float(loss_d.detach())
         return out
+
+    def card_extra(self) -> dict[str, Any]:
+        """With projected discriminators: which frozen network they judged through (the card's metrics
+        use another one, MobileNetV2), its projections and loss."""
+        if self.cfg.discriminator != "projected":
+            return {}
+        from studio.models.projected import FEATURE_DESCRIPTION, FEATURE_NETWORK
+
+        d_a = self.nets["D_a"]
+        return {
+            "discriminator": {
+                "kind": "projected",
+                "paper": "Sauer et al., Projected GANs Converge Faster, NeurIPS 2021 (not in the translation papers)",
+                "feature_network": FEATURE_NETWORK,
+                "feature_network_description": FEATURE_DESCRIPTION,
+                "projection": "fixed random cross-channel (1x1) and cross-scale (top-down) mixing",
+                "projection_channels": list(getattr(d_a, "proj_channels", ())),
+                "projection_seeds": [int(getattr(self.nets[k], "projection_seed", 0)) for k in ("D_a", "D_b")],
+                "loss": self.cfg.gan_loss,
+            }
+        }
 
     def preview_rows(self, val_a: torch.Tensor, val_b: torch.Tensor) -> list[torch.Tensor]:
         """Rows: A, A→B, A→B→A, B, B→A, B→A→B."""
