@@ -17,7 +17,7 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 # (source folder, file patterns, folder inside studio/_bundled)
 BUNDLED = [
-    ("resources/models", ("*.json", "*.safetensors"), "resources/models"),
+    ("resources/models", ("*.json", "*.safetensors", "*.LICENCE.txt"), "resources/models"),
     ("plugins", ("*.py",), "plugins"),
 ]
 

@@ -39,10 +39,11 @@ def main(argv: list[str] | None = None) -> int:
 
     models = user_models_dir()
     models.mkdir(parents=True, exist_ok=True)
-    if args.model:
+    bundled = args.model is not None and args.model.resolve().parent == (ROOT / "resources" / "models").resolve()
+    if args.model and not bundled:  # a bundled model is listed already
         for suffix in (".json", ".safetensors"):
             shutil.copy(args.model.with_suffix(suffix), models)
-    else:
+    elif args.model is None:
         sys.path.insert(0, str(ROOT))
         from tests.ui.test_translate_tool_ugatit import make_ugatit
 

@@ -22,6 +22,7 @@ BUNDLED = [
     "gadn-emoji-redraw",
     "emoji-google2twitter",
     "emoji-twitter2fluent-bayes",
+    "photo2painting",
 ]
 
 
