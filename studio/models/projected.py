@@ -24,6 +24,7 @@ Shared by any family that wants it (CSGAN's ``--discriminator projected``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +41,7 @@ FEATURE_DESCRIPTION = (
 # the EfficientNet-Lite0 stages whose last block gives a scale: stride 4, 8, 16, 32
 SCALE_STAGES = (1, 2, 4, 6)
 MIN_INPUT = 224
+PROJECTION_SEED_OFFSET = 7919  # a family's projected D draws its projections from the run's seed + this
 PROJECTION_CHANNELS = (64, 128, 256, 512)  # CCM outputs per scale at width 1 (the paper's)
 
 
@@ -160,11 +162,33 @@ class ProjectedDiscriminator(nn.Module):
         return torch.cat([head(m).flatten(1) for head, m in zip(self.heads, mixed)], dim=1)
 
 
+def hinge_real_loss(logits: torch.Tensor) -> torch.Tensor:
+    """mean(relu(1 − D(real))), in float32."""
+    return F.relu(1.0 - logits.float()).mean()
+
+
+def hinge_fake_loss(logits: torch.Tensor) -> torch.Tensor:
+    """mean(relu(1 + D(fake))), in float32."""
+    return F.relu(1.0 + logits.float()).mean()
+
+
 def hinge_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """mean(relu(1 − D(real))) + mean(relu(1 + D(fake))), in float32."""
-    return F.relu(1.0 - real_logits.float()).mean() + F.relu(1.0 + fake_logits.float()).mean()
+    return hinge_real_loss(real_logits) + hinge_fake_loss(fake_logits)
 
 
 def hinge_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """−mean(D(fake)), in float32."""
     return -fake_logits.float().mean()
+
+
+def describe(d: ProjectedDiscriminator) -> dict[str, Any]:
+    """What a model card says about a projected discriminator (every family that uses one)."""
+    return {
+        "paper": "Sauer et al., Projected GANs Converge Faster, NeurIPS 2021",
+        "feature_network": FEATURE_NETWORK,
+        "feature_network_description": FEATURE_DESCRIPTION,
+        "projection": "fixed random cross-channel (1x1) and cross-scale (top-down) mixing",
+        "projection_channels": list(d.proj_channels),
+        "projection_seed": d.projection_seed,
+    }

@@ -28,6 +28,7 @@ from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import model_out_stem, runs_dir
 from studio.models.diffaugment import diff_augment, parse_policy
+from studio.models.projected import PROJECTION_SEED_OFFSET
 from studio.train import (
     KIDSource,
     RunSummary,
@@ -43,7 +44,6 @@ from .diversity import DiversityMeter
 from .losses import ambiguity_loss, discriminator_loss, entropy, generator_loss, style_classification_loss
 from .networks import build_networks
 
-PROJECTION_SEED_OFFSET = 7919  # the projected D's random projections come from seed + this (as CSGAN's)
 PREVIEW_SEED = 20170621  # the CAN paper's arXiv date: fixed codes so previews are comparable over time
 SAMPLE_SEED = 777
 # the CANConfig fields a user chooses (num_styles comes from the data)

@@ -31,6 +31,7 @@ from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import model_out_stem, runs_dir
 from studio.models.diffaugment import POLICIES, diff_augment, parse_policy
+from studio.models.projected import PROJECTION_SEED_OFFSET
 from studio.train import KIDSource, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 from .data import load_folder, sample_batch
@@ -52,7 +53,6 @@ from .recipe import (
 
 PREVIEW_SEED = 1234
 DISCRIMINATORS = ("plain", "projected")
-PROJECTION_SEED_OFFSET = 7919  # the projected D's random projections come from seed + this
 
 
 @dataclass
@@ -418,16 +418,11 @@ class CSGANTask(TrainingTask):
         o = self.options
         disc: dict[str, Any] = {"kind": self.discriminator}
         if self.discriminator == "projected":
-            from studio.models.projected import FEATURE_DESCRIPTION, FEATURE_NETWORK, ProjectedDiscriminator
+            from studio.models.projected import ProjectedDiscriminator, describe
 
             assert isinstance(self.D, ProjectedDiscriminator)
             disc.update(
-                paper="Sauer et al., Projected GANs Converge Faster, NeurIPS 2021",
-                feature_network=FEATURE_NETWORK,
-                feature_network_description=FEATURE_DESCRIPTION,
-                projection="fixed random cross-channel (1x1) and cross-scale (top-down) mixing",
-                projection_channels=list(self.D.proj_channels),
-                projection_seed=self.projection_seed,
+                describe(self.D),
                 loss="hinge",
                 d_threshold="not used (D is stepped every iteration)",
                 soft_labels="not used",

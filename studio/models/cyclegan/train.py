@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from studio.core.errors import StudioError
+from studio.models.projected import PROJECTION_SEED_OFFSET, hinge_fake_loss, hinge_g_loss, hinge_real_loss
 from studio.models.translate.data import ImagePool, from_model_range
 from studio.models.translate.train import TranslatorTask, TranslatorTrainJob, set_requires_grad
 from studio.train import TrainContext, Trainer
@@ -68,8 +69,8 @@ def log_loss(pred: torch.Tensor, target: float) -> torch.Tensor:
 
 
 def hinge(pred: torch.Tensor, target: float) -> torch.Tensor:
-    """The discriminator's hinge loss: mean(relu(1 − D)) for real (target 1), mean(relu(1 + D)) for fake."""
-    return F.relu(1.0 - pred.float()).mean() if target >= 0.5 else F.relu(1.0 + pred.float()).mean()
+    """The discriminator's hinge loss: on reals (target 1) or on fakes (target 0)."""
+    return hinge_real_loss(pred) if target >= 0.5 else hinge_fake_loss(pred)
 
 
 class Adversarial:
@@ -85,15 +86,12 @@ class Adversarial:
         return self.criterion(pred, target)
 
     def generator(self, pred: torch.Tensor) -> torch.Tensor:
-        return -pred.float().mean() if self.kind == "hinge" else self.criterion(pred, 1.0)
+        return hinge_g_loss(pred) if self.kind == "hinge" else self.criterion(pred, 1.0)
 
 
 def adversarial(kind: str) -> Adversarial:
     """The adversarial criterion a config names: lsgan, bce or hinge."""
     return Adversarial(kind)
-
-
-PROJECTION_SEED_OFFSET = 7919  # a projected D's random projections: run seed + this (+ 1 for D_b)
 
 
 def config_from_options(options: Mapping[str, Any]) -> CycleGANConfig:
@@ -188,24 +186,17 @@ class CycleGANTask(TranslatorTask):
 
     def card_extra(self) -> dict[str, Any]:
         """With projected discriminators: which frozen network they judged through (the card's metrics
-        use another one, MobileNetV2), its projections and loss."""
+        use another one, MobileNetV2), their projections and loss."""
         if self.cfg.discriminator != "projected":
             return {}
-        from studio.models.projected import FEATURE_DESCRIPTION, FEATURE_NETWORK
+        from studio.models.projected import ProjectedDiscriminator, describe
 
-        d_a = self.nets["D_a"]
-        return {
-            "discriminator": {
-                "kind": "projected",
-                "paper": "Sauer et al., Projected GANs Converge Faster, NeurIPS 2021 (not in the translation papers)",
-                "feature_network": FEATURE_NETWORK,
-                "feature_network_description": FEATURE_DESCRIPTION,
-                "projection": "fixed random cross-channel (1x1) and cross-scale (top-down) mixing",
-                "projection_channels": list(getattr(d_a, "proj_channels", ())),
-                "projection_seeds": [int(getattr(self.nets[k], "projection_seed", 0)) for k in ("D_a", "D_b")],
-                "loss": self.cfg.gan_loss,
-            }
-        }
+        d_a, d_b = self.nets["D_a"], self.nets["D_b"]
+        assert isinstance(d_a, ProjectedDiscriminator) and isinstance(d_b, ProjectedDiscriminator)
+        disc = {"kind": "projected", **describe(d_a), "note": "not in the translation papers"}
+        del disc["projection_seed"]
+        disc.update(projection_seeds=[d_a.projection_seed, d_b.projection_seed], loss=self.cfg.gan_loss)
+        return {"discriminator": disc}
 
     def preview_rows(self, val_a: torch.Tensor, val_b: torch.Tensor) -> list[torch.Tensor]:
         """Rows: A, A→B, A→B→A, B, B→A, B→A→B."""
