@@ -26,7 +26,9 @@ flags (``--nnodes``, ``--rdzv-endpoint``...).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
+from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -34,6 +36,22 @@ import torch.distributed as dist
 
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1") or 1) > 1 and "RANK" in os.environ
+
+
+def exit_process(code: int) -> NoReturn:
+    """End this process with ``code``. A rank started by torchrun skips the interpreter's finalisation
+    (stdout and stderr are flushed first; every file the run writes is complete by then): with the gloo
+    backend, PyTorch can abort there, after a run that finished and saved, with "terminate called
+    without an active exception" (its worker threads still hold tensors while Python is torn down;
+    pytorch/pytorch#179291), which torchrun reports as a failed rank. Any other process exits normally."""
+    if not launched_by_torchrun():
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 class Distributed:

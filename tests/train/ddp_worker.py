@@ -33,4 +33,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from studio.train.distributed import exit_process
+
+    exit_process(main())
