@@ -192,3 +192,23 @@ def describe(d: ProjectedDiscriminator) -> dict[str, Any]:
         "projection_channels": list(d.proj_channels),
         "projection_seed": d.projection_seed,
     }
+
+
+def translator_pair(image_size: int, run_seed: int) -> dict[str, ProjectedDiscriminator]:
+    """D_a and D_b of a translator: one frozen feature network shared by both (held outside their
+    state), each with its own fixed projections drawn from the run's seed (+ the offset; +1 for D_b)."""
+    features = FrozenEfficientNetLite0()
+    seed = int(run_seed) + PROJECTION_SEED_OFFSET
+    return {
+        "D_a": ProjectedDiscriminator(features, image_size, projection_seed=seed),
+        "D_b": ProjectedDiscriminator(features, image_size, projection_seed=seed + 1),
+    }
+
+
+def describe_pair(d_a: nn.Module, d_b: nn.Module, loss: str) -> dict[str, Any]:
+    """A translator card's ``discriminator`` entry for its two projected discriminators."""
+    assert isinstance(d_a, ProjectedDiscriminator) and isinstance(d_b, ProjectedDiscriminator)
+    disc = {"kind": "projected", **describe(d_a), "note": "not in the translation papers"}
+    del disc["projection_seed"]
+    disc.update(projection_seeds=[d_a.projection_seed, d_b.projection_seed], loss=loss)
+    return disc

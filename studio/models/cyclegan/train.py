@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from studio.core.errors import StudioError
-from studio.models.projected import PROJECTION_SEED_OFFSET, hinge_fake_loss, hinge_g_loss, hinge_real_loss
+from studio.models.projected import hinge_fake_loss, hinge_g_loss, hinge_real_loss
 from studio.models.translate.data import ImagePool, from_model_range
 from studio.models.translate.train import TranslatorTask, TranslatorTrainJob, set_requires_grad
 from studio.train import TrainContext, Trainer
@@ -121,14 +121,9 @@ class CycleGANTask(TranslatorTask):
         """D_a and D_b. Projected ones share one frozen feature network (held outside their state) and
         draw their fixed projections from the run's seed; the others get CycleGAN's N(0, 0.02) init."""
         if cfg.discriminator == "projected":
-            from studio.models.projected import FrozenEfficientNetLite0, ProjectedDiscriminator
+            from studio.models.projected import translator_pair
 
-            features = FrozenEfficientNetLite0()
-            seed = int(self.trainer.seed) + PROJECTION_SEED_OFFSET
-            return {
-                "D_a": ProjectedDiscriminator(features, self.options.size, projection_seed=seed),
-                "D_b": ProjectedDiscriminator(features, self.options.size, projection_seed=seed + 1),
-            }
+            return dict(translator_pair(self.options.size, self.trainer.seed))
         nets = {"D_a": build_discriminator(cfg), "D_b": build_discriminator(cfg)}
         for net in nets.values():
             init_weights(net)
@@ -189,14 +184,9 @@ class CycleGANTask(TranslatorTask):
         use another one, MobileNetV2), their projections and loss."""
         if self.cfg.discriminator != "projected":
             return {}
-        from studio.models.projected import ProjectedDiscriminator, describe
+        from studio.models.projected import describe_pair
 
-        d_a, d_b = self.nets["D_a"], self.nets["D_b"]
-        assert isinstance(d_a, ProjectedDiscriminator) and isinstance(d_b, ProjectedDiscriminator)
-        disc = {"kind": "projected", **describe(d_a), "note": "not in the translation papers"}
-        del disc["projection_seed"]
-        disc.update(projection_seeds=[d_a.projection_seed, d_b.projection_seed], loss=self.cfg.gan_loss)
-        return {"discriminator": disc}
+        return {"discriminator": describe_pair(self.nets["D_a"], self.nets["D_b"], self.cfg.gan_loss)}
 
     def preview_rows(self, val_a: torch.Tensor, val_b: torch.Tensor) -> list[torch.Tensor]:
         """Rows: A, A→B, A→B→A, B, B→A, B→A→B."""

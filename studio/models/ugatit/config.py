@@ -4,6 +4,11 @@ Loss weights: adversarial 1, cycle 10, identity 10, CAM 1000; Adam lr 1e-4, beta
 weight decay 1e-4; lr decays linearly over the second half. ``light`` computes AdaLIN's γ, β from
 globally pooled attention features instead of the full flattened feature map (much less memory).
 The discriminators' depths shrink for small images: each needs its last map to be at least 2×2.
+
+``discriminator="projected"`` (not in the paper) replaces the four CAM discriminators (global and local
+per domain) by one projected discriminator per domain (Sauer et al. 2021, :mod:`studio.models.projected`)
+with the hinge loss; the discriminators' CAM terms go with them, the generators' CAM loss (which trains
+the attention maps the Translate tool shows) stays.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Any
 
 from studio.core.errors import StudioError
 from studio.models.diffaugment import parse_policy
+
+DISCRIMINATORS = ("ugatit", "projected")
 
 
 @dataclass
@@ -35,8 +42,13 @@ class UGATITConfig:
     beta2: float = 0.999
     decay_start: float = 0.5
     augment: str = "none"  # DiffAugment of every image the discriminators see (not in the paper)
+    discriminator: str = "ugatit"  # the paper's four CAM discriminators, or "projected" (not in the paper)
 
     def validate(self) -> UGATITConfig:
+        if self.discriminator not in DISCRIMINATORS:
+            raise StudioError(
+                f"unknown U-GAT-IT discriminator '{self.discriminator}' (use {', '.join(DISCRIMINATORS)})"
+            )
         self.augment = ",".join(parse_policy(self.augment)) or "none"  # a bad policy raises a StudioError
         if self.ngf < 1 or self.ndf < 1 or self.n_res < 1:
             raise StudioError("U-GAT-IT ngf, ndf and n_res must be at least 1")

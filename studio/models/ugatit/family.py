@@ -13,7 +13,7 @@ from studio.core.errors import CheckpointError, StudioError
 from studio.models.translate.model import TranslatorModel, load_generator_pair, validation_tensors
 from studio.models.translator_family import TranslatorFamily
 
-from .config import UGATITConfig
+from .config import DISCRIMINATORS, UGATITConfig
 from .networks import UGATITGenerator
 from .train import heatmap_image
 
@@ -70,6 +70,12 @@ class UGATITFamily(TranslatorFamily):
         )
         g.add_argument(
             "--local-layers", type=argtypes.positive_int, help="local discriminator depth (default 5, capped by size)"
+        )
+        g.add_argument(
+            "--discriminator",
+            choices=DISCRIMINATORS,
+            help="ugatit: the paper's global + local CAM discriminators per domain (default); projected: one "
+            "projected discriminator per domain on frozen EfficientNet-Lite0 features, hinge loss (not in the paper)",
         )
         for w in ("adv", "cycle", "identity", "cam"):
             g.add_argument(f"--{w}-weight", type=argtypes.nonneg_float)

@@ -1,7 +1,9 @@
 """U-GAT-IT training on the shared Trainer (Kim et al.): four discriminators (global + local per
 domain), each with a CAM head; losses weighted adversarial 1, cycle 10, identity 10, CAM 1000 (LSGAN
 adversarial terms, BCE on the generators' CAM logits: "is this from the other domain?"). Adam 1e-4,
-weight decay 1e-4; ρ clipped to [0, 1] after every generator step. The rest of a translator run is
+weight decay 1e-4; ρ clipped to [0, 1] after every generator step. With ``--discriminator projected``
+the four are replaced by one projected discriminator per domain, scored with the hinge loss (and no
+discriminator CAM terms). The rest of a translator run is
 :class:`studio.models.translate.train.TranslatorTask`'s and the Trainer's."""
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from studio.models.projected import hinge_fake_loss, hinge_g_loss, hinge_real_loss
 from studio.models.translate.data import from_model_range
 from studio.models.translate.train import TranslatorTask, TranslatorTrainJob, set_requires_grad
 from studio.train import TrainContext, Trainer
@@ -21,6 +24,7 @@ from .config import UGATITConfig
 from .networks import UGATITDiscriminator, UGATITGenerator, clip_rho
 
 DISCS = ("D_ga", "D_la", "D_gb", "D_lb")
+PROJECTED_DISCS = ("D_a", "D_b")
 # the options that override the defaults for the crop size (CLI flags of the 'train' job)
 CONFIG_KEYS = (
     "light",
@@ -37,6 +41,7 @@ CONFIG_KEYS = (
     "weight_decay",
     "decay_start",
     "augment",
+    "discriminator",
 )
 
 
@@ -64,11 +69,23 @@ class UGATITTask(TranslatorTask):
     family = "ugatit"
     config_cls = UGATITConfig
 
+    @property
+    def projected(self) -> bool:
+        return self.cfg.discriminator == "projected"
+
+    @property
+    def disc_names(self) -> tuple[str, ...]:
+        return PROJECTED_DISCS if self.projected else DISCS
+
     def build(self) -> dict[str, torch.nn.Module]:
         cfg: UGATITConfig = self.cfg
+        gens: dict[str, torch.nn.Module] = {"G_ab": UGATITGenerator(cfg), "G_ba": UGATITGenerator(cfg)}
+        if self.projected:
+            from studio.models.projected import translator_pair
+
+            return {**gens, **translator_pair(self.options.size, self.trainer.seed)}
         return {
-            "G_ab": UGATITGenerator(cfg),
-            "G_ba": UGATITGenerator(cfg),
+            **gens,
             "D_ga": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
             "D_gb": UGATITDiscriminator(cfg.ndf, cfg.global_layers),
             "D_la": UGATITDiscriminator(cfg.ndf, cfg.local_layers),
@@ -81,36 +98,48 @@ class UGATITTask(TranslatorTask):
         gens = itertools.chain(self.nets["G_ab"].parameters(), self.nets["G_ba"].parameters())
         return {
             "G": torch.optim.Adam(gens, **kw),
-            "D": torch.optim.Adam(itertools.chain(*(self.nets[k].parameters() for k in DISCS)), **kw),
+            "D": torch.optim.Adam(itertools.chain(*(self.nets[k].parameters() for k in self.disc_names)), **kw),
         }
+
+    def judged_by(self) -> list[tuple[torch.nn.Module, str]]:
+        """Each discriminator with the domain it judges ("a" or "b")."""
+        return [(self.nets[k], "a" if k.endswith("a") else "b") for k in self.disc_names]
+
+    def discriminator_loss(self, d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """One discriminator's loss on a real and a generated batch: LSGAN on its logit and CAM logit
+        (the paper), or the hinge loss (projected)."""
+        if self.projected:
+            return hinge_real_loss(self.judge(d, real)) + hinge_fake_loss(self.judge(d, fake))
+        r_logit, r_cam, _ = self.judge(d, real)
+        f_logit, f_cam, _ = self.judge(d, fake)
+        return mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1) + mse(f_cam, 0)
+
+    def generator_adversarial(self, d: torch.nn.Module, fake: torch.Tensor) -> torch.Tensor:
+        """The generators' adversarial loss against one discriminator."""
+        if self.projected:
+            return hinge_g_loss(self.judge(d, fake))
+        f_logit, f_cam, _ = self.judge(d, fake)
+        return mse(f_logit, 1) + mse(f_cam, 1)
 
     def step(self, ctx: TrainContext, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
         cfg: UGATITConfig = self.cfg
         g_ab, g_ba = self.nets["G_ab"], self.nets["G_ba"]
-        d_ga, d_la, d_gb, d_lb = (self.nets[k] for k in DISCS)
-        discs = [d_ga, d_la, d_gb, d_lb]
+        discs = self.judged_by()
 
         # discriminators
         self.optims["D"].zero_grad(set_to_none=True)
         with ctx.autocast():
             with torch.no_grad():
-                fake_b = g_ab(real_a)[0]
-                fake_a = g_ba(real_b)[0]
+                fakes = {"b": g_ab(real_a)[0], "a": g_ba(real_b)[0]}
+            reals = {"a": real_a, "b": real_b}
             loss_d = real_a.new_zeros((), dtype=torch.float32)
-            for d, real, fake in (
-                (d_ga, real_a, fake_a),
-                (d_la, real_a, fake_a),
-                (d_gb, real_b, fake_b),
-                (d_lb, real_b, fake_b),
-            ):
-                r_logit, r_cam, _ = self.judge(d, real)
-                f_logit, f_cam, _ = self.judge(d, fake)
-                loss_d = loss_d + cfg.adv_weight * (mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1) + mse(f_cam, 0))
+            for d, dom in discs:
+                loss_d = loss_d + cfg.adv_weight * self.discriminator_loss(d, reals[dom], fakes[dom])
         ctx.backward(loss_d)
         ctx.step_optimizer(self.optims["D"])
 
         # generators
-        set_requires_grad(discs, False)
+        set_requires_grad([d for d, _ in discs], False)
         self.optims["G"].zero_grad(set_to_none=True)
         with ctx.autocast():
             fake_b, cam_ab, _ = g_ab(real_a)
@@ -120,16 +149,16 @@ class UGATITTask(TranslatorTask):
             idt_a, cam_aa, _ = g_ba(real_a)
             idt_b, cam_bb, _ = g_ab(real_b)
             adv = real_a.new_zeros((), dtype=torch.float32)
-            for d, fake in ((d_ga, fake_a), (d_la, fake_a), (d_gb, fake_b), (d_lb, fake_b)):
-                f_logit, f_cam, _ = self.judge(d, fake)
-                adv = adv + mse(f_logit, 1) + mse(f_cam, 1)
+            fakes = {"a": fake_a, "b": fake_b}
+            for d, dom in discs:
+                adv = adv + self.generator_adversarial(d, fakes[dom])
             cyc = F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b)
             idt = F.l1_loss(idt_a, real_a) + F.l1_loss(idt_b, real_b)
             cam = bce(cam_ba, 1) + bce(cam_aa, 0) + bce(cam_ab, 1) + bce(cam_bb, 0)
             loss_g = cfg.adv_weight * adv + cfg.cycle_weight * cyc + cfg.identity_weight * idt + cfg.cam_weight * cam
         ctx.backward(loss_g)
         ctx.step_optimizer(self.optims["G"])
-        set_requires_grad(discs, True)
+        set_requires_grad([d for d, _ in discs], True)
         clip_rho(g_ab)
         clip_rho(g_ba)
         return {
@@ -139,6 +168,15 @@ class UGATITTask(TranslatorTask):
             "cam": float(cam.detach()),
             "D": float(loss_d.detach()),
         }
+
+    def card_extra(self) -> dict[str, Any]:
+        """With projected discriminators: which frozen network judged (the card's metrics use another
+        one, MobileNetV2), their projections and loss."""
+        if not self.projected:
+            return {}
+        from studio.models.projected import describe_pair
+
+        return {"discriminator": describe_pair(self.nets["D_a"], self.nets["D_b"], "hinge")}
 
     def preview_rows(self, val_a: torch.Tensor, val_b: torch.Tensor) -> list[torch.Tensor]:
         """Rows: A, attention(A→B), A→B, A→B→A, then the same for B."""
