@@ -92,6 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def console_main() -> None:
+    """The ``studio`` console script and ``python -m studio``: :func:`main`, then the exit. A torchrun
+    rank (``RANK`` set) ends through :func:`studio.train.distributed.exit_process`, which flushes and
+    skips the interpreter's finalisation, where gloo could abort a finished, saved rank."""
+    code = main()
+    if "RANK" in os.environ:
+        from studio.train.distributed import exit_process
+
+        exit_process(code)
+    sys.exit(code)
+
+
 def _warn_about_plugins(args) -> None:
     """One stderr line when a plugin failed to load (``studio plugins`` lists them all)."""
     from studio.core.registry import discovered_registry
