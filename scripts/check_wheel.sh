@@ -21,6 +21,7 @@ wheel=$(ls "$tmp"/dist/gan_studio-*.whl)
 listing=$("$python" -m zipfile -l "$wheel")
 for member in studio/py.typed studio/_bundled/plugins/cppn_patterns.py studio/_bundled/resources/models/emoji-dcgan.json \
   studio/_bundled/resources/models/emoji-dcgan.safetensors studio/_bundled/resources/models/photo2painting.LICENCE.txt \
+  studio/_bundled/resources/models/photo2painting-ugatit.safetensors \
   .dist-info/licenses/LICENSE; do
   grep -q -- "$member" <<<"$listing" || { echo "check_wheel: $member is missing from $(basename "$wheel")" >&2; exit 1; }
 done

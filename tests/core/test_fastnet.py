@@ -49,6 +49,14 @@ def test_bf16_render_stays_within_the_stated_tolerance_of_fp32(name):
     assert sum(n.calls["fast"] for n in fast_nets(fast)) >= 1
 
 
+def test_the_bundled_ugatit_renders_in_fp32_because_bf16_misses_the_tolerance():
+    ref, same = _load("photo2painting-ugatit"), _load("photo2painting-ugatit")
+    assert accelerate(same, "bf16") == "fp32" and same.render_precision == "fp32"
+    assert not fast_nets(same)
+    image = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(ref.translate(image, "a2b"), same.translate(image, "a2b"))
+
+
 def test_fp32_setting_keeps_the_reference_path_bit_exact():
     ref, same = _load("emoji-dcgan"), _load("emoji-dcgan")
     assert accelerate(same, "fp32") == "fp32"
