@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from studio.models.projected import hinge_fake_loss, hinge_g_loss, hinge_real_loss
+from studio.models.projected import hinge_d_loss, hinge_g_loss
 from studio.models.translate.data import from_model_range
 from studio.models.translate.train import TranslatorTask, TranslatorTrainJob, set_requires_grad
 from studio.train import TrainContext, Trainer
@@ -109,7 +109,7 @@ class UGATITTask(TranslatorTask):
         """One discriminator's loss on a real and a generated batch: LSGAN on its logit and CAM logit
         (the paper), or the hinge loss (projected)."""
         if self.projected:
-            return hinge_real_loss(self.judge(d, real)) + hinge_fake_loss(self.judge(d, fake))
+            return hinge_d_loss(self.judge(d, real), self.judge(d, fake))
         r_logit, r_cam, _ = self.judge(d, real)
         f_logit, f_cam, _ = self.judge(d, fake)
         return mse(r_logit, 1) + mse(f_logit, 0) + mse(r_cam, 1) + mse(f_cam, 0)
