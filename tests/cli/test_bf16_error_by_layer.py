@@ -4,19 +4,13 @@ disappears when that part is the only lossy one; containers that cannot stand al
 from __future__ import annotations
 
 import copy
-import importlib.util
-from pathlib import Path
 
 import torch
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bf16_error_by_layer.py"
+from script_loader import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("bf16_error_by_layer", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bf16_error_by_layer")
 
 
 class Lossy(torch.nn.Module):

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import tarfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pack_images.py"
+from script_loader import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("pack_images", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("pack_images")
 
 
 def test_round_trip_keeps_pixels_and_files_and_excludes(tmp_path):

@@ -3,22 +3,17 @@ drawings rendered to centred squares on white in one folder per artist."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prepare_openclipart.py"
+from script_loader import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("prepare_openclipart", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("prepare_openclipart")
 
 
 def _svg(artist: str, shape: str) -> str:

@@ -3,7 +3,6 @@ in each package, whole source images held out, random crops in the translator's 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,18 +10,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prepare_photo2painting.py"
+from script_loader import load_script
 
 
 def _script():
-    if "prepare_photo2painting" in sys.modules:
-        return sys.modules["prepare_photo2painting"]
-    spec = importlib.util.spec_from_file_location("prepare_photo2painting", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("prepare_photo2painting")
 
 
 def _rcc_tool() -> Path | None:

@@ -3,21 +3,16 @@ unpaired train/test layout, holding out the same emoji in both domains."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 from PIL import Image
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prepare_translate_data.py"
+from script_loader import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("prepare_translate_data", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("prepare_translate_data")
 
 
 def _vendor_folder(root: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import tarfile
@@ -12,18 +11,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from script_loader import load_script
 
 from studio.core.errors import StudioError
 from studio.models.csgan.data import load_folder, sample_batch
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _script():
-    spec = importlib.util.spec_from_file_location("prepare_emoji", ROOT / "scripts" / "prepare_emoji.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("prepare_emoji")
 
 
 def _fake_tarball(path: Path, vendor: str) -> None:
