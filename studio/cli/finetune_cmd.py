@@ -28,7 +28,7 @@ def register(sub) -> None:
         type=argtypes.nonneg_int,
         default=d.layers,
         metavar="K",
-        help="train only the last K layers (0 = whole generator, default)",
+        help=f"train only the last K layers (default {d.layers}; 0 = the whole generator)",
     )
     p.add_argument(
         "--style-weight", type=argtypes.nonneg_float, default=d.style_weight, help=f"default {d.style_weight}"

@@ -106,3 +106,16 @@ def test_stylize_cli(tmp_path):
     )
     assert code == 0 and out.exists()
     assert read_state(out)["settings"]["ratio"] == 1e6
+
+
+def test_finetune_help_names_the_layers_default_it_applies(capsys):
+    from studio.cli import build_parser
+    from studio.models.csgan.finetune import FinetuneConfig
+
+    parser = build_parser()
+    args = parser.parse_args(["finetune", "parent", "painting.png"])
+    assert args.layers == FinetuneConfig().layers
+    with pytest.raises(SystemExit):
+        parser.parse_args(["finetune", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(default {FinetuneConfig().layers}; 0 = the whole generator)" in help_text
