@@ -62,7 +62,8 @@ def table(runs: list[dict]) -> str:
 
 
 def plot(runs: list[dict], path: Path, width: int = 720, height: int = 360) -> None:
-    """Training KID (256 samples, MobileNetV2) against wall-clock minutes, every variant on one axes."""
+    """Training KID (MobileNetV2, --kid-samples per point) against wall-clock minutes, every variant on one
+    axes."""
     curves = []
     for r in runs:
         steps, kids = r["kid_curve"]
@@ -90,7 +91,7 @@ def plot(runs: list[dict], path: Path, width: int = 720, height: int = 360) -> N
         draw.line([(px, bottom), (px, bottom + 4)], fill=(120, 120, 120))
         draw.text((px - 8, bottom + 8), f"{x:.0f}", fill=(60, 60, 60))
     draw.text((left + (right - left) // 2 - 60, height - 16), "wall-clock minutes", fill=(0, 0, 0))
-    draw.text((left, 4), "training KID (MobileNetV2, 256 samples; lower is better)", fill=(0, 0, 0))
+    draw.text((left, 4), "training KID (MobileNetV2; lower is better)", fill=(0, 0, 0))
     for k, (name, xs, ys) in enumerate(curves):
         colour = COLOURS[k % len(COLOURS)]
         pts = [(left + x / x1 * (right - left), bottom - (y - lo) / (hi - lo) * (bottom - top)) for x, y in zip(xs, ys)]
