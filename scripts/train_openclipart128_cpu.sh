@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Issue 14's 128 px CSGAN content generator, trained on the CPU over several sittings.
+#
+# Why a script: no GPU has been lent in ten sessions, so the 128 px generator trains on one CPU thread,
+# MINUTES at a time, and every sitting continues the same run (its folder holds the weights, both
+# optimisers, the EMA copy, the RNG states and the KID curve; a resumed run is the run that never stopped).
+# The recipe won an equal-time comparison on this CPU (docs/csgan.md, "128 px on the CPU"): fastgan128 at
+# width 0.25, batch 32, bf16, BCE with DiffAugment, EMA 0.999. --steps is a ceiling, not a schedule: the
+# learning rate is constant for the architectures beyond the paper's, so stopping anywhere leaves a
+# finished model.
+#
+#   python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining   # data/openclipart
+#   MINUTES=150 RUN_DIR=/somewhere/that/persists bash scripts/train_openclipart128_cpu.sh
+#   studio eval oc128-fastgan --data data/openclipart --write-card                  # FID / floor, P/R/C
+set -uo pipefail
+cd "$(dirname "$0")/.."
+STUDIO=${STUDIO:-.venv/bin/studio}
+DATA=${DATA:-data/openclipart}
+RUN_DIR=${RUN_DIR:-runs/oc128-fastgan}
+NAME=${NAME:-oc128-fastgan}
+MINUTES=${MINUTES:-150}
+[ -d "$DATA" ] || { echo "no $DATA: run python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining" >&2; exit 2; }
+resume=()
+[ -f "$RUN_DIR/run.safetensors" ] && resume=(--resume)  # a saved run continues; a new folder starts one
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}  # threads sleep while they wait: the other core stays free
+exec "$STUDIO" train csgan --data "$DATA" --arch fastgan128 --width 0.25 --batch 32 --steps 200000 \
+  --precision bf16 --threads 1 --loss bce --augment color,translation,cutout --ema 0.999 \
+  --kid-every 500 --kid-samples 500 --checkpoint-every 500 --preview-every 250 --time-limit "$MINUTES" \
+  --licence "public domain (openclipart via Debian openclipart-svg)" \
+  --data-name "openclipart-svg, 16 artists with >= 50 drawings (codifiedivining excluded), 4131 drawings at 128 px" \
+  --notes "issue 14: fastgan128 w0.25, plain D + DiffAugment, EMA, CPU over several sittings" \
+  --out "$NAME" --run-dir "$RUN_DIR" --preview-png "$RUN_DIR/preview.png" "${resume[@]}"
