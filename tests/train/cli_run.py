@@ -56,6 +56,13 @@ def cppn_train_args(data: Path, out: Path, run_dir: Path, steps: int, *extra: st
     ]
 
 
+def _sigint_as_from_a_terminal() -> None:
+    """In the child before exec: SIGINT at its default, as a command typed at a terminal starts. Tests run
+    from a background job of a non-interactive shell (``cmd &`` in a CI script) inherit SIGINT *ignored*,
+    and then Python installs no KeyboardInterrupt handler, so a Ctrl+C during start-up would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class StudioRun:
     """``python -m studio ARGS`` with its stderr read line by line (``\\r`` progress updates included)."""
 
@@ -71,6 +78,7 @@ class StudioRun:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            preexec_fn=_sigint_as_from_a_terminal,
         )
         self.lines: list[tuple[float, str]] = []
         self.exit_time: float | None = None
