@@ -14,10 +14,10 @@ import argparse
 import copy
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
+from studio.core.errors import StudioError
+from studio.core.images import fit_square, load_image, pil_to_tensor
 from studio.core.store import ModelStore, load_model
 
 
@@ -33,11 +33,6 @@ class KeptInFp32(torch.nn.Module):
         if isinstance(out, tuple):
             return tuple(o.to(torch.bfloat16) for o in out)
         return out.to(torch.bfloat16)
-
-
-def load_image(path: Path, size: int) -> torch.Tensor:
-    rgb = np.array(Image.open(path).convert("RGB").resize((size, size), Image.Resampling.BICUBIC))
-    return torch.from_numpy(rgb).permute(2, 0, 1).float()[None] / 127.5 - 1
 
 
 def first_output(out):
@@ -80,7 +75,11 @@ def main() -> None:
         parser.error(f"no model named {args.model!r}: see `studio models`")
     model = load_model(store.entries[args.model].path, torch.device("cpu"))
     reference = model.generators[args.direction]
-    xs = [load_image(p, args.size) for p in args.images]
+    # the project's safe loader (clear errors for bad files), centre square at --size, in the model's [-1, 1]
+    try:
+        xs = [pil_to_tensor(fit_square(load_image(p), args.size))[None] * 2 - 1 for p in args.images]
+    except StudioError as exc:
+        parser.error(str(exc))
     with torch.inference_mode():
         refs = [first_output(reference(x)).float() for x in xs]
     fast = copy.deepcopy(reference).to(torch.bfloat16).to(memory_format=torch.channels_last)
