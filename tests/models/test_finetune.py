@@ -109,6 +109,21 @@ def test_layer_groups_follow_forward_order():
     assert grads == {"body.6.weight", "body.7.weight", "body.7.bias", "body.9.weight"}
 
 
+def test_fastgan_layer_groups_follow_forward_order():
+    """FastGAN registers its SLE gates after every up block; "the last 2 layers" must still be the 128 px
+    block (its 3x3 convolution, BN and gate) and to_rgb, not a gate and to_rgb."""
+    gen = Generator(CSGANConfig(arch="fastgan128", width=0.125, latent_dim=16))
+    groups = layer_groups(gen)
+    assert [n for n, _ in groups] == ["fast.init"] + [f"fast.ups.{i}" for i in range(5)] + ["fast.to_rgb"]
+    listed = [p for _, ps in groups for p in ps]
+    assert sorted(listed) == sorted(n for n, _ in gen.named_parameters())  # each parameter exactly once
+    assert select_trainable(gen, 2) == ["fast.ups.4", "fast.to_rgb"]
+    grads = {n for n, p in gen.named_parameters() if p.requires_grad}
+    assert "fast.ups.4.1.weight" in grads and "fast.to_rgb.0.weight" in grads
+    assert {n for n in grads if ".sle." in n} == {n for n, _ in gen.named_parameters() if n.startswith("fast.sle.128.")}
+    assert "fast.ups.3.1.weight" not in grads
+
+
 def test_finetune_lowers_style_loss_and_leaves_parent_untouched(parent, painting, tmp_path):
     before = dict(load_checkpoint(parent)[0])
     job = _job(parent, painting, tmp_path, steps=12, lr=3e-3, content_weight=0.1)

@@ -160,12 +160,13 @@ def layer_groups(generator: nn.Module) -> list[tuple[str, list[str]]]:
     """The generator's layers in forward order as (name, parameter names).
 
     A layer is a weight layer (Linear / Conv / ConvTranspose) together with the normalisation layers
-    that follow it, so "the last K layers" means K convolutions with their BatchNorms. A generator may
-    define ``layer_groups()`` itself to override this.
+    that follow it, so "the last K layers" means K convolutions with their BatchNorms. A generator whose
+    modules are not registered in forward order defines ``layer_groups()`` (returning None = this rule).
     """
     custom = getattr(generator, "layer_groups", None)
-    if callable(custom):
-        return [(str(n), list(p)) for n, p in custom()]
+    own = custom() if callable(custom) else None
+    if own is not None:
+        return [(str(n), list(p)) for n, p in own]
     groups: list[tuple[str, list[str]]] = []
     for mname, module in generator.named_modules():
         own = [f"{mname}.{p}" if mname else p for p, _ in module.named_parameters(recurse=False)]

@@ -141,6 +141,11 @@ class Generator(nn.Module):
         x = self.project(z).view(z.shape[0], self.base, self.start, self.start)
         return self.project_act(x)
 
+    def layer_groups(self) -> list[tuple[str, list[str]]] | None:
+        """FastGAN's layers in forward order (see ``FastGANBody.layer_groups``); None = the generic rule
+        (these sequential generators register their layers in forward order)."""
+        return None if self.fast is None else self.fast.layer_groups("fast.")
+
     def fold_norms_for_render(self) -> int:
         """On a render copy only (studio.core.bnfold): the projection's norm into the projection."""
         norm = self.project_act[0] if self.fast is None else None
@@ -214,6 +219,26 @@ class FastGANBody(nn.Module):
     def features(self, z: torch.Tensor) -> torch.Tensor:
         """The 4×4 map after the first block (GANSpace's layer)."""
         return self.init(z.view(z.shape[0], -1, 1, 1))
+
+    def layer_groups(self, prefix: str = "") -> list[tuple[str, list[str]]]:
+        """The layers in forward order, one per resolution, for "fine-tune the last K layers".
+
+        Registration order (init, every up block, then every SLE gate, to_rgb) is not forward order, so
+        the generic rule would call the 128 px SLE gate and to_rgb "the last two layers": a channel gate
+        and a 3×3 colour map, which can change the palette but draw no stroke. A FastGAN layer is the
+        up block of one resolution together with the SLE gate that scales its output."""
+
+        def names(module: nn.Module, at: str) -> list[str]:
+            return [f"{prefix}{at}.{n}" for n, _ in module.named_parameters()]
+
+        groups = [(f"{prefix}init", names(self.init, "init"))]
+        for i, (size, up) in enumerate(zip(self.sizes[1:], self.ups)):
+            params = names(up, f"ups.{i}")
+            if str(size) in self.sle:
+                params += names(self.sle[str(size)], f"sle.{size}")
+            groups.append((f"{prefix}ups.{i}", params))
+        groups.append((f"{prefix}to_rgb", names(self.to_rgb, "to_rgb")))
+        return groups
 
     def decode(self, x: torch.Tensor) -> torch.Tensor:
         maps = {4: x}
