@@ -37,7 +37,13 @@ def register(sub) -> None:
         "--content-weight", type=argtypes.nonneg_float, default=d.content_weight, help=f"default {d.content_weight}"
     )
     p.add_argument("--tv-weight", type=argtypes.nonneg_float, default=d.tv_weight, help=f"default {d.tv_weight}")
-    p.add_argument("--lr", type=argtypes.positive_float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
+    p.add_argument(
+        "--lr",
+        type=argtypes.nonneg_float,
+        default=d.lr,
+        help="Adam learning rate (default 0 = the rate measured for the parent's architecture: "
+        "5e-4 for DCGAN-style generators, 2e-3 for FastGAN)",
+    )
     p.add_argument(
         "--size",
         type=argtypes.nonneg_int,

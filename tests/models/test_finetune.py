@@ -124,6 +124,34 @@ def test_fastgan_layer_groups_follow_forward_order():
     assert "fast.ups.3.1.weight" not in grads
 
 
+def _fastgan_parent(tmp_path):
+    torch.manual_seed(0)
+    cfg = CSGANConfig(arch="fastgan128", width=1 / 16, latent_dim=16)
+    card = ModelCard(
+        name="fastparent",
+        family=TinyCSGANFamily.name,
+        config=cfg.to_dict(),
+        image_size=128,
+        latent_dim=16,
+        training=TrainingInfo(data="random", licence="CC0"),
+    )
+    return save_checkpoint(tmp_path / "fastparent", module_tensors("generator", Generator(cfg)), card)
+
+
+def test_default_lr_is_the_one_measured_for_the_parent_architecture(parent, painting, tmp_path, families):
+    """lr 0 (the default) = the parent's measured rate, written into the child's card; a given lr is kept."""
+    used = {}
+    for label, model, lr in (
+        ("dcgan", parent, 0.0),
+        ("fastgan", _fastgan_parent(tmp_path), 0.0),
+        ("given", parent, 3e-3),
+    ):
+        result = run_job(_job(model, painting, tmp_path, out=tmp_path / label, steps=1, layers=2, lr=lr))
+        assert result.ok, result.message
+        used[label] = load_checkpoint(result.outputs["card"])[1].config["finetune"]["lr"]
+    assert used == {"dcgan": 5e-4, "fastgan": 2e-3, "given": 3e-3}
+
+
 def test_finetune_lowers_style_loss_and_leaves_parent_untouched(parent, painting, tmp_path):
     before = dict(load_checkpoint(parent)[0])
     job = _job(parent, painting, tmp_path, steps=12, lr=3e-3, content_weight=0.1)

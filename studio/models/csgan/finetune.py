@@ -72,6 +72,14 @@ _SHARED = ("steps", "batch", "checkpoint_every", "preview_every", "seed", "preci
 
 
 # --------------------------------------------------------------------------------------------- settings
+DEFAULT_LR = 5e-4  # measured on the 64 px DCGAN (docs/finetune.md): 1e-4 flattens after ~20 steps
+
+
+def default_lr(generator: nn.Module) -> float:
+    """The fine-tune rate measured for this generator's architecture: its ``finetune_lr`` if it has one."""
+    return float(getattr(generator, "finetune_lr", DEFAULT_LR))
+
+
 @dataclass
 class FinetuneConfig:
     """Settings of one fine-tune (stored in the child card). Weights are for the normalised losses.
@@ -82,7 +90,7 @@ class FinetuneConfig:
     steps: int = 100
     batch: int = 16
     layers: int = 2  # train only the last K layers; 0 = the whole generator (measured: 2 keeps the faces)
-    lr: float = 5e-4  # measured (docs/finetune.md): 1e-4 flattens after ~20 steps
+    lr: float = 0.0  # 0 = the parent generator's measured rate (its ``finetune_lr``; else DEFAULT_LR)
     style_weight: float = 2.0
     content_weight: float = 1.0
     tv_weight: float = 1.0  # 10 smoothed away the strokes the crops ask for
@@ -119,7 +127,7 @@ class FinetuneConfig:
             (self.steps >= 1, "steps must be at least 1"),
             (self.batch >= 1, "batch must be at least 1"),
             (self.layers >= 0, "layers must be 0 (all) or a positive count"),
-            (self.lr > 0, "the learning rate must be positive"),
+            (self.lr >= 0, "the learning rate must be positive (or 0: the parent's measured default)"),
             (min(self.style_weight, self.content_weight, self.tv_weight) >= 0, "loss weights must be ≥ 0"),
             (self.size == 0 or 16 <= self.size <= 1024, "size must be 0 (generator size) or 16–1024 px"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
@@ -432,6 +440,8 @@ class FinetuneTask(TrainingTask):
         cfg = self.cfg
         ctx.message("loading the model and the painting…")
         self.parent = parent = _load_parent(self.model, torch.device("cpu"))
+        if cfg.lr <= 0:  # resolved here (on a copy: a config may serve several jobs), so the card says the rate used
+            self.cfg = cfg = replace(cfg, lr=default_lr(parent.generator))
         self.parent_digest = module_digest(parent.generator)
         native = int(parent.card.image_size)
         self.size = cfg.size or native
@@ -467,7 +477,10 @@ class FinetuneTask(TrainingTask):
         with torch.no_grad():
             self.before = self.g_c(self.z_fixed).float().cpu()
         what = "the whole generator" if cfg.layers <= 0 else "layers " + ", ".join(self.trained_layers)
-        ctx.message(f"fine-tuning {what} of '{parent.id}' on {self.painting.name} ({ctx.device}, {ctx.precision.name})")
+        ctx.message(
+            f"fine-tuning {what} of '{parent.id}' on {self.painting.name} at lr {cfg.lr:g} "
+            f"({ctx.device}, {ctx.precision.name})"
+        )
 
     def _check_resume(self, old: Mapping[str, Any]) -> None:
         """A resumed run must continue what it started: the same parent generator, painting and layers."""
