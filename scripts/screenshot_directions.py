@@ -12,45 +12,21 @@ bundled emoji-dcgan show at seed 21, looked at by eye).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshot_session import new_home, open_window
 
 SEED_A, SEED_B = 21, 57
 NAMES = {"pc0": "smiley ↔ dark", "pc1": "heart ↔ blue face", "pc2": "blue ↔ red"}
 
 
 def main(out: Path) -> int:
-    os.environ["STUDIO_HOME"] = tempfile.mkdtemp(prefix="studio-shots-")
-    from PySide6.QtCore import QEvent, QSettings
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
-
-    from studio.ui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv)
-
-    def wait(cond=lambda: False, seconds: float = 10.0) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not cond():
-            app.processEvents()
-            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # what the app's own loop does
-            time.sleep(0.01)
-
-    settings = QSettings(str(Path(os.environ["STUDIO_HOME"]) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, model="emoji-dcgan", device="cpu")
-    window.move(0, 0)
-    window.resize(1360, 860)
-    window.show()
-    wait(lambda: window.current_model() is not None and not window.canvas.image().isNull(), 60)
+    new_home()
+    shot = open_window("emoji-dcgan")
+    window, wait, show = shot.window, shot.wait, shot.show_state
     strips = window.directions
-
-    def show(state) -> None:
-        before = window.canvas.frames_shown
-        window.set_state(state)
-        wait(lambda: window.canvas.frames_shown > before)
 
     state_a = dict(window.current_state(), seed=SEED_A)
     show(state_a)
@@ -69,11 +45,7 @@ def main(out: Path) -> int:
     strips.show_popup("pc1", slider)
     wait(lambda: "pc1" in strips.fresh, 30)
     wait(seconds=0.8)
-    out.mkdir(parents=True, exist_ok=True)
-    shot = QGuiApplication.primaryScreen().grabWindow(0)
-    geo = window.frameGeometry()
-    shot.copy(0, 0, geo.right() + 1, geo.bottom() + 1).save(str(out / "direction-strips.png"))
-    print(f"wrote {out / 'direction-strips.png'}")
+    print(f"wrote {shot.save_screen(out / 'direction-strips.png')}")
     window.close()
     return 0
 

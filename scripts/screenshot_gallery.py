@@ -10,43 +10,23 @@ Writes ``gallery.png`` (the window: a crossbred grid on the canvas, the gallery 
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshot_session import new_home, open_window
 
 
 def main(out: Path) -> int:
-    os.environ["STUDIO_HOME"] = tempfile.mkdtemp(prefix="studio-shots-")
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
-    from studio.ui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv)
-
-    def wait(cond=lambda: False, seconds: float = 10.0) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not cond():
-            app.processEvents()
-            time.sleep(0.01)
-
-    settings = QSettings(str(Path(os.environ["STUDIO_HOME"]) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, model="emoji-dcgan", device="cpu")
-    window.resize(1360, 860)
-    window.show()
-    wait(lambda: window.current_model() is not None and not window.canvas.image().isNull(), 60)
+    new_home()
+    shot = open_window("emoji-dcgan")
+    window, wait = shot.window, shot.wait
     hub = window.gallery
     hub.dock.show()
     hub.dock.raise_()
 
     def show_seed(seed: int) -> None:
-        state = window.current_state()
-        state["seed"] = seed
-        before = window.canvas.frames_shown
-        window.set_state(state)
-        wait(lambda: window.canvas.frames_shown > before)
+        shot.show_state(dict(window.current_state(), seed=seed))
         wait(seconds=0.2)
 
     parents = []

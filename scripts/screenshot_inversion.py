@@ -13,11 +13,11 @@ and ``inversion-row.png`` (the photo, what the model found, and the two slider e
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshot_session import new_home, open_window
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "tests" / "data" / "chelsea-96.jpg"
@@ -25,31 +25,14 @@ EDITS = ({"pc0": 1.5}, {"pc0": 1.5, "pc2": -2.0})  # the canvas ends on the last
 
 
 def main(out: Path) -> int:
-    os.environ["STUDIO_HOME"] = tempfile.mkdtemp(prefix="studio-shots-")
+    new_home()
     import numpy as np
     from PIL import Image
-    from PySide6.QtCore import QEvent, QSettings
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
 
     from studio.models.invert import load_target
-    from studio.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
-
-    def wait(cond=lambda: False, seconds: float = 10.0) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not cond():
-            app.processEvents()
-            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-            time.sleep(0.01)
-
-    settings = QSettings(str(Path(os.environ["STUDIO_HOME"]) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, model="emoji-dcgan", device="cpu")
-    window.move(0, 0)
-    window.resize(1360, 860)
-    window.show()
-    wait(lambda: window.current_model() is not None and not window.canvas.image().isNull(), 60)
+    shot = open_window("emoji-dcgan")
+    window, wait = shot.window, shot.wait
     handle = window.invert_animate.start_inversion(PHOTO, steps=150, starts=64)
     done: list = []
     handle.finished.connect(done.append)
@@ -60,16 +43,11 @@ def main(out: Path) -> int:
     model = window.current_model()
     frames = [found] + [dict(found, directions=edit) for edit in EDITS]
     for state in frames[1:]:
-        before = window.canvas.frames_shown
-        window.set_state(state)
-        wait(lambda before=before: window.canvas.frames_shown > before)
+        shot.show_state(state)
     message = window.statusBar().currentMessage()
     window.statusBar().showMessage(message or result.message)
     wait(seconds=1.0)
-    out.mkdir(parents=True, exist_ok=True)
-    shot = QGuiApplication.primaryScreen().grabWindow(0)
-    geo = window.frameGeometry()
-    shot.copy(0, 0, geo.right() + 1, geo.bottom() + 1).save(str(out / "inversion.png"))
+    shot.save_screen(out / "inversion.png")
     size = model.image_size
     photo = load_target(PHOTO, size)[0]
     images = [photo] + list(model.render(frames))
@@ -78,8 +56,7 @@ def main(out: Path) -> int:
         out / "inversion-row.png"
     )
     print(f"wrote {out / 'inversion.png'} and {out / 'inversion-row.png'}")
-    window.close()
-    wait(seconds=1.0)  # let the window stop its render thread before the interpreter ends
+    shot.close()
     return 0
 
 

@@ -11,40 +11,24 @@ with times measured on this machine.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshot_session import new_home, open_window
 
 
 def main(out: Path) -> int:
-    home = Path(tempfile.mkdtemp(prefix="studio-shots-"))
-    os.environ["STUDIO_HOME"] = str(home)
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
-    from studio.ui.main_window import MainWindow
+    home = new_home()
     from studio.ui.train_wizard import make_train_wizard
-
-    app = QApplication.instance() or QApplication(sys.argv)
-
-    def wait(cond=lambda: False, seconds: float = 10.0) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not cond():
-            app.processEvents()
-            time.sleep(0.01)
 
     folder = home / "my-paintings"
     shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "paintings", folder)
     (folder / "scan-0042.jpg").write_bytes(b"\xff\xd8\xff\xe0 half a jpeg")
     (folder / "notes.txt").write_text("where the paintings come from")
-    settings = QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, model="emoji-dcgan", device="cpu")
-    window.resize(1280, 800)
-    window.show()
-    wait(lambda: window.current_model() is not None and not window.canvas.image().isNull(), 60)
+    shot = open_window("emoji-dcgan", size=(1280, 800))
+    window, wait = shot.window, shot.wait
     wizard = make_train_wizard(window)
     wizard.show()
     wizard.name_edit.setText("my-paintings")

@@ -12,12 +12,12 @@ window, not of a translator); with it, that card's model is copied in. The photo
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshot_session import new_home, open_window
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,13 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("model", type=Path, nargs="?")
     ap.add_argument("--image", type=Path, default=ROOT / "tests" / "data" / "chelsea-96.jpg")
     args = ap.parse_args(argv)
-    os.environ["STUDIO_HOME"] = tempfile.mkdtemp(prefix="studio-shots-")
-    from PySide6.QtCore import QEvent, QSettings
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
-
+    new_home()
     from studio.core.paths import user_models_dir
-    from studio.ui.main_window import MainWindow
     from studio.ui.translate_tool import TOOL
 
     models = user_models_dir()
@@ -48,21 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         from tests.ui.test_translate_tool_ugatit import make_ugatit
 
         make_ugatit(models, "ugatit-untrained")
-    app = QApplication.instance() or QApplication(sys.argv)
-
-    def wait(cond=lambda: False, seconds: float = 10.0) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not cond():
-            app.processEvents()
-            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-            time.sleep(0.01)
-
-    settings = QSettings(str(Path(os.environ["STUDIO_HOME"]) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, model="emoji-dcgan", device="cpu")
-    window.move(0, 0)
-    window.resize(1360, 860)
-    window.show()
-    wait(lambda: window.current_model() is not None, 60)
+    shot = open_window("emoji-dcgan", image=False)
+    window, wait = shot.window, shot.wait
     panel = window.open_tool(TOOL)
     wanted = args.model.stem if args.model else "ugatit-untrained"
     index = next(i for i in range(panel.translator.count()) if panel.translator.itemText(i).startswith(wanted))
@@ -70,13 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     panel.open_image(args.image)
     wait(lambda: panel.result is not None, 120)
     wait(seconds=1.0)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    shot = QGuiApplication.primaryScreen().grabWindow(0)
-    geo = window.frameGeometry()
-    shot.copy(0, 0, geo.right() + 1, geo.bottom() + 1).save(str(args.out))
+    shot.save_screen(args.out)
     print(f"wrote {args.out}; attention shown: {panel.attention_view.isVisible()}")
-    window.close()
-    wait(seconds=1.0)  # let the window stop its render thread before the interpreter ends
+    shot.close()
     return 0
 
 

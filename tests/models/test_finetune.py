@@ -61,15 +61,19 @@ def parent(tmp_path, families):
         gen.train()
         for _ in range(3):
             gen(torch.randn(32, 16))
+    return _save_parent(tmp_path / "parent", cfg, gen)
+
+
+def _save_parent(path: Path, cfg: CSGANConfig, gen: Generator) -> Path:
     card = ModelCard(
-        name="parent",
+        name=path.name,
         family=TinyCSGANFamily.name,
         config=cfg.to_dict(),
-        image_size=64,
-        latent_dim=16,
+        image_size=cfg.image_size,
+        latent_dim=cfg.latent_dim,
         training=TrainingInfo(data="random", licence="CC0"),
     )
-    return save_checkpoint(tmp_path / "parent", module_tensors("generator", gen), card)
+    return save_checkpoint(path, module_tensors("generator", gen), card)
 
 
 @pytest.fixture
@@ -127,15 +131,7 @@ def test_fastgan_layer_groups_follow_forward_order():
 def _fastgan_parent(tmp_path):
     torch.manual_seed(0)
     cfg = CSGANConfig(arch="fastgan128", width=1 / 16, latent_dim=16)
-    card = ModelCard(
-        name="fastparent",
-        family=TinyCSGANFamily.name,
-        config=cfg.to_dict(),
-        image_size=128,
-        latent_dim=16,
-        training=TrainingInfo(data="random", licence="CC0"),
-    )
-    return save_checkpoint(tmp_path / "fastparent", module_tensors("generator", Generator(cfg)), card)
+    return _save_parent(tmp_path / "fastparent", cfg, Generator(cfg))
 
 
 def test_default_lr_is_the_one_measured_for_the_parent_architecture(parent, painting, tmp_path, families):
