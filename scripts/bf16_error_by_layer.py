@@ -19,6 +19,7 @@ import torch
 from studio.core.errors import StudioError
 from studio.core.images import fit_square, load_image, pil_to_tensor
 from studio.core.store import ModelStore, load_model
+from studio.models.translate.data import to_model_range
 
 
 class KeptInFp32(torch.nn.Module):
@@ -77,7 +78,7 @@ def main() -> None:
     reference = model.generators[args.direction]
     # the project's safe loader (clear errors for bad files), centre square at --size, in the model's [-1, 1]
     try:
-        xs = [pil_to_tensor(fit_square(load_image(p), args.size))[None] * 2 - 1 for p in args.images]
+        xs = [to_model_range(pil_to_tensor(fit_square(load_image(p), args.size))[None]) for p in args.images]
     except StudioError as exc:
         parser.error(str(exc))
     with torch.inference_mode():

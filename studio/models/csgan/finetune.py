@@ -76,8 +76,9 @@ DEFAULT_LR = 5e-4  # measured on the 64 px DCGAN (docs/finetune.md): 1e-4 flatte
 
 
 def default_lr(generator: nn.Module) -> float:
-    """The fine-tune rate measured for this generator's architecture: its ``finetune_lr`` if it has one."""
-    return float(getattr(generator, "finetune_lr", DEFAULT_LR))
+    """The fine-tune rate measured for this generator's architecture: its ``finetune_lr`` if it names one."""
+    rate = getattr(generator, "finetune_lr", None)
+    return DEFAULT_LR if rate is None else float(rate)
 
 
 @dataclass

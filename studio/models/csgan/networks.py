@@ -142,12 +142,12 @@ class Generator(nn.Module):
         return self.project_act(x)
 
     @property
-    def finetune_lr(self) -> float:
-        """The style fine-tune's measured Adam learning rate for this generator (docs/finetune.md): 5e-4
-        for the DCGAN-style ones (at 64 px 1e-4 flattened after ~20 steps); 2e-3 for FastGAN, whose last
-        two layers at 5e-4 beat a colour transfer of its samples on none of the eight judged paintings in
-        60 steps, and at 2e-3, in the default 100 steps, on all 22 paintings of data/paintings."""
-        return 2e-3 if self.fast is not None else 5e-4
+    def finetune_lr(self) -> float | None:
+        """The style fine-tune's measured Adam learning rate where it differs from the fine-tune's default
+        (``finetune.DEFAULT_LR``, measured on the DCGAN-style ones; None = that): 2e-3 for FastGAN, whose
+        last two layers at 5e-4 beat a colour transfer of its samples on none of the eight judged paintings
+        in 60 steps, and at 2e-3, in the default 100 steps, on all 22 paintings of data/paintings."""
+        return 2e-3 if self.fast is not None else None
 
     def layer_groups(self) -> list[tuple[str, list[str]]] | None:
         """FastGAN's layers in forward order (see ``FastGANBody.layer_groups``); None = the generic rule
