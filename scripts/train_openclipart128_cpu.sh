@@ -12,6 +12,9 @@
 #   python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining   # data/openclipart
 #   MINUTES=150 RUN_DIR=/somewhere/that/persists bash scripts/train_openclipart128_cpu.sh
 #   studio eval oc128-fastgan --data data/openclipart --write-card                  # FID / floor, P/R/C
+#
+# EXTRA adds options to the recipe, e.g. the projected discriminator at the images' own size (session 18):
+#   EXTRA="--discriminator projected --projected-input native" NOTES="…" NAME=oc128-fastgan-proj RUN_DIR=… bash $0
 set -uo pipefail
 cd "$(dirname "$0")/.."
 STUDIO=${STUDIO:-.venv/bin/studio}
@@ -19,6 +22,7 @@ DATA=${DATA:-data/openclipart}
 RUN_DIR=${RUN_DIR:-runs/oc128-fastgan}
 NAME=${NAME:-oc128-fastgan}
 MINUTES=${MINUTES:-150}
+read -r -a extra <<< "${EXTRA:-}"
 [ -d "$DATA" ] || { echo "no $DATA: run python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining" >&2; exit 2; }
 resume=()
 [ -f "$RUN_DIR/run.safetensors" ] && resume=(--resume)  # a saved run continues; a new folder starts one
@@ -28,5 +32,5 @@ exec "$STUDIO" train csgan --data "$DATA" --arch fastgan128 --width 0.25 --batch
   --kid-every 500 --kid-samples 500 --checkpoint-every 500 --preview-every 250 --time-limit "$MINUTES" \
   --licence "public domain (openclipart via Debian openclipart-svg)" \
   --data-name "openclipart-svg, 16 artists with >= 50 drawings (codifiedivining excluded), 4131 drawings at 128 px" \
-  --notes "issue 14: fastgan128 w0.25, plain D + DiffAugment, EMA, CPU over several sittings" \
-  --out "$NAME" --run-dir "$RUN_DIR" --preview-png "$RUN_DIR/preview.png" "${resume[@]}"
+  --notes "${NOTES:-issue 14: fastgan128 w0.25, plain D + DiffAugment, EMA, CPU over several sittings}" \
+  --out "$NAME" --run-dir "$RUN_DIR" --preview-png "$RUN_DIR/preview.png" "${resume[@]}" "${extra[@]}"

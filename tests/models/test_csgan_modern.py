@@ -169,8 +169,9 @@ def test_r1_is_recorded_and_refused_with_the_projected_d(blobs, tmp_path):
     [
         (dict(r1=10.0, r1_every=2, d_threshold=0.0), 3, 5),
         (dict(discriminator="projected"), 2, 3),
+        (dict(discriminator="projected", projected_input="native"), 2, 3),
     ],
-    ids=["r1", "projected"],
+    ids=["r1", "projected", "projected-native"],
 )
 def test_resume_is_exact(blobs, tmp_path, options, first, total):
     a_events: list = []
@@ -196,6 +197,33 @@ def test_resume_refuses_another_discriminator(blobs, tmp_path):
     assert run_job(_job(blobs, tmp_path, steps=1)).ok
     res = run_job(_job(blobs, tmp_path, steps=2, resume=True, discriminator="projected"))
     assert res.status == "failed" and "--discriminator plain" in res.message
+
+
+def test_projected_native_input_feeds_images_at_their_own_size(blobs, tmp_path):
+    """--projected-input native: the frozen network sees the 64 px image itself (its stride-4 map is
+    16 px, not the 56 px of the paper's 224 px upsampling); recorded in config and card; resuming with
+    the other input, or asking for it with the plain D, is refused."""
+    res = run_job(_job(blobs, tmp_path, steps=2, discriminator="projected", projected_input="native"))
+    assert res.ok, res.message
+    _, meta = RunFolder(tmp_path / "run").load()
+    assert meta["config"]["projected_input"] == "native"
+    card = read_card(res.outputs["card"])
+    assert "native" in card.extra["training_options"]["discriminator"]["feature_input"]
+    from studio.models.projected import FrozenEfficientNetLite0, ProjectedDiscriminator
+
+    net = FrozenEfficientNetLite0()
+    x = torch.zeros(1, 3, 64, 64)
+    assert [f.shape[-1] for f in net(x, 0)] == [16, 8, 4, 2]
+    assert [f.shape[-1] for f in net(x)] == [56, 28, 14, 7]
+    native = ProjectedDiscriminator(net, 64, width=0.0625, input_size=0)
+    paper = ProjectedDiscriminator(net, 64, width=0.0625)
+    assert native(x).shape[1] < paper(x).shape[1]  # fewer head positions: the maps are smaller
+    bad = run_job(_job(blobs, tmp_path, steps=3, resume=True, discriminator="projected"))
+    assert bad.status == "failed" and "--projected-input native" in bad.message
+    bad = run_job(_job(blobs, tmp_path / "p", steps=1, projected_input="native"))
+    assert bad.status == "failed" and "goes with --discriminator projected" in bad.message
+    with pytest.raises(StudioError, match="224 or 0"):
+        ProjectedDiscriminator(net, 64, input_size=128)
 
 
 def test_cli_parses_the_new_options():

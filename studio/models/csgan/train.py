@@ -31,7 +31,7 @@ from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import model_out_stem, runs_dir
 from studio.models.diffaugment import POLICIES, diff_augment, parse_policy
-from studio.models.projected import PROJECTION_SEED_OFFSET
+from studio.models.projected import INPUT_SIZES, PROJECTION_SEED_OFFSET
 from studio.train import KIDSource, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 from .data import load_folder, sample_batch
@@ -75,6 +75,7 @@ class CSGANOptions:
     init: str = "pytorch"
     augment: str = "auto"  # auto = none with the plain D (the paper), color,translation,cutout with projected
     discriminator: str = "plain"
+    projected_input: str = "224"  # the projected D's feature input: 224 (the paper's upsampling) or native
     r1: float = 0.0  # R1 gamma, 0 = off (the paper)
     r1_every: int = 16
     d_output: str = "linear"  # "sigmoid": a sigmoid on D's score before the loss (the authors' code)
@@ -104,6 +105,10 @@ class CSGANOptions:
         parse_policy(self.augment_policy())  # a bad policy raises a StudioError
         if self.discriminator not in DISCRIMINATORS:
             raise StudioError(f"unknown --discriminator '{self.discriminator}' (use {' or '.join(DISCRIMINATORS)})")
+        if self.projected_input not in INPUT_SIZES:
+            raise StudioError(f"unknown --projected-input '{self.projected_input}' (use {' or '.join(INPUT_SIZES)})")
+        if self.projected_input != "224" and self.discriminator != "projected":
+            raise StudioError("--projected-input goes with --discriminator projected")
         if not (isinstance(self.r1, (int, float)) and np.isfinite(self.r1) and self.r1 >= 0):
             raise StudioError(f"--r1 must be a gamma ≥ 0 (got {self.r1!r}); 0 turns it off")
         if not (isinstance(self.r1_every, int) and self.r1_every >= 1):
@@ -219,6 +224,7 @@ class CSGANTask(TrainingTask):
         out["d_output"] = self.d_output
         if self.discriminator == "projected":
             out["projection_seed"] = self.projection_seed
+            out["projected_input"] = self.projected_input
         return out
 
     def setup(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
@@ -234,6 +240,7 @@ class CSGANTask(TrainingTask):
                 )
         self.discriminator = o.discriminator
         self.projection_seed = int(self.trainer.seed) + PROJECTION_SEED_OFFSET
+        self.projected_input = o.projected_input
         if saved is not None:
             self.discriminator = str(saved["config"].get("discriminator", "plain"))
             self.projection_seed = int(saved["config"].get("projection_seed", self.projection_seed))
@@ -241,6 +248,12 @@ class CSGANTask(TrainingTask):
                 raise StudioError(
                     f"this run was trained with --discriminator {self.discriminator}; resume it with the same "
                     f"(the options asked for {o.discriminator})"
+                )
+            self.projected_input = str(saved["config"].get("projected_input", "224"))
+            if self.discriminator == "projected" and self.projected_input != o.projected_input:
+                raise StudioError(
+                    f"this run was trained with --projected-input {self.projected_input}; resume it with the same "
+                    f"(the options asked for {o.projected_input})"
                 )
             self.d_output = str(saved["config"].get("d_output", "linear"))
             if self.d_output != o.d_output:
@@ -254,7 +267,11 @@ class CSGANTask(TrainingTask):
             from studio.models.projected import FrozenEfficientNetLite0, ProjectedDiscriminator
 
             self.D = ProjectedDiscriminator(
-                FrozenEfficientNetLite0(), self.cfg.image_size, self.cfg.width, self.projection_seed
+                FrozenEfficientNetLite0(),
+                self.cfg.image_size,
+                self.cfg.width,
+                self.projection_seed,
+                input_size=INPUT_SIZES[self.projected_input],
             )
         else:
             self.D = Discriminator(self.cfg)
