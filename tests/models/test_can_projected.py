@@ -9,6 +9,7 @@ from safetensors import safe_open
 from test_can_train import _losses, _opts, make_styles  # the CAN training tests' tiny set-up
 
 from studio.core.checkpoint import read_card
+from studio.core.errors import StudioError
 from studio.core.jobs import run_job
 from studio.models.can.train import CANTrainJob
 
@@ -63,3 +64,24 @@ def test_projected_step_trains_heads_not_the_frozen_network(styles, tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(frozen, task.P.feature_network.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(heads, task.P.heads.parameters()))
     assert all(p.grad is None for p in task.P.feature_network.parameters())
+
+
+def test_projected_native_input_trains_resumes_and_refuses_a_switch(styles, tmp_path):
+    kw = {"threads": 1, "discriminator": "projected", "projected_input": "native", "image_size": 16}
+    straight: list = []
+    a = run_job(CANTrainJob(**_opts(styles, tmp_path / "a", steps=4, **kw)), straight.append)
+    assert a.ok, a.message
+    assert run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=2, checkpoint_every=2, **kw))).ok
+    resumed: list = []
+    b = run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=4, resume=True, **kw)), resumed.append)
+    assert b.ok, b.message
+    la, lb = _losses(straight), _losses(resumed)
+    for step in lb:
+        torch.testing.assert_close(lb[step], la[step], rtol=0, atol=1e-6)
+    card = read_card(a.outputs["card"])
+    assert card.extra["train"]["projected_input"] == "native" and "images at their own size" in card.training.notes
+    paper = dict(kw, projected_input="224")
+    other = run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=5, resume=True, **paper)))
+    assert other.status == "failed" and "--projected-input native" in other.message
+    with pytest.raises(StudioError, match="goes with --discriminator projected"):
+        CANTrainJob(**_opts(styles, tmp_path / "p", steps=1, threads=1, projected_input="native"))

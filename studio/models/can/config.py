@@ -102,6 +102,7 @@ class TrainConfig:
     # inputs); D keeps its style head either way, and the ambiguity loss reads it
     discriminator: str = "plain"
     projected_augment: str = "color,translation,cutout"  # DiffAugment of the projected D's inputs only
+    projected_input: str = "224"  # the projected D's feature input: 224 (the paper's upsampling) or native
 
     def __post_init__(self) -> None:
         if not isinstance(self.ratio, int) or self.ratio < 1:
@@ -120,5 +121,11 @@ class TrainConfig:
                 f"--discriminator must be one of {', '.join(DISCRIMINATORS)} (got {self.discriminator!r})"
             )
         parse_policy(self.projected_augment)
+        from studio.models.projected import INPUT_SIZES
+
+        if self.projected_input not in INPUT_SIZES:
+            raise StudioError(f"unknown --projected-input '{self.projected_input}' (use {' or '.join(INPUT_SIZES)})")
+        if self.projected_input != "224" and self.discriminator != "projected":
+            raise StudioError("--projected-input goes with --discriminator projected")
 
         parse_policy(self.augment)  # a bad policy raises a StudioError

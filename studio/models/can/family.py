@@ -11,6 +11,7 @@ from studio.core import argtypes
 from studio.core.checkpoint import ModelCard, load_module_tensors
 from studio.core.errors import CheckpointError, StudioError
 from studio.core.family import Family
+from studio.models.projected import INPUT_SIZES
 
 from .config import ARCHES, DISCRIMINATORS, OUTPUT_MAPS, CANConfig, TrainConfig
 from .losses import AMBIGUITY_FORMS
@@ -97,6 +98,14 @@ class CANFamily(Family):
             default=t.discriminator,
             help="real/fake judge: plain (the report's D head, BCE) or projected (Sauer et al. 2021: frozen "
             "EfficientNet-Lite0 features, random projections, hinge loss, DiffAugment); D's style head stays",
+        )
+        p.add_argument(
+            "--projected-input",
+            dest="projected_input",
+            choices=tuple(INPUT_SIZES),
+            default=t.projected_input,
+            help="what the projected D's frozen network sees: 224 (images upsampled, the paper's code) or native "
+            "(each image at its own size; about 2.6x cheaper at 128 px)",
         )
         p.add_argument("--arch", choices=ARCHES, default=c.arch, help="report (UCLA) or dcgan (deeper, for GPUs)")
         p.add_argument("--image-size", type=argtypes.int_range(16, 1024), default=c.image_size)

@@ -28,7 +28,7 @@ from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import model_out_stem, runs_dir
 from studio.models.diffaugment import diff_augment, parse_policy
-from studio.models.projected import PROJECTION_SEED_OFFSET
+from studio.models.projected import INPUT_SIZES, PROJECTION_SEED_OFFSET
 from studio.train import (
     KIDSource,
     RunSummary,
@@ -247,12 +247,19 @@ class CANTask(TrainingTask):
 
     def _discriminator(self, saved: Mapping[str, Any] | None) -> None:
         """A run keeps its real/fake judge: resuming with another ``--discriminator`` is refused."""
-        run = str((saved.get("task") or {}).get("discriminator", "plain")) if saved is not None else None
-        if run is not None and run != self.options.recipe.discriminator:
-            raise StudioError(
-                f"{self.run_path()}: the run was trained with --discriminator {run}; resume it with the same "
-                f"(the options asked for {self.options.recipe.discriminator}), or start a new --run-dir"
-            )
+        if saved is None:
+            return
+        task, r = saved.get("task") or {}, self.options.recipe
+        for flag, key, default, asked in (
+            ("--discriminator", "discriminator", "plain", r.discriminator),
+            ("--projected-input", "projected_input", "224", r.projected_input),
+        ):
+            run = str(task.get(key, default))
+            if run != asked:
+                raise StudioError(
+                    f"{self.run_path()}: the run was trained with {flag} {run}; resume it with the same "
+                    f"(the options asked for {asked}), or start a new --run-dir"
+                )
 
     def _build_projected(self) -> None:
         """The projected real/fake judge (``studio.models.projected``), seeded from the run's seed."""
@@ -260,7 +267,11 @@ class CANTask(TrainingTask):
 
         self.projection_seed = self.trainer.seed + PROJECTION_SEED_OFFSET
         self.P: torch.nn.Module | None = ProjectedDiscriminator(
-            FrozenEfficientNetLite0(), self.cfg.image_size, min(1.0, self.cfg.width), self.projection_seed
+            FrozenEfficientNetLite0(),
+            self.cfg.image_size,
+            min(1.0, self.cfg.width),
+            self.projection_seed,
+            input_size=INPUT_SIZES[self.options.recipe.projected_input],
         )
         self.p_policy = parse_policy(self.options.recipe.projected_augment)
 
@@ -298,7 +309,8 @@ class CANTask(TrainingTask):
         return {"G": self.G, "D": self.D, **({"P": self.P} if self.P is not None else {})}
 
     def state(self) -> dict[str, Any]:
-        return {"ambiguity": self.options.recipe.ambiguity, "discriminator": self.options.recipe.discriminator}
+        r = self.options.recipe
+        return {"ambiguity": r.ambiguity, "discriminator": r.discriminator, "projected_input": r.projected_input}
 
     def ema_networks(self) -> tuple[str, ...]:
         return ("G",)
@@ -504,7 +516,9 @@ class CANTask(TrainingTask):
             + (
                 "real/fake judged by a projected discriminator (Sauer et al. 2021: frozen EfficientNet-Lite0, not "
                 f"the MobileNetV2 of the metrics; random projections seed {self.projection_seed}; hinge loss; its "
-                f"inputs DiffAugmented with {r.projected_augment}), D's own real/fake head unused; "
+                f"inputs DiffAugmented with {r.projected_augment}; "
+                + ("images at their own size" if r.projected_input == "native" else "images upsampled to 224 px")
+                + "), D's own real/fake head unused; "
                 if self.P is not None
                 else ""
             )
