@@ -49,6 +49,14 @@ PROJECTION_SEED_OFFSET = 7919  # a family's projected D draws its projections fr
 PROJECTION_CHANNELS = (64, 128, 256, 512)  # CCM outputs per scale at width 1 (the paper's)
 
 
+def check_input_option(projected_input: str, discriminator: str) -> None:
+    """A family's ``--projected-input``: one of :data:`INPUT_SIZES`, and only with the projected D."""
+    if projected_input not in INPUT_SIZES:
+        raise StudioError(f"unknown --projected-input '{projected_input}' (use {' or '.join(INPUT_SIZES)})")
+    if projected_input != "224" and discriminator != "projected":
+        raise StudioError("--projected-input goes with --discriminator projected")
+
+
 class FrozenEfficientNetLite0(nn.Module):
     """EfficientNet-Lite0 up to its last stage, returning the maps of :data:`SCALE_STAGES`. Input in
     [-1, 1]; eval mode and ``requires_grad=False`` for good (``train()`` keeps it in eval mode)."""

@@ -121,11 +121,8 @@ class TrainConfig:
                 f"--discriminator must be one of {', '.join(DISCRIMINATORS)} (got {self.discriminator!r})"
             )
         parse_policy(self.projected_augment)
-        from studio.models.projected import INPUT_SIZES
+        from studio.models.projected import check_input_option
 
-        if self.projected_input not in INPUT_SIZES:
-            raise StudioError(f"unknown --projected-input '{self.projected_input}' (use {' or '.join(INPUT_SIZES)})")
-        if self.projected_input != "224" and self.discriminator != "projected":
-            raise StudioError("--projected-input goes with --discriminator projected")
+        check_input_option(self.projected_input, self.discriminator)
 
         parse_policy(self.augment)  # a bad policy raises a StudioError

@@ -31,7 +31,7 @@ from studio.core.grid import tile, to_uint8
 from studio.core.latents import principal_directions, seed_to_z
 from studio.core.paths import model_out_stem, runs_dir
 from studio.models.diffaugment import POLICIES, diff_augment, parse_policy
-from studio.models.projected import INPUT_SIZES, PROJECTION_SEED_OFFSET
+from studio.models.projected import INPUT_SIZES, PROJECTION_SEED_OFFSET, check_input_option
 from studio.train import KIDSource, RunSummary, TrainContext, Trainer, TrainerOptions, TrainingTask
 
 from .data import load_folder, sample_batch
@@ -105,10 +105,7 @@ class CSGANOptions:
         parse_policy(self.augment_policy())  # a bad policy raises a StudioError
         if self.discriminator not in DISCRIMINATORS:
             raise StudioError(f"unknown --discriminator '{self.discriminator}' (use {' or '.join(DISCRIMINATORS)})")
-        if self.projected_input not in INPUT_SIZES:
-            raise StudioError(f"unknown --projected-input '{self.projected_input}' (use {' or '.join(INPUT_SIZES)})")
-        if self.projected_input != "224" and self.discriminator != "projected":
-            raise StudioError("--projected-input goes with --discriminator projected")
+        check_input_option(self.projected_input, self.discriminator)
         if not (isinstance(self.r1, (int, float)) and np.isfinite(self.r1) and self.r1 >= 0):
             raise StudioError(f"--r1 must be a gamma ≥ 0 (got {self.r1!r}); 0 turns it off")
         if not (isinstance(self.r1_every, int) and self.r1_every >= 1):
