@@ -21,19 +21,25 @@ def styles(tmp_path_factory):
     return make_styles(tmp_path_factory.mktemp("can-projected") / "styles", per_style=6)
 
 
-def test_projected_can_trains_resumes_exactly_and_says_so(styles, tmp_path):
-    kw = {"threads": 1, "discriminator": "projected", "image_size": 16}
+def _straight_and_resumed(styles, tmp_path, first: int, total: int, **kw):
+    """One run of ``total`` steps in ``tmp_path/a``; one of ``first`` steps resumed to ``total`` in
+    ``tmp_path/b``; the resumed steps' losses must equal the straight run's. Returns the straight result."""
     straight: list = []
-    a = run_job(CANTrainJob(**_opts(styles, tmp_path / "a", steps=5, **kw)), straight.append)
+    a = run_job(CANTrainJob(**_opts(styles, tmp_path / "a", steps=total, **kw)), straight.append)
     assert a.ok, a.message
-    assert run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=3, checkpoint_every=3, **kw))).ok
+    assert run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=first, checkpoint_every=first, **kw))).ok
     resumed: list = []
-    b = run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=5, resume=True, **kw)), resumed.append)
+    b = run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=total, resume=True, **kw)), resumed.append)
     assert b.ok, b.message
     la, lb = _losses(straight), _losses(resumed)
-    assert sorted(lb) == [4, 5]
+    assert sorted(lb) == list(range(first + 1, total + 1))
     for step in lb:
         torch.testing.assert_close(lb[step], la[step], rtol=0, atol=1e-6)
+    return a
+
+
+def test_projected_can_trains_resumes_exactly_and_says_so(styles, tmp_path):
+    a = _straight_and_resumed(styles, tmp_path, 3, 5, threads=1, discriminator="projected", image_size=16)
     card = read_card(a.outputs["card"])
     assert card.extra["train"]["discriminator"] == "projected"
     assert "projected discriminator" in card.training.notes and "EfficientNet-Lite0" in card.training.notes
@@ -68,16 +74,7 @@ def test_projected_step_trains_heads_not_the_frozen_network(styles, tmp_path):
 
 def test_projected_native_input_trains_resumes_and_refuses_a_switch(styles, tmp_path):
     kw = {"threads": 1, "discriminator": "projected", "projected_input": "native", "image_size": 16}
-    straight: list = []
-    a = run_job(CANTrainJob(**_opts(styles, tmp_path / "a", steps=4, **kw)), straight.append)
-    assert a.ok, a.message
-    assert run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=2, checkpoint_every=2, **kw))).ok
-    resumed: list = []
-    b = run_job(CANTrainJob(**_opts(styles, tmp_path / "b", steps=4, resume=True, **kw)), resumed.append)
-    assert b.ok, b.message
-    la, lb = _losses(straight), _losses(resumed)
-    for step in lb:
-        torch.testing.assert_close(lb[step], la[step], rtol=0, atol=1e-6)
+    a = _straight_and_resumed(styles, tmp_path, 2, 4, **kw)
     card = read_card(a.outputs["card"])
     assert card.extra["train"]["projected_input"] == "native" and "images at their own size" in card.training.notes
     paper = dict(kw, projected_input="224")
