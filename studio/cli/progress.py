@@ -48,8 +48,9 @@ class TextProgress:
         first_step, first_time = self._first or (0, 0.0)
         span = p.elapsed_s - first_time
         rate = (p.step - first_step) / span if span > 0 else 0.0
-        eta = (p.total - p.step) / rate if rate > 0 else 0.0
-        line = f"[{bar}] {p.step}/{p.total} {losses} {rate:.2f} it/s eta {eta:.0f}s {p.message}".rstrip()
+        eta, by_limit = p.eta((p.total - p.step) / rate if rate > 0 else 0.0)
+        until = " (time limit)" if by_limit else ""
+        line = f"[{bar}] {p.step}/{p.total} {losses} {rate:.2f} it/s eta {eta:.0f}s{until} {p.message}".rstrip()
         if self._tty:
             self.stream.write("\r" + line + "\033[K" + ("\n" if final else ""))
         else:

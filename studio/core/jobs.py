@@ -36,10 +36,18 @@ class Progress:
     message: str = ""
     preview: np.ndarray | None = None
     elapsed_s: float = 0.0
+    time_left_s: float | None = None  # until a time limit stops the job (None: no limit)
 
     @property
     def fraction(self) -> float:
         return 0.0 if self.total <= 0 else min(1.0, self.step / self.total)
+
+    def eta(self, steps_left_s: float) -> tuple[float, bool]:
+        """(seconds left, whether the time limit is what ends the job): a run given ``--time-limit`` and a
+        step ceiling it will never reach stops at the limit, and its ETA should say so."""
+        if self.time_left_s is not None and self.time_left_s < steps_left_s:
+            return max(0.0, self.time_left_s), True
+        return steps_left_s, False
 
 
 class CancelToken:
@@ -102,6 +110,7 @@ class Reporter:
         message: str = "",
         preview: np.ndarray | None = None,
         metrics: Mapping[str, float] | None = None,
+        time_left_s: float | None = None,
     ) -> None:
         clean = {k: float(v) for k, v in (losses or {}).items()}
         for name, value in clean.items():
@@ -118,6 +127,7 @@ class Reporter:
             message=message,
             preview=preview,
             elapsed_s=self.elapsed_s,
+            time_left_s=time_left_s,
         )
         if preview is None:
             self.history.append(event)

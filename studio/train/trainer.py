@@ -328,6 +328,7 @@ class Trainer:
                                 preview=preview,
                                 metrics={**task.step_metrics(ctx), **scores},
                                 message=phase.title,
+                                time_left_s=(limit_s - (time.perf_counter() - t0)) if limit_s > 0 else None,
                             )
                         except JobCancelled:
                             report_cancelled = True  # stop at the top of the next step, with every rank

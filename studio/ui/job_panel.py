@@ -33,8 +33,9 @@ from .loss_curve import LossCurve
 def _eta(progress: Progress) -> str:
     if progress.step <= 0 or progress.total <= 0 or progress.elapsed_s <= 0:
         return ""
-    left = progress.elapsed_s / progress.step * max(0, progress.total - progress.step)
-    return f" · {left / 60:.0f} min left" if left >= 90 else f" · {left:.0f} s left"
+    left, by_limit = progress.eta(progress.elapsed_s / progress.step * max(0, progress.total - progress.step))
+    until = " (time limit)" if by_limit else ""
+    return (f" · {left / 60:.0f} min left" if left >= 90 else f" · {left:.0f} s left") + until
 
 
 def stopping_text(handle: JobHandle) -> str:

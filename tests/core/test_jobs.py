@@ -111,6 +111,24 @@ def test_text_progress_rate_counts_only_this_runs_steps():
     assert "1.00 it/s" in out.getvalue().splitlines()[-1]
 
 
+def test_eta_of_a_time_limited_run_is_the_time_left_not_the_step_ceiling():
+    import io
+
+    from studio.cli.progress import TextProgress
+    from studio.core.jobs import Progress
+
+    out = io.StringIO()
+    bar = TextProgress(out)
+    bar(Progress(step=10, total=200_000, elapsed_s=10.0, time_left_s=600.0))  # 1 it/s, ~200,000 s of steps
+    bar._last = float("-inf")  # the bar prints every 5 s off a terminal; these events are simulated
+    bar(Progress(step=20, total=200_000, elapsed_s=20.0, time_left_s=590.0))
+    assert "eta 590s (time limit)" in out.getvalue().splitlines()[-1]
+    bar._last = float("-inf")
+    bar(Progress(step=30, total=40, elapsed_s=30.0, time_left_s=590.0))  # the step ceiling comes first
+    last = out.getvalue().splitlines()[-1]
+    assert "eta 10s" in last and "time limit" not in last
+
+
 def test_text_progress_prints_each_kid_measurement_on_its_own_line():
     import io
 

@@ -97,6 +97,16 @@ def test_nan_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp_path):
     assert run_job(toy_job(tmp_path, steps=6, resume=True)).ok  # resumable from step 4
 
 
+def test_progress_tells_the_time_left_under_a_time_limit_and_nothing_without_one(tmp_path):
+    limited, free = [], []
+    assert run_job(toy_job(tmp_path / "a", steps=20, time_limit=10.0), limited.append).ok
+    assert run_job(toy_job(tmp_path / "b", steps=5), free.append).ok
+    left = [e.time_left_s for e in limited if e.losses]  # the training steps (not the save messages)
+    assert left and all(x is not None and 0 < x <= 600.0 for x in left)
+    assert left == sorted(left, reverse=True)
+    assert all(e.time_left_s is None for e in free)
+
+
 def test_time_limit_saves_exports_and_resumes(tmp_path):
     res = run_job(toy_job(tmp_path, steps=100000, sleep_s=0.01, time_limit=0.005))  # 0.3 s
     assert res.ok and res.outputs["status"] == "time_limit"

@@ -57,3 +57,13 @@ def test_window_device_defaults_to_auto():
     window = _Window()
     window.device_name = lambda: "cpu"
     assert window_device(window) == "cpu"
+
+
+def test_job_panel_eta_says_when_the_time_limit_ends_the_run():
+    from studio.core.jobs import Progress
+    from studio.ui.job_panel import _eta
+
+    # 1 step a second with 199,990 steps left, but the time limit stops it in 5 minutes
+    assert _eta(Progress(step=10, total=200_000, elapsed_s=10.0, time_left_s=300.0)) == " · 5 min left (time limit)"
+    assert _eta(Progress(step=10, total=40, elapsed_s=10.0, time_left_s=300.0)) == " · 30 s left"
+    assert _eta(Progress(step=10, total=40, elapsed_s=10.0)) == " · 30 s left"
