@@ -159,13 +159,14 @@ class EvaluationJob:
             done += self.n
             reporter.message(f"scoring {card_path.stem}…")
             scores, memo = compute_scores(feats, logits, ref.features, train_feats, kid_subsets=self.kid_subsets)
-            ref_is = half_fid = None
+            ref_is = half_fid = matched_fid = None
             if ref.logits.shape[0] >= 4:  # context for the numbers: the reference set against itself
-                from .frechet import fid
+                from .frechet import fid, matched_half_fid
                 from .inception_score import inception_score
 
                 ref_is = inception_score(ref.logits)[0]
                 half_fid = fid(ref.features[0::2], ref.features[1::2])
+                matched_fid = matched_half_fid(feats, ref.features)
             result: dict[str, Any] = {
                 **{
                     k: (float(f"{v:.7g}") if isinstance(v, float) and math.isfinite(v) else v)
@@ -180,6 +181,10 @@ class EvaluationJob:
                 "memorisation_set": str(self.train or self.data),
                 "reference_is": None if ref_is is None else round(ref_is, 4),
                 "reference_half_fid": None if half_fid is None else round(half_fid, 4),
+                "fid_matched_half": None if matched_fid is None else round(matched_fid, 4),
+                "fid_matched_ratio": (
+                    None if matched_fid is None or not half_fid else round(matched_fid / half_fid, 4)
+                ),
                 "image_size": card.image_size,
                 "first_seed": FIRST_SEED,
                 # which weights were scored: a retrained model keeps stale scores detectable

@@ -164,6 +164,12 @@ def render_report(evaluations) -> str:
             if first.get("reference_half_fid") is not None
             else ""
         )
+        + "".join(
+            f" {html.escape(ev.model_id)} at the floor's sample counts (as many samples as one half, against the"
+            f" other half): FID {ev.result['fid_matched_half']:.2f}, {ev.result['fid_matched_ratio']:.2f}× the floor."
+            for ev in evaluations
+            if ev.result.get("fid_matched_half") is not None and ev.result.get("fid_matched_ratio") is not None
+        )
     )
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

@@ -110,4 +110,10 @@ def table_text(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
         f"features: {first.get('feature_net')}; {first.get('n_generated')} samples per model vs "
         f"{first.get('n_reference')} reference images from {first.get('reference')}"
     )
+    for name, r in rows:
+        if r.get("reference_half_fid") is not None and r.get("fid_matched_half") is not None:
+            lines.append(
+                f"{name}: floor (reference half vs half) {r['reference_half_fid']:.2f}; at the floor's sample "
+                f"counts the model scores {r['fid_matched_half']:.2f}, {r['fid_matched_ratio']:.2f}x the floor"
+            )
     return "\n".join(lines)

@@ -37,7 +37,12 @@ def test_eval_writes_metrics_to_card_and_a_report(tiny_model, reference_dir, tin
     assert scores["fid"] > 0 and 1.0 <= scores["is"] <= 5.0
     assert scores["tensors_sha256"] == card.tensors_sha256[:16] and scores["model_steps"] == card.training.steps
     assert scores["mifid"] >= scores["fid"] * 0.999
+    # the floor and the model's FID at the floor's sample counts (15 samples against the 16 even references)
+    assert scores["reference_half_fid"] > 0 and scores["fid_matched_half"] > 0
+    ratio = scores["fid_matched_half"] / scores["reference_half_fid"]
+    assert scores["fid_matched_ratio"] == pytest.approx(ratio, rel=0.02)  # the stored numbers are rounded
     html = (tmp_path / "rep" / "report.html").read_text()
+    assert "at the floor's sample counts" in html
     assert "FID" in html and "data:image/png;base64" in html and "tiny-random" in html
     assert "nearest training image" in html
     steps = [e.step for e in events if e.total]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from studio.metrics.coverage import precision_recall_coverage
-from studio.metrics.frechet import fid, frechet_distance, gaussian_stats
+from studio.metrics.frechet import fid, frechet_distance, gaussian_stats, matched_half_fid
 from studio.metrics.inception_score import inception_score, inception_score_from_probs
 from studio.metrics.kid import kid
 from studio.metrics.memorisation import EPSILON, THRESHOLD, memorisation, mifid
@@ -31,6 +31,20 @@ def test_fid_of_sampled_gaussians_approaches_closed_form():
     b = rng.normal(size=(n, d)) * np.sqrt(v2) + mu2
     closed = float(((mu1 - mu2) ** 2).sum() + (v1 + v2 - 2 * np.sqrt(v1 * v2)).sum())
     assert fid(a, b) == pytest.approx(closed, rel=0.02)
+
+
+def test_matched_half_fid_puts_a_small_data_sets_floor_and_a_model_on_equal_sample_counts():
+    rng = np.random.default_rng(3)
+    d = 32
+    reference = rng.normal(size=(200, d))
+    same = rng.normal(size=(5000, d))  # a "model" that samples the data's own distribution
+    floor = fid(reference[0::2], reference[1::2])
+    # with many samples and the full reference, the same distribution scores well below the inflated floor ...
+    assert fid(same, reference) < 0.6 * floor
+    # ... at the floor's own counts it scores like the floor, and a shifted distribution scores above it
+    assert matched_half_fid(same, reference) == pytest.approx(floor, rel=0.25)
+    assert matched_half_fid(same + 0.5, reference) > 1.5 * floor
+    assert matched_half_fid(same[:50], reference) is None  # too few samples to match 100
 
 
 def test_fid_of_a_set_with_itself_is_zero():
