@@ -44,19 +44,22 @@ def load_runs(root: Path) -> list[dict]:
 
 def table(runs: list[dict]) -> str:
     lines = [
-        "| variant | steps | minutes | FID | FID / split-half floor | KID×10³ | precision | recall | coverage |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| variant | steps | minutes | FID | FID / split-half floor | at the floor's sample counts | KID×10³ | "
+        "precision | recall | coverage |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         e = r["eval"]
         if not e:
-            lines.append(f"| {r['name']} | {r['steps']} | {r['minutes']:.1f} | not evaluated | | | | | |")
+            lines.append(f"| {r['name']} | {r['steps']} | {r['minutes']:.1f} | not evaluated | | | | | | |")
             continue
         floor = e.get("reference_half_fid") or float("nan")
+        matched = e.get("fid_matched_half")  # cards scored before session 19 lack it
+        at_floor_counts = "–" if matched is None else f"{matched:.1f} ({matched / floor:.2f}×)"
         lines.append(
             f"| {r['name']} | {r['steps']} | {r['minutes']:.1f} | {e['fid']:.1f} | {e['fid'] / floor:.2f} "
-            f"(floor {floor:.1f}) | {e['kid'] * 1000:.0f} ± {e['kid_std'] * 1000:.0f} | {e['precision']:.3f} | "
-            f"{e['recall']:.3f} | {e['coverage']:.3f} |"
+            f"(floor {floor:.1f}) | {at_floor_counts} | {e['kid'] * 1000:.0f} ± {e['kid_std'] * 1000:.0f} | "
+            f"{e['precision']:.3f} | {e['recall']:.3f} | {e['coverage']:.3f} |"
         )
     return "\n".join(lines)
 
