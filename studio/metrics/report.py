@@ -22,7 +22,7 @@ from studio.core.paper_comparison import paper_comparison_html
 
 from .curves import draw_curves, loss_history
 from .memorisation import THRESHOLD
-from .scores import COLUMNS, check_comparable, format_value
+from .scores import COLUMNS, check_comparable, format_value, matched_floor_text
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
@@ -165,10 +165,9 @@ def render_report(evaluations) -> str:
             else ""
         )
         + "".join(
-            f" {html.escape(ev.model_id)} at the floor's sample counts (as many samples as one half, against the"
-            f" other half): FID {ev.result['fid_matched_half']:.2f}, {ev.result['fid_matched_ratio']:.2f}× the floor."
+            f" {html.escape(ev.model_id)}: {html.escape(text, quote=False)}."
             for ev in evaluations
-            if ev.result.get("fid_matched_half") is not None and ev.result.get("fid_matched_ratio") is not None
+            if (text := matched_floor_text(ev.result))
         )
     )
     parts = [

@@ -110,10 +110,18 @@ def table_text(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
         f"features: {first.get('feature_net')}; {first.get('n_generated')} samples per model vs "
         f"{first.get('n_reference')} reference images from {first.get('reference')}"
     )
-    for name, r in rows:
-        if r.get("reference_half_fid") is not None and r.get("fid_matched_half") is not None:
-            lines.append(
-                f"{name}: floor (reference half vs half) {r['reference_half_fid']:.2f}; at the floor's sample "
-                f"counts the model scores {r['fid_matched_half']:.2f}, {r['fid_matched_ratio']:.2f}x the floor"
-            )
+    lines.extend(f"{name}: {text}" for name, r in rows if (text := matched_floor_text(r)))
     return "\n".join(lines)
+
+
+def matched_floor_text(result: Mapping[str, Any]) -> str:
+    """One sentence on the model against the split-half floor at the floor's own sample counts ('' when the
+    result has no such score: too few samples, or scored before it existed); the terminal and the report
+    both say it."""
+    floor, matched, ratio = (result.get(k) for k in ("reference_half_fid", "fid_matched_half", "fid_matched_ratio"))
+    if floor is None or matched is None or ratio is None:
+        return ""
+    return (
+        f"floor (reference half vs half) {floor:.2f}; at the floor's sample counts (as many samples as one "
+        f"half, against the other half) the model scores {matched:.2f}, {ratio:.2f}x the floor"
+    )

@@ -243,6 +243,11 @@ class Trainer:
             return wall_before + time.perf_counter() - t0
 
         limit_s = o.time_limit * 60.0
+
+        def time_left() -> float | None:
+            """Seconds until --time-limit stops this sitting; None without a limit."""
+            return limit_s - (time.perf_counter() - t0) if limit_s > 0 else None
+
         # a resumed run that stops before its first new step still reports the losses it was saved with
         losses: dict[str, float] = dict(saved.get("losses") or {}) if saved is not None else {}
         opts: dict[str, torch.optim.Optimizer] = {}
@@ -268,7 +273,7 @@ class Trainer:
                     code = (
                         2
                         if (report_cancelled or reporter.cancelled)
-                        else (1 if limit_s > 0 and time.perf_counter() - t0 >= limit_s else 0)
+                        else (1 if (left := time_left()) is not None and left <= 0 else 0)
                     )
                     code = dist.agree_max(code, device)
                     if code:
@@ -328,7 +333,7 @@ class Trainer:
                                 preview=preview,
                                 metrics={**task.step_metrics(ctx), **scores},
                                 message=phase.title,
-                                time_left_s=(limit_s - (time.perf_counter() - t0)) if limit_s > 0 else None,
+                                time_left_s=time_left(),
                             )
                         except JobCancelled:
                             report_cancelled = True  # stop at the top of the next step, with every rank
