@@ -10,6 +10,10 @@ Sources (each fetched with ``apt-get download`` and unpacked with ``dpkg -x``, n
   public domain) are listed in the package's ``copyright`` file, which is copied next to the data.
 - ``mate-backgrounds``: the ``nature/`` wallpapers, photographs (GPL-2+).
 - ``palapeli-data``: the puzzle collection's photos (each ``.desktop`` file names its licence).
+- ``gcompris-photos`` (opt-in, from ``gcompris-qt-data`` too): the ~40 photos of four more activities
+  (world and farm animals, world music with its players, instruments and halls, everyday objects), more
+  kinds of scene for the translator; their keys start ``gcphoto-``, and they are held out by a draw of
+  their own, so adding them leaves the split of the other sources unchanged.
 
 Domain A is photos, domain B paintings. Each *source image* goes wholly to train or to held-out
 (``--holdout`` of each source, seeded), so no crop of a held-out image is ever trained on. Every image is
@@ -64,6 +68,10 @@ GCOMPRIS_PHOTO_LICENCE = (
     "per file, see LICENCE-gcompris-qt-data.txt"
 )
 DETAILS_PAINTING = re.compile(r"gogh|tanguy|auvers", re.I)  # details.rcc: Van Gogh paintings among photos
+GCOMPRIS_PHOTOS = "gcompris-photos"  # a second reader of gcompris-qt-data: the photos of more activities
+PHOTO_ACTIVITIES = ("explore_world_animals", "explore_farm_animals", "explore_world_music", "categorization")
+IMAGE_SUFFIXES = (".webp", ".jpg", ".jpeg", ".png")
+OWN_DRAW_GROUPS = frozenset({"gcphoto"})  # sources added later: held out by their own seeded draw
 
 
 @dataclass
@@ -134,21 +142,38 @@ def gcompris_sources(root: Path, min_side: int) -> list[Source]:
         rgb.paste(rgba, mask=rgba.getchannel("A"))
         name = prepare_paintings.slug(title, Path(board).stem)
         out.append(Source(f"gcompris-{name}", "B", board, f"{title}: {prepare_paintings.LICENCE}", rgb))
-    images = (".webp", ".jpg", ".jpeg", ".png")
     for path in _resources(f"{ACTIVITIES}/details/resource/image"):
         stem = Path(path).stem.removesuffix("_background")
         if path.endswith("_background.webp") and DETAILS_PAINTING.search(stem):
             out.append(Source(f"gcompris-{_slug(stem)}", "B", path, prepare_paintings.LICENCE, _open_resource(path)))
-    for activity in ("erase", "explore_monuments"):
+    out += _activity_photos(("erase", "explore_monuments"), "gcompris", min_side)
+    return out
+
+
+def _activity_photos(activities: tuple[str, ...], prefix: str, min_side: int) -> list[Source]:
+    """The photos (short side >= ``min_side``; smaller ones are icons and buttons) of mounted activities."""
+    out = []
+    for activity in activities:
         for path in _resources(f"{ACTIVITIES}/{activity}/resource"):
-            if not path.lower().endswith(images):
+            if not path.lower().endswith(IMAGE_SUFFIXES):
                 continue
             img = _open_resource(path)
             if min(img.size) < min_side:
-                continue  # icons, buttons and thumbnails
-            key = f"gcompris-{_slug(Path(path).stem)}"
-            out.append(Source(key, "A", path, GCOMPRIS_PHOTO_LICENCE, img))
+                continue
+            out.append(Source(f"{prefix}-{_slug(Path(path).stem)}", "A", path, GCOMPRIS_PHOTO_LICENCE, img))
     return out
+
+
+def gcompris_photo_sources(root: Path, min_side: int) -> list[Source]:
+    """The photos of four more gcompris activities (animals, music, objects): opt-in, keys ``gcphoto-``."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QResource
+
+    rcc = root / RCC_DIR
+    for name in PHOTO_ACTIVITIES:
+        if (rcc / f"{name}.rcc").exists() and not QResource.registerResource(str(rcc / f"{name}.rcc")):
+            raise SystemExit(f"{rcc / name}.rcc: Qt could not mount this resource file")
+    return _activity_photos(PHOTO_ACTIVITIES, "gcphoto", min_side)
 
 
 def mate_sources(root: Path, min_side: int) -> list[Source]:
@@ -183,15 +208,18 @@ def palapeli_sources(root: Path, min_side: int) -> list[Source]:
 
 
 def split_by_image(sources: list[Source], holdout: float, seed: int) -> dict[str, str]:
-    """{key: 'train' | 'test'}: per domain and package, a seeded ``holdout`` share of whole images."""
+    """{key: 'train' | 'test'}: per domain and package, a seeded ``holdout`` share of whole images.
+
+    The first sources share one draw (the split the bundled translators were trained on); a group of
+    ``OWN_DRAW_GROUPS`` draws from its own generator, so adding it moves no other image."""
     groups: dict[tuple[str, str], list[str]] = {}
     for s in sources:
         groups.setdefault((s.domain, s.key.split("-")[0]), []).append(s.key)
     rng = random.Random(seed)
     split = {}
-    for _, keys in sorted(groups.items()):
+    for (domain, group), keys in sorted(groups.items()):
         keys = sorted(keys)
-        rng.shuffle(keys)
+        (random.Random(f"{seed}-{domain}-{group}") if group in OWN_DRAW_GROUPS else rng).shuffle(keys)
         n_test = round(len(keys) * holdout) if len(keys) > 1 else 0
         for i, k in enumerate(keys):
             split[k] = "test" if i < n_test else "train"
@@ -295,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "photo2painting")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/photo2painting-src"))
-    ap.add_argument("--sources", default=f"{GCOMPRIS},{MATE},{PALAPELI}", help="comma-separated packages to use")
+    ap.add_argument(
+        "--sources",
+        default=f"{GCOMPRIS},{MATE},{PALAPELI}",
+        help=f"comma-separated packages to use; add {GCOMPRIS_PHOTOS} for more kinds of photo",
+    )
     ap.add_argument("--size", type=int, default=256, help="crop size in px")
     ap.add_argument("--scale", type=int, default=384, help="short side the images are resized to before cropping")
     ap.add_argument("--crops-a", type=int, default=40, help="random crops per training photo")
@@ -314,7 +346,13 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.monotonic()
     wanted = [s.strip() for s in args.sources.split(",") if s.strip()]
-    readers = {GCOMPRIS: gcompris_sources, MATE: mate_sources, PALAPELI: palapeli_sources}
+    readers = {
+        GCOMPRIS: gcompris_sources,
+        MATE: mate_sources,
+        PALAPELI: palapeli_sources,
+        GCOMPRIS_PHOTOS: gcompris_photo_sources,
+    }
+    package_of = {GCOMPRIS_PHOTOS: GCOMPRIS}  # a source that reads another source's package
     unknown = [w for w in wanted if w not in readers]
     if unknown:
         ap.error(f"unknown source(s) {unknown}; known: {sorted(readers)}")
@@ -324,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         sources, split = imported_sources(args.from_sources)
         wanted = []
     else:
-        roots = {p: fetch_package(p, args.cache) for p in wanted}
+        roots = {p: fetch_package(package_of.get(p, p), args.cache) for p in wanted}
         for p in wanted:
             sources += readers[p](roots[p], args.min_side)
         split = split_by_image(sources, args.holdout, args.seed)
@@ -343,14 +381,17 @@ def main(argv: list[str] | None = None) -> int:
     png_level = 1 if args.from_sources is not None else 6
     counts = write_crops(sources, split, partial, args.scale, args.size, crops, args.seed, png_level)
     packages = {}
+    prefix_of = {GCOMPRIS_PHOTOS: "gcphoto"}
     for p in wanted:
-        copyright_file = roots[p] / "usr/share/doc" / p / "copyright"
+        package = package_of.get(p, p)
+        copyright_file = roots[p] / "usr/share/doc" / package / "copyright"
         if copyright_file.exists():
-            shutil.copyfile(copyright_file, partial / f"LICENCE-{p}.txt")
-        debs = sorted((args.cache / p).glob(f"{p}_*.deb"))
+            shutil.copyfile(copyright_file, partial / f"LICENCE-{package}.txt")
+        debs = sorted((args.cache / package).glob(f"{package}_*.deb"))
+        prefix = prefix_of.get(p, p.split("-")[0])
         packages[p] = {
             "deb": debs[-1].name if debs else None,
-            "images": sum(s.key.startswith(p.split("-")[0]) for s in sources),
+            "images": sum(s.key.split("-")[0] == prefix for s in sources),
         }
     origin = "Debian packages, fetched by scripts/prepare_photo2painting.py (apt-get download + dpkg -x)"
     if args.from_sources is not None:

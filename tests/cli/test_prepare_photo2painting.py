@@ -85,6 +85,17 @@ def _fake_packages(cache: Path, tool: Path) -> None:
         names.append(f"photo{k}.webp")
     _image(e / "icon.png", (40, 40), (0, 0, 0))
     _rcc(tool, e, "/gcompris/src/activities/erase/resource", [*names, "icon.png"], rcc / "erase.rcc")
+    # explore_farm_animals.rcc: two more photos, read only by the opt-in gcompris-photos source
+    f = work / "farm"
+    for k in range(2):
+        _image(f / f"animal{k}.webp", (200, 150), (120, 60 + 40 * k, 30))
+    _rcc(
+        tool,
+        f,
+        "/gcompris/src/activities/explore_farm_animals/resource",
+        ["animal0.webp", "animal1.webp"],
+        rcc / "explore_farm_animals.rcc",
+    )
     (cache / "gcompris-qt-data/root/usr/share/doc/gcompris-qt-data").mkdir(parents=True)
     (cache / "gcompris-qt-data/root/usr/share/doc/gcompris-qt-data/copyright").write_text("Files: *\nLicense: GPL-3+\n")
     # mate-backgrounds: photos in nature/, a drawn abstract elsewhere (not taken)
@@ -101,13 +112,16 @@ def _fake_packages(cache: Path, tool: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
+def fake_cache(tmp_path_factory):
     tool = _rcc_tool()
     if tool is None:
         pytest.skip("PySide6's rcc tool is not installed")
     root = tmp_path_factory.mktemp("p2p")
     _fake_packages(root / "cache", tool)
-    out = root / "out"
+    return root
+
+
+def _prepare(root: Path, out: Path, *extra: str) -> dict:
     args = [
         "--cache",
         str(root / "cache"),
@@ -129,9 +143,30 @@ def prepared(tmp_path_factory):
         "0.5",
         "--min-side",
         "90",
+        *extra,
     ]
     assert _script().main(args) == 0
-    return out, json.loads((out / "dataset.json").read_text())
+    return json.loads((out / "dataset.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def prepared(fake_cache):
+    out = fake_cache / "out"
+    return out, _prepare(fake_cache, out)
+
+
+def test_more_photos_join_without_moving_the_split(fake_cache, prepared):
+    _, info = prepared
+    out = fake_cache / "out-more"
+    more = _prepare(fake_cache, out, "--sources", "gcompris-qt-data,mate-backgrounds,palapeli-data,gcompris-photos")
+    added = {k: v for k, v in more["images"].items() if k not in info["images"]}
+    assert set(added) == {"gcphoto-animal0", "gcphoto-animal1"}
+    assert all(v["domain"] == "A" and "CC-BY" in v["licence"] for v in added.values())
+    assert sorted(v["split"] for v in added.values()) == ["test", "train"]  # holdout 0.5 of the two
+    for key, v in info["images"].items():  # every earlier image kept its side of the split
+        assert more["images"][key]["split"] == v["split"]
+    assert more["packages"]["gcompris-photos"]["images"] == 2
+    assert any(p.name.startswith("gcphoto-") for p in (out / "trainA").glob("*.png"))
 
 
 def test_finds_photos_and_paintings_with_their_licences(prepared):
