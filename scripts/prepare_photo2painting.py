@@ -71,7 +71,8 @@ DETAILS_PAINTING = re.compile(r"gogh|tanguy|auvers", re.I)  # details.rcc: Van G
 GCOMPRIS_PHOTOS = "gcompris-photos"  # a second reader of gcompris-qt-data: the photos of more activities
 PHOTO_ACTIVITIES = ("explore_world_animals", "explore_farm_animals", "explore_world_music", "categorization")
 IMAGE_SUFFIXES = (".webp", ".jpg", ".jpeg", ".png")
-OWN_DRAW_GROUPS = frozenset({"gcphoto"})  # sources added later: held out by their own seeded draw
+GCOMPRIS_PHOTO_PREFIX = "gcphoto"  # the key prefix of those photos, which is also their split group
+OWN_DRAW_GROUPS = frozenset({GCOMPRIS_PHOTO_PREFIX})  # sources added later: held out by their own seeded draw
 
 
 @dataclass
@@ -123,15 +124,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60]
 
 
-def gcompris_sources(root: Path, min_side: int) -> list[Source]:
-    """Paintings (paintings.rcc boards, details.rcc Van Goghs) and photos (erase, explore_monuments)."""
+def _mount(root: Path, names: tuple[str, ...]) -> None:
+    """Mount the package's ``<name>.rcc`` resource files (those present) so ``_resources`` can list them."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QResource
 
     rcc = root / RCC_DIR
-    for name in ("paintings", "details", "erase", "explore_monuments"):
+    for name in names:
         if (rcc / f"{name}.rcc").exists() and not QResource.registerResource(str(rcc / f"{name}.rcc")):
             raise SystemExit(f"{rcc / name}.rcc: Qt could not mount this resource file")
+
+
+def gcompris_sources(root: Path, min_side: int) -> list[Source]:
+    """Paintings (paintings.rcc boards, details.rcc Van Goghs) and photos (erase, explore_monuments)."""
+    _mount(root, ("paintings", "details", "erase", "explore_monuments"))
     out: list[Source] = []
     for board in _resources(f"{prepare_paintings.PREFIX}/board"):
         title, w, h, pieces = prepare_paintings.parse_board(prepare_paintings.read_resource(board).decode("utf-8"))
@@ -166,14 +172,8 @@ def _activity_photos(activities: tuple[str, ...], prefix: str, min_side: int) ->
 
 def gcompris_photo_sources(root: Path, min_side: int) -> list[Source]:
     """The photos of four more gcompris activities (animals, music, objects): opt-in, keys ``gcphoto-``."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QResource
-
-    rcc = root / RCC_DIR
-    for name in PHOTO_ACTIVITIES:
-        if (rcc / f"{name}.rcc").exists() and not QResource.registerResource(str(rcc / f"{name}.rcc")):
-            raise SystemExit(f"{rcc / name}.rcc: Qt could not mount this resource file")
-    return _activity_photos(PHOTO_ACTIVITIES, "gcphoto", min_side)
+    _mount(root, PHOTO_ACTIVITIES)
+    return _activity_photos(PHOTO_ACTIVITIES, GCOMPRIS_PHOTO_PREFIX, min_side)
 
 
 def mate_sources(root: Path, min_side: int) -> list[Source]:
@@ -381,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     png_level = 1 if args.from_sources is not None else 6
     counts = write_crops(sources, split, partial, args.scale, args.size, crops, args.seed, png_level)
     packages = {}
-    prefix_of = {GCOMPRIS_PHOTOS: "gcphoto"}
+    prefix_of = {GCOMPRIS_PHOTOS: GCOMPRIS_PHOTO_PREFIX}
     for p in wanted:
         package = package_of.get(p, p)
         copyright_file = roots[p] / "usr/share/doc" / package / "copyright"
