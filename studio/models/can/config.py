@@ -9,7 +9,8 @@ from typing import Any
 
 from studio.core.errors import StudioError
 
-ARCHES = ("report", "dcgan")
+ARCHES = ("report", "dcgan", "fastgan")
+FASTGAN_SIZES = (128, 256)
 OUTPUT_MAPS = ("minmax", "tanh")
 
 
@@ -22,7 +23,10 @@ class CANConfig:
     pool) blocks with 32/64/128 channels and two parallel heads FC fc_dim → K styles and FC fc_dim → 1.
     ``arch='dcgan'`` is a deeper DCGAN-style pair with batch norm close to Elgammal et al.'s CAN
     (a transposed-conv stack from 4×4 and a strided-conv D whose style head is FC fc_dim → fc_dim/2 → K),
-    for users with GPUs. ``width`` multiplies every channel count (tiny models for tests).
+    for users with GPUs. ``arch='fastgan'`` (128 or 256 px) is the csgan family's FastGAN generator (skip-layer
+    excitation; its layers and parameter names, so a trained csgan ``fastgan128`` model can start a CAN, see
+    ``--init-generator``) with the dcgan discriminator; its own tanh output is mapped to [0, 1] and
+    ``output_map`` is not used. ``width`` multiplies every channel count (tiny models for tests).
 
     ``output_map``: how the last layer's output is brought to [-4, 4] before the sigmoid:
     ``minmax`` maps each image's values linearly onto [-4, 4] (the report's fix for saturated colours);
@@ -50,6 +54,10 @@ class CANConfig:
             raise StudioError(f"CAN image size must be a power of two ≥ 16, not {self.image_size}")
         if self.arch == "dcgan" and s < 32:
             raise StudioError("the dcgan CAN variant needs images of at least 32 px")
+        if self.arch == "fastgan" and s not in FASTGAN_SIZES:
+            raise StudioError(f"the fastgan CAN variant draws 128 or 256 px images, not {self.image_size}")
+        if self.arch == "fastgan" and not self.width <= 4:
+            raise StudioError(f"the fastgan CAN variant takes a width of at most 4, not {self.width}")
         if int(self.num_styles) < 2:
             raise StudioError(f"a CAN needs at least two styles to be ambiguous between (got {self.num_styles})")
         if int(self.kernel) < 1 or int(self.kernel) % 2 == 0:

@@ -107,10 +107,30 @@ class CANFamily(Family):
             help="what the projected D's frozen network sees: 224 (images upsampled, the paper's code) or native "
             "(each image at its own size; about 2.6x cheaper at 128 px)",
         )
-        p.add_argument("--arch", choices=ARCHES, default=c.arch, help="report (UCLA) or dcgan (deeper, for GPUs)")
+        p.add_argument(
+            "--arch",
+            choices=ARCHES,
+            default=c.arch,
+            help="report (UCLA), dcgan (deeper, for GPUs) or fastgan (csgan's FastGAN generator, 128/256 px)",
+        )
+        p.add_argument(
+            "--init-generator",
+            dest="init_generator",
+            metavar="MODEL",
+            default="",
+            help="(--arch fastgan) start the generator from this trained csgan FastGAN model of the same size, "
+            "width and latent size, e.g. openclipart-fastgan; the discriminator starts fresh",
+        )
         p.add_argument("--image-size", type=argtypes.int_range(16, 1024), default=c.image_size)
         p.add_argument(
             "--width", type=argtypes.float_range(0.01, 8.0), default=c.width, help="channel multiplier, 0.01–8"
+        )
+        p.add_argument(
+            "--latent-dim",
+            dest="latent_dim",
+            type=argtypes.positive_int,
+            default=c.latent_dim,
+            help="size of the latent code z (default 100, the report's; 256 to start from a csgan FastGAN)",
         )
         p.add_argument(
             "--fc-dim", type=argtypes.positive_int, default=c.fc_dim, help="width of the fully connected layers"

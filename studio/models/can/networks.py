@@ -59,6 +59,10 @@ class ReportGenerator(nn.Module):
             nn.ConvTranspose2d(c2, 3, 4, 2, 1),
         )
 
+    def latent_features(self, z: torch.Tensor) -> torch.Tensor:
+        """The first hidden layer (GANSpace's layer for the latent sliders)."""
+        return self.fc[0](z)
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.fc(z).view(-1, self.c0, self.base, self.base)
         return map_output(self.up(x), self.cfg.output_map)
@@ -129,9 +133,37 @@ class DCGANGenerator(nn.Module):
         self.bn0 = nn.Identity()
         return 1
 
+    def latent_features(self, z: torch.Tensor) -> torch.Tensor:
+        """The projection before its norm (GANSpace's layer for the latent sliders)."""
+        return self.fc[0](z)
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.bn0(self.fc(z).view(-1, self.c0, 4, 4)))
         return map_output(self.up(x), self.cfg.output_map)
+
+
+class FastGANGenerator(nn.Module):
+    """The csgan family's FastGAN generator (skip-layer excitation) as CAN's G, tanh output mapped to [0, 1].
+
+    Why the csgan body itself, parameter names (``fast.*``) included: a content GAN already trained on the
+    same images (e.g. the bundled ``openclipart-fastgan``) can then start the CAN's generator
+    (``--init-generator``), so the CPU's few thousand steps go to the style-ambiguity term rather than to
+    learning to draw at all."""
+
+    def __init__(self, cfg: CANConfig):
+        super().__init__()
+        from studio.models.csgan.networks import CSGANConfig, FastGANBody
+
+        self.cfg = cfg
+        self.content_config = CSGANConfig(arch=f"fastgan{cfg.image_size}", width=cfg.width, latent_dim=cfg.latent_dim)
+        self.fast = FastGANBody(self.content_config)
+
+    def latent_features(self, z: torch.Tensor) -> torch.Tensor:
+        """The 4×4 map after the first block, flattened (GANSpace's layer, as for csgan's FastGAN)."""
+        return self.fast.features(z).flatten(1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.fast.decode(self.fast.features(z)) + 1.0) * 0.5
 
 
 class DCGANDiscriminator(nn.Module):
@@ -174,7 +206,7 @@ class DCGANDiscriminator(nn.Module):
         return self.style_hidden(self.trunk(images))
 
 
-CANGenerator = ReportGenerator | DCGANGenerator
+CANGenerator = ReportGenerator | DCGANGenerator | FastGANGenerator
 CANDiscriminator = ReportDiscriminator | DCGANDiscriminator
 
 
@@ -185,18 +217,22 @@ def build_networks(cfg: CANConfig) -> tuple[CANGenerator, CANDiscriminator]:
     network has no normalisation layers: there PyTorch's default init shrinks activations ~3× per layer
     while its random biases do not shrink, so after five layers every z draws the same image (pixel
     diversity ~0.02 of a Kaiming init's) and the generator starts collapsed. It therefore gets
-    Kaiming-normal weights for LeakyReLU and zero biases, which keep the code's influence alive.
+    Kaiming-normal weights for LeakyReLU and zero biases, which keep the code's influence alive. The
+    fastgan variant's generator keeps PyTorch's default init, as csgan's FastGAN does (its discriminator is
+    the dcgan one, with the dcgan init).
     """
     g: CANGenerator
     d: CANDiscriminator
     if cfg.arch == "dcgan":
         g, d = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+    elif cfg.arch == "fastgan":
+        g, d = FastGANGenerator(cfg), DCGANDiscriminator(cfg)
     else:
         g, d = ReportGenerator(cfg), ReportDiscriminator(cfg)
-    for net in (g, d):
+    for net in (g, d) if cfg.arch != "fastgan" else (d,):
         for m in net.modules():
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-                if cfg.arch == "dcgan":
+                if cfg.arch != "report":
                     nn.init.normal_(m.weight, 0.0, 0.02)
                 else:
                     nn.init.kaiming_normal_(m.weight, a=cfg.leak, nonlinearity="leaky_relu")

@@ -73,6 +73,7 @@ class CANOptions:
     output_map: str = "minmax"
     kernel: int = 5
     use_vgg: bool = True
+    init_generator: str = ""  # a csgan fastgan model whose generator starts a new --arch fastgan run
     eval_samples: int = 512
     ambiguity_given: bool = False  # --ambiguity was given (a resumed run's own form gives way otherwise)
     recipe: TrainConfig = field(default_factory=TrainConfig)
@@ -171,7 +172,7 @@ def index_tensors(data: StyleData, size: int, seed: int) -> dict[str, torch.Tens
 def pca_tensors(g, cfg: CANConfig, device, k: int = 8, n: int = 512) -> dict[str, torch.Tensor]:
     """GANSpace directions from the generator's first hidden layer, for the latent sliders."""
     z = seed_to_z(4242, cfg.latent_dim, n)
-    feats = g.fc[0](z.to(device)).float().cpu()
+    feats = g.latent_features(z.to(device)).float().cpu()
     dirs, stds = principal_directions(z, feats, k)
     return {"pca.directions": dirs, "pca.stds": stds}
 
@@ -295,6 +296,7 @@ class CANTask(TrainingTask):
         self.data = data
         self.cfg = CANConfig(num_styles=len(data.styles), **arch)
         self.G, self.D = build_networks(self.cfg)
+        self._start_generator(ctx, saved)
         self.P = None
         if r.discriminator == "projected":
             self._build_projected()
@@ -305,12 +307,35 @@ class CANTask(TrainingTask):
             f"data: {data.describe()}" + (f"; {len(data.skipped)} unreadable files skipped" if data.skipped else "")
         )
 
+    def _start_generator(self, ctx: TrainContext, saved: Mapping[str, Any] | None) -> None:
+        """``--init-generator``: a new run's G from a trained csgan FastGAN (``init_generator.py``); a resumed
+        run keeps its own G and the record of where it started."""
+        self.init_record: dict[str, Any] | None = None
+        if saved is not None:
+            self.init_record = (saved.get("task") or {}).get("init_generator")
+            if self.options.init_generator and not self.init_record:
+                ctx.message("--init-generator is ignored: the run being resumed started without it")
+            return
+        if self.options.init_generator:
+            from .init_generator import init_generator
+
+            self.init_record = init_generator(self.G, self.options.init_generator, self.cfg)
+            ctx.message(
+                f"generator started from {self.init_record['model']} ({self.init_record['steps']} steps); "
+                "the discriminator starts fresh"
+            )
+
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D": self.D, **({"P": self.P} if self.P is not None else {})}
 
     def state(self) -> dict[str, Any]:
         r = self.options.recipe
-        return {"ambiguity": r.ambiguity, "discriminator": r.discriminator, "projected_input": r.projected_input}
+        return {
+            "ambiguity": r.ambiguity,
+            "discriminator": r.discriminator,
+            "projected_input": r.projected_input,
+            "init_generator": self.init_record,
+        }
 
     def ema_networks(self) -> tuple[str, ...]:
         return ("G",)
@@ -523,6 +548,12 @@ class CANTask(TrainingTask):
                 else ""
             )
             + f"{round(r.holdout * 100)}% of each style held out for evaluation."
+            + (
+                f" Generator started from the csgan model {self.init_record['model']} "
+                f"({self.init_record['steps']} steps, tensors {self.init_record['tensors_sha256']})."
+                if self.init_record
+                else ""
+            )
             + resumed
         )
         card = ModelCard(
@@ -542,6 +573,7 @@ class CANTask(TrainingTask):
                     "precision": self.trainer.precision,
                 },
                 "commands": commands,
+                "init_generator": self.init_record,
                 "diversity_features": self.meter.kind if self.meter is not None else None,
                 "training_run": ctx.training_record(summary),
                 "loss_history": summary.history,
