@@ -109,3 +109,25 @@ def test_init_generator_refuses_a_model_that_does_not_fit(styles, tmp_path, cont
 def test_init_generator_of_a_missing_model_is_a_clear_error(styles, tmp_path):
     res = run_job(CANTrainJob(**_opts(styles, tmp_path / "e", steps=1, init_generator="no-such-model", **FAST)))
     assert res.status == "failed" and "no-such-model" in res.message and "neither a known model" in res.message
+
+
+def test_style_entropy_script_judges_every_row_by_the_can_head(styles, tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "can_style_entropy.py"
+    spec = importlib.util.spec_from_file_location("can_style_entropy", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path, _ = _content_model(tmp_path)
+    res = run_job(CANTrainJob(**_opts(styles, tmp_path / "f", steps=1, **FAST)))
+    assert res.ok, res.message
+    assert module.main([res.outputs["card"], str(path), "--real", str(styles), "--n", "6"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines()[2:]]
+    assert [r[0] for r in rows] == ["m", "content", "real:"], out
+    for r in rows:
+        assert 0.0 <= float(r[-3]) <= 1.0995  # an entropy over 3 styles: at most log 3 (1.0986), printed to 3 places
+    assert module.main([str(path)]) == 1  # a content GAN has no style head: a clear error
+    assert "not a CAN model" in capsys.readouterr().err
