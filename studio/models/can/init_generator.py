@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from studio.core.checkpoint import CheckpointError, load_checkpoint, load_module_tensors
+from studio.core.checkpoint import load_checkpoint, load_module_tensors
 from studio.core.errors import StudioError
 
 from .config import CANConfig
@@ -22,11 +22,10 @@ from .networks import FastGANGenerator
 
 def init_generator(g: nn.Module, model: str, cfg: CANConfig) -> dict[str, Any]:
     """Load the generator of the csgan model ``model`` (an id or a card path) into ``g``; returns what the
-    card records. A model of another family or shape is refused with the reason, and ``g`` is left as it
-    was."""
+    card records. A model of another family or shape is refused with the reason, before ``g`` is touched."""
     from studio.core.store import ModelStore
 
-    if cfg.arch != "fastgan" or not isinstance(g, FastGANGenerator):
+    if not isinstance(g, FastGANGenerator):
         raise StudioError("--init-generator needs --arch fastgan (it starts from a csgan FastGAN generator)")
     path = ModelStore().resolve(model)
     tensors, card = load_checkpoint(path, device="cpu")
@@ -45,16 +44,11 @@ def init_generator(g: nn.Module, model: str, cfg: CANConfig) -> dict[str, Any]:
             f"{path}: its generator has width {widths[0]:g} and a {latents[0]}-d latent code; give the CAN "
             f"--width {widths[0]:g} --latent-dim {latents[0]} to start from it (asked: {widths[1]:g}, {latents[1]})"
         )
-    before = {k: v.clone() for k, v in g.state_dict().items()}
-    try:
-        load_module_tensors("fast", g.fast, {k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
-    except CheckpointError:
-        g.load_state_dict(before)
-        raise
+    load_module_tensors("fast", g.fast, {k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
     return {
         "model": card.name,
         "path": str(path),
         "tensors_sha256": card.tensors_sha256,
-        "steps": card.training.steps if card.training else None,
+        "steps": card.training.steps,
         "what": "the CAN's generator started from this csgan model's exported generator; D started fresh",
     }

@@ -155,8 +155,9 @@ class FastGANGenerator(nn.Module):
         from studio.models.csgan.networks import CSGANConfig, FastGANBody
 
         self.cfg = cfg
-        self.content_config = CSGANConfig(arch=f"fastgan{cfg.image_size}", width=cfg.width, latent_dim=cfg.latent_dim)
-        self.fast = FastGANBody(self.content_config)
+        self.fast = FastGANBody(
+            CSGANConfig(arch=f"fastgan{cfg.image_size}", width=cfg.width, latent_dim=cfg.latent_dim)
+        )
 
     def latent_features(self, z: torch.Tensor) -> torch.Tensor:
         """The 4×4 map after the first block, flattened (GANSpace's layer, as for csgan's FastGAN)."""
