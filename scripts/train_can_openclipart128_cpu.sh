@@ -13,17 +13,12 @@
 #
 # EXTRA adds options, e.g. EXTRA="--ambiguity-weight 0.5" (session 21's second run).
 set -uo pipefail
-cd "$(dirname "$0")/.."
-STUDIO=${STUDIO:-.venv/bin/studio}
 DATA=${DATA:-data/openclipart}
 NAME=${NAME:-can-openclipart}
 RUN_DIR=${RUN_DIR:-runs/$NAME}
 MINUTES=${MINUTES:-100}
-read -r -a extra <<< "${EXTRA:-}"
-[ -d "$DATA" ] || { echo "no $DATA: run python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining" >&2; exit 2; }
-resume=()
-[ -f "$RUN_DIR/run.safetensors" ] && resume=(--resume)  # a saved run continues; a new folder starts one
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}  # threads sleep while they wait: the other core stays free
+PREPARE="python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining"
+source "$(dirname "$0")/cpu_run_common.sh"
 exec "$STUDIO" train can --data "$DATA" --arch fastgan --image-size 128 --width 0.25 --latent-dim 256 \
   --init-generator openclipart-fastgan --fc-dim 128 --batch 32 --ratio 1 --lr-g 2e-4 --lr-d 2e-4 \
   --precision bf16 --threads 1 --augment translation --ambiguity sigmoid-eq3 --ema 0.999 \

@@ -18,17 +18,12 @@
 # DATA, LICENCE and DATA_NAME train the same recipe on another folder (session 19: the Wesnoth portraits):
 #   DATA=data/wesnoth-portraits LICENCE="GPL-2+ (…)" DATA_NAME="…" NAME=wesnoth-fastgan RUN_DIR=… bash $0
 set -uo pipefail
-cd "$(dirname "$0")/.."
-STUDIO=${STUDIO:-.venv/bin/studio}
 DATA=${DATA:-data/openclipart}
 RUN_DIR=${RUN_DIR:-runs/oc128-fastgan}
 NAME=${NAME:-oc128-fastgan}
 MINUTES=${MINUTES:-150}
-read -r -a extra <<< "${EXTRA:-}"
-[ -d "$DATA" ] || { echo "no $DATA: run python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining (or the script that makes $DATA)" >&2; exit 2; }
-resume=()
-[ -f "$RUN_DIR/run.safetensors" ] && resume=(--resume)  # a saved run continues; a new folder starts one
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}  # threads sleep while they wait: the other core stays free
+PREPARE="python scripts/prepare_openclipart.py --size 128 --exclude codifiedivining (or the script that makes $DATA)"
+source "$(dirname "$0")/cpu_run_common.sh"
 exec "$STUDIO" train csgan --data "$DATA" --arch fastgan128 --width 0.25 --batch 32 --steps 200000 \
   --precision bf16 --threads 1 --loss bce --augment color,translation,cutout --ema 0.999 \
   --kid-every 500 --kid-samples 500 --checkpoint-every 500 --preview-every 250 --time-limit "$MINUTES" \

@@ -13,9 +13,9 @@
    generated images; the paper's 14.37 %), and an independent classifier of the same architecture
    trained here on real images only (the paper's 86.65 % column). The independent one is fitted on half
    of the contents and its accuracy on the other half's real images is reported next to it.
-3. Transfer against the truth: emoji vendors draw the same emoji, so A's emoji redrawn in B's style can
-   be compared with B's real drawing (pixel L1 and a feature distance), next to the trivial baselines
-   "unchanged input" and "colour-statistics transfer" (A's per-channel mean/std matched to B's).
+3. Transfer against the truth: emoji vendors (and icon themes) draw the same contents, so A's drawing
+   redrawn in B's style can be compared with B's real drawing (pixel L1 and a feature distance), next to
+   the trivial baselines "unchanged input" and "colour-statistics transfer" (A's per-channel mean/std matched to B's).
 
     python -m studio.models.gadn.evaluate MODEL --data data/gadn_emoji --write
 """
@@ -280,10 +280,11 @@ def transfer_truth(
     result: dict[str, Any] = {"overall": overall, "pairs": pairs, "samples": total}
     if galleries:
         result["content_identity"] = (
-            "content_top1/top5: a nearest-neighbour classifier of emoji identity fitted on real images only -- "
-            "the target vendor's own drawings of every emoji it draws ("
+            "content_top1/top5: a nearest-neighbour classifier of content identity (emoji, icon name) fitted on real "
+            "images only -- "
+            "the target artist's own drawings of every content it draws ("
             + ", ".join(f"{names[b]} {len(g[0])}" for b, g in sorted(galleries.items()))
-            + "), in the feature network's space -- names the redrawn image's source emoji in its top 1 / 5"
+            + "), in the feature network's space -- names the redrawn image's source content in its top 1 / 5"
         )
     return result
 
@@ -369,7 +370,7 @@ def evaluate_gadn(
                 results["feature_network"] = "mobilenet_v2 (ImageNet, pooled features, 112 px input)"
             except Exception as exc:  # the weights package is optional: pixel distances still work
                 log(f"feature network unavailable ({exc}); pixel distances only")
-        log("transfer against the other vendors' real drawings …")
+        log("transfer against the other artists' real drawings …")
         galleries: dict[int, tuple[dict[str, int], torch.Tensor]] = {}  # built once, for both calls
         results["transfer_truth"] = transfer_truth(model, data, per_pair, features=feats, galleries=galleries)
         if holdout_contents is None:
@@ -419,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("model")
     ap.add_argument("--data", type=Path, required=True, help="the folder the model was trained on")
     ap.add_argument("--generated", type=int, default=0, help="generated samples for C2 (default: as many as images)")
-    ap.add_argument("--per-pair", type=int, default=200, help="emoji per vendor pair for the transfer check")
+    ap.add_argument("--per-pair", type=int, default=200, help="contents per artist pair for the transfer check")
     ap.add_argument("--features", default="mobilenet_v2", help="feature network, or 'none'")
     ap.add_argument(
         "--classifier-steps",
