@@ -156,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     if tmp_out.exists():
         for old in tmp_out.glob("*/*.png"):
             old.unlink()
-    counts, skipped, categories = {}, [], {}
+    counts: dict[str, int] = {}
+    skipped: list[str] = []
+    categories: dict[str, str] = {}
     for theme, names in chosen.items():
         (tmp_out / theme).mkdir(parents=True, exist_ok=True)
         n = 0
