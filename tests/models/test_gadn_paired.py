@@ -4,6 +4,8 @@ the evaluation judges transfers on them alone."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from test_gadn import TINY_JOB, artist_folder, tiny_cfg, tiny_train  # noqa: F401  (the fixture is shared)
@@ -84,6 +86,17 @@ def test_the_code_agreement_is_scale_free_so_shrinking_codes_does_not_satisfy_it
     assert torch.allclose(relative_code_distance(a * 0.01, b * 0.01), d, rtol=1e-3)
     assert float(relative_code_distance(a, a)) == 0.0 and float(d) > 0.01
     assert float(relative_code_distance(a, torch.randn(8, 16, generator=g))) > 0.5  # unrelated codes
+
+
+def test_the_code_agreement_stays_bounded_when_a_batch_holds_one_content_twice():
+    # two rows of one content: a and its roll are nearly equal, so the "non-matching" distance is ~0
+    g = torch.Generator().manual_seed(1)
+    row = torch.randn(1, 64, generator=g)
+    a = torch.cat([row, row + 1e-4 * torch.randn(1, 64, generator=g)])
+    b = a + 0.5 * torch.randn(2, 64, generator=g)
+    d = float(relative_code_distance(a, b))
+    assert math.isfinite(d) and 0.1 < d < 1000  # was ~1e7: one such batch stopped a run as diverged
+    assert float(relative_code_distance(a * 0.01, b * 0.01)) == pytest.approx(d, rel=1e-3)  # still scale-free
 
 
 def test_stage2_paired_loss_moves_g_towards_the_other_artists_drawing():
