@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Grid of held-out emoji redrawn by GADN models, to look at what the identity numbers mean.
+"""Grid of held-out contents (emoji, icons) redrawn by GADN models, to look at what the identity numbers mean.
 
 One row per emoji that ``--holdout-contents F`` leaves out of training: the source vendor's drawing,
-then each model's redrawing as every artist, then every artist's own drawing of that emoji::
+then each model's redrawing as every artist, then every artist's own drawing of it (grey where none)::
 
     python scripts/gadn_redraw_grid.py OUT.png MODEL.json [MODEL.json ...] [--data data/gadn_emoji]
 """
@@ -40,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     artists = sorted(p.name for p in args.data.iterdir() if p.is_dir())
-    keys = sorted(p.stem for p in (args.data / artists[0]).glob("*.png"))
+    drawn = {a: {p.stem for p in (args.data / a).glob("*.png")} for a in artists}
+    keys = [k for a in artists for k in drawn[a]]  # every artist's stems, as training saw them
     held = sorted(held_out_contents(keys, args.holdout_contents))
     random.Random(args.seed).shuffle(held)
+    # rows the source draws; those every artist draws first (icon themes do not all draw every name)
+    held = sorted((k for k in held if k in drawn[args.source]), key=lambda k: -sum(k in d for d in drawn.values()))
     models = [load_model(path, torch.device("cpu")) for path in args.models]
     size = models[0].image_size
     rows = []
@@ -52,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         for model in models:
             for artist in artists:
                 row.append(to_uint8(model.transfer(source, artist))[0])
-        row += [cell(Image.open(args.data / artist / f"{key}.png"), size) for artist in artists]
+        blank = np.full((size, size, 3), 128, np.uint8)  # grey: this artist never drew it
+        row += [cell(Image.open(args.data / a / f"{key}.png"), size) if key in drawn[a] else blank for a in artists]
         rows.append(np.concatenate(row, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(args.out)
     print(
