@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Grid of held-out contents (emoji, icons) redrawn by GADN models, to look at what the identity numbers mean.
 
-One row per emoji that ``--holdout-contents F`` leaves out of training: the source vendor's drawing,
+One row per content that ``--holdout-contents F`` leaves out of training: the source artist's drawing,
 then each model's redrawing as every artist, then every artist's own drawing of it (grey where none)::
 
     python scripts/gadn_redraw_grid.py OUT.png MODEL.json [MODEL.json ...] [--data data/gadn_emoji]
