@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     held = sorted((k for k in held if k in drawn[args.source]), key=lambda k: -sum(k in d for d in drawn.values()))
     models = [load_model(path, torch.device("cpu")) for path in args.models]
     size = models[0].image_size
+    blank = np.full((size, size, 3), 128, np.uint8)  # grey: an artist who never drew the row's content
     rows = []
     for key in held[: args.rows]:
         source = args.data / args.source / f"{key}.png"
@@ -55,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         for model in models:
             for artist in artists:
                 row.append(to_uint8(model.transfer(source, artist))[0])
-        blank = np.full((size, size, 3), 128, np.uint8)  # grey: this artist never drew it
         row += [cell(Image.open(args.data / a / f"{key}.png"), size) if key in drawn[a] else blank for a in artists]
         rows.append(np.concatenate(row, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(args.out)

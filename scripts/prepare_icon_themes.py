@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -152,15 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         per_theme[theme] = best_icons(root, args.size)
     chosen = choose(per_theme, args.per_theme)
 
-    tmp_out = args.out.with_name(f".{args.out.name}.partial")  # written whole, then moved into place
-    if tmp_out.exists():
-        for old in tmp_out.glob("*/*.png"):
-            old.unlink()
+    partial = args.out.with_name(f".{args.out.name}.partial")  # written whole, then moved into place
+    if partial.exists():
+        shutil.rmtree(partial)  # a stopped earlier run's, perhaps with other themes
     counts: dict[str, int] = {}
     skipped: list[str] = []
     categories: dict[str, str] = {}
     for theme, names in chosen.items():
-        (tmp_out / theme).mkdir(parents=True, exist_ok=True)
+        (partial / theme).mkdir(parents=True, exist_ok=True)
         n = 0
         for name in names:
             _, path, context = per_theme[theme][name]
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # one broken icon must not stop the set
                 skipped.append(f"{theme}/{name}: {exc}")
                 continue
-            img.save(tmp_out / theme / f"{name}.png", format="PNG")
+            img.save(partial / theme / f"{name}.png", format="PNG")
             categories.setdefault(name, context or "other")
             n += 1
         counts[theme] = n
@@ -190,18 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         "skipped": skipped,
         "command": "python scripts/prepare_icon_themes.py" + ("" if argv is None else " " + " ".join(argv)),
     }
-    (tmp_out / "dataset.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    (partial / "dataset.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     if args.out.exists():
-        backup = args.out.with_name(f".{args.out.name}.old")
-        args.out.rename(backup)
-        tmp_out.rename(args.out)
-        for old in backup.glob("*/*.png"):
-            old.unlink()
-        for leftover in sorted(backup.rglob("*"), reverse=True):
-            leftover.rmdir() if leftover.is_dir() else leftover.unlink()
-        backup.rmdir()
-    else:
-        tmp_out.rename(args.out)
+        shutil.rmtree(args.out)
+    partial.rename(args.out)  # the folder appears complete or not at all
     print(
         f"{args.out}: {sum(counts.values())} icons by {len(counts)} themes, {info['contents']} contents "
         f"({info['contents_in_every_theme']} in every theme, {info['contents_in_two_or_more']} in two or more)"

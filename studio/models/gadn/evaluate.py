@@ -281,8 +281,7 @@ def transfer_truth(
     if galleries:
         result["content_identity"] = (
             "content_top1/top5: a nearest-neighbour classifier of content identity (emoji, icon name) fitted on real "
-            "images only -- "
-            "the target artist's own drawings of every content it draws ("
+            "images only -- the target artist's own drawings of every content it draws ("
             + ", ".join(f"{names[b]} {len(g[0])}" for b, g in sorted(galleries.items()))
             + "), in the feature network's space -- names the redrawn image's source content in its top 1 / 5"
         )
